@@ -28,6 +28,7 @@ internal sealed class Connection : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly ConnectionContext _context;
     private readonly IConnectionHandler _handler;
+    private readonly string _peer;
     private long _nextId;
     private Task? _running;
 
@@ -40,6 +41,7 @@ internal sealed class Connection : IAsyncDisposable
         _writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024));
         _context = context;
         _handler = handler;
+        _peer = context.PeerDescription ?? socket.RemoteEndPoint?.ToString() ?? "peer";
     }
 
     /// <summary>The peer's hello, once received.</summary>
@@ -72,17 +74,29 @@ internal sealed class Connection : IAsyncDisposable
         {
             error = ex;
             if (ex is InvalidDataException or JsonException or ProtocolMismatchException)
-                _context.Logger.LogWarning("Closing connection from {Remote}: {Reason}", _socket.RemoteEndPoint, ex.Message);
+                _context.Logger.LogWarning("Closing connection from {Remote}: {Reason}", _peer, ex.Message);
             else if (!IsClosed)
-                _context.Logger.LogDebug(ex, "Connection to {Remote} failed", _socket.RemoteEndPoint);
+                _context.Logger.LogDebug(ex, "Connection to {Remote} failed", _peer);
         }
         finally
         {
             Close(error);
         }
         await writing.ConfigureAwait(false);
-        await _reader.CompleteAsync().ConfigureAwait(false);
-        await _stream.DisposeAsync().ConfigureAwait(false);
+        await Quietly(_reader.CompleteAsync()).ConfigureAwait(false);
+        await Quietly(_stream.DisposeAsync()).ConfigureAwait(false);
+    }
+
+    /// <summary>Completing pipes flushes what is left, which fails on a connection the peer already reset.</summary>
+    private static async ValueTask Quietly(ValueTask cleanup)
+    {
+        try
+        {
+            await cleanup.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>Sends a request and waits for its response, at most <paramref name="timeout"/>.</summary>
@@ -107,7 +121,7 @@ internal sealed class Connection : IAsyncDisposable
         catch (TimeoutException) when (!pending.Task.IsCompleted)
         {
             CancelRemote(id);
-            throw new GrainCallTimeoutException($"Call to {target}.{method.Name} on {_socket.RemoteEndPoint} did not complete within {timeout.TotalSeconds:0.###} s.");
+            throw new GrainCallTimeoutException($"Call to {target}.{method.Name} on {_peer} did not complete within {timeout.TotalSeconds:0.###} s.");
         }
         finally
         {
@@ -150,7 +164,7 @@ internal sealed class Connection : IAsyncDisposable
     }
 
     private SiloUnavailableException Unavailable(Exception? inner) =>
-        new($"The connection to {_context.PeerDescription ?? _socket.RemoteEndPoint?.ToString()} is closed; the call may not have run.", inner);
+        new($"The connection to {_peer} is closed; the call may not have run.", inner);
 
     private async Task WriteLoopAsync()
     {
@@ -188,7 +202,7 @@ internal sealed class Connection : IAsyncDisposable
         {
             Close(null);
             while (_outgoing.Reader.TryRead(out var unsent)) unsent.OnSendFailed(Unavailable(null));
-            await _writer.CompleteAsync().ConfigureAwait(false);
+            await Quietly(_writer.CompleteAsync()).ConfigureAwait(false);
         }
     }
 
