@@ -18,7 +18,7 @@ public sealed record SiloAddress(string Host, int Port, long Generation)
     public static SiloAddress Parse(string text)
     {
         var at = text.LastIndexOf('@');
-        var colon = text.LastIndexOf(':', at);
+        var colon = at < 0 ? -1 : text.LastIndexOf(':', at);
         if (at < 0 || colon < 0) throw new FormatException($"'{text}' is not a silo address (host:port@generation).");
         return new SiloAddress(
             text[..colon],
