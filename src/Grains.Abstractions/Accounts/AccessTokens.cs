@@ -1,0 +1,39 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace HomeServer.Grains.Accounts;
+
+/// <summary>
+/// Access tokens are <c>mat_</c> + base64url(user id) + <c>_</c> + 256 random bits in base64url. The user id in
+/// clear lets any gateway send the token straight to that user's grain, which alone can say whether it is valid;
+/// the random part is the secret. Only the SHA-256 of the whole token is ever stored.
+/// </summary>
+public static class AccessTokens
+{
+    private const string Prefix = "mat_";
+
+    public static string Create(string userId)
+    {
+        Span<byte> secret = stackalloc byte[32];
+        RandomNumberGenerator.Fill(secret);
+        return Prefix + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(userId)) + "_" + Base64Url.EncodeToString(secret);
+    }
+
+    /// <summary>The user id a well-formed token names, or null for anything that cannot be one of our tokens.</summary>
+    public static string? TryGetUserId(string? token)
+    {
+        if (token is null || token.Length > 1024 || !token.StartsWith(Prefix, StringComparison.Ordinal)) return null;
+        var separator = token.IndexOf('_', Prefix.Length);
+        if (separator < 0 || token.Length - separator - 1 != 43) return null;
+        try
+        {
+            var userId = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token.AsSpan(Prefix.Length, separator - Prefix.Length)));
+            return userId.StartsWith('@') ? userId : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
