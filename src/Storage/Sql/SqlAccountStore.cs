@@ -73,6 +73,19 @@ internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Locks the account row until the transaction ends (a no-op update, which works on both backends),
+    /// so writes that depend on the account serialize with each other and with deactivation.
+    /// False when there is no such account, or it is deactivated and <paramref name="activeOnly"/> is set.
+    /// </summary>
+    internal static async Task<bool> LockAccountAsync(
+        DbConnection connection, DbTransaction transaction, string userId, bool activeOnly, CancellationToken ct) =>
+        await connection.Command(
+                "UPDATE accounts SET deactivated = deactivated WHERE user_id = @user" + (activeOnly ? " AND deactivated = FALSE" : ""),
+                transaction)
+            .With("@user", userId)
+            .ExecuteAsync(ct) == 1;
+
     private async Task<bool> UpdateAsync(string userId, string column, object? value, CancellationToken cancellationToken)
     {
         Guard.Identifier(userId, nameof(userId));

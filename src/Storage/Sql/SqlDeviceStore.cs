@@ -18,13 +18,9 @@ internal sealed class SqlDeviceStore(SqlDatabase db) : IDeviceStore
         var hash = HashToken(token.AccessToken);
         return await db.WriteAsync(async (connection, transaction, ct) =>
         {
-            // A no-op update that locks the account row: a concurrent deactivation either completes first
-            // (and this sees it) or waits for this transaction and then deletes the new token too.
-            var active = await connection.Command(
-                    "UPDATE accounts SET deactivated = deactivated WHERE user_id = @user AND deactivated = FALSE", transaction)
-                .With("@user", token.UserId)
-                .ExecuteAsync(ct) == 1;
-            if (!active)
+            // A concurrent deactivation either completes first (and this sees it) or waits for this
+            // transaction and then deletes the new token too.
+            if (!await SqlAccountStore.LockAccountAsync(connection, transaction, token.UserId, activeOnly: true, ct))
             {
                 return false;
             }

@@ -1,39 +1,27 @@
-using System.Data.Common;
-
 namespace HomeServer.Storage.Sql;
 
 internal sealed class SqlFilterStore(SqlDatabase db) : IFilterStore
 {
-    // Two concurrent creates for one user can pick the same next id; the loser retries.
-    private const int Attempts = 5;
-
     public async Task<long> CreateFilterAsync(string userId, byte[] filterJson, CancellationToken cancellationToken)
     {
         Guard.Identifier(userId, nameof(userId));
         Guard.JsonObject(filterJson, StoreLimits.MaxContentJsonBytes, nameof(filterJson));
-        for (var attempt = 1; ; attempt++)
+        return await db.WriteAsync(async (connection, transaction, ct) =>
         {
-            try
+            // The account lock serializes creates of one user, so the next id below cannot be taken twice.
+            if (!await SqlAccountStore.LockAccountAsync(connection, transaction, userId, activeOnly: false, ct))
             {
-                return await db.WriteAsync((connection, transaction, ct) =>
-                    connection.Command(
-                            "INSERT INTO filters (user_id, filter_id, json) " +
-                            "SELECT @user, COALESCE(MAX(filter_id) + 1, 0), @json FROM filters WHERE user_id = @user " +
-                            "RETURNING filter_id",
-                            transaction)
-                        .With("@user", userId)
-                        .With("@json", filterJson)
-                        .ScalarAsync<long>(ct),
-                    cancellationToken);
+                throw new EntityNotFoundException($"Account {userId} does not exist.");
             }
-            catch (DbException e) when (db.IsForeignKeyViolation(e))
-            {
-                throw new EntityNotFoundException($"Account {userId} does not exist.", e);
-            }
-            catch (DbException e) when (db.IsUniqueViolation(e) && attempt < Attempts)
-            {
-            }
-        }
+            return await connection.Command(
+                    "INSERT INTO filters (user_id, filter_id, json) " +
+                    "SELECT @user, COALESCE(MAX(filter_id) + 1, 0), @json FROM filters WHERE user_id = @user " +
+                    "RETURNING filter_id",
+                    transaction)
+                .With("@user", userId)
+                .With("@json", filterJson)
+                .ScalarAsync<long>(ct);
+        }, cancellationToken);
     }
 
     public async Task<byte[]?> GetFilterAsync(string userId, long filterId, CancellationToken cancellationToken)
