@@ -155,13 +155,15 @@ public abstract class EventAppendTests<TBackend> : StoreTestBase<TBackend>
         long cursor = 0;
         while (cursor < total)
         {
+            // Checked before reading: only a read that started after the last write may end the loop.
+            var writersDone = writers.All(w => w.IsCompleted);
             var page = await stores[1].Events.GetEventsAfterAsync(rooms, cursor, 1000, Ct);
             foreach (var e in page)
             {
                 Assert.Equal(cursor + 1, e.GlobalPosition);
                 cursor = e.GlobalPosition;
             }
-            if (page.Count == 0 && writers.All(w => w.IsCompleted))
+            if (page.Count == 0 && writersDone)
             {
                 break;
             }
