@@ -128,7 +128,8 @@ reap_abandoned() {
   for file in "$state_dir"/homeserver-test-postgres*.state; do
     [[ -f "$file" && "$file" != "$state_file" ]] || continue
     read_state "$file"
-    if [[ -n "$owner_pid" ]] && ! kill -0 "$owner_pid" 2>/dev/null; then
+    # kill -0 also fails for another user's live process, so /proc decides too.
+    if [[ -n "$owner_pid" ]] && ! kill -0 "$owner_pid" 2>/dev/null && [[ ! -d "/proc/$owner_pid" ]]; then
       log "stopping abandoned test server from $file (owner $owner_pid is gone)"
       stop_from_state "$file" || true
     fi
