@@ -1,0 +1,57 @@
+namespace HomeServer.Storage;
+
+/// <summary>An event to append, with its JSON stored verbatim.</summary>
+/// <param name="Json">The complete event as UTF-8 JSON (an object).</param>
+public sealed record NewEvent(
+    string EventId,
+    string Type,
+    string? StateKey,
+    string Sender,
+    long OriginServerTs,
+    byte[] Json)
+{
+    /// <summary>content.membership; required for m.room.member events, null for every other type.</summary>
+    public string? Membership { get; init; }
+
+    /// <summary>The sender's device and transaction id when the event came from a client send.</summary>
+    public ClientTransaction? Transaction { get; init; }
+}
+
+public sealed record ClientTransaction(string DeviceId, string TransactionId);
+
+/// <summary>Points the (type, state key) slot of the current state at an event of the room, or clears it when EventId is null.</summary>
+public sealed record StateChange(string EventType, string StateKey, string? EventId);
+
+/// <summary>Replaces an event's JSON with its redacted form and flags it redacted.</summary>
+public sealed record Redaction(string EventId, byte[] RedactedJson);
+
+/// <param name="ExpectedLastPosition">The room's last per-room position as the writer last saw it (the fence).</param>
+public sealed record EventBatch(string RoomId, long ExpectedLastPosition, IReadOnlyList<NewEvent> Events)
+{
+    public IReadOnlyList<StateChange> StateChanges { get; init; } = [];
+
+    public IReadOnlyList<Redaction> Redactions { get; init; } = [];
+}
+
+public sealed record AppendedEvent(string EventId, long RoomPosition, long GlobalPosition);
+
+public sealed record StoredEvent(
+    string RoomId,
+    long RoomPosition,
+    long GlobalPosition,
+    string EventId,
+    string Type,
+    string? StateKey,
+    string Sender,
+    long OriginServerTs,
+    string? Membership,
+    bool Redacted,
+    byte[] Json);
+
+public sealed record MembershipEntry(string RoomId, string UserId, string Membership, string EventId);
+
+public enum Direction
+{
+    Forward,
+    Backward,
+}

@@ -1,0 +1,25 @@
+namespace HomeServer.Storage;
+
+/// <summary>Local user accounts and their profile.</summary>
+public interface IAccountStore
+{
+    /// <summary>Creates the account; false when the user id is already taken.</summary>
+    Task<bool> CreateAccountAsync(NewAccount account, CancellationToken cancellationToken);
+
+    Task<Account?> GetAccountAsync(string userId, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the password hash (null disables password login); false when there is no such account.</summary>
+    Task<bool> SetPasswordHashAsync(string userId, string? passwordHash, CancellationToken cancellationToken);
+
+    Task<bool> SetAdminAsync(string userId, bool isAdmin, CancellationToken cancellationToken);
+
+    Task<bool> SetDisplayNameAsync(string userId, string? displayName, CancellationToken cancellationToken);
+
+    Task<bool> SetAvatarUrlAsync(string userId, string? avatarUrl, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Marks the account deactivated, clears its password hash and deletes all its devices and access
+    /// tokens, in one transaction. False when there is no such account.
+    /// </summary>
+    Task<bool> DeactivateAsync(string userId, CancellationToken cancellationToken);
+}

@@ -1,0 +1,19 @@
+namespace HomeServer.Storage;
+
+/// <summary>
+/// Everything the homeserver persists, grouped by area. Obtain one from <c>SqliteStore.OpenAsync</c> or
+/// <c>PostgresStore.OpenAsync</c>, which apply pending schema migrations first.
+/// </summary>
+public interface IHomeServerStore : IAsyncDisposable
+{
+    IAccountStore Accounts { get; }
+    IDeviceStore Devices { get; }
+    IRoomStore Rooms { get; }
+    IRoomAliasStore Aliases { get; }
+    IRoomEventStore Events { get; }
+    IRoomStateStore State { get; }
+    ITransactionIdStore TransactionIds { get; }
+    IAccountDataStore AccountData { get; }
+    IReceiptStore Receipts { get; }
+    IFilterStore Filters { get; }
+}

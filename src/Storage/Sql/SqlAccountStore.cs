@@ -1,0 +1,108 @@
+using System.Data.Common;
+
+namespace HomeServer.Storage.Sql;
+
+internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
+{
+    private const string Columns = "user_id, password_hash, created_ts, is_admin, deactivated, display_name, avatar_url";
+
+    public async Task<bool> CreateAccountAsync(NewAccount account, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        Guard.Identifier(account.UserId, nameof(account.UserId));
+        Guard.OptionalText(account.PasswordHash, StoreLimits.MaxPasswordHashBytes, nameof(account.PasswordHash));
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+            await connection.Command(
+                    "INSERT INTO accounts (user_id, password_hash, created_ts, is_admin, deactivated) " +
+                    "VALUES (@user, @hash, @created, @admin, FALSE) ON CONFLICT (user_id) DO NOTHING",
+                    transaction)
+                .With("@user", account.UserId)
+                .With("@hash", account.PasswordHash)
+                .With("@created", account.CreatedTs)
+                .With("@admin", account.IsAdmin)
+                .ExecuteAsync(ct) == 1,
+            cancellationToken);
+    }
+
+    public async Task<Account?> GetAccountAsync(string userId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(userId, nameof(userId));
+        return await db.ReadAsync((connection, ct) =>
+            connection.Command($"SELECT {Columns} FROM accounts WHERE user_id = @user")
+                .With("@user", userId)
+                .SingleOrDefaultAsync(ReadAccount, ct),
+            cancellationToken);
+    }
+
+    public Task<bool> SetPasswordHashAsync(string userId, string? passwordHash, CancellationToken cancellationToken)
+    {
+        Guard.OptionalText(passwordHash, StoreLimits.MaxPasswordHashBytes, nameof(passwordHash));
+        return UpdateAsync(userId, "password_hash", passwordHash, cancellationToken);
+    }
+
+    public Task<bool> SetAdminAsync(string userId, bool isAdmin, CancellationToken cancellationToken) =>
+        UpdateAsync(userId, "is_admin", isAdmin, cancellationToken);
+
+    public Task<bool> SetDisplayNameAsync(string userId, string? displayName, CancellationToken cancellationToken)
+    {
+        Guard.OptionalText(displayName, StoreLimits.MaxDisplayNameBytes, nameof(displayName));
+        return UpdateAsync(userId, "display_name", displayName, cancellationToken);
+    }
+
+    public Task<bool> SetAvatarUrlAsync(string userId, string? avatarUrl, CancellationToken cancellationToken)
+    {
+        Guard.OptionalText(avatarUrl, StoreLimits.MaxUrlBytes, nameof(avatarUrl));
+        return UpdateAsync(userId, "avatar_url", avatarUrl, cancellationToken);
+    }
+
+    public async Task<bool> DeactivateAsync(string userId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(userId, nameof(userId));
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            // The row lock taken here makes a concurrent token issue wait and then see the deactivation.
+            var found = await connection.Command(
+                    "UPDATE accounts SET deactivated = TRUE, password_hash = NULL WHERE user_id = @user", transaction)
+                .With("@user", userId)
+                .ExecuteAsync(ct) == 1;
+            if (found)
+            {
+                await SqlDeviceStore.DeleteDevicesAsync(connection, transaction, userId, exceptDeviceId: null, ct);
+            }
+            return found;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Locks the account row until the transaction ends (a no-op update, which works on both backends),
+    /// so writes that depend on the account serialize with each other and with deactivation.
+    /// False when there is no such account, or it is deactivated and <paramref name="activeOnly"/> is set.
+    /// </summary>
+    internal static async Task<bool> LockAccountAsync(
+        DbConnection connection, DbTransaction transaction, string userId, bool activeOnly, CancellationToken ct) =>
+        await connection.Command(
+                "UPDATE accounts SET deactivated = deactivated WHERE user_id = @user" + (activeOnly ? " AND deactivated = FALSE" : ""),
+                transaction)
+            .With("@user", userId)
+            .ExecuteAsync(ct) == 1;
+
+    private async Task<bool> UpdateAsync(string userId, string column, object? value, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(userId, nameof(userId));
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+            await connection.Command($"UPDATE accounts SET {column} = @value WHERE user_id = @user", transaction)
+                .With("@user", userId)
+                .With("@value", value)
+                .ExecuteAsync(ct) == 1,
+            cancellationToken);
+    }
+
+    private static Account ReadAccount(DbDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetNullableString(1),
+        reader.GetInt64(2),
+        reader.GetBoolean(3),
+        reader.GetBoolean(4),
+        reader.GetNullableString(5),
+        reader.GetNullableString(6));
+}

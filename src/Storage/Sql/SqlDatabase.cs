@@ -1,0 +1,32 @@
+using System.Data.Common;
+
+namespace HomeServer.Storage.Sql;
+
+/// <summary>
+/// What differs between the backends: how connections and write transactions are obtained, a few
+/// dialect fragments, error classification and the migration scripts. All queries live in the
+/// Sql*Store classes and are shared.
+/// </summary>
+internal abstract class SqlDatabase : IAsyncDisposable
+{
+    /// <summary>Runs read-only work on a connection of its own.</summary>
+    public abstract Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
+
+    /// <summary>Runs work inside one write transaction; commits when it returns, rolls back when it throws.</summary>
+    public abstract Task<T> WriteAsync<T>(
+        Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
+
+    /// <summary>A condition "column is one of values", binding the values to a parameter of the command.</summary>
+    public abstract string InSet(DbCommand command, string column, string parameterName, IReadOnlyCollection<string> values);
+
+    public abstract bool IsUniqueViolation(DbException exception);
+
+    public abstract bool IsForeignKeyViolation(DbException exception);
+
+    /// <summary>Run first in the migration transaction so that concurrent starters apply migrations one at a time.</summary>
+    public abstract string? MigrationLockSql { get; }
+
+    public abstract IReadOnlyList<MigrationScript> Migrations { get; }
+
+    public abstract ValueTask DisposeAsync();
+}

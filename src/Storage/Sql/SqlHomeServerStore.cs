@@ -1,0 +1,17 @@
+namespace HomeServer.Storage.Sql;
+
+internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
+{
+    public IAccountStore Accounts { get; } = new SqlAccountStore(db);
+    public IDeviceStore Devices { get; } = new SqlDeviceStore(db);
+    public IRoomStore Rooms { get; } = new SqlRoomStore(db);
+    public IRoomAliasStore Aliases { get; } = new SqlRoomAliasStore(db);
+    public IRoomEventStore Events { get; } = new SqlRoomEventStore(db);
+    public IRoomStateStore State { get; } = new SqlRoomStateStore(db);
+    public ITransactionIdStore TransactionIds { get; } = new SqlTransactionIdStore(db);
+    public IAccountDataStore AccountData { get; } = new SqlAccountDataStore(db);
+    public IReceiptStore Receipts { get; } = new SqlReceiptStore(db);
+    public IFilterStore Filters { get; } = new SqlFilterStore(db);
+
+    public ValueTask DisposeAsync() => db.DisposeAsync();
+}

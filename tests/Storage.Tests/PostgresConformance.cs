@@ -1,0 +1,34 @@
+using HomeServer.Storage.Tests.Backends;
+using HomeServer.Storage.Tests.Conformance;
+
+namespace HomeServer.Storage.Tests;
+
+// The conformance suite, run against PostgreSQL (a fresh database per test).
+
+public sealed class PostgresAccountStoreTests : AccountStoreTests<PostgresTestBackend>;
+
+public sealed class PostgresDeviceStoreTests : DeviceStoreTests<PostgresTestBackend>;
+
+public sealed class PostgresRoomStoreTests : RoomStoreTests<PostgresTestBackend>;
+
+public sealed class PostgresRoomAliasStoreTests : RoomAliasStoreTests<PostgresTestBackend>;
+
+public sealed class PostgresEventAppendTests : EventAppendTests<PostgresTestBackend>;
+
+public sealed class PostgresEventQueryTests : EventQueryTests<PostgresTestBackend>;
+
+public sealed class PostgresRoomStateTests : RoomStateTests<PostgresTestBackend>;
+
+public sealed class PostgresTransactionIdTests : TransactionIdTests<PostgresTestBackend>;
+
+public sealed class PostgresAccountDataTests : AccountDataTests<PostgresTestBackend>;
+
+public sealed class PostgresReceiptTests : ReceiptTests<PostgresTestBackend>;
+
+public sealed class PostgresFilterTests : FilterTests<PostgresTestBackend>;
+
+public sealed class PostgresDurabilityTests : DurabilityTests<PostgresTestBackend>;
+
+public sealed class PostgresMigrationTests : MigrationTests<PostgresTestBackend>;
+
+public sealed class PostgresBadInputTests : BadInputTests<PostgresTestBackend>;

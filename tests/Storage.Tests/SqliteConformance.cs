@@ -1,0 +1,34 @@
+using HomeServer.Storage.Tests.Backends;
+using HomeServer.Storage.Tests.Conformance;
+
+namespace HomeServer.Storage.Tests;
+
+// The conformance suite, run against SQLite (a temp file per test).
+
+public sealed class SqliteAccountStoreTests : AccountStoreTests<SqliteTestBackend>;
+
+public sealed class SqliteDeviceStoreTests : DeviceStoreTests<SqliteTestBackend>;
+
+public sealed class SqliteRoomStoreTests : RoomStoreTests<SqliteTestBackend>;
+
+public sealed class SqliteRoomAliasStoreTests : RoomAliasStoreTests<SqliteTestBackend>;
+
+public sealed class SqliteEventAppendTests : EventAppendTests<SqliteTestBackend>;
+
+public sealed class SqliteEventQueryTests : EventQueryTests<SqliteTestBackend>;
+
+public sealed class SqliteRoomStateTests : RoomStateTests<SqliteTestBackend>;
+
+public sealed class SqliteTransactionIdTests : TransactionIdTests<SqliteTestBackend>;
+
+public sealed class SqliteAccountDataTests : AccountDataTests<SqliteTestBackend>;
+
+public sealed class SqliteReceiptTests : ReceiptTests<SqliteTestBackend>;
+
+public sealed class SqliteFilterTests : FilterTests<SqliteTestBackend>;
+
+public sealed class SqliteDurabilityTests : DurabilityTests<SqliteTestBackend>;
+
+public sealed class SqliteMigrationTests : MigrationTests<SqliteTestBackend>;
+
+public sealed class SqliteBadInputTests : BadInputTests<SqliteTestBackend>;
