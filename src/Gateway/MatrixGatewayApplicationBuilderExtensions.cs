@@ -7,7 +7,8 @@ public static class MatrixGatewayApplicationBuilderExtensions
 {
     /// <summary>
     /// Adds the gateway's middleware: CORS headers and preflight answers, Matrix errors for every
-    /// exception, and <c>M_UNRECOGNIZED</c> for unknown paths and methods under <c>/_matrix</c>.
+    /// exception, <c>M_UNRECOGNIZED</c> for unknown paths and methods under <c>/_matrix</c>, and the
+    /// request body size limit.
     /// Call before mapping endpoints.
     /// </summary>
     public static IApplicationBuilder UseMatrixGateway(this IApplicationBuilder app)
@@ -15,6 +16,7 @@ public static class MatrixGatewayApplicationBuilderExtensions
         app.UseMiddleware<MatrixCorsMiddleware>();
         app.UseMiddleware<MatrixExceptionMiddleware>();
         app.UseMiddleware<UnrecognizedRequestMiddleware>();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
         return app;
     }
 }

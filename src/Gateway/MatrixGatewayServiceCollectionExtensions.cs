@@ -1,5 +1,4 @@
 using HomeServer.Gateway.Health;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -10,7 +9,7 @@ public static class MatrixGatewayServiceCollectionExtensions
 {
     /// <summary>
     /// Registers what the Client-Server API endpoints need: validated <see cref="MatrixGatewayOptions"/>,
-    /// the request body limit on Kestrel, <see cref="ReadinessState"/> and the readiness health check.
+    /// <see cref="ReadinessState"/> and the readiness health check.
     /// </summary>
     public static IServiceCollection AddMatrixGateway(this IServiceCollection services, Action<MatrixGatewayOptions>? configure = null)
     {
@@ -21,10 +20,6 @@ public static class MatrixGatewayServiceCollectionExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MatrixGatewayOptions>, MatrixGatewayOptionsValidator>());
-        services.AddOptions<KestrelServerOptions>()
-            .Configure<IOptions<MatrixGatewayOptions>>((kestrel, gateway) =>
-                kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes);
-
         services.TryAddSingleton<ReadinessState>();
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("readiness", tags: [GatewayHealthTags.Ready]);
         return services;
