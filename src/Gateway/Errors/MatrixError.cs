@@ -1,0 +1,15 @@
+using System.Text.Json.Serialization;
+
+namespace HomeServer.Gateway.Errors;
+
+/// <summary>
+/// The body of every error response of the Client-Server API. Fields that only some error codes
+/// carry are optional properties, left out of the JSON when null.
+/// </summary>
+public sealed record MatrixError(
+    [property: JsonPropertyName("errcode")] string ErrCode,
+    [property: JsonPropertyName("error")] string Error)
+{
+    [JsonPropertyName("retry_after_ms")]
+    public long? RetryAfterMs { get; init; }
+}

@@ -1,0 +1,15 @@
+using HomeServer.Gateway.Endpoints;
+using Microsoft.AspNetCore.Routing;
+
+namespace HomeServer.Gateway;
+
+public static class MatrixClientApiEndpointRouteBuilderExtensions
+{
+    /// <summary>Maps the Client-Server API, server discovery and the health endpoints.</summary>
+    public static IEndpointRouteBuilder MapMatrixClientApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapDiscoveryEndpoints();
+        endpoints.MapHealthEndpoints();
+        return endpoints;
+    }
+}

@@ -1,0 +1,27 @@
+using HomeServer.Gateway.Health;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace HomeServer.Gateway;
+
+public static class MatrixGatewayServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers what the Client-Server API endpoints need: validated <see cref="MatrixGatewayOptions"/>,
+    /// <see cref="ReadinessState"/> and the readiness health check.
+    /// </summary>
+    public static IServiceCollection AddMatrixGateway(this IServiceCollection services, Action<MatrixGatewayOptions>? configure = null)
+    {
+        var options = services.AddOptions<MatrixGatewayOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MatrixGatewayOptions>, MatrixGatewayOptionsValidator>());
+        services.TryAddSingleton<ReadinessState>();
+        services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("readiness", tags: [GatewayHealthTags.Ready]);
+        return services;
+    }
+}

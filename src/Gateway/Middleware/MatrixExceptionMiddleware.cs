@@ -1,0 +1,57 @@
+using HomeServer.Gateway.Errors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace HomeServer.Gateway.Middleware;
+
+/// <summary>
+/// Turns every exception into a Matrix error. Unexpected ones become 500 <c>M_UNKNOWN</c> with a
+/// fixed message: details stay in the server log, never in the response.
+/// </summary>
+internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, ILogger<MatrixExceptionMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            LogRequestAborted(context.Request.Method, context.Request.Path);
+        }
+        catch (Exception exception) when (!context.Response.HasStarted)
+        {
+            var (statusCode, error) = Classify(exception, context);
+            context.Response.Clear();
+            await MatrixErrorResponse.WriteAsync(context.Response, statusCode, error);
+        }
+    }
+
+    private (int StatusCode, MatrixError Error) Classify(Exception exception, HttpContext context)
+    {
+        switch (exception)
+        {
+            case MatrixException matrix:
+                return (matrix.StatusCode, matrix.Error);
+            case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge:
+                LogBadRequest(context.Request.Method, context.Request.Path, tooLarge.Message);
+                return (tooLarge.StatusCode, MatrixErrorResponse.TooLarge);
+            case BadHttpRequestException badRequest:
+                LogBadRequest(context.Request.Method, context.Request.Path, badRequest.Message);
+                return (badRequest.StatusCode, new MatrixError(MatrixErrorCode.Unknown, "Bad request"));
+            default:
+                LogUnhandled(exception, context.Request.Method, context.Request.Path);
+                return (StatusCodes.Status500InternalServerError, MatrixErrorResponse.InternalError);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception while serving {Method} {Path}")]
+    private partial void LogUnhandled(Exception exception, string method, PathString path);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected {Method} {Path}: {Reason}")]
+    private partial void LogBadRequest(string method, PathString path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Client went away during {Method} {Path}")]
+    private partial void LogRequestAborted(string method, PathString path);
+}

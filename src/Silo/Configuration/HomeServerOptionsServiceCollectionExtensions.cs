@@ -1,0 +1,57 @@
+using HomeServer.Gateway;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace HomeServer.Silo.Configuration;
+
+internal static class HomeServerOptionsServiceCollectionExtensions
+{
+    /// <summary>Binds and validates every option of the host, and applies the defaults derived from other options.</summary>
+    public static IServiceCollection AddHomeServerOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<HomeServerOptions>().BindReportingErrors(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<HomeServerOptions>, HomeServerOptionsValidator>();
+
+        services.AddOptions<StorageOptions>()
+            .BindReportingErrors(configuration.GetSection(StorageOptions.SectionName))
+            .PostConfigure<IOptions<HomeServerOptions>>((storage, host) =>
+            {
+                if (storage.Kind == StorageKind.Sqlite && string.IsNullOrWhiteSpace(storage.ConnectionString))
+                {
+                    storage.ConnectionString = StorageOptions.DefaultSqliteConnectionString(host.Value.DataDirectory);
+                }
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+
+        services.AddOptions<RegistrationOptions>()
+            .BindReportingErrors(configuration.GetSection(RegistrationOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RegistrationOptions>, RegistrationOptionsValidator>();
+        services.AddSingleton(provider => RegistrationPolicy.Resolve(
+            provider.GetRequiredService<IOptions<RegistrationOptions>>().Value.Mode,
+            provider.GetRequiredService<IOptions<HomeServerOptions>>().Value.ParseListenUrls()));
+
+        services.AddOptions<MatrixGatewayOptions>()
+            .BindReportingErrors(configuration)
+            .PostConfigure<IOptions<HomeServerOptions>>((gateway, host) =>
+                gateway.PublicBaseUrl ??= PublicBaseUrlDefault.From(host.Value.ParseListenUrls(), host.Value.ServerName));
+
+        services.AddOptions<HostOptions>()
+            .Configure<IOptions<HomeServerOptions>>((hostOptions, host) =>
+            {
+                // The host reads its options while it is being built, before start-up validation; invalid
+                // options are left to that validation, which reports them together with all the others.
+                try
+                {
+                    hostOptions.ShutdownTimeout = host.Value.ShutdownTimeout;
+                }
+                catch (OptionsValidationException)
+                {
+                }
+            });
+        return services;
+    }
+}

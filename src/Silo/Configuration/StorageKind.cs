@@ -1,0 +1,7 @@
+namespace HomeServer.Silo.Configuration;
+
+public enum StorageKind
+{
+    Sqlite,
+    Postgres,
+}
