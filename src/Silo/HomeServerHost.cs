@@ -1,4 +1,8 @@
 using HomeServer.Gateway;
+using HomeServer.Gateway.Health;
+using HomeServer.Grains;
+using HomeServer.Runtime.Hosting;
+using HomeServer.Storage;
 using HomeServer.Silo.Configuration;
 using HomeServer.Silo.Startup;
 using Microsoft.Extensions.Options;
@@ -24,6 +28,18 @@ public static class HomeServerHost
         builder.Services.AddHomeServerOptions(builder.Configuration);
         builder.Services.AddMatrixGateway();
         builder.Services.AddHostedService<DataDirectoryInitializer>();
+        builder.Services.AddSingleton<StoreLifetime>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<StoreLifetime>());
+        builder.Services.AddSingleton<IHomeServerStore>(provider => provider.GetRequiredService<StoreLifetime>().Store);
+        builder.Services.AddSingleton(provider => new LocalServer(provider.GetRequiredService<IOptions<HomeServerOptions>>().Value.ServerName));
+        builder.Services.AddSilo(
+            silo =>
+            {
+                silo.SiloName = "single-node";
+                silo.ShutdownTimeout = builder.Configuration.GetValue("ShutdownTimeout", TimeSpan.FromSeconds(30));
+            },
+            grains => grains.AddHomeServerGrains());
+        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo", tags: [GatewayHealthTags.Ready]);
         builder.Services.AddHostedService<StartupSummaryLogger>();
 
         var app = builder.Build();

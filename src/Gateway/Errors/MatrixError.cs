@@ -12,4 +12,8 @@ public sealed record MatrixError(
 {
     [JsonPropertyName("retry_after_ms")]
     public long? RetryAfterMs { get; init; }
+
+    /// <summary>With M_UNKNOWN_TOKEN: whether the client may keep its data and log in again.</summary>
+    [JsonPropertyName("soft_logout")]
+    public bool? SoftLogout { get; init; }
 }

@@ -1,4 +1,6 @@
 using HomeServer.Gateway.Errors;
+using HomeServer.Grains;
+using HomeServer.Runtime;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -24,6 +26,10 @@ internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, IL
         {
             var (statusCode, error) = Classify(exception, context);
             context.Response.Clear();
+            if (error.RetryAfterMs is { } retryAfterMs)
+            {
+                context.Response.Headers.RetryAfter = Math.Max(1, retryAfterMs / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
             await MatrixErrorResponse.WriteAsync(context.Response, statusCode, error);
         }
     }
@@ -34,6 +40,12 @@ internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, IL
         {
             case MatrixException matrix:
                 return (matrix.StatusCode, matrix.Error);
+            case MatrixRequestException refused:
+                return (MatrixErrorStatus.For(refused.ErrCode), new MatrixError(refused.ErrCode, refused.Error));
+            case TransientRejectionException or SiloUnavailableException or GrainCallTimeoutException:
+                LogUnavailable(exception, context.Request.Method, context.Request.Path);
+                return (StatusCodes.Status503ServiceUnavailable,
+                    new MatrixError(MatrixErrorCode.Unknown, "The server is busy; try again shortly.") { RetryAfterMs = 1000 });
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge:
                 LogBadRequest(context.Request.Method, context.Request.Path, tooLarge.Message);
                 return (tooLarge.StatusCode, MatrixErrorResponse.TooLarge);
@@ -48,6 +60,9 @@ internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, IL
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception while serving {Method} {Path}")]
     private partial void LogUnhandled(Exception exception, string method, PathString path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Grain unavailable while serving {Method} {Path}")]
+    private partial void LogUnavailable(Exception exception, string method, PathString path);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected {Method} {Path}: {Reason}")]
     private partial void LogBadRequest(string method, PathString path, string reason);

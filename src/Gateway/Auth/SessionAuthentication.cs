@@ -1,0 +1,44 @@
+using HomeServer.Gateway.Errors;
+using HomeServer.Grains.Accounts;
+using HomeServer.Runtime;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Primitives;
+
+namespace HomeServer.Gateway.Auth;
+
+/// <summary>
+/// Resolves the access token of a request (the Authorization bearer header, or the deprecated access_token query
+/// parameter) to a <see cref="Session"/> by asking the grain of the user the token names.
+/// </summary>
+public static class SessionAuthentication
+{
+    private const string SessionKey = "HomeServer.Session";
+
+    /// <summary>The request's session; 401 M_MISSING_TOKEN without a token, 401 M_UNKNOWN_TOKEN for an invalid one.</summary>
+    public static async ValueTask<Session> RequireSessionAsync(this HttpContext context)
+    {
+        if (context.Items.TryGetValue(SessionKey, out var cached) && cached is Session known) return known;
+        var token = ReadAccessToken(context.Request)
+            ?? throw new MatrixException(StatusCodes.Status401Unauthorized, "M_MISSING_TOKEN", "Missing access token.");
+        var userId = AccessTokens.TryGetUserId(token) ?? throw UnknownToken();
+        var grains = context.RequestServices.GetRequiredService<IGrainFactory>();
+        var session = await grains.GetGrain<IUserGrain>(userId).AuthenticateAsync(token) ?? throw UnknownToken();
+        context.Items[SessionKey] = session;
+        return session;
+    }
+
+    /// <summary>The raw access token of the request, or null.</summary>
+    public static string? ReadAccessToken(HttpRequest request)
+    {
+        if (request.Headers.TryGetValue("Authorization", out StringValues header))
+        {
+            var value = header.ToString();
+            return value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? value["Bearer ".Length..].Trim() : null;
+        }
+        return request.Query.TryGetValue("access_token", out var query) ? query.ToString() : null;
+    }
+
+    private static MatrixException UnknownToken() =>
+        new(StatusCodes.Status401Unauthorized, new MatrixError("M_UNKNOWN_TOKEN", "Unknown or expired access token.") { SoftLogout = false });
+}

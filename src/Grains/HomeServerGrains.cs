@@ -1,0 +1,11 @@
+using HomeServer.Grains.Accounts;
+using HomeServer.Runtime.Invocation;
+
+namespace HomeServer.Grains;
+
+public static class HomeServerGrains
+{
+    /// <summary>Registers every grain class of the homeserver with a silo.</summary>
+    public static GrainTypeRegistry AddHomeServerGrains(this GrainTypeRegistry registry) =>
+        registry.AddGrain<IUserGrain, UserGrain>();
+}
