@@ -10,6 +10,12 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
     {
         endpoints.MapDiscoveryEndpoints();
         endpoints.MapHealthEndpoints();
+        endpoints.MapRoomCreationEndpoints();
+        endpoints.MapRoomMembershipEndpoints();
+        endpoints.MapRoomEventEndpoints();
+        endpoints.MapRoomReadEndpoints();
+        endpoints.MapRoomDirectoryEndpoints();
+        endpoints.MapRoomEphemeralEndpoints();
         return endpoints;
     }
 }
