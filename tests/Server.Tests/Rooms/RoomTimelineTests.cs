@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using HomeServer.Server.Tests.Infrastructure;
+using HomeServer.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HomeServer.Server.Tests.Rooms;
 
@@ -51,6 +53,44 @@ public abstract class RoomTimelineTests(BackendServerFixture fixture) : RoomTest
         Assert.NotEqual(first, fromOtherDevice);
         var messages = (await alice.MessagesAsync(roomId, "dir=f&" + MessagesOnly)).GetProperty("chunk");
         Assert.Equal([first, concurrent[0], fromOtherDevice], EventIds(messages));
+    }
+
+    [Fact]
+    public async Task Concurrent_senders_all_land_in_one_linear_timeline_in_their_own_order()
+    {
+        var alice = await UserAsync("alice");
+        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
+        var senders = new List<RoomsClient> { alice };
+        for (var i = 0; i < 4; i++)
+        {
+            var member = await UserAsync($"sender{i}");
+            await member.JoinAsync(roomId);
+            senders.Add(member);
+        }
+
+        var sent = await Task.WhenAll(senders.Select(async sender =>
+        {
+            var ids = new List<string>();
+            for (var i = 0; i < 12; i++) ids.Add(await sender.SendTextAsync(roomId, $"{sender.UserId} {i}"));
+            return (Sender: sender.UserId, Ids: ids);
+        }));
+
+        var timeline = (await alice.MessagesAsync(roomId, $"dir=f&limit=200&{MessagesOnly}")).GetProperty("chunk");
+        Assert.Equal(60, timeline.GetArrayLength());
+        foreach (var (sender, ids) in sent)
+        {
+            var fromSender = timeline.EnumerateArray().Where(e => e.GetProperty("sender").GetString() == sender).Select(e => e.GetProperty("event_id").GetString());
+            Assert.Equal(ids, fromSender);
+        }
+        var store = Server.App.Services.GetRequiredService<IHomeServerStore>();
+        var stored = await store.Events.GetRoomEventsAsync(roomId, 0, Direction.Forward, 1000, CancellationToken.None);
+        for (var i = 1; i < stored.Count; i++)
+        {
+            using var json = JsonDocument.Parse(stored[i].Json);
+            Assert.Equal(stored[i - 1].RoomPosition + 1, stored[i].RoomPosition);
+            Assert.Equal([stored[i - 1].EventId], json.RootElement.GetProperty("prev_events").EnumerateArray().Select(p => p.GetString()));
+            Assert.Equal(i + 1, json.RootElement.GetProperty("depth").GetInt64());
+        }
     }
 
     [Fact]
