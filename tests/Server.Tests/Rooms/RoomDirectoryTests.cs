@@ -115,6 +115,13 @@ public abstract class RoomDirectoryTests(BackendServerFixture fixture) : RoomTes
         var back = await SearchAsync(new { limit = 3, since = page2.GetProperty("prev_batch").GetString(), filter = new { generic_search_term = tag } });
         Assert.Equal(rooms[..3], back.GetProperty("chunk").EnumerateArray().Select(r => r.GetProperty("room_id").GetString()));
 
+        var space = await alice.CreateRoomAsync(new { visibility = "public", name = $"Space {tag}", creation_content = new { type = "m.space" } });
+        var spaces = await SearchAsync(new { filter = new { generic_search_term = tag, room_types = new[] { "m.space" } } });
+        var onlySpace = Assert.Single(spaces.GetProperty("chunk").EnumerateArray());
+        Assert.Equal((space, "m.space"), (onlySpace.GetProperty("room_id").GetString(), onlySpace.GetProperty("room_type").GetString()));
+        var untyped = await SearchAsync(new { filter = new { generic_search_term = tag, room_types = new string?[] { null } } });
+        Assert.Equal(rooms, untyped.GetProperty("chunk").EnumerateArray().Select(r => r.GetProperty("room_id").GetString()));
+
         using var anonymous = await bob.RawAsync(Get, "/publicRooms?limit=1", null, authenticated: false);
         Assert.Equal(HttpStatusCode.OK, anonymous.StatusCode);
         var one = await anonymous.ReadJsonAsync();

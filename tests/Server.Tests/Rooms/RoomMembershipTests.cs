@@ -1,5 +1,8 @@
 using System.Net;
+using HomeServer.Grains.Rooms;
+using HomeServer.Runtime;
 using HomeServer.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HomeServer.Server.Tests.Rooms;
 
@@ -190,6 +193,30 @@ public abstract class RoomMembershipTests(BackendServerFixture fixture) : RoomTe
 
         Assert.Equal("Alice A.", joined.GetProperty("display_name").GetString());
         Assert.Equal("mxc://localhost/a", joined.GetProperty("avatar_url").GetString());
+    }
+
+    [Fact]
+    public async Task A_profile_change_resends_the_member_event_of_joined_users_only()
+    {
+        var alice = await UserAsync("alice", displayName: "Alice");
+        var bob = await UserAsync("bob");
+        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
+        await bob.JoinAsync(roomId);
+        await bob.LeaveAsync(roomId);
+        var room = Server.App.Services.GetRequiredService<IGrainFactory>().GetGrain<IRoomGrain>(roomId);
+        var before = (await alice.MessagesAsync(roomId, "dir=b&limit=1")).GetProperty("start").GetString();
+
+        await room.UpdateMemberProfileAsync(alice.UserId, "Alice Renamed", "mxc://localhost/new");
+        await room.UpdateMemberProfileAsync(alice.UserId, "Alice Renamed", "mxc://localhost/new");
+        await room.UpdateMemberProfileAsync(bob.UserId, "Bob Renamed", null);
+
+        var member = await alice.GetStateEventAsync(roomId, "m.room.member", alice.UserId);
+        Assert.Equal(("join", "Alice Renamed", "mxc://localhost/new"),
+            (member.GetProperty("membership").GetString(), member.GetProperty("displayname").GetString(), member.GetProperty("avatar_url").GetString()));
+        var newEvents = (await alice.MessagesAsync(roomId, $"dir=f&from={before}")).GetProperty("chunk");
+        Assert.Equal([alice.UserId], newEvents.EnumerateArray().Select(e => e.GetProperty("state_key").GetString()));
+        Assert.Equal("Alice", newEvents[0].GetProperty("unsigned").GetProperty("prev_content").GetProperty("displayname").GetString());
+        Assert.Equal("leave", await MembershipAsync(alice, roomId, bob.UserId));
     }
 
     [Fact]
