@@ -13,6 +13,7 @@ internal static class AccountsServiceCollectionExtensions
         services.AddOptions<PasswordHashingOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PasswordHashingOptions>, PasswordHashingOptionsValidator>());
         services.TryAddSingleton<PasswordHasher>();
+        services.TryAddSingleton<UserInteractiveAuth>();
         return services;
     }
 }
