@@ -133,6 +133,9 @@ public abstract class DeviceTests(AccountsServerFixture server)
         var a = await Client.LogInAsync(user.Localpart, deviceId: "A");
         var b = await Client.LogInAsync(user.Localpart, deviceId: "B");
         var c = await Client.LogInAsync(user.Localpart, deviceId: "C");
+        // Used once, so the tokens are cached where they are checked.
+        Assert.Equal(HttpStatusCode.OK, await Client.WhoAmIStatusAsync(a.AccessToken));
+        Assert.Equal(HttpStatusCode.OK, await Client.WhoAmIStatusAsync(b.AccessToken));
 
         using var challenge = await Client.PostAsync($"{V3}/delete_devices", Json(new { devices = new[] { "A", "B" } }), user.AccessToken);
         var session = await challenge.ChallengeSessionAsync("m.login.password");

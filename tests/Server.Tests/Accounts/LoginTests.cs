@@ -178,6 +178,7 @@ public abstract class LoginTests(AccountsServerFixture server)
         var first = await Client.RegisterAsync(username);
         var second = await Client.LogInAsync(username);
         var other = await Client.RegisterAsync(NewUsername());
+        Assert.Equal(HttpStatusCode.OK, await Client.WhoAmIStatusAsync(second.AccessToken));
 
         using var response = await Client.PostAsync($"{V3}/logout/all", "{}", first.AccessToken);
 

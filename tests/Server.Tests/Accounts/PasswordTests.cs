@@ -21,6 +21,7 @@ public abstract class PasswordTests(AccountsServerFixture server)
         var username = NewUsername();
         var current = await Client.RegisterAsync(username);
         var other = await Client.LogInAsync(username);
+        Assert.Equal(HttpStatusCode.OK, await Client.WhoAmIStatusAsync(other.AccessToken));
 
         using var challenge = await Client.PostAsync($"{V3}/account/password", Json(new { new_password = NewPassword }), current.AccessToken);
         var session = await challenge.ChallengeSessionAsync("m.login.password");
