@@ -41,12 +41,14 @@ public sealed class UserGrainNotificationTests(RecordingGrainsServer fixture) : 
         using var avatar = await Client.PutAsync($"{V3}/profile/{user.UserId}/avatar_url", Json(new { avatar_url = "mxc://localhost/abc" }), user.AccessToken);
         await avatar.OkJsonAsync();
 
-        var updates = RecordingRoomGrain.ProfileUpdates.Where(update => update.UserId == user.UserId).ToList();
-        Assert.Equal(
-            joined.Select(room => (room, user.UserId, (string?)"New Name", (string?)null))
-                .Concat(joined.Select(room => (room, user.UserId, (string?)"New Name", (string?)"mxc://localhost/abc")))
-                .OrderBy(update => update.ToString(), StringComparer.Ordinal),
-            updates.OrderBy(update => update.ToString(), StringComparer.Ordinal));
+        // Rooms are updated after the response, so wait for the four updates to arrive.
+        var updates = await WaitForAsync(() => RecordingRoomGrain.ProfileUpdates.Where(update => update.UserId == user.UserId).ToList(), count: 4);
+        Assert.Equal(4, updates.Count);
+        foreach (var room in joined)
+        {
+            (string?, string?)[] inOrder = [("New Name", null), ("New Name", "mxc://localhost/abc")];
+            Assert.Equal(inOrder, updates.Where(update => update.RoomId == room).Select(update => (update.DisplayName, update.AvatarUrl)));
+        }
         Assert.DoesNotContain(updates, update => update.RoomId == left);
     }
 
@@ -66,6 +68,14 @@ public sealed class UserGrainNotificationTests(RecordingGrainsServer fixture) : 
             stored.Select(entry => new SyncNotice(SyncNoticeKind.AccountData, entry.RoomId, entry.StreamPosition)),
             notices);
         Assert.Equal([null, "!room:localhost"], notices.Select(notice => notice.RoomId));
+    }
+
+    private static async Task<List<T>> WaitForAsync<T>(Func<List<T>> read, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (read().Count < count && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await Task.Delay(100); // and for anything unexpected after them
+        return read();
     }
 
     private async Task<string> RoomWithMemberAsync(string userId, string membership)
