@@ -220,6 +220,23 @@ public abstract class RoomMembershipTests(BackendServerFixture fixture) : RoomTe
     }
 
     [Fact]
+    public async Task Changing_the_display_name_through_the_profile_api_updates_the_member_event()
+    {
+        var alice = await UserAsync("alice");
+        var roomId = await alice.CreateRoomAsync();
+
+        await alice.OkAsync(Put, $"/profile/{E(alice.UserId)}/displayname", new { displayname = "Renamed" });
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!(await alice.GetStateEventAsync(roomId, "m.room.member", alice.UserId)).TryGetProperty("displayname", out var name)
+               || name.GetString() != "Renamed")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The member event was not updated.");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task Power_levels_decide_who_may_send_state_and_messages()
     {
         var alice = await UserAsync("alice");
