@@ -12,9 +12,12 @@ public sealed record ProcessUsage(TimeSpan Cpu, int Collections, TimeSpan GcPaus
 
     public ProcessUsage Since(ProcessUsage start) =>
         new(Cpu - start.Cpu, Collections - start.Collections, GcPause - start.GcPause, WorkItems - start.WorkItems,
-            ContextSwitches - start.ContextSwitches);
+            Math.Max(0, ContextSwitches - start.ContextSwitches));
 
-    /// <summary>Voluntary and involuntary switches summed over /proc/self/task/*/status; 0 where there is no /proc.</summary>
+    /// <summary>
+    /// Voluntary and involuntary switches summed over /proc/self/task/*/status (threads that exit take theirs
+    /// with them, so this is approximate); 0 where there is no /proc.
+    /// </summary>
     private static long ContextSwitchesOfAllThreads()
     {
         if (!Directory.Exists("/proc/self/task")) return 0;
