@@ -76,8 +76,8 @@ public static class Scenarios
         TestCluster.StartAsync(2, grains => grains.AddGrain<IBenchGrain, BenchGrain>());
 
     /// <summary>
-    /// Stops the cluster after the measurements. A failure while closing connections (see bench/RESULTS.md,
-    /// "Runtime issues") is reported but does not discard the results.
+    /// Stops the cluster after the measurements. A failure while stopping is reported but does not discard the
+    /// results already taken.
     /// </summary>
     private static IAsyncDisposable Teardown(TestCluster cluster) => new AsyncDisposable(async () =>
     {
