@@ -13,16 +13,17 @@ public sealed record LatencySummary(long P50, long P99, long Max)
 
 /// <summary>
 /// One measured run: completed calls per second over the measured window, their latencies, the process's CPU
-/// time per call (all threads: callers, runtime, both silos), garbage collections (count, total pause), thread-pool
+/// time per call (all threads: callers, runtime, both silos), bytes allocated per call, garbage collections (count, total pause), thread-pool
 /// work items and context switches per call, and the machine's scheduling hiccups meanwhile.
 /// </summary>
 public sealed record Measurement(double CallsPerSecond, LatencySummary Latency, long Errors, double CpuMicrosPerCall,
-    int Collections, double GcPauseMs, double WorkItemsPerCall, double ContextSwitchesPerCall, LatencySummary Hiccups,
+    double BytesPerCall, int Collections, double GcPauseMs, double WorkItemsPerCall, double ContextSwitchesPerCall, LatencySummary Hiccups,
     LatencySummary? PacerLag = null)
 {
     public Measurement(long calls, double seconds, LatencySummary latency, long errors, ProcessUsage usage, LatencySummary hiccups,
         LatencySummary? pacerLag = null)
-        : this(calls / seconds, latency, errors, usage.Cpu.TotalMicroseconds / Math.Max(1, calls), usage.Collections,
+        : this(calls / seconds, latency, errors, usage.Cpu.TotalMicroseconds / Math.Max(1, calls),
+            usage.Allocated / (double)Math.Max(1, calls), usage.Collections,
             usage.GcPause.TotalMilliseconds, usage.WorkItems / (double)Math.Max(1, calls), usage.ContextSwitches / (double)Math.Max(1, calls),
             hiccups, pacerLag)
     {

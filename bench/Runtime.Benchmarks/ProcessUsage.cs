@@ -1,18 +1,18 @@
 namespace HomeServer.Runtime.Benchmarks;
 
 /// <summary>
-/// The process's CPU time, garbage collections, thread-pool work items and context switches (Linux) during a
-/// measured window; per call, the last two count the thread hand-offs a call costs.
+/// The process's CPU time, allocations, garbage collections, thread-pool work items and context switches (Linux)
+/// during a measured window; per call, the last two count the thread hand-offs a call costs.
 /// </summary>
-public sealed record ProcessUsage(TimeSpan Cpu, int Collections, TimeSpan GcPause, long WorkItems, long ContextSwitches)
+public sealed record ProcessUsage(TimeSpan Cpu, long Allocated, int Collections, TimeSpan GcPause, long WorkItems, long ContextSwitches)
 {
     public static ProcessUsage Now() =>
-        new(Environment.CpuUsage.TotalTime, GC.CollectionCount(0), GC.GetTotalPauseDuration(), ThreadPool.CompletedWorkItemCount,
-            ContextSwitchesOfAllThreads());
+        new(Environment.CpuUsage.TotalTime, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.GetTotalPauseDuration(),
+            ThreadPool.CompletedWorkItemCount, ContextSwitchesOfAllThreads());
 
     public ProcessUsage Since(ProcessUsage start) =>
-        new(Cpu - start.Cpu, Collections - start.Collections, GcPause - start.GcPause, WorkItems - start.WorkItems,
-            Math.Max(0, ContextSwitches - start.ContextSwitches));
+        new(Cpu - start.Cpu, Allocated - start.Allocated, Collections - start.Collections, GcPause - start.GcPause,
+            WorkItems - start.WorkItems, Math.Max(0, ContextSwitches - start.ContextSwitches));
 
     /// <summary>
     /// Voluntary and involuntary switches summed over /proc/self/task/*/status (threads that exit take theirs

@@ -7,14 +7,14 @@ public static class ResultTables
 {
     public static void PrintThroughput(IEnumerable<Row> rows)
     {
-        Console.WriteLine("| Scenario | Load | Calls/s | p50 (µs) | p99 (µs) | max (µs) | Errors | CPU µs/call | Work items/call | Ctx switches/call | GCs (pause ms) | Hiccup p99 (µs) | Pacer lag p99 (µs) |");
-        Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        Console.WriteLine("| Scenario | Load | Calls/s | p50 (µs) | p99 (µs) | max (µs) | Errors | CPU µs/call | Alloc B/call | Work items/call | Ctx switches/call | GCs (pause ms) | Hiccup p99 (µs) | Pacer lag p99 (µs) |");
+        Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var row in rows)
         {
             var latency = row.Result.Latency;
             var lag = row.Result.PacerLag is { } pacer ? Micros(pacer.P99) : "–";
             Console.WriteLine($"| {row.Scenario} | {row.Load} | {row.Result.CallsPerSecond:N0} | {Micros(latency.P50)} | " +
-                $"{Micros(latency.P99)} | {Micros(latency.Max)} | {row.Result.Errors} | {row.Result.CpuMicrosPerCall:0.00} | {row.Result.WorkItemsPerCall:0.00} | {row.Result.ContextSwitchesPerCall:0.00} | {row.Result.Collections} ({row.Result.GcPauseMs:0}) | {Micros(row.Result.Hiccups.P99)} | {lag} |");
+                $"{Micros(latency.P99)} | {Micros(latency.Max)} | {row.Result.Errors} | {row.Result.CpuMicrosPerCall:0.00} | {row.Result.BytesPerCall:0} | {row.Result.WorkItemsPerCall:0.00} | {row.Result.ContextSwitchesPerCall:0.00} | {row.Result.Collections} ({row.Result.GcPauseMs:0}) | {Micros(row.Result.Hiccups.P99)} | {lag} |");
         }
         Console.WriteLine();
     }
@@ -33,6 +33,7 @@ public static class ResultTables
                 : new LatencySummary(0, Median(same, r => r.Result.PacerLag!.P99), 0);
             return new Row(middle.Scenario, middle.Load, new Measurement(
                 Median(same, r => r.Result.CallsPerSecond), latency, Median(same, r => r.Result.Errors), Median(same, r => r.Result.CpuMicrosPerCall),
+                Median(same, r => r.Result.BytesPerCall),
                 Median(same, r => r.Result.Collections), Median(same, r => r.Result.GcPauseMs),
                 Median(same, r => r.Result.WorkItemsPerCall), Median(same, r => r.Result.ContextSwitchesPerCall),
                 new LatencySummary(0, Median(same, r => r.Result.Hiccups.P99), 0), lag));
