@@ -7,7 +7,7 @@ namespace HomeServer.Runtime.Benchmarks;
 public sealed record ProcessUsage(TimeSpan Cpu, long Allocated, int Collections, TimeSpan GcPause, long WorkItems, long ContextSwitches)
 {
     public static ProcessUsage Now() =>
-        new(Environment.CpuUsage.TotalTime, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.GetTotalPauseDuration(),
+        new(Environment.CpuUsage.TotalTime, GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.GetTotalPauseDuration(),
             ThreadPool.CompletedWorkItemCount, ContextSwitchesOfAllThreads());
 
     public ProcessUsage Since(ProcessUsage start) =>

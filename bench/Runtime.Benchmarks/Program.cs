@@ -42,7 +42,7 @@ var options = new ScenarioOptions(
 Console.WriteLine($"# HomeServer.Runtime benchmarks: {scenario}");
 Console.WriteLine();
 Console.WriteLine($"- {Environment.ProcessorCount} cores, {CpuModel()}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}");
-Console.WriteLine($"- GC: {(GCSettings.IsServerGC ? "server" : "workstation")}, load average at start: {LoadAverage()}");
+Console.WriteLine($"- GC: {(GCSettings.IsServerGC ? "server" : "workstation")}, load average at start: {LoadAverage()}, {CpuPressure()}");
 Console.WriteLine($"- runs: {runs}, warm-up {options.Warmup.TotalSeconds} s, measured {options.Duration.TotalSeconds} s");
 Console.WriteLine();
 
@@ -54,6 +54,8 @@ for (var run = 1; run <= runs && scenario != "proxy"; run++)
     if (scenario is "cross" or "all") rows.AddRange(await Scenarios.CrossSiloAsync(options));
     rowsByRun.Add(rows);
     Console.WriteLine($"## Run {run} of {runs}");
+    Console.WriteLine();
+    Console.WriteLine($"Load average after the run: {LoadAverage()}, {CpuPressure()}");
     Console.WriteLine();
     ResultTables.PrintThroughput(rows);
 }
@@ -95,6 +97,12 @@ static string CpuModel() =>
     File.Exists("/proc/cpuinfo")
         ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
         : "unknown CPU";
+
+// Pressure stall information: the share of the last 60 s in which some runnable task waited for a CPU.
+static string CpuPressure() =>
+    File.Exists("/proc/pressure/cpu")
+        ? "CPU pressure (some, avg60) " + File.ReadLines("/proc/pressure/cpu").First().Split(' ')[2].Split('=')[1] + " %"
+        : "no CPU pressure information";
 
 static string LoadAverage() =>
     File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
