@@ -12,9 +12,9 @@ public sealed record LatencySummary(long P50, long P99, long Max)
 }
 
 /// <summary>
-/// One measured run: completed calls per second over the measured window, their latencies, the process's CPU
-/// time per call (all threads: callers, runtime, both silos), bytes allocated per call, garbage collections (count, total pause), thread-pool
-/// work items and context switches per call, and the machine's scheduling hiccups meanwhile.
+/// One measured run: completed calls per second over the measured window, their latencies, and per call the
+/// process's CPU time (all threads: callers, runtime, both silos), bytes allocated, thread-pool work items and
+/// context switches; garbage collections (count, total pause) and the machine's scheduling hiccups meanwhile.
 /// </summary>
 public sealed record Measurement(double CallsPerSecond, LatencySummary Latency, long Errors, double CpuMicrosPerCall,
     double BytesPerCall, int Collections, double GcPauseMs, double WorkItemsPerCall, double ContextSwitchesPerCall, LatencySummary Hiccups,
