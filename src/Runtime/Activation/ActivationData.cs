@@ -59,16 +59,7 @@ internal sealed class ActivationData
         catch (Exception ex)
         {
             _catalog.Logger.LogWarning(ex, "Activation of {GrainId} failed", GrainId);
-            Turn[] abandoned;
-            lock (_lock)
-            {
-                _state = ActivationState.Invalid;
-                abandoned = [.. _queue];
-                _queue.Clear();
-            }
-            _catalog.Remove(this);
-            _deactivated.TrySetResult();
-            foreach (var turn in abandoned) turn.Abandon(_catalog, ex);
+            Invalidate(activationError: ex);
             return;
         }
         lock (_lock) _state = ActivationState.Valid;
@@ -299,6 +290,15 @@ internal sealed class ActivationData
             _catalog.Logger.LogWarning("Deactivating {GrainId} while interleaving calls still run", GrainId);
         }
 
+        Invalidate(activationError: null);
+    }
+
+    /// <summary>
+    /// Leaves the catalog for good. Queued turns are failed with the activation error, or handed to a new
+    /// activation when there is none.
+    /// </summary>
+    private void Invalidate(Exception? activationError)
+    {
         Turn[] abandoned;
         lock (_lock)
         {
@@ -308,7 +308,7 @@ internal sealed class ActivationData
         }
         _catalog.Remove(this);
         _deactivated.TrySetResult();
-        foreach (var turn in abandoned) turn.Abandon(_catalog, activationError: null);
+        foreach (var turn in abandoned) turn.Abandon(_catalog, activationError);
     }
 
     public IDisposable RegisterTimer(Func<CancellationToken, Task> callback, TimeSpan dueTime, TimeSpan period)
