@@ -1,4 +1,5 @@
 using HomeServer.Grains.Accounts;
+using HomeServer.Grains.Sync;
 using HomeServer.Runtime.Invocation;
 
 namespace HomeServer.Grains;
@@ -7,5 +8,6 @@ public static class HomeServerGrains
 {
     /// <summary>Registers every grain class of the homeserver with a silo.</summary>
     public static GrainTypeRegistry AddHomeServerGrains(this GrainTypeRegistry registry) =>
-        registry.AddGrain<IUserGrain, UserGrain>();
+        registry.AddGrain<IUserGrain, UserGrain>()
+            .AddGrain<ISyncGrain, SyncGrain>();
 }
