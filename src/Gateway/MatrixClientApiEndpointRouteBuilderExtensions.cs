@@ -10,6 +10,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
     {
         endpoints.MapDiscoveryEndpoints();
         endpoints.MapHealthEndpoints();
+        endpoints.MapAccountEndpoints();
         endpoints.MapSyncEndpoints();
         return endpoints;
     }

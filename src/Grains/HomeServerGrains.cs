@@ -9,5 +9,6 @@ public static class HomeServerGrains
     /// <summary>Registers every grain class of the homeserver with a silo.</summary>
     public static GrainTypeRegistry AddHomeServerGrains(this GrainTypeRegistry registry) =>
         registry.AddGrain<IUserGrain, UserGrain>()
+            .AddGrain<IAuthSessionGrain, AuthSessionGrain>()
             .AddGrain<ISyncGrain, SyncGrain>();
 }

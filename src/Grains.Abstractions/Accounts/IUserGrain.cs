@@ -5,11 +5,76 @@ namespace HomeServer.Grains.Accounts;
 /// <summary>Who made a request: the user and device an access token belongs to.</summary>
 public sealed record Session(string UserId, string DeviceId, bool IsAdmin);
 
-/// <summary>One local user (key: the full user id): account, devices and access tokens, profile, account data, filters.</summary>
+/// <summary>
+/// One local user (key: the full user id): account, devices and access tokens, profile, account data, filters.
+/// Passwords never reach this grain: the gateway hashes new passwords and verifies given ones against
+/// <see cref="GetPasswordHashAsync"/>, so the deliberately slow hashing never occupies the grain's turn.
+/// </summary>
 [GrainType("user")]
 public interface IUserGrain : IGrain
 {
     /// <summary>The session of a valid access token of this user, or null (unknown, revoked or deactivated).</summary>
     [Idempotent]
     Task<Session?> AuthenticateAsync(string accessToken);
+
+    /// <summary>True when the user id is taken, also by a deactivated account.</summary>
+    [Idempotent]
+    Task<bool> ExistsAsync();
+
+    /// <summary>
+    /// Creates the account and, when <see cref="AccountRegistration.Login"/> is set, its first device and access token.
+    /// Refuses with M_USER_IN_USE when the id is taken; checks every input before writing anything.
+    /// </summary>
+    Task<LoginResult?> RegisterAsync(AccountRegistration registration);
+
+    /// <summary>The encoded password hash of an active account, or null (no such account, deactivated, no password).</summary>
+    [Idempotent]
+    Task<string?> GetPasswordHashAsync();
+
+    /// <summary>
+    /// Issues an access token for a (new or existing) device after the caller verified the password against
+    /// <paramref name="verifiedPasswordHash"/>; refuses with M_FORBIDDEN when the password changed since.
+    /// </summary>
+    Task<LoginResult> LogInAsync(DeviceLogin login, string verifiedPasswordHash);
+
+    /// <summary>Replaces the password hash; with <paramref name="logOutOtherDevices"/>, deletes every device but <paramref name="currentDeviceId"/>.</summary>
+    Task ChangePasswordAsync(string passwordHash, bool logOutOtherDevices, string currentDeviceId);
+
+    [Idempotent]
+    Task<IReadOnlyList<DeviceInfo>> GetDevicesAsync();
+
+    [Idempotent]
+    Task<DeviceInfo?> GetDeviceAsync(string deviceId);
+
+    /// <summary>False when the user has no such device.</summary>
+    Task<bool> RenameDeviceAsync(string deviceId, string? displayName);
+
+    /// <summary>Deletes the devices and revokes their access tokens; ids of devices that do not exist are ignored.</summary>
+    Task DeleteDevicesAsync(IReadOnlyList<string> deviceIds);
+
+    /// <summary>Deletes every device and revokes every access token of the user.</summary>
+    Task DeleteAllDevicesAsync();
+
+    /// <summary>The profile of an existing account, or null.</summary>
+    [Idempotent]
+    Task<UserProfile?> GetProfileAsync();
+
+    /// <summary>Sets the display name (null clears it) and updates the member event in every room the user is joined to.</summary>
+    Task SetDisplayNameAsync(string? displayName);
+
+    /// <summary>Sets the avatar URL (null clears it) and updates the member event in every room the user is joined to.</summary>
+    Task SetAvatarUrlAsync(string? avatarUrl);
+
+    /// <summary>The content (a JSON object) of global (room id null) or room account data, or null.</summary>
+    [Idempotent]
+    Task<byte[]?> GetAccountDataAsync(string? roomId, string dataType);
+
+    /// <summary>Stores account data (a compact JSON object) and tells the user's sync grain.</summary>
+    Task SetAccountDataAsync(string? roomId, string dataType, byte[] content);
+
+    /// <summary>Stores a sync filter (a compact JSON object) and returns its id.</summary>
+    Task<string> CreateFilterAsync(byte[] filter);
+
+    [Idempotent]
+    Task<byte[]?> GetFilterAsync(string filterId);
 }

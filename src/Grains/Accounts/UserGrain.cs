@@ -1,31 +1,116 @@
 using System.Security.Cryptography;
 using System.Text;
-using HomeServer.Grains.Accounts;
+using HomeServer.Grains.Identifiers;
 using HomeServer.Runtime;
 using HomeServer.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace HomeServer.Grains.Accounts;
 
 /// <summary>
-/// One local user. Valid access tokens are remembered (by SHA-256) after the first lookup so that authenticating
-/// a request costs no database round trip; this grain is the only writer of the user's tokens, so it forgets
-/// them whenever it revokes.
+/// One local user. The account row is read once at activation and kept current by this grain, its only writer.
+/// Valid access tokens are remembered (by SHA-256) after the first lookup so that authenticating a request costs
+/// no database round trip; the grain forgets them whenever it revokes tokens.
 /// </summary>
-public sealed class UserGrain(IHomeServerStore store) : Grain, IUserGrain
+public sealed partial class UserGrain(IHomeServerStore store, LocalServer localServer, ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     private readonly Dictionary<string, Session> _sessionsByTokenHash = new(StringComparer.Ordinal);
+    private Account? _account;
+
+    private static CancellationToken None => CancellationToken.None;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Keys come from access tokens and URLs: only a local user id can name an account.
+        if (IsLocalUserId(Key)) _account = await store.Accounts.GetAccountAsync(Key, cancellationToken);
+    }
 
     public async Task<Session?> AuthenticateAsync(string accessToken)
     {
         var hash = TokenHash(accessToken);
         if (_sessionsByTokenHash.TryGetValue(hash, out var cached)) return cached;
-        var owner = await store.Devices.FindAccessTokenOwnerAsync(accessToken, CancellationToken.None);
+        if (_account is not { Deactivated: false } || !AccountInput.IsText(accessToken, StoreLimits.MaxAccessTokenBytes)) return null;
+        var owner = await store.Devices.FindAccessTokenOwnerAsync(accessToken, None);
         if (owner is null || owner.UserId != Key) return null;
-        var account = await store.Accounts.GetAccountAsync(Key, CancellationToken.None);
-        if (account is null || account.Deactivated) return null;
-        var session = new Session(owner.UserId, owner.DeviceId, account.IsAdmin);
+        var session = new Session(owner.UserId, owner.DeviceId, _account.IsAdmin);
         _sessionsByTokenHash[hash] = session;
         return session;
+    }
+
+    public Task<bool> ExistsAsync() => Task.FromResult(_account is not null);
+
+    public async Task<LoginResult?> RegisterAsync(AccountRegistration registration)
+    {
+        if (!IsLocalUserId(Key) || !UserId.Parse(Key).IsCompliant)
+            throw new MatrixRequestException("M_INVALID_USERNAME", "The user id is not a valid local user id.");
+        if (_account is not null) throw UserInUse();
+        RequirePasswordHash(registration.PasswordHash);
+        var displayName = ProfileLimits.RequireDisplayName(registration.DisplayName ?? UserId.Parse(Key).Localpart);
+        var login = registration.Login is null ? null : CheckLogin(registration.Login);
+
+        var now = Now();
+        if (!await store.Accounts.CreateAccountAsync(new NewAccount(Key, registration.PasswordHash, now, registration.IsAdmin), None))
+        {
+            _account = await store.Accounts.GetAccountAsync(Key, None);
+            throw UserInUse();
+        }
+        _account = new Account(Key, registration.PasswordHash, now, registration.IsAdmin, Deactivated: false, DisplayName: null, AvatarUrl: null);
+        await store.Accounts.SetDisplayNameAsync(Key, displayName, None);
+        _account = _account with { DisplayName = displayName };
+        return login is null ? null : await IssueAccessTokenAsync(login);
+    }
+
+    public Task<string?> GetPasswordHashAsync() =>
+        Task.FromResult(_account is { Deactivated: false } ? _account.PasswordHash : null);
+
+    public async Task<LoginResult> LogInAsync(DeviceLogin login, string verifiedPasswordHash)
+    {
+        if (_account is not { Deactivated: false, PasswordHash: { } current } || current != verifiedPasswordHash)
+            throw MatrixRequestException.Forbidden("Invalid username or password.");
+        return await IssueAccessTokenAsync(CheckLogin(login));
+    }
+
+    public async Task ChangePasswordAsync(string passwordHash, bool logOutOtherDevices, string currentDeviceId)
+    {
+        var account = RequireActiveAccount();
+        RequirePasswordHash(passwordHash);
+        await store.Accounts.SetPasswordHashAsync(Key, passwordHash, None);
+        _account = account with { PasswordHash = passwordHash };
+        if (logOutOtherDevices)
+        {
+            await store.Devices.DeleteAllDevicesAsync(Key, currentDeviceId, None);
+            ForgetSessionsExcept(currentDeviceId);
+        }
+    }
+
+    /// <summary>Issues a token for the device, revoking its earlier ones, and records where the device was seen.</summary>
+    private async Task<LoginResult> IssueAccessTokenAsync(DeviceLogin login)
+    {
+        var deviceId = login.DeviceId!;
+        var token = AccessTokens.Create(Key);
+        var now = Now();
+        if (!await store.Devices.IssueAccessTokenAsync(new NewAccessToken(Key, deviceId, token, now, login.InitialDisplayName), None))
+            throw MatrixRequestException.Forbidden("The account is deactivated.");
+        ForgetSessions(deviceId);
+        var ip = AccountInput.IsText(login.ClientIp, StoreLimits.MaxIpAddressBytes) ? login.ClientIp : null;
+        await store.Devices.RecordLastSeenAsync(Key, deviceId, now, ip, None);
+        return new LoginResult(Key, token, deviceId);
+    }
+
+    /// <summary>The login with a device id (generated when absent) and a storable initial device name.</summary>
+    private static DeviceLogin CheckLogin(DeviceLogin login) => login with
+    {
+        DeviceId = login.DeviceId is null ? DeviceIds.Generate() : AccountInput.RequireDeviceId(login.DeviceId),
+        InitialDisplayName = ProfileLimits.TrimInitialDeviceDisplayName(login.InitialDisplayName),
+    };
+
+    private Account RequireActiveAccount() =>
+        _account is { Deactivated: false } account ? account : throw MatrixRequestException.Forbidden("The account does not exist or is deactivated.");
+
+    private static void RequirePasswordHash(string passwordHash)
+    {
+        if (!AccountInput.IsText(passwordHash, StoreLimits.MaxPasswordHashBytes) || passwordHash.Length == 0)
+            throw new ArgumentException("Not an encoded password hash.", nameof(passwordHash));
     }
 
     /// <summary>Forgets cached sessions of one device, or of all devices; call after revoking tokens in the store.</summary>
@@ -36,6 +121,20 @@ public sealed class UserGrain(IHomeServerStore store) : Grain, IUserGrain
             if (deviceId is null || session.DeviceId == deviceId) _sessionsByTokenHash.Remove(hash);
         }
     }
+
+    private void ForgetSessionsExcept(string deviceId)
+    {
+        foreach (var (hash, session) in _sessionsByTokenHash.ToArray())
+        {
+            if (session.DeviceId != deviceId) _sessionsByTokenHash.Remove(hash);
+        }
+    }
+
+    private bool IsLocalUserId(string userId) => UserId.TryParse(userId, out var parsed) && parsed.Server.Value == localServer.Name;
+
+    private static MatrixRequestException UserInUse() => new("M_USER_IN_USE", "Desired user ID is already taken.");
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     private static string TokenHash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 }

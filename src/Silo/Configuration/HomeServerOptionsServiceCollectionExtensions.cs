@@ -1,4 +1,5 @@
 using HomeServer.Gateway;
+using HomeServer.Gateway.Accounts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -33,6 +34,17 @@ internal static class HomeServerOptionsServiceCollectionExtensions
         services.AddSingleton(provider => RegistrationPolicy.Resolve(
             provider.GetRequiredService<IOptions<RegistrationOptions>>().Value.Mode,
             provider.GetRequiredService<IOptions<HomeServerOptions>>().Value.ParseListenUrls()));
+        services.AddOptions<RegistrationSettings>()
+            .Configure<RegistrationPolicy, IOptions<RegistrationOptions>>((settings, policy, registration) =>
+            {
+                settings.Enabled = policy.Mode != RegistrationMode.Disabled;
+                settings.RequiresToken = policy.Mode == RegistrationMode.Token;
+                settings.Tokens = registration.Value.Tokens;
+                settings.SharedSecret = registration.Value.SharedSecret;
+            });
+        services.AddOptions<PasswordHashingOptions>()
+            .BindReportingErrors(configuration.GetSection(PasswordHashingOptions.SectionName))
+            .ValidateOnStart();
 
         services.AddOptions<MatrixGatewayOptions>()
             .BindReportingErrors(configuration)

@@ -1,0 +1,32 @@
+using HomeServer.Gateway.Accounts;
+using HomeServer.Gateway.Auth;
+using HomeServer.Gateway.Json;
+using HomeServer.Grains.Identifiers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace HomeServer.Gateway.Endpoints;
+
+internal static class CapabilitiesEndpoints
+{
+    private static readonly CapabilitiesResponse Current = new(new Capabilities(
+        ChangePassword: new BooleanCapability(true),
+        RoomVersions: new RoomVersionsCapability(
+            RoomVersion.V10.Id,
+            RoomVersion.Supported.ToDictionary(version => version.Id, _ => "stable")),
+        SetDisplayName: new BooleanCapability(true),
+        SetAvatarUrl: new BooleanCapability(true),
+        ThirdPartyIdChanges: new BooleanCapability(false),
+        GetLoginToken: new BooleanCapability(false),
+        ProfileFields: new ProfileFieldsCapability(true, [ProfileEndpoints.DisplayName, ProfileEndpoints.AvatarUrl])));
+
+    public static void MapCapabilitiesEndpoints(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGet("/_matrix/client/v3/capabilities", (Delegate)GetAsync);
+
+    private static async Task<IResult> GetAsync(HttpContext context)
+    {
+        await context.RequireSessionAsync();
+        return TypedResults.Json(Current, AccountsJsonContext.Default.CapabilitiesResponse);
+    }
+}

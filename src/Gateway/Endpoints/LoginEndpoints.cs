@@ -1,0 +1,77 @@
+using HomeServer.Gateway.Accounts;
+using HomeServer.Gateway.Auth;
+using HomeServer.Gateway.Discovery;
+using HomeServer.Gateway.Errors;
+using HomeServer.Gateway.Json;
+using HomeServer.Grains;
+using HomeServer.Grains.Accounts;
+using HomeServer.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace HomeServer.Gateway.Endpoints;
+
+/// <summary>Password login, logout and whoami.</summary>
+internal static class LoginEndpoints
+{
+    private static readonly LoginFlowsResponse Flows = new([new LoginFlow(UserInteractiveAuth.Password)]);
+
+    public static void MapLoginEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/_matrix/client/v3/login", GetFlows);
+        endpoints.MapPost("/_matrix/client/v3/login", LogInAsync);
+        endpoints.MapPost("/_matrix/client/v3/logout", LogOutAsync);
+        endpoints.MapPost("/_matrix/client/v3/logout/all", LogOutAllAsync);
+        endpoints.MapGet("/_matrix/client/v3/account/whoami", (Delegate)WhoAmIAsync);
+    }
+
+    private static IResult GetFlows() => TypedResults.Json(Flows, AccountsJsonContext.Default.LoginFlowsResponse);
+
+    private static async Task<IResult> LogInAsync(
+        HttpContext context,
+        [FromServices] IGrainFactory grains,
+        [FromServices] PasswordHasher hasher,
+        [FromServices] LocalServer server,
+        [FromServices] IOptions<MatrixGatewayOptions> gateway)
+    {
+        var body = await context.Request.ReadMatrixJsonAsync(AccountsJsonContext.Default.LoginRequest, context.RequestAborted);
+        if (body.Type != UserInteractiveAuth.Password) throw new MatrixException(StatusCodes.Status400BadRequest, "M_UNKNOWN", "Bad login type.");
+        var userId = LoginUser.Resolve(body.Identifier, body.User, server);
+        var password = body.Password ?? throw AccountErrors.MissingParam("Missing parameter: password.");
+
+        var user = userId is null ? null : grains.GetGrain<IUserGrain>(userId);
+        var hash = user is null ? null : await user.GetPasswordHashAsync();
+        // An unknown user costs the same hashing as a wrong password, so timing does not tell which it was.
+        if (!await hasher.VerifyAsync(password, hash, context.RequestAborted) || user is null || hash is null)
+            throw AccountErrors.Forbidden("Invalid username or password.");
+
+        var result = await user.LogInAsync(new DeviceLogin(body.DeviceId, body.InitialDeviceDisplayName, RegistrationEndpoints.ClientIp(context)), hash);
+        var wellKnown = new WellKnownClientResponse(new HomeServerInformation(gateway.Value.PublicBaseUrl!.TrimEnd('/')));
+        return TypedResults.Json(
+            new LoginResponse(result.UserId, result.AccessToken, result.DeviceId, server.Name, wellKnown),
+            AccountsJsonContext.Default.LoginResponse);
+    }
+
+    private static async Task<IResult> LogOutAsync(HttpContext context, [FromServices] IGrainFactory grains)
+    {
+        var session = await context.RequireSessionAsync();
+        await grains.GetGrain<IUserGrain>(session.UserId).DeleteDevicesAsync([session.DeviceId]);
+        return AccountsJsonBody.Empty();
+    }
+
+    private static async Task<IResult> LogOutAllAsync(HttpContext context, [FromServices] IGrainFactory grains)
+    {
+        var session = await context.RequireSessionAsync();
+        await grains.GetGrain<IUserGrain>(session.UserId).DeleteAllDevicesAsync();
+        return AccountsJsonBody.Empty();
+    }
+
+    private static async Task<IResult> WhoAmIAsync(HttpContext context)
+    {
+        var session = await context.RequireSessionAsync();
+        return TypedResults.Json(new WhoAmIResponse(session.UserId, session.DeviceId, IsGuest: false), AccountsJsonContext.Default.WhoAmIResponse);
+    }
+}

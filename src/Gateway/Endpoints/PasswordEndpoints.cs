@@ -1,0 +1,37 @@
+using HomeServer.Gateway.Accounts;
+using HomeServer.Gateway.Auth;
+using HomeServer.Gateway.Json;
+using HomeServer.Grains.Accounts;
+using HomeServer.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+
+namespace HomeServer.Gateway.Endpoints;
+
+/// <summary>Changing the password of the logged-in user, confirmed with the current password.</summary>
+internal static class PasswordEndpoints
+{
+    private static readonly IReadOnlyList<IReadOnlyList<string>> Flows = [[UserInteractiveAuth.Password]];
+
+    public static void MapPasswordEndpoints(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapPost("/_matrix/client/v3/account/password", ChangePasswordAsync);
+
+    private static async Task<IResult> ChangePasswordAsync(
+        HttpContext context,
+        [FromServices] IGrainFactory grains,
+        [FromServices] UserInteractiveAuth uia,
+        [FromServices] PasswordHasher hasher)
+    {
+        // Without email or other third-party identifiers there is no way to prove who is asking but a session.
+        var session = await context.RequireSessionAsync();
+        var body = await context.Request.ReadMatrixJsonAsync(AccountsJsonContext.Default.ChangePasswordRequest, context.RequestAborted);
+        AccountPasswords.RequireAcceptable(body.NewPassword, "new_password");
+        if (await uia.AuthorizeAsync(context, body.Auth, Flows, session.UserId) is { } challenge) return challenge;
+
+        var passwordHash = await hasher.HashAsync(body.NewPassword, context.RequestAborted);
+        await grains.GetGrain<IUserGrain>(session.UserId).ChangePasswordAsync(passwordHash, body.LogoutDevices ?? true, session.DeviceId);
+        return AccountsJsonBody.Empty();
+    }
+}
