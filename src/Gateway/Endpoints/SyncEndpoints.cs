@@ -6,6 +6,7 @@ using HomeServer.Runtime;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 
 namespace HomeServer.Gateway.Endpoints;
 
@@ -25,7 +26,7 @@ internal static class SyncEndpoints
         endpoints.MapGet("/_matrix/client/r0/sync", SyncAsync);
     }
 
-    private static async Task SyncAsync(HttpContext context, IGrainFactory grains)
+    private static async Task SyncAsync(HttpContext context, IGrainFactory grains, IHostApplicationLifetime lifetime)
     {
         var session = await context.RequireSessionAsync();
         var query = context.Request.Query;
@@ -39,14 +40,26 @@ internal static class SyncEndpoints
 
         var grain = grains.GetGrain<ISyncGrain>(session.UserId);
         var aborted = context.RequestAborted;
+        // While this process stops, Kestrel waits for open requests before the silo deactivates grains, so a parked
+        // wait is cut short here and answered at once with what there is; the client then syncs again elsewhere.
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.ApplicationStopping);
         var deadline = DateTimeOffset.UtcNow + timeout;
         SyncResponse response;
         while (true)
         {
             var remaining = deadline - DateTimeOffset.UtcNow;
             var slice = remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining < GrainWaitSlice ? remaining : GrainWaitSlice;
-            response = await grain.SyncAsync(new SyncRequest(session.DeviceId, since, filter, fullState, slice), aborted);
-            if (!response.IsEmpty || DateTimeOffset.UtcNow >= deadline) break;
+            var request = new SyncRequest(session.DeviceId, since, filter, fullState, slice);
+            try
+            {
+                response = await grain.SyncAsync(request, waiting.Token);
+            }
+            catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+            {
+                response = await grain.SyncAsync(request with { Timeout = TimeSpan.Zero }, aborted);
+                break;
+            }
+            if (!response.IsEmpty || DateTimeOffset.UtcNow >= deadline || waiting.IsCancellationRequested) break;
             since = response.NextBatch;
         }
 
