@@ -12,6 +12,12 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapHealthEndpoints();
         endpoints.MapAccountEndpoints();
         endpoints.MapSyncEndpoints();
+        endpoints.MapRoomCreationEndpoints();
+        endpoints.MapRoomMembershipEndpoints();
+        endpoints.MapRoomEventEndpoints();
+        endpoints.MapRoomReadEndpoints();
+        endpoints.MapRoomDirectoryEndpoints();
+        endpoints.MapRoomEphemeralEndpoints();
         return endpoints;
     }
 }

@@ -1,4 +1,5 @@
 using HomeServer.Grains.Accounts;
+using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
 using HomeServer.Runtime.Invocation;
 
@@ -10,5 +11,8 @@ public static class HomeServerGrains
     public static GrainTypeRegistry AddHomeServerGrains(this GrainTypeRegistry registry) =>
         registry.AddGrain<IUserGrain, UserGrain>()
             .AddGrain<IAuthSessionGrain, AuthSessionGrain>()
+            .AddGrain<IRoomGrain, RoomGrain>()
+            .AddGrain<IRoomDirectoryGrain, RoomDirectoryGrain>()
+            .AddGrain<IUserRoomsGrain, UserRoomsGrain>()
             .AddGrain<ISyncGrain, SyncGrain>();
 }

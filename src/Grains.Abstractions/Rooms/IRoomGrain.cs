@@ -9,13 +9,135 @@ public sealed record TypingState(long Serial, IReadOnlyList<string> UserIds);
 /// One room (key: the room id): owns its timeline order and current state, authorises and persists each event,
 /// then tells the sync grains of the users concerned.
 /// </summary>
+/// <remarks>
+/// Writes are interleaved on purpose: they queue into the room's group commit, which alone changes the room's
+/// state, so events requested while a batch is being written go into the next batch. Reads work on immutable
+/// snapshots. Methods returning <c>byte[]</c> return the UTF-8 JSON body of the matching Client-Server API
+/// response. Refusals are <see cref="MatrixRequestException"/>s; rooms that do not exist are refused like rooms
+/// the user is not in (M_FORBIDDEN), except where the API defines M_NOT_FOUND.
+/// </remarks>
 [GrainType("room")]
 public interface IRoomGrain : IGrain
 {
+    /// <summary>Creates this room (its key is a fresh room id) with the events of <c>POST /createRoom</c>, in one batch.</summary>
+    [AlwaysInterleave]
+    Task CreateAsync(CreateRoomRequest request);
+
+    /// <summary>Joins the user (a no-op when already joined). M_NOT_FOUND for an unknown room.</summary>
+    [AlwaysInterleave]
+    Task JoinAsync(string userId, string? reason);
+
+    /// <summary>A no-op when the target is already invited.</summary>
+    [AlwaysInterleave]
+    Task InviteAsync(MembershipRequest request);
+
+    /// <summary>Leaves, or rejects an invite (a no-op when already left).</summary>
+    [AlwaysInterleave]
+    Task LeaveAsync(string userId, string? reason);
+
+    [AlwaysInterleave]
+    Task KickAsync(MembershipRequest request);
+
+    [AlwaysInterleave]
+    Task BanAsync(MembershipRequest request);
+
+    [AlwaysInterleave]
+    Task UnbanAsync(MembershipRequest request);
+
+    /// <summary>Forgets the room for a user who is not joined (M_UNKNOWN when joined, M_NOT_FOUND when never a member).</summary>
+    [AlwaysInterleave]
+    Task ForgetAsync(string userId);
+
     /// <summary>Re-sends the member event of a joined user with a new display name and avatar (after a profile change).</summary>
+    [AlwaysInterleave]
     Task UpdateMemberProfileAsync(string userId, string? displayName, string? avatarUrl);
+
+    /// <summary>Sends a message event (m.room.redaction included); the same transaction id returns the same event id.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<string> SendMessageAsync(MessageRequest request);
+
+    /// <summary>Sends a state event (PUT /state; m.room.member included) and returns its event id.</summary>
+    [AlwaysInterleave]
+    Task<string> SetStateAsync(StateRequest request);
+
+    /// <summary>Redacts an event of this room; the same transaction id returns the same redaction event id.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<string> RedactAsync(RedactionRequest request);
+
+    /// <summary>The JSON array of GET /rooms/{roomId}/state.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<byte[]> GetStateAsync(string userId);
+
+    /// <summary>The content (or, with <paramref name="asEvent"/>, the client event) of one state event; M_NOT_FOUND when unset.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<byte[]> GetStateEventAsync(string userId, string eventType, string stateKey, bool asEvent);
+
+    /// <summary>One event in client format; M_NOT_FOUND when unknown, elsewhere or not visible to the user.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<byte[]> GetEventAsync(Reader reader, string eventId);
+
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<byte[]> GetMembersAsync(string userId, MembersQuery query);
+
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<byte[]> GetJoinedMembersAsync(string userId);
+
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<byte[]> GetMessagesAsync(Reader reader, MessagesQuery query);
+
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<byte[]> GetContextAsync(Reader reader, ContextQuery query);
+
+    /// <summary>Whether the user is joined; M_NOT_FOUND for an unknown room.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<bool> IsJoinedAsync(string userId);
+
+    /// <summary>Whether the user is joined and has the power to send this state event type; M_NOT_FOUND for an unknown room.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<bool> CanSendStateAsync(string userId, string eventType);
+
+    /// <summary>The local aliases of the room (GET /rooms/{roomId}/aliases).</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<IReadOnlyList<string>> GetLocalAliasesAsync(string userId);
+
+    /// <summary>Whether the room is in the published room directory; M_NOT_FOUND for an unknown room.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<bool> IsPublishedAsync();
+
+    /// <summary>Publishes or unpublishes the room; needs a server admin or a member allowed to set m.room.canonical_alias.</summary>
+    [AlwaysInterleave]
+    Task SetPublishedAsync(string userId, bool isAdmin, bool published);
+
+    /// <summary>The room's entry in the published room directory, or null when the room does not exist.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<PublicRoomSummary?> GetPublicSummaryAsync();
+
+    /// <summary>Marks a joined user as typing for <paramref name="timeoutMs"/>, or not typing.</summary>
+    [AlwaysInterleave]
+    Task SetTypingAsync(string userId, bool typing, long timeoutMs);
 
     [Idempotent]
     [AlwaysInterleave]
     Task<TypingState> GetTypingAsync();
+
+    /// <summary>m.read, m.read.private (receipts) or m.fully_read (the read marker in room account data).</summary>
+    [AlwaysInterleave]
+    Task SetReceiptAsync(ReceiptRequest request);
+
+    [AlwaysInterleave]
+    Task SetReadMarkersAsync(ReadMarkersRequest request);
 }

@@ -27,6 +27,7 @@ internal sealed class EventBatchWriter(SqlDatabase db, DbConnection connection, 
         await InsertTransactionIdsAsync(ct);
         await ApplyStateChangesAsync(ct);
         await ApplyRedactionsAsync(ct);
+        await ClearForgottenAsync(ct);
         return appended;
     }
 
@@ -155,6 +156,18 @@ internal sealed class EventBatchWriter(SqlDatabase db, DbConnection connection, 
                     $"State slot ({change.EventType}, {change.StateKey}) of {batch.RoomId} names event {change.EventId}, " +
                     "which is not a state event of that type and key in the room.");
             }
+        }
+    }
+
+    /// <summary>A new membership event of a user in the room ends that user's forgetting of it.</summary>
+    private async Task ClearForgottenAsync(CancellationToken ct)
+    {
+        foreach (var userId in batch.Events.Where(e => e.Membership is not null).Select(e => e.StateKey!).Distinct())
+        {
+            await connection.Command("DELETE FROM forgotten_rooms WHERE user_id = @user AND room_id = @room", transaction)
+                .With("@user", userId)
+                .With("@room", batch.RoomId)
+                .ExecuteAsync(ct);
         }
     }
 

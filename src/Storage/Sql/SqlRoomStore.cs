@@ -60,6 +60,52 @@ internal sealed class SqlRoomStore(SqlDatabase db) : IRoomStore
             cancellationToken);
     }
 
+    public async Task SetForgottenAsync(string userId, string roomId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(userId, nameof(userId));
+        Guard.Identifier(roomId, nameof(roomId));
+        await db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            try
+            {
+                return await connection.Command(
+                        "INSERT INTO forgotten_rooms (user_id, room_id) VALUES (@user, @room) " +
+                        "ON CONFLICT (user_id, room_id) DO NOTHING",
+                        transaction)
+                    .With("@user", userId)
+                    .With("@room", roomId)
+                    .ExecuteAsync(ct);
+            }
+            catch (DbException e) when (db.IsForeignKeyViolation(e))
+            {
+                throw new EntityNotFoundException($"Room {roomId} does not exist.", e);
+            }
+        }, cancellationToken);
+    }
+
+    public async Task<bool> IsForgottenAsync(string userId, string roomId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(userId, nameof(userId));
+        Guard.Identifier(roomId, nameof(roomId));
+        var rows = await db.ReadAsync((connection, ct) =>
+            connection.Command("SELECT 1 FROM forgotten_rooms WHERE user_id = @user AND room_id = @room")
+                .With("@user", userId)
+                .With("@room", roomId)
+                .ListAsync(r => r.GetInt32(0), ct),
+            cancellationToken);
+        return rows.Count > 0;
+    }
+
+    public async Task<IReadOnlyList<string>> GetForgottenRoomsAsync(string userId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(userId, nameof(userId));
+        return await db.ReadAsync((connection, ct) =>
+            connection.Command("SELECT room_id FROM forgotten_rooms WHERE user_id = @user ORDER BY room_id")
+                .With("@user", userId)
+                .ListAsync(r => r.GetString(0), ct),
+            cancellationToken);
+    }
+
     private static Room ReadRoom(DbDataReader reader) => new(
         reader.GetString(0),
         reader.GetString(1),

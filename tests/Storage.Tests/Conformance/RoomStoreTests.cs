@@ -47,4 +47,34 @@ public abstract class RoomStoreTests<TBackend> : StoreTestBase<TBackend>
         Assert.True((await Store.Rooms.GetRoomAsync("!e:test", Ct))!.Published);
         Assert.False((await Store.Rooms.GetRoomAsync("!b:test", Ct))!.Published);
     }
+    [Fact]
+    public async Task A_forgotten_room_stays_forgotten_until_the_users_next_membership_event()
+    {
+        await CreateRoomAsync(RoomA);
+        await CreateRoomAsync(RoomB);
+        await AppendStateAsync(RoomA, TestEvents.Member("$alice-join", Alice, "join"), TestEvents.Member("$bob-join", Bob, "join"));
+        await AppendStateAsync(RoomA, TestEvents.Member("$bob-leave", Bob, "leave"));
+
+        await Store.Rooms.SetForgottenAsync(Bob, RoomA, Ct);
+        await Store.Rooms.SetForgottenAsync(Bob, RoomA, Ct);
+        await Store.Rooms.SetForgottenAsync(Bob, RoomB, Ct);
+
+        Assert.True(await Store.Rooms.IsForgottenAsync(Bob, RoomA, Ct));
+        Assert.False(await Store.Rooms.IsForgottenAsync(Alice, RoomA, Ct));
+        Assert.Equal([RoomA, RoomB], await Store.Rooms.GetForgottenRoomsAsync(Bob, Ct));
+
+        await AppendAsync(RoomA, [TestEvents.Message("$chat", Alice)]);
+        Assert.True(await Store.Rooms.IsForgottenAsync(Bob, RoomA, Ct));
+
+        await AppendStateAsync(RoomA, TestEvents.Member("$bob-invite", Bob, "invite", Alice));
+        Assert.False(await Store.Rooms.IsForgottenAsync(Bob, RoomA, Ct));
+        Assert.Equal([RoomB], await Store.Rooms.GetForgottenRoomsAsync(Bob, Ct));
+    }
+
+    [Fact]
+    public async Task Forgetting_an_unknown_room_throws_not_found()
+    {
+        await Assert.ThrowsAsync<EntityNotFoundException>(() => Store.Rooms.SetForgottenAsync(Bob, "!unknown:test", Ct));
+        Assert.Empty(await Store.Rooms.GetForgottenRoomsAsync(Bob, Ct));
+    }
 }

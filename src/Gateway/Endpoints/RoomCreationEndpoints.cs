@@ -1,0 +1,72 @@
+using System.Text.Json;
+using HomeServer.Gateway.Auth;
+using HomeServer.Gateway.Errors;
+using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Rooms;
+using HomeServer.Grains;
+using HomeServer.Grains.Identifiers;
+using HomeServer.Grains.Rooms;
+using HomeServer.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace HomeServer.Gateway.Endpoints;
+
+internal static class RoomCreationEndpoints
+{
+    public static void MapRoomCreationEndpoints(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapPost("/_matrix/client/v3/createRoom", CreateRoomAsync);
+
+    private static async Task<IResult> CreateRoomAsync(HttpContext context, IGrainFactory grains, LocalServer server)
+    {
+        var session = await context.RequireSessionAsync();
+        var body = await context.Request.ReadMatrixJsonAsync(RoomsJsonContext.Default.CreateRoomBody);
+        var request = ToRequest(session.UserId, body);
+        var roomId = RoomId.Generate(ServerName.Parse(server.Name)).Value;
+        await grains.GetGrain<IRoomGrain>(roomId).CreateAsync(request);
+        return TypedResults.Json(new RoomIdResponse(roomId), RoomsJsonContext.Default.RoomIdResponse);
+    }
+
+    private static CreateRoomRequest ToRequest(string creator, CreateRoomBody body)
+    {
+        var publish = body.Visibility switch
+        {
+            null or "private" => false,
+            "public" => true,
+            _ => throw MatrixException.BadJson("visibility must be 'public' or 'private'."),
+        };
+        if (body.Preset is not (null or "private_chat" or "public_chat" or "trusted_private_chat"))
+            throw MatrixException.BadJson("preset must be private_chat, public_chat or trusted_private_chat.");
+        if (body.Invite3Pid is { Count: > 0 })
+            throw new MatrixException(StatusCodes.Status400BadRequest, "M_INVALID_PARAM", "Third-party invites are not supported.");
+        return new CreateRoomRequest(creator)
+        {
+            Preset = body.Preset,
+            Publish = publish,
+            RoomVersion = body.RoomVersion,
+            Name = body.Name,
+            Topic = body.Topic,
+            AliasLocalpart = body.RoomAliasName,
+            Invite = body.Invite ?? [],
+            IsDirect = body.IsDirect ?? false,
+            InitialState = body.InitialState?.Select(ToInitialState).ToList() ?? [],
+            PowerLevelContentOverride = ObjectOrNull(body.PowerLevelContentOverride, "power_level_content_override"),
+            CreationContent = ObjectOrNull(body.CreationContent, "creation_content"),
+        };
+    }
+
+    private static InitialStateEvent ToInitialState(InitialStateBody state)
+    {
+        if (state.Type is null) throw RoomPath.MissingParam("Each initial_state event needs a type.");
+        var content = ObjectOrNull(state.Content, "initial_state content") ?? throw RoomPath.MissingParam("Each initial_state event needs a content.");
+        return new InitialStateEvent(state.Type, state.StateKey ?? "", content);
+    }
+
+    private static JsonElement? ObjectOrNull(JsonElement? value, string name) => value switch
+    {
+        null or { ValueKind: JsonValueKind.Null } => null,
+        { ValueKind: JsonValueKind.Object } element => element.Clone(),
+        _ => throw MatrixException.BadJson($"{name} must be an object."),
+    };
+}

@@ -1,0 +1,52 @@
+using HomeServer.Gateway.Auth;
+using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Rooms;
+using HomeServer.Grains.Rooms;
+using HomeServer.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace HomeServer.Gateway.Endpoints;
+
+internal static class RoomEventEndpoints
+{
+    public static void MapRoomEventEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var rooms = endpoints.MapGroup("/_matrix/client/v3/rooms/{roomId}");
+        rooms.MapPut("/send/{eventType}/{txnId}", SendAsync);
+        rooms.MapPut("/state/{eventType}/{stateKey?}", SetStateAsync);
+        rooms.MapPut("/redact/{eventId}/{txnId}", RedactAsync);
+    }
+
+    private static async Task<IResult> SendAsync(HttpContext context, IGrainFactory grains, string roomId, string eventType, string txnId)
+    {
+        var session = await context.RequireSessionAsync();
+        roomId = RoomPath.RoomId(roomId);
+        var content = await RoomBodies.ReadEventContentAsync(context.Request);
+        var eventId = await grains.GetGrain<IRoomGrain>(roomId).SendMessageAsync(
+            new MessageRequest(session.UserId, session.DeviceId, RoomPath.Key(eventType, "event type"), content, RoomPath.Key(txnId, "transaction id")));
+        return TypedResults.Json(new EventIdResponse(eventId), RoomsJsonContext.Default.EventIdResponse);
+    }
+
+    private static async Task<IResult> SetStateAsync(HttpContext context, IGrainFactory grains, string roomId, string eventType, string? stateKey)
+    {
+        var session = await context.RequireSessionAsync();
+        roomId = RoomPath.RoomId(roomId);
+        var content = await RoomBodies.ReadEventContentAsync(context.Request);
+        var eventId = await grains.GetGrain<IRoomGrain>(roomId).SetStateAsync(
+            new StateRequest(session.UserId, RoomPath.Key(eventType, "event type"), RoomPath.Key(stateKey ?? "", "state key"), content));
+        return TypedResults.Json(new EventIdResponse(eventId), RoomsJsonContext.Default.EventIdResponse);
+    }
+
+    private static async Task<IResult> RedactAsync(HttpContext context, IGrainFactory grains, string roomId, string eventId, string txnId)
+    {
+        var session = await context.RequireSessionAsync();
+        roomId = RoomPath.RoomId(roomId);
+        eventId = RoomPath.EventId(eventId);
+        var body = await RoomBodies.ReadOptionalAsync(context.Request, RoomsJsonContext.Default.ReasonBody, new ReasonBody(null));
+        var redactionId = await grains.GetGrain<IRoomGrain>(roomId).RedactAsync(
+            new RedactionRequest(session.UserId, session.DeviceId, eventId, body.Reason, RoomPath.Key(txnId, "transaction id")));
+        return TypedResults.Json(new EventIdResponse(redactionId), RoomsJsonContext.Default.EventIdResponse);
+    }
+}

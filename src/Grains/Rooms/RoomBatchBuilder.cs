@@ -1,0 +1,160 @@
+using System.Collections.Immutable;
+using HomeServer.Grains.Events;
+using HomeServer.Grains.Identifiers;
+using HomeServer.Storage;
+
+namespace HomeServer.Grains.Rooms;
+
+/// <summary>An event built for the batch: its stored form and the row to append.</summary>
+internal sealed record PlannedEvent(Pdu Pdu, NewEvent Row);
+
+/// <summary>
+/// Builds the events of one append batch, one after the other on the linear timeline: each gets the auth events
+/// of the state so far, the previous event as its only prev_event and the next depth, and must pass the
+/// authorization rules against that state. Requests can be rolled back one by one, so a refused request does not
+/// disturb the others of its batch.
+/// </summary>
+internal sealed class RoomBatchBuilder
+{
+    private readonly RoomSnapshot _start;
+    private readonly Func<long> _clock;
+    private readonly List<PlannedEvent> _events = [];
+    private readonly List<StateChange> _stateChanges = [];
+    private readonly List<Redaction> _redactions = [];
+    private EventId? _last;
+    private long _depth;
+    private RoomSnapshot? _view;
+
+    public RoomBatchBuilder(RoomSnapshot start, Func<long> clock)
+    {
+        _start = start;
+        _clock = clock;
+        _last = start.LastEventId;
+        _depth = start.Depth;
+        _view = start;
+        State = start.State;
+    }
+
+    public readonly record struct Mark(ImmutableDictionary<StateEventKey, Pdu> State, EventId? Last, long Depth, int Events, int StateChanges, int Redactions);
+
+    public RoomVersion Version => _start.Version;
+
+    public string RoomId => _start.RoomId;
+
+    public ImmutableDictionary<StateEventKey, Pdu> State { get; private set; }
+
+    public IReadOnlyList<PlannedEvent> Events => _events;
+
+    /// <summary>The room as it would be after the events added so far.</summary>
+    public RoomSnapshot View => _view ??= new RoomSnapshot(RoomId, Version, State, _start.LastPosition + _events.Count, _last, _depth);
+
+    public Mark Save() => new(State, _last, _depth, _events.Count, _stateChanges.Count, _redactions.Count);
+
+    public void Restore(Mark mark)
+    {
+        State = mark.State;
+        _last = mark.Last;
+        _depth = mark.Depth;
+        _events.RemoveRange(mark.Events, _events.Count - mark.Events);
+        _stateChanges.RemoveRange(mark.StateChanges, _stateChanges.Count - mark.StateChanges);
+        _redactions.RemoveRange(mark.Redactions, _redactions.Count - mark.Redactions);
+        _view = null;
+    }
+
+    /// <summary>Builds, authorises and adds the event; throws <see cref="MatrixRequestException"/> when refused.</summary>
+    public Pdu Add(EventSpec spec)
+    {
+        var sender = UserId.Parse(spec.Sender);
+        var built = Build(spec, sender);
+        var auth = EventAuthorizer.Authorize(Version, built.Pdu, State);
+        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+        if (spec.Type == EventTypes.Redaction)
+        {
+            var redactionAuth = RedactionAuthorizer.Authorize(Version, built.Pdu, spec.RedactedOriginal, State);
+            if (!redactionAuth.IsAllowed) throw MatrixRequestException.Forbidden(redactionAuth.Reason!);
+        }
+
+        var key = spec.StateKey is null ? (StateEventKey?)null : new StateEventKey(spec.Type, spec.StateKey);
+        var replaced = key is { } k ? State.Get(k) : null;
+        var storedJson = StoredEventJson.Compose(built.Json, new StoredExtras(
+            ReplacesState: replaced?.EventId.Value,
+            PrevContent: replaced?.Content,
+            PrevSender: replaced?.Sender.Value,
+            Transaction: spec.Transaction));
+        var stored = Pdu.Parse(built.EventId, storedJson);
+        var row = new NewEvent(built.EventId.Value, spec.Type, spec.StateKey, spec.Sender, OriginServerTs(built.Pdu), storedJson)
+        {
+            Membership = spec.Type == EventTypes.Member ? built.Pdu.GetContentString("membership") : null,
+            Transaction = spec.Transaction is { } t ? new ClientTransaction(t.DeviceId, t.TransactionId) : null,
+        };
+
+        _events.Add(new PlannedEvent(stored, row));
+        if (key is { } stateKey)
+        {
+            State = State.SetItem(stateKey, stored);
+            _stateChanges.Add(new StateChange(spec.Type, spec.StateKey!, built.EventId.Value));
+        }
+        if (spec.RedactedOriginal is { } original) ApplyRedaction(original, stored);
+        _last = built.EventId;
+        _depth++;
+        _view = null;
+        return stored;
+    }
+
+    public EventBatch ToBatch() =>
+        new(RoomId, _start.LastPosition, _events.Select(e => e.Row).ToList())
+        {
+            StateChanges = _stateChanges.ToList(),
+            Redactions = _redactions.ToList(),
+        };
+
+    /// <summary>The snapshot once the batch is appended; <paramref name="lastPosition"/> is its last event's position.</summary>
+    public RoomSnapshot Commit(long lastPosition) => new(RoomId, Version, State, lastPosition, _last, _depth);
+
+    private BuiltEvent Build(EventSpec spec, UserId sender)
+    {
+        try
+        {
+            return EventBuilder.Build(new EventDraft
+            {
+                RoomVersion = Version,
+                RoomId = Identifiers.RoomId.Parse(RoomId),
+                Sender = sender,
+                Type = spec.Type,
+                StateKey = spec.StateKey,
+                Content = spec.Content,
+                PrevEvents = _last is null ? [] : [_last],
+                AuthEvents = AuthEventSelector.Select(spec.Type, spec.StateKey, sender, spec.Content, State),
+                Depth = _depth + 1,
+                OriginServerTs = _clock(),
+                Redacts = spec.Redacts,
+            });
+        }
+        catch (EventBuildException e)
+        {
+            throw e.Error switch
+            {
+                EventBuildError.TooLarge => new MatrixRequestException("M_TOO_LARGE", e.Message),
+                EventBuildError.BadJson => MatrixRequestException.BadJson(e.Message),
+                _ => MatrixRequestException.InvalidParam(e.Message),
+            };
+        }
+    }
+
+    private void ApplyRedaction(Pdu original, Pdu redaction)
+    {
+        // The first redaction strips the event; later ones change nothing and keep the first redacted_because.
+        if (original.Json.TryGetProperty("unsigned", out var unsigned) && unsigned.TryGetProperty("redacted_because", out _)) return;
+        var redactedJson = StoredEventJson.Redacted(Version, original, redaction);
+        _redactions.Add(new Redaction(original.EventId.Value, redactedJson));
+        if (original.StateKey is { } stateKey
+            && State.Get(new StateEventKey(original.Type, stateKey)) is { } current
+            && current.EventId == original.EventId)
+        {
+            State = State.SetItem(new StateEventKey(original.Type, stateKey), Pdu.Parse(original.EventId, redactedJson));
+        }
+    }
+
+    private static long OriginServerTs(Pdu pdu) =>
+        pdu.Json.GetProperty("origin_server_ts").GetInt64();
+}

@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using HomeServer.Grains.Events;
+
+namespace HomeServer.Grains.Rooms;
+
+public sealed partial class RoomGrain
+{
+    public const int MaxPageLimit = 1_000;
+
+    public async Task<byte[]> GetMessagesAsync(Reader reader, MessagesQuery query)
+    {
+        var access = await RequireReadAccessAsync(reader.UserId);
+        var snapshot = access.Snapshot;
+        var from = query.From is null ? (query.Forward ? 0 : snapshot.LastPosition) : ParseToken(query.From, "from");
+        long? to = query.To is null ? null : ParseToken(query.To, "to");
+        var limit = Math.Clamp(query.Limit, 0, MaxPageLimit);
+
+        var scan = new TimelineScan(store, snapshot, await GetHistoryAsync(snapshot), reader.UserId, access.JoinedNow, query.Filter);
+        var page = await scan.ReadAsync(from, query.Forward, to, limit);
+        var members = query.Filter?.LazyLoadMembers == true
+            ? MembersOf(await StateForAsync(access), page.Events.Select(e => e.Sender.Value))
+            : null;
+
+        var options = ClientEventOptions.For(reader);
+        return JsonOutput.Write(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("start", query.From ?? RoomStreamToken.Format(from));
+            if (!page.Exhausted) writer.WriteString("end", RoomStreamToken.Format(page.Position));
+            WriteEvents(writer, "chunk", page.Events, options);
+            if (members is not null) WriteEvents(writer, "state", members, options);
+            writer.WriteEndObject();
+        });
+    }
+
+    public async Task<byte[]> GetContextAsync(Reader reader, ContextQuery query)
+    {
+        var access = await RequireReadAccessAsync(reader.UserId);
+        var snapshot = access.Snapshot;
+        var stored = await RequireEventInRoomAsync(query.EventId);
+        var history = await GetHistoryAsync(snapshot);
+        if (!history.CanSee(reader.UserId, access.JoinedNow, stored.RoomPosition, stored.Type, stored.StateKey))
+            throw MatrixRequestException.NotFound("Event not found.");
+
+        var limit = Math.Clamp(query.Limit, 0, MaxPageLimit);
+        var scan = new TimelineScan(store, snapshot, history, reader.UserId, access.JoinedNow, query.Filter);
+        var before = await scan.ReadAsync(stored.RoomPosition - 1, forward: false, to: null, limit / 2);
+        var after = await scan.ReadAsync(stored.RoomPosition, forward: true, to: null, limit - limit / 2);
+
+        var state = await StateForAsync(access, after.Position);
+        var pdu = ToPdu(stored);
+        IEnumerable<Pdu> stateEvents = query.Filter?.LazyLoadMembers == true
+            ? MembersOf(state, before.Events.Concat(after.Events).Append(pdu).Select(e => e.Sender.Value))
+            : SortedState(state.Values).Where(e => query.Filter is null || query.Filter.Matches(e.Type, e.Sender.Value, TimelineScan.HasUrl(e)));
+
+        var options = ClientEventOptions.For(reader);
+        return JsonOutput.Write(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("start", RoomStreamToken.Format(before.Position));
+            writer.WriteString("end", RoomStreamToken.Format(after.Position));
+            WriteEvents(writer, "events_before", before.Events, options);
+            writer.WritePropertyName("event");
+            ClientEventWriter.Write(writer, pdu, options);
+            WriteEvents(writer, "events_after", after.Events, options);
+            WriteEvents(writer, "state", stateEvents, options);
+            writer.WriteEndObject();
+        });
+    }
+
+    private static long ParseToken(string token, string name) =>
+        RoomStreamToken.TryParse(token, out var position) ? position : throw MatrixRequestException.InvalidParam($"Invalid '{name}' token.");
+
+    /// <summary>The member events of the given users (lazy loading), in user id order.</summary>
+    private static IReadOnlyList<Pdu> MembersOf(ImmutableDictionary<StateEventKey, Pdu> state, IEnumerable<string> userIds) =>
+        userIds.Distinct().Order(StringComparer.Ordinal)
+            .Select(userId => state.GetValueOrDefault(StateEventKey.Member(userId)))
+            .OfType<Pdu>()
+            .ToList();
+
+    private static void WriteEvents(Utf8JsonWriter writer, string name, IEnumerable<Pdu> events, ClientEventOptions options)
+    {
+        writer.WriteStartArray(name);
+        foreach (var e in events) ClientEventWriter.Write(writer, e, options);
+        writer.WriteEndArray();
+    }
+}

@@ -1,0 +1,100 @@
+using HomeServer.Grains.Events;
+using HomeServer.Grains.Sync;
+using HomeServer.Runtime;
+using HomeServer.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace HomeServer.Grains.Rooms;
+
+/// <summary>
+/// One room. Its state lives in <see cref="RoomWriter"/> (group commit, the only writer) as immutable snapshots;
+/// every public method interleaves and works on the snapshot of the moment or queues a write. See
+/// docs/adr/0006-room-grain-group-commit.md.
+/// </summary>
+public sealed partial class RoomGrain(IHomeServerStore store, LocalServer server, ILogger<RoomGrain> logger) : Grain, IRoomGrain
+{
+    private static readonly Func<long> Clock = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private readonly TypingTracker _typing = new(Clock);
+    private readonly SemaphoreSlim _historyGate = new(1, 1);
+    private RoomWriter _writer = null!;
+    private SyncNotifier _notifier = null!;
+    private RoomHistory? _history;
+    private IDisposable? _typingTimer;
+
+    private string RoomId => Key;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _notifier = new SyncNotifier(GrainFactory, server, logger);
+        _writer = new RoomWriter(store, RoomId, Clock, OnCommitted, logger);
+        await _writer.LoadAsync(cancellationToken);
+    }
+
+    /// <summary>The current snapshot of an existing room, or M_FORBIDDEN (the caller cannot be in a room that does not exist).</summary>
+    private RoomSnapshot RequireRoom() =>
+        _writer.Current is { Exists: true } snapshot ? snapshot : throw MatrixRequestException.Forbidden("You are not in this room.");
+
+    private RoomSnapshot RequireJoined(string userId)
+    {
+        var snapshot = RequireRoom();
+        return snapshot.IsJoined(userId) ? snapshot : throw MatrixRequestException.Forbidden("You are not joined to this room.");
+    }
+
+    private void OnCommitted(CommittedBatch batch)
+    {
+        var lastGlobal = batch.Events[^1].Appended.GlobalPosition;
+        _notifier.Notify(batch.After.JoinedMembers, new SyncNotice(SyncNoticeKind.RoomEvent, RoomId, lastGlobal));
+
+        var membershipChanges = batch.Events
+            .Where(e => e.Event.Row.Membership is not null)
+            .GroupBy(e => e.Event.Row.StateKey!)
+            .Select(g => (UserId: g.Key, Position: g.Max(e => e.Appended.GlobalPosition)))
+            .ToList();
+        foreach (var (userId, position) in membershipChanges)
+            _notifier.Notify(userId, new SyncNotice(SyncNoticeKind.Membership, RoomId, position));
+
+        var left = membershipChanges.Select(c => c.UserId).Where(userId => !batch.After.IsJoined(userId));
+        if (_typing.Remove(left)) NotifyTyping(batch.After);
+    }
+
+    private void NotifyTyping(RoomSnapshot snapshot) =>
+        _notifier.Notify(snapshot.JoinedMembers, new SyncNotice(SyncNoticeKind.Typing, RoomId, _typing.State.Serial));
+
+    /// <summary>The room's membership and visibility history up to the snapshot, extended from the store on demand.</summary>
+    private async Task<RoomHistory> GetHistoryAsync(RoomSnapshot snapshot)
+    {
+        var known = Volatile.Read(ref _history);
+        if (known is not null && known.UpToPosition >= snapshot.LastPosition) return known;
+        await _historyGate.WaitAsync();
+        try
+        {
+            var history = _history ?? RoomHistory.Empty;
+            while (history.UpToPosition < snapshot.LastPosition)
+            {
+                var page = await store.Events.GetRoomEventsAsync(RoomId, history.UpToPosition, Direction.Forward, 1000, CancellationToken.None);
+                if (page.Count == 0) break;
+                history = history.Extend(page.Where(e => e.RoomPosition <= snapshot.LastPosition));
+                if (page[^1].RoomPosition >= snapshot.LastPosition) break;
+            }
+            Volatile.Write(ref _history, history);
+            return history;
+        }
+        finally
+        {
+            _historyGate.Release();
+        }
+    }
+
+    private static Identifiers.EventId ParseEventId(string eventId) =>
+        Identifiers.EventId.TryParse(eventId, out var parsed) ? parsed : throw MatrixRequestException.NotFound("Event not found.");
+
+    private async Task<StoredEvent> RequireEventInRoomAsync(string eventId)
+    {
+        ParseEventId(eventId);
+        var stored = await store.Events.GetEventAsync(eventId, CancellationToken.None);
+        return stored is not null && stored.RoomId == RoomId ? stored : throw MatrixRequestException.NotFound("Event not found.");
+    }
+
+    private static Pdu ToPdu(StoredEvent stored) => Pdu.Parse(Identifiers.EventId.Parse(stored.EventId), stored.Json);
+}

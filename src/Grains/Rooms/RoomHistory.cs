@@ -1,0 +1,109 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using HomeServer.Grains.Events;
+using HomeServer.Storage;
+
+namespace HomeServer.Grains.Rooms;
+
+/// <summary>A change of a user's membership or of the room's history visibility, at a per-room position.</summary>
+internal readonly record struct HistoryChange(long Position, string Value);
+
+/// <summary>
+/// What history visibility needs of a room's past: every membership change of every user and every change of
+/// m.room.history_visibility, by position. Immutable; <see cref="Extend"/> returns a copy that also covers newer events.
+/// </summary>
+internal sealed class RoomHistory
+{
+    public static RoomHistory Empty { get; } = new(0, ImmutableDictionary<string, ImmutableList<HistoryChange>>.Empty, []);
+
+    private readonly ImmutableDictionary<string, ImmutableList<HistoryChange>> _memberships;
+    private readonly ImmutableList<HistoryChange> _visibility;
+
+    private RoomHistory(long upToPosition, ImmutableDictionary<string, ImmutableList<HistoryChange>> memberships, ImmutableList<HistoryChange> visibility)
+    {
+        UpToPosition = upToPosition;
+        _memberships = memberships;
+        _visibility = visibility;
+    }
+
+    /// <summary>The last position this history covers.</summary>
+    public long UpToPosition { get; }
+
+    /// <param name="events">Events after <see cref="UpToPosition"/>, ascending.</param>
+    public RoomHistory Extend(IEnumerable<StoredEvent> events)
+    {
+        var memberships = _memberships.ToBuilder();
+        var visibility = _visibility.ToBuilder();
+        var upTo = UpToPosition;
+        foreach (var e in events)
+        {
+            if (e.RoomPosition <= upTo) continue;
+            upTo = e.RoomPosition;
+            if (e.Type == EventTypes.Member && e.StateKey is { } userId && e.Membership is { } membership)
+            {
+                memberships[userId] = (memberships.GetValueOrDefault(userId) ?? []).Add(new HistoryChange(e.RoomPosition, membership));
+            }
+            else if (e.Type == EventTypes.HistoryVisibility && e.StateKey == "")
+            {
+                visibility.Add(new HistoryChange(e.RoomPosition, HistoryVisibilities.Normalize(ReadVisibility(e.Json))));
+            }
+        }
+        return new RoomHistory(upTo, memberships.ToImmutable(), visibility.ToImmutable());
+    }
+
+    public IReadOnlyList<HistoryChange> MembershipChanges(string userId) => _memberships.GetValueOrDefault(userId) ?? [];
+
+    public bool WasEverJoined(string userId) => MembershipChanges(userId).Any(c => c.Value == Membership.Join);
+
+    /// <summary>
+    /// Whether the user may see the event at <paramref name="position"/> (the spec's history visibility algorithm):
+    /// their own membership events always; world_readable history; events while they were joined; shared history
+    /// while they are joined now; invited history from their invite on.
+    /// </summary>
+    public bool CanSee(string userId, bool joinedNow, long position, string type, string? stateKey)
+    {
+        if (type == EventTypes.Member && stateKey == userId) return true;
+        var visibility = VisibilityAt(position, type == EventTypes.HistoryVisibility && stateKey == "");
+        if (visibility == HistoryVisibilities.WorldReadable) return true;
+        var membership = MembershipBefore(userId, position);
+        if (membership == Membership.Join) return true;
+        if (visibility == HistoryVisibilities.Shared && joinedNow) return true;
+        return visibility == HistoryVisibilities.Invited && membership == Membership.Invite;
+    }
+
+    /// <summary>The visibility in force for the event; for a visibility change itself the more permissive of old and new.</summary>
+    private string VisibilityAt(long position, bool isVisibilityChange)
+    {
+        var before = HistoryVisibilities.Shared;
+        foreach (var change in _visibility)
+        {
+            if (change.Position < position) before = change.Value;
+            else if (change.Position == position && isVisibilityChange)
+                return HistoryVisibilities.Rank(change.Value) > HistoryVisibilities.Rank(before) ? change.Value : before;
+            else break;
+        }
+        return before;
+    }
+
+    private string MembershipBefore(string userId, long position)
+    {
+        var membership = Membership.Leave;
+        foreach (var change in MembershipChanges(userId))
+        {
+            if (change.Position >= position) break;
+            membership = change.Value;
+        }
+        return membership;
+    }
+
+    private static string? ReadVisibility(byte[] json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.TryGetProperty("content", out var content)
+               && content.ValueKind == JsonValueKind.Object
+               && content.TryGetProperty("history_visibility", out var value)
+               && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Collections.Immutable;
+using HomeServer.Grains.Events;
+using HomeServer.Grains.Identifiers;
+
+namespace HomeServer.Grains.Rooms;
+
+/// <summary>
+/// One version of a room as its grain knows it: current state, last position and forward extremity. Immutable,
+/// so readers keep using the snapshot they took while the writer publishes the next one.
+/// </summary>
+internal sealed class RoomSnapshot
+{
+    private readonly Lazy<IReadOnlyList<string>> _joinedMembers;
+    private readonly Lazy<byte[]> _stateJson;
+
+    public RoomSnapshot(
+        string roomId, RoomVersion version, ImmutableDictionary<StateEventKey, Pdu> state,
+        long lastPosition, EventId? lastEventId, long depth)
+    {
+        RoomId = roomId;
+        Version = version;
+        State = state;
+        LastPosition = lastPosition;
+        LastEventId = lastEventId;
+        Depth = depth;
+        _joinedMembers = new Lazy<IReadOnlyList<string>>(() => MembersWith(Membership.Join));
+        _stateJson = new Lazy<byte[]>(() => ClientEventWriter.WriteArray(State.Values.OrderBy(p => p.Type, StringComparer.Ordinal)
+            .ThenBy(p => p.StateKey, StringComparer.Ordinal), ClientEventOptions.Shared));
+    }
+
+    public static RoomSnapshot Empty(string roomId, RoomVersion version) =>
+        new(roomId, version, ImmutableDictionary<StateEventKey, Pdu>.Empty, 0, null, 0);
+
+    public string RoomId { get; }
+
+    public RoomVersion Version { get; }
+
+    public ImmutableDictionary<StateEventKey, Pdu> State { get; }
+
+    /// <summary>Per-room position of the newest event; 0 before the create event is written.</summary>
+    public long LastPosition { get; }
+
+    /// <summary>The newest event, the only forward extremity of the linear timeline.</summary>
+    public EventId? LastEventId { get; }
+
+    public long Depth { get; }
+
+    /// <summary>A room exists for its users once its create event is written.</summary>
+    public bool Exists => LastPosition > 0;
+
+    public IReadOnlyList<string> JoinedMembers => _joinedMembers.Value;
+
+    /// <summary>The JSON body of GET /state for this version, serialised once however many readers ask.</summary>
+    public byte[] StateJson => _stateJson.Value;
+
+    public string MembershipOf(string userId) => State.MembershipOf(userId);
+
+    public bool IsJoined(string userId) => MembershipOf(userId) == Membership.Join;
+
+    public Pdu? Get(string type, string stateKey = "") => State.Get(new StateEventKey(type, stateKey));
+
+    public string? ContentString(string type, string key) => Get(type)?.GetContentString(key);
+
+    public string HistoryVisibility => HistoryVisibilities.Normalize(ContentString(EventTypes.HistoryVisibility, "history_visibility"));
+
+    public PowerLevels PowerLevels => PowerLevels.FromState(Version, State);
+
+    public bool CanSendState(string userId, string eventType) =>
+        IsJoined(userId) && PowerLevels.UserLevel(userId) >= PowerLevels.RequiredLevel(eventType, isState: true);
+
+    private IReadOnlyList<string> MembersWith(string membership) =>
+        State.Where(entry => entry.Key.Type == EventTypes.Member && entry.Value.GetContentString("membership") == membership)
+            .Select(entry => entry.Key.StateKey)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+}

@@ -1,0 +1,33 @@
+using System.Collections.Immutable;
+using HomeServer.Grains.Events;
+using HomeServer.Grains.Identifiers;
+using HomeServer.Storage;
+
+namespace HomeServer.Grains.Rooms;
+
+internal static class RoomSnapshotLoader
+{
+    /// <summary>The room's current version from the store; null when there is no such room.</summary>
+    public static async Task<RoomSnapshot?> LoadAsync(IHomeServerStore store, string roomId, CancellationToken cancellationToken)
+    {
+        var room = await store.Rooms.GetRoomAsync(roomId, cancellationToken);
+        if (room is null) return null;
+        if (!RoomVersion.TryGet(room.RoomVersion, out var version))
+            throw new InvalidOperationException($"Room {roomId} has unsupported version {room.RoomVersion}.");
+
+        // The newest event first: if a writer appends meanwhile, the state read next is newer than this position and
+        // the next append, fenced on this position, fails and reloads.
+        var latest = await store.Events.GetLatestEventsAsync(roomId, 1, cancellationToken);
+        if (latest.Count == 0) return RoomSnapshot.Empty(roomId, version);
+        var last = latest[0];
+        var lastPdu = Pdu.Parse(EventId.Parse(last.EventId), last.Json);
+
+        var state = ImmutableDictionary.CreateBuilder<StateEventKey, Pdu>();
+        foreach (var stored in await store.State.GetCurrentStateAsync(roomId, cancellationToken))
+        {
+            state[new StateEventKey(stored.Type, stored.StateKey!)] = Pdu.Parse(EventId.Parse(stored.EventId), stored.Json);
+        }
+        var depth = lastPdu.Json.GetProperty("depth").GetInt64();
+        return new RoomSnapshot(roomId, version, state.ToImmutable(), last.RoomPosition, lastPdu.EventId, depth);
+    }
+}

@@ -1,0 +1,180 @@
+using HomeServer.Runtime;
+using HomeServer.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace HomeServer.Grains.Rooms;
+
+/// <summary>A write waiting for the room's next batch. <see cref="Plan"/> may run twice (after a fenced reload).</summary>
+internal sealed class PendingWrite(Func<RoomBatchBuilder, string?> plan)
+{
+    private readonly TaskCompletionSource<string?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Adds the request's events to the batch and returns the event id to answer with (null when nothing is answered).</summary>
+    public Func<RoomBatchBuilder, string?> Plan => plan;
+
+    /// <summary>The answer, once the batch holding the request's events is durable.</summary>
+    public Task<string?> Completion => _completion.Task;
+
+    public void Complete(string? result) => _completion.TrySetResult(result);
+
+    public void Fail(Exception exception) => _completion.TrySetException(exception);
+}
+
+/// <summary>The events one batch appended, in order, with their positions.</summary>
+internal sealed record CommittedBatch(RoomSnapshot Before, RoomSnapshot After, IReadOnlyList<(PlannedEvent Event, AppendedEvent Appended)> Events);
+
+/// <summary>
+/// Group commit for one room. Requests queue while a batch is being written and go together into the next one:
+/// the batch's events are built in request order against the state the previous batch left, appended in one fenced
+/// transaction, and only then published as the new snapshot. This loop is the only writer of the room's state, so
+/// it needs no more than the lock around the queue.
+/// </summary>
+internal sealed class RoomWriter(IHomeServerStore store, string roomId, Func<long> clock, Action<CommittedBatch> onCommitted, ILogger logger)
+{
+    // Leaves room for a last request of several events under the store's limit of 1000 per batch.
+    private const int MaxEventsPerBatch = 500;
+
+    private readonly object _gate = new();
+    private readonly List<PendingWrite> _queue = [];
+    private bool _writing;
+    private RoomSnapshot? _snapshot;
+
+    /// <summary>The newest durable version of the room; null when the room does not exist.</summary>
+    public RoomSnapshot? Current => Volatile.Read(ref _snapshot);
+
+    public async Task LoadAsync(CancellationToken cancellationToken) =>
+        Volatile.Write(ref _snapshot, await RoomSnapshotLoader.LoadAsync(store, roomId, cancellationToken));
+
+    /// <summary>Starts a room that has just been created in the store, before its first event.</summary>
+    public void StartEmpty(RoomSnapshot empty) => Volatile.Write(ref _snapshot, empty);
+
+    public Task<string?> SubmitAsync(Func<RoomBatchBuilder, string?> plan)
+    {
+        var write = new PendingWrite(plan);
+        bool start;
+        lock (_gate)
+        {
+            _queue.Add(write);
+            start = !_writing;
+            _writing = true;
+        }
+        if (start) _ = Task.Run(WriteLoopAsync);
+        return write.Completion;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        while (true)
+        {
+            PendingWrite[] batch;
+            lock (_gate)
+            {
+                if (_queue.Count == 0)
+                {
+                    _writing = false;
+                    return;
+                }
+                batch = [.. _queue];
+                _queue.Clear();
+            }
+            var leftOver = await WriteBatchAsync(batch);
+            if (leftOver.Count > 0)
+            {
+                lock (_gate) _queue.InsertRange(0, leftOver);
+            }
+        }
+    }
+
+    /// <summary>Writes as many of the requests as fit in one batch and returns the others.</summary>
+    private async Task<IReadOnlyList<PendingWrite>> WriteBatchAsync(PendingWrite[] requests)
+    {
+        var candidates = requests;
+        IReadOnlyList<PendingWrite> leftOver = [];
+        for (var attempt = 1; ; attempt++)
+        {
+            var before = Current;
+            if (before is null)
+            {
+                foreach (var request in candidates) request.Fail(MatrixRequestException.Forbidden("The room does not exist."));
+                return leftOver;
+            }
+
+            var builder = new RoomBatchBuilder(before, clock);
+            var planned = new List<(PendingWrite Request, string? Result)>();
+            var taken = 0;
+            for (; taken < candidates.Length && builder.Events.Count < MaxEventsPerBatch; taken++)
+            {
+                var request = candidates[taken];
+                var mark = builder.Save();
+                try
+                {
+                    planned.Add((request, request.Plan(builder)));
+                }
+                catch (Exception e)
+                {
+                    builder.Restore(mark);
+                    request.Fail(e);
+                }
+            }
+            if (attempt == 1) leftOver = candidates[taken..];
+
+            if (builder.Events.Count == 0)
+            {
+                foreach (var (request, result) in planned) request.Complete(result);
+                return leftOver;
+            }
+
+            IReadOnlyList<AppendedEvent> appended;
+            try
+            {
+                appended = await store.Events.AppendAsync(builder.ToBatch(), CancellationToken.None);
+            }
+            catch (Exception e) when (e is ConcurrencyConflictException or DuplicateEventException)
+            {
+                // Another activation wrote to this room (a split view during a membership change). Its events are
+                // durable and ours are not: reload them and plan the same requests again, once.
+                logger.LogWarning(e, "Append to {RoomId} was fenced off (attempt {Attempt}); reloading the room", roomId, attempt);
+                await ReloadQuietlyAsync();
+                if (attempt < 2)
+                {
+                    candidates = planned.Select(p => p.Request).ToArray();
+                    continue;
+                }
+                var retry = new TransientRejectionException($"Room {roomId} was changed by another writer; try again.");
+                foreach (var (request, _) in planned) request.Fail(retry);
+                return leftOver;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Append to {RoomId} failed", roomId);
+                foreach (var (request, _) in planned) request.Fail(e);
+                return leftOver;
+            }
+
+            var after = builder.Commit(appended[^1].RoomPosition);
+            Volatile.Write(ref _snapshot, after);
+            foreach (var (request, result) in planned) request.Complete(result);
+            try
+            {
+                onCommitted(new CommittedBatch(before, after, builder.Events.Zip(appended).ToList()));
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Handling the committed batch of {RoomId} failed", roomId);
+            }
+            return leftOver;
+        }
+    }
+
+    private async Task ReloadQuietlyAsync()
+    {
+        try
+        {
+            await LoadAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Reloading {RoomId} failed", roomId);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using HomeServer.Grains.Events;
+using HomeServer.Grains.Identifiers;
+
+namespace HomeServer.Grains.Rooms;
+
+/// <summary>Server-computed facts stored with an event, in its <c>unsigned</c> object (outside every hash).</summary>
+/// <param name="ReplacesState">The state event this one replaced; lets readers walk state back in time.</param>
+/// <param name="PrevContent">Its content, when the stored event stays within the size limit with it.</param>
+internal sealed record StoredExtras(
+    string? ReplacesState = null,
+    JsonElement? PrevContent = null,
+    string? PrevSender = null,
+    ClientTransactionInfo? Transaction = null,
+    byte[]? RedactedBecause = null);
+
+internal sealed record ClientTransactionInfo(string DeviceId, string TransactionId);
+
+/// <summary>
+/// The JSON the store keeps for an event: the canonical PDU, plus an <c>unsigned</c> object with
+/// <see cref="StoredExtras"/>. Keys starting with <c>hs.</c> are private and never shown to clients; the client
+/// transaction id is kept that way because only the sending device may see it.
+/// </summary>
+internal static class StoredEventJson
+{
+    private const string TransactionKey = "hs.transaction";
+    private const int MaxStoredBytes = EventBuilder.MaxEventBytes;
+
+    public static bool IsPrivateKey(string name) => name.StartsWith("hs.", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Adds the extras, dropping the optional ones (prev_content, then prev_sender and the transaction) when the
+    /// event would otherwise exceed the size limit. Throws M_TOO_LARGE when even replaces_state does not fit.
+    /// </summary>
+    public static byte[] Compose(byte[] canonicalPdu, StoredExtras extras)
+    {
+        StoredExtras[] candidates =
+        [
+            extras,
+            extras with { PrevContent = null },
+            new StoredExtras(ReplacesState: extras.ReplacesState, RedactedBecause: extras.RedactedBecause),
+        ];
+        foreach (var candidate in candidates)
+        {
+            var composed = Append(canonicalPdu, JsonOutput.Write(writer => WriteExtras(writer, candidate)));
+            if (composed.Length <= MaxStoredBytes) return composed;
+        }
+        throw new MatrixRequestException("M_TOO_LARGE",
+            $"The event is too large: with the server's data it would exceed {MaxStoredBytes} bytes.");
+    }
+
+    private static byte[] Append(byte[] canonicalPdu, byte[] unsigned)
+    {
+        if (unsigned.Length <= 2) return canonicalPdu;
+        // "unsigned" sorts after every other top-level key of a PDU, so the result stays in canonical key order.
+        var prefix = ",\"unsigned\":"u8;
+        var result = new byte[canonicalPdu.Length - 1 + prefix.Length + unsigned.Length + 1];
+        canonicalPdu.AsSpan(0, canonicalPdu.Length - 1).CopyTo(result);
+        prefix.CopyTo(result.AsSpan(canonicalPdu.Length - 1));
+        unsigned.CopyTo(result.AsSpan(canonicalPdu.Length - 1 + prefix.Length));
+        result[^1] = (byte)'}';
+        return result;
+    }
+
+    /// <summary>
+    /// The stored form of <paramref name="original"/> after <paramref name="redaction"/>: the redaction algorithm's
+    /// result, keeping the original's replaces_state and transaction, with unsigned.redacted_because.
+    /// </summary>
+    public static byte[] Redacted(RoomVersion version, Pdu original, Pdu redaction)
+    {
+        var canonical = CanonicalJson.Encode(EventRedactor.Redact(version, original.Json));
+        var stored = StoredUnsigned(original.Json);
+        return Compose(canonical, new StoredExtras(
+            ReplacesState: stored is { } u && u.TryGetProperty("replaces_state", out var replaces) ? replaces.GetString() : null,
+            Transaction: ReadTransaction(original.Json),
+            RedactedBecause: ClientEventWriter.WriteOne(redaction, ClientEventOptions.Shared)));
+    }
+
+    public static string? ReplacesState(JsonElement storedEvent) =>
+        StoredUnsigned(storedEvent) is { } unsigned
+        && unsigned.TryGetProperty("replaces_state", out var value)
+        && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    public static string? TransactionIdFor(JsonElement storedEvent, JsonElement unsigned, Reader viewer)
+    {
+        if (!unsigned.TryGetProperty(TransactionKey, out _)) return null;
+        if (!storedEvent.TryGetProperty("sender", out var sender) || sender.GetString() != viewer.UserId) return null;
+        var transaction = ReadTransaction(storedEvent);
+        return transaction?.DeviceId == viewer.DeviceId ? transaction.TransactionId : null;
+    }
+
+    private static JsonElement? StoredUnsigned(JsonElement storedEvent) =>
+        storedEvent.TryGetProperty("unsigned", out var unsigned) && unsigned.ValueKind == JsonValueKind.Object ? unsigned : null;
+
+    private static ClientTransactionInfo? ReadTransaction(JsonElement storedEvent) =>
+        StoredUnsigned(storedEvent) is { } unsigned
+        && unsigned.TryGetProperty(TransactionKey, out var transaction)
+        && transaction.ValueKind == JsonValueKind.Object
+        && transaction.TryGetProperty("device_id", out var device)
+        && transaction.TryGetProperty("txn_id", out var txn)
+            ? new ClientTransactionInfo(device.GetString()!, txn.GetString()!)
+            : null;
+
+    private static void WriteExtras(Utf8JsonWriter writer, StoredExtras extras)
+    {
+        writer.WriteStartObject();
+        if (extras.ReplacesState is not null) writer.WriteString("replaces_state", extras.ReplacesState);
+        if (extras.PrevContent is { } prevContent)
+        {
+            writer.WritePropertyName("prev_content");
+            prevContent.WriteTo(writer);
+        }
+        if (extras.PrevSender is not null) writer.WriteString("prev_sender", extras.PrevSender);
+        if (extras.Transaction is { } transaction)
+        {
+            writer.WriteStartObject(TransactionKey);
+            writer.WriteString("device_id", transaction.DeviceId);
+            writer.WriteString("txn_id", transaction.TransactionId);
+            writer.WriteEndObject();
+        }
+        if (extras.RedactedBecause is { } redactedBecause)
+        {
+            writer.WritePropertyName("redacted_because");
+            writer.WriteRawValue(redactedBecause, skipInputValidation: true);
+        }
+        writer.WriteEndObject();
+    }
+}

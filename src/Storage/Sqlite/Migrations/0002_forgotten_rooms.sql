@@ -1,0 +1,7 @@
+-- Rooms a user forgot (POST /rooms/{roomId}/forget). Appending a new membership event of the user in the
+-- room deletes the row: forgetting lasts until the user's membership changes again.
+CREATE TABLE forgotten_rooms (
+    user_id TEXT NOT NULL,
+    room_id TEXT NOT NULL REFERENCES rooms (room_id),
+    PRIMARY KEY (user_id, room_id)
+) STRICT;
