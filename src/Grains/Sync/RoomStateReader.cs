@@ -29,7 +29,7 @@ internal sealed class RoomStateReader(IHomeServerStore store)
             StoredEvent? candidate = slot;
             while (candidate is not null && candidate.GlobalPosition >= before)
             {
-                var replaced = StoredEventJson.ReplacesState(candidate);
+                var replaced = StoredEventFacts.ReplacesState(candidate);
                 candidate = replaced is null ? null : await store.Events.GetEventAsync(replaced, cancellationToken);
             }
             if (candidate is not null) state.Add(candidate);

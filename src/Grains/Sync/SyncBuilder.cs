@@ -103,7 +103,7 @@ internal sealed class SyncBuilder
             var own = events.Where(IsOwnMemberEvent).ToList();
             var now = own.Count > 0 ? own[^1].Membership : await _rooms.MembershipAtAsync(roomId, end, _cancellationToken);
             var before = own.Count > 0
-                ? StoredEventJson.PreviousMembership(own[0]) ?? await _rooms.MembershipAtAsync(roomId, since.Events, _cancellationToken)
+                ? StoredEventFacts.PreviousMembership(own[0]) ?? await _rooms.MembershipAtAsync(roomId, since.Events, _cancellationToken)
                 : now;
             if (now is not null) rooms.Add(new RoomChange(roomId, events, own, now, before));
         }
@@ -143,7 +143,7 @@ internal sealed class SyncBuilder
         {
             Forced = true,
             Summary = summary,
-            Timeline = await _timeline.ResultAsync(roomId, events, limited, UserId, _input.DeviceId, _cancellationToken),
+            Timeline = TimelineReader.Result(events, limited),
         };
         room.State.AddRange(FilterState(roomId, state, events, includeOwnMember: true, summary.Heroes, changedAfter: null));
         AddEphemeralAndAccountData(room, receipts, roomData);
@@ -165,7 +165,7 @@ internal sealed class SyncBuilder
         var room = new JoinedRoomResult(change.RoomId)
         {
             Timeline = events.Count > 0 || limited
-                ? await _timeline.ResultAsync(change.RoomId, events, limited, UserId, _input.DeviceId, _cancellationToken)
+                ? TimelineReader.Result(events, limited)
                 : null,
         };
         IReadOnlyList<StoredEvent>? current = null;
@@ -202,13 +202,13 @@ internal sealed class SyncBuilder
         if (change.Before == "invite")
         {
             // A rejected or withdrawn invite: the user never saw the room's timeline, only this event.
-            left.Timeline = await _timeline.ResultAsync(change.RoomId, [leaveEvent], false, UserId, _input.DeviceId, _cancellationToken);
+            left.Timeline = TimelineReader.Result([leaveEvent], false);
         }
         else
         {
             var upToLeave = change.Events.TakeWhile(e => e.GlobalPosition <= leaveEvent.GlobalPosition).ToList();
             var (events, limited) = _timeline.FromWindow(upToLeave);
-            left.Timeline = await _timeline.ResultAsync(change.RoomId, events, limited, UserId, _input.DeviceId, _cancellationToken);
+            left.Timeline = TimelineReader.Result(events, limited);
             if (limited)
             {
                 var current = await _state.CurrentAsync(change.RoomId, _cancellationToken);
@@ -229,7 +229,7 @@ internal sealed class SyncBuilder
         if (leaveEvent is not null)
         {
             var (events, limited) = await _timeline.LatestAsync(roomId, leaveEvent.GlobalPosition, leaveEvent.RoomPosition + 1, _cancellationToken);
-            left.Timeline = await _timeline.ResultAsync(roomId, events, limited, UserId, _input.DeviceId, _cancellationToken);
+            left.Timeline = TimelineReader.Result(events, limited);
             var current = await _state.CurrentAsync(roomId, _cancellationToken);
             var state = await _state.BeforeAsync(current, events.Count > 0 ? events[0].GlobalPosition : leaveEvent.GlobalPosition + 1, _cancellationToken);
             left.State.AddRange(FilterState(roomId, state, events, includeOwnMember: true, [], changedAfter: null));
@@ -257,7 +257,7 @@ internal sealed class SyncBuilder
             if (includeOwnMember) wanted.Add(UserId);
         }
         return state.Where(e =>
-                filter.Matches(roomId, e.Type, e.Sender, () => StoredEventJson.ContentHasUrl(e))
+                filter.Matches(roomId, e.Type, e.Sender, () => StoredEventFacts.ContentHasUrl(e))
                 && (wanted is null || e.Type != MemberType || wanted.Contains(e.StateKey!)
                     || (changedAfter is { } after && e.GlobalPosition > after)))
             .ToList();

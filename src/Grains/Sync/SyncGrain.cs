@@ -94,7 +94,7 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
         if (since is null || request.FullState)
         {
             // Initial and full-state syncs answer at once (the spec says full_state ignores the timeout).
-            return Respond(await ComputeAsync(request.DeviceId, since, filter, request.FullState, cancellationToken));
+            return Respond(await ComputeAsync(request.DeviceId, since, filter, request.FullState, cancellationToken), request.DeviceId);
         }
 
         var timeout = request.Timeout < TimeSpan.Zero ? TimeSpan.Zero : request.Timeout > SyncRequest.MaxTimeout ? SyncRequest.MaxTimeout : request.Timeout;
@@ -112,13 +112,13 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
             if (mayHaveNews)
             {
                 var result = await ComputeAsync(request.DeviceId, current, filter, fullState: false, cancellationToken);
-                if (!result.IsEmpty) return Respond(result);
+                if (!result.IsEmpty) return Respond(result, request.DeviceId);
                 // Nothing for this user, but the token may move past other users' changes while waiting.
                 current = result.NextBatch;
                 continue;
             }
             var remaining = timeout - Stopwatch.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero || _deactivating.IsCancellationRequested) return Respond(new SyncResult(OwnTyping(current)));
+            if (remaining <= TimeSpan.Zero || _deactivating.IsCancellationRequested) return Respond(new SyncResult(OwnTyping(current)), request.DeviceId);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deactivating.Token);
             try
             {
@@ -207,9 +207,9 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
         return parsed;
     }
 
-    private SyncResponse Respond(SyncResult result)
+    private SyncResponse Respond(SyncResult result, string deviceId)
     {
-        var json = SyncResponseWriter.Write(result, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var json = SyncResponseWriter.Write(result, Key, deviceId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         return new SyncResponse(json, result.NextBatch.ToString(), result.IsEmpty);
     }
 }

@@ -14,9 +14,7 @@ internal sealed class SyncResult(SyncToken nextBatch)
     public bool IsEmpty => Joined.Count == 0 && Invited.Count == 0 && Left.Count == 0 && AccountData.Count == 0;
 }
 
-/// <param name="TransactionIds">Event id to the transaction id the requesting device sent it with.</param>
-internal sealed record TimelineResult(
-    IReadOnlyList<StoredEvent> Events, bool Limited, string? PrevBatch, IReadOnlyDictionary<string, string> TransactionIds);
+internal sealed record TimelineResult(IReadOnlyList<StoredEvent> Events, bool Limited, string? PrevBatch);
 
 internal sealed record RoomSummary(IReadOnlyList<string> Heroes, int JoinedMemberCount, int InvitedMemberCount);
 

@@ -1,3 +1,4 @@
+using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync.Filtering;
 using HomeServer.Storage;
 
@@ -45,19 +46,12 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter)
         return matching.Count > limit ? (matching.GetRange(matching.Count - limit, limit), true) : (matching, false);
     }
 
-    public async Task<TimelineResult> ResultAsync(
-        string roomId, List<StoredEvent> events, bool limited, string userId, string deviceId, CancellationToken cancellationToken)
-    {
-        var own = events.Where(e => e.Sender == userId).Select(e => e.EventId).ToList();
-        var transactionIds = own.Count == 0
-            ? new Dictionary<string, string>()
-            : await store.TransactionIds.GetTransactionIdsAsync(roomId, userId, deviceId, own, cancellationToken);
-        var prevBatch = events.Count > 0 ? PaginationToken.Before(events[0].RoomPosition) : null;
-        return new TimelineResult(events, limited, prevBatch, transactionIds);
-    }
+    /// <summary>The timeline with its prev_batch: the /messages token just before its first event.</summary>
+    public static TimelineResult Result(List<StoredEvent> events, bool limited) =>
+        new(events, limited, events.Count > 0 ? RoomStreamToken.Format(events[0].RoomPosition - 1) : null);
 
     private bool Matches(StoredEvent storedEvent) =>
-        filter.Room.Timeline.Matches(storedEvent.RoomId, storedEvent.Type, storedEvent.Sender, () => StoredEventJson.ContentHasUrl(storedEvent));
+        filter.Room.Timeline.Matches(storedEvent.RoomId, storedEvent.Type, storedEvent.Sender, () => StoredEventFacts.ContentHasUrl(storedEvent));
 
     private static List<StoredEvent> OldestFirst(List<StoredEvent> newestFirst)
     {

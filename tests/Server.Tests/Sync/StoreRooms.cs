@@ -78,6 +78,9 @@ public sealed class StoreRooms(RunningServer server)
             ["type"] = type,
         };
         if (stateKey is not null) json["state_key"] = stateKey;
+        // Rooms keep the sending device's transaction in a private unsigned extra, as the room grain does.
+        if (transaction is not null)
+            json["unsigned"] = new JsonObject { ["hs.transaction"] = new JsonObject { ["device_id"] = transaction.DeviceId, ["txn_id"] = transaction.TransactionId } };
         var membership = type == "m.room.member" ? (string)content["membership"]! : null;
         var newEvent = new NewEvent(eventId, type, stateKey, sender, ts, System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()))
         {

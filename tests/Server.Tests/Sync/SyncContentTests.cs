@@ -1,3 +1,4 @@
+using HomeServer.Server.Tests.Infrastructure;
 using System.Text.Json.Nodes;
 using HomeServer.Storage;
 
@@ -170,10 +171,10 @@ public abstract class SyncContentTests : SyncTestBase
 
 public sealed class SqliteSyncContentTests : SyncContentTests
 {
-    protected override StoreBackend CreateBackend() => new SqliteBackend();
+    protected override Task<StoreBackend> CreateBackendAsync() => Task.FromResult<StoreBackend>(new SqliteBackend());
 }
 
 public sealed class PostgresSyncContentTests : SyncContentTests
 {
-    protected override StoreBackend CreateBackend() => new PostgresBackend();
+    protected override async Task<StoreBackend> CreateBackendAsync() => await PostgresBackend.CreateAsync();
 }

@@ -1,3 +1,4 @@
+using HomeServer.Server.Tests.Infrastructure;
 using System.Diagnostics;
 
 namespace HomeServer.Server.Tests.Sync;
@@ -87,10 +88,10 @@ public abstract class SyncLongPollTests : SyncTestBase
 
 public sealed class SqliteSyncLongPollTests : SyncLongPollTests
 {
-    protected override StoreBackend CreateBackend() => new SqliteBackend();
+    protected override Task<StoreBackend> CreateBackendAsync() => Task.FromResult<StoreBackend>(new SqliteBackend());
 }
 
 public sealed class PostgresSyncLongPollTests : SyncLongPollTests
 {
-    protected override StoreBackend CreateBackend() => new PostgresBackend();
+    protected override async Task<StoreBackend> CreateBackendAsync() => await PostgresBackend.CreateAsync();
 }

@@ -10,11 +10,11 @@ public abstract class SyncTestBase : IAsyncLifetime
     protected RunningServer Server { get; private set; } = null!;
     protected StoreRooms Rooms { get; private set; } = null!;
 
-    protected abstract StoreBackend CreateBackend();
+    protected abstract Task<StoreBackend> CreateBackendAsync();
 
     public async Task InitializeAsync()
     {
-        Backend = CreateBackend();
+        Backend = await CreateBackendAsync();
         Server = await Backend.StartServerAsync();
         Rooms = new StoreRooms(Server);
     }
@@ -33,7 +33,7 @@ public abstract class SyncTestBase : IAsyncLifetime
         Rooms = new StoreRooms(Server);
     }
 
-    protected Task<TestUser> RegisterAsync(string localpart) => TestUser.RegisterAsync(Server, localpart);
+    protected Task<SyncUser> RegisterAsync(string localpart) => SyncUser.RegisterAsync(Server, localpart);
 
     protected static JsonElement Joined(JsonElement sync, string roomId) =>
         sync.GetProperty("rooms").GetProperty("join").GetProperty(roomId);

@@ -7,14 +7,14 @@ namespace HomeServer.Grains.Sync.Json;
 /// <summary>Writes a <see cref="SyncResult"/> as the /sync response body, once, as UTF-8 bytes.</summary>
 internal static class SyncResponseWriter
 {
-    public static byte[] Write(SyncResult result, long nowMs)
+    public static byte[] Write(SyncResult result, string userId, string deviceId, long nowMs)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
         {
             writer.WriteStartObject();
             writer.WriteString("next_batch"u8, result.NextBatch.ToString());
-            WriteRooms(writer, result, nowMs);
+            WriteRooms(writer, result, new Viewer(userId, deviceId, nowMs));
             WriteAccountDataEvents(writer, "account_data"u8, result.AccountData);
             WriteEmptyEvents(writer, "presence"u8);
             WriteEmptyEvents(writer, "to_device"u8);
@@ -35,13 +35,13 @@ internal static class SyncResponseWriter
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteRooms(Utf8JsonWriter writer, SyncResult result, long nowMs)
+    private static void WriteRooms(Utf8JsonWriter writer, SyncResult result, Viewer viewer)
     {
         writer.WritePropertyName("rooms"u8);
         writer.WriteStartObject();
         writer.WritePropertyName("join"u8);
         writer.WriteStartObject();
-        foreach (var room in result.Joined) WriteJoinedRoom(writer, room, nowMs);
+        foreach (var room in result.Joined) WriteJoinedRoom(writer, room, viewer);
         writer.WriteEndObject();
         writer.WritePropertyName("invite"u8);
         writer.WriteStartObject();
@@ -52,7 +52,7 @@ internal static class SyncResponseWriter
             writer.WritePropertyName("invite_state"u8);
             writer.WriteStartObject();
             writer.WriteStartArray("events"u8);
-            foreach (var state in room.StrippedState) ClientEventWriter.WriteStripped(writer, state);
+            foreach (var state in room.StrippedState) SyncEventWriter.WriteStripped(writer, state);
             writer.WriteEndArray();
             writer.WriteEndObject();
             writer.WriteEndObject();
@@ -67,8 +67,8 @@ internal static class SyncResponseWriter
         {
             writer.WritePropertyName(room.RoomId);
             writer.WriteStartObject();
-            WriteStateEvents(writer, room.State, nowMs);
-            WriteTimeline(writer, room.Timeline, nowMs);
+            WriteStateEvents(writer, room.State, viewer);
+            WriteTimeline(writer, room.Timeline, viewer);
             WriteAccountDataEvents(writer, "account_data"u8, room.AccountData);
             writer.WriteEndObject();
         }
@@ -76,7 +76,7 @@ internal static class SyncResponseWriter
         writer.WriteEndObject();
     }
 
-    private static void WriteJoinedRoom(Utf8JsonWriter writer, JoinedRoomResult room, long nowMs)
+    private static void WriteJoinedRoom(Utf8JsonWriter writer, JoinedRoomResult room, Viewer viewer)
     {
         writer.WritePropertyName(room.RoomId);
         writer.WriteStartObject();
@@ -91,8 +91,8 @@ internal static class SyncResponseWriter
             writer.WriteNumber("m.invited_member_count"u8, summary.InvitedMemberCount);
             writer.WriteEndObject();
         }
-        WriteStateEvents(writer, room.State, nowMs);
-        WriteTimeline(writer, room.Timeline, nowMs);
+        WriteStateEvents(writer, room.State, viewer);
+        WriteTimeline(writer, room.Timeline, viewer);
         writer.WritePropertyName("ephemeral"u8);
         writer.WriteStartObject();
         writer.WriteStartArray("events"u8);
@@ -110,17 +110,17 @@ internal static class SyncResponseWriter
         writer.WriteEndObject();
     }
 
-    private static void WriteStateEvents(Utf8JsonWriter writer, List<StoredEvent> state, long nowMs)
+    private static void WriteStateEvents(Utf8JsonWriter writer, List<StoredEvent> state, Viewer viewer)
     {
         writer.WritePropertyName("state"u8);
         writer.WriteStartObject();
         writer.WriteStartArray("events"u8);
-        foreach (var stateEvent in state) ClientEventWriter.Write(writer, stateEvent, nowMs, transactionId: null);
+        foreach (var stateEvent in state) SyncEventWriter.Write(writer, stateEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId);
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
 
-    private static void WriteTimeline(Utf8JsonWriter writer, TimelineResult? timeline, long nowMs)
+    private static void WriteTimeline(Utf8JsonWriter writer, TimelineResult? timeline, Viewer viewer)
     {
         writer.WritePropertyName("timeline"u8);
         writer.WriteStartObject();
@@ -129,8 +129,7 @@ internal static class SyncResponseWriter
         {
             foreach (var timelineEvent in timeline.Events)
             {
-                timeline.TransactionIds.TryGetValue(timelineEvent.EventId, out var transactionId);
-                ClientEventWriter.Write(writer, timelineEvent, nowMs, transactionId);
+                SyncEventWriter.Write(writer, timelineEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId);
             }
         }
         writer.WriteEndArray();
@@ -205,4 +204,7 @@ internal static class SyncResponseWriter
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
+
+    /// <summary>Who reads the response, and when: unsigned.age and transaction_id depend on it.</summary>
+    private sealed record Viewer(string UserId, string DeviceId, long NowMs);
 }

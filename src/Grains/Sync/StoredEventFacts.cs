@@ -4,7 +4,7 @@ using HomeServer.Storage;
 namespace HomeServer.Grains.Sync;
 
 /// <summary>The few properties of stored event JSON that sync needs beyond the stored columns.</summary>
-internal static class StoredEventJson
+internal static class StoredEventFacts
 {
     /// <summary>The membership before this member event, when the room recorded it (<c>unsigned.prev_content.membership</c>).</summary>
     public static string? PreviousMembership(StoredEvent memberEvent)

@@ -8,13 +8,13 @@ using HomeServer.Server.Tests.Infrastructure;
 namespace HomeServer.Server.Tests.Sync;
 
 /// <summary>A user registered through the real /register endpoint, calling the server with its access token.</summary>
-public sealed class TestUser(HttpClient http, string userId, string deviceId, string accessToken)
+public sealed class SyncUser(HttpClient http, string userId, string deviceId, string accessToken)
 {
     public string UserId { get; } = userId;
     public string DeviceId { get; } = deviceId;
     public string AccessToken { get; } = accessToken;
 
-    public static async Task<TestUser> RegisterAsync(RunningServer server, string localpart)
+    public static async Task<SyncUser> RegisterAsync(RunningServer server, string localpart)
     {
         var body = new JsonObject
         {
@@ -31,12 +31,12 @@ public sealed class TestUser(HttpClient http, string userId, string deviceId, st
         }
         Assert.True(response.IsSuccessStatusCode, $"register {localpart}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         var registered = await response.ReadJsonAsync();
-        return new TestUser(server.Client, registered.GetProperty("user_id").GetString()!,
+        return new SyncUser(server.Client, registered.GetProperty("user_id").GetString()!,
             registered.GetProperty("device_id").GetString()!, registered.GetProperty("access_token").GetString()!);
     }
 
     /// <summary>The same account and device on another server instance (e.g. after a restart on the same data).</summary>
-    public TestUser On(RunningServer server) => new(server.Client, UserId, DeviceId, AccessToken);
+    public SyncUser On(RunningServer server) => new(server.Client, UserId, DeviceId, AccessToken);
 
     public Task<HttpResponseMessage> GetAsync(string path) => SendAsync(HttpMethod.Get, path, null);
 
