@@ -10,13 +10,6 @@ public interface ITransactionIdStore
     Task<string?> FindEventIdAsync(
         string roomId, string userId, string deviceId, string transactionId, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// Of the given events of the room, those the user's device sent with a transaction id, mapped to that id (so /sync
-    /// can echo <c>unsigned.transaction_id</c> to the sending device only). Other events are absent from the result.
-    /// </summary>
-    Task<IReadOnlyDictionary<string, string>> GetTransactionIdsAsync(
-        string roomId, string userId, string deviceId, IReadOnlyCollection<string> eventIds, CancellationToken cancellationToken);
-
     /// <summary>Forgets transaction ids of events sent before <paramref name="olderThanTs"/>; returns how many.</summary>
     Task<int> PruneAsync(long olderThanTs, CancellationToken cancellationToken);
 }

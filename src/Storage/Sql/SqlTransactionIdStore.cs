@@ -21,31 +21,6 @@ internal sealed class SqlTransactionIdStore(SqlDatabase db) : ITransactionIdStor
             cancellationToken);
     }
 
-    public async Task<IReadOnlyDictionary<string, string>> GetTransactionIdsAsync(
-        string roomId, string userId, string deviceId, IReadOnlyCollection<string> eventIds, CancellationToken cancellationToken)
-    {
-        Guard.Identifier(roomId, nameof(roomId));
-        Guard.Identifier(userId, nameof(userId));
-        Guard.Identifier(deviceId, nameof(deviceId));
-        ArgumentNullException.ThrowIfNull(eventIds);
-        foreach (var eventId in eventIds) Guard.Identifier(eventId, nameof(eventIds));
-        if (eventIds.Count == 0) return new Dictionary<string, string>();
-        var rows = await db.ReadAsync(async (connection, ct) =>
-        {
-            // The primary key's (room, user, device) prefix narrows this to one device's recent sends in the room.
-            var command = connection.Command("");
-            command.CommandText =
-                "SELECT event_id, txn_id FROM event_transactions " +
-                $"WHERE room_id = @room AND user_id = @user AND device_id = @device AND {db.InSet(command, "event_id", "@events", eventIds)}";
-            return await command
-                .With("@room", roomId)
-                .With("@user", userId)
-                .With("@device", deviceId)
-                .ListAsync(reader => (EventId: reader.GetString(0), TransactionId: reader.GetString(1)), ct);
-        }, cancellationToken);
-        return rows.ToDictionary(row => row.EventId, row => row.TransactionId, StringComparer.Ordinal);
-    }
-
     public async Task<int> PruneAsync(long olderThanTs, CancellationToken cancellationToken) =>
         await db.WriteAsync(
             (connection, transaction, ct) =>

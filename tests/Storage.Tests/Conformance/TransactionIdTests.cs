@@ -27,21 +27,6 @@ public abstract class TransactionIdTests<TBackend> : StoreTestBase<TBackend>
     }
 
     [Fact]
-    public async Task Transaction_ids_of_events_are_found_only_for_the_sending_device()
-    {
-        await AppendAsync(RoomA, [Sent("$e1", "PHONE", "t1"), Sent("$e2", "LAPTOP", "t2"), TestEvents.Message("$plain")]);
-
-        var phone = await Store.TransactionIds.GetTransactionIdsAsync(RoomA, Alice, "PHONE", ["$e1", "$e2", "$plain", "$unknown"], Ct);
-        var laptop = await Store.TransactionIds.GetTransactionIdsAsync(RoomA, Alice, "LAPTOP", ["$e1", "$e2"], Ct);
-
-        Assert.Equal(new Dictionary<string, string> { ["$e1"] = "t1" }, phone);
-        Assert.Equal(new Dictionary<string, string> { ["$e2"] = "t2" }, laptop);
-        Assert.Empty(await Store.TransactionIds.GetTransactionIdsAsync(RoomA, Bob, "PHONE", ["$e1"], Ct));
-        Assert.Empty(await Store.TransactionIds.GetTransactionIdsAsync(RoomB, Alice, "PHONE", ["$e1"], Ct));
-        Assert.Empty(await Store.TransactionIds.GetTransactionIdsAsync(RoomA, Alice, "PHONE", [], Ct));
-    }
-
-    [Fact]
     public async Task The_same_transaction_id_may_be_used_in_another_room()
     {
         await AppendAsync(RoomA, [Sent("$a", "PHONE", "t1")]);
