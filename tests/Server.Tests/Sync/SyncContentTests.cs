@@ -1,5 +1,5 @@
-using HomeServer.Server.Tests.Infrastructure;
 using System.Text.Json.Nodes;
+using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Storage;
 
 namespace HomeServer.Server.Tests.Sync;

@@ -1,5 +1,5 @@
-using HomeServer.Server.Tests.Infrastructure;
 using System.Diagnostics;
+using HomeServer.Server.Tests.Infrastructure;
 
 namespace HomeServer.Server.Tests.Sync;
 

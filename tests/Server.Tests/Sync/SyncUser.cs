@@ -35,6 +35,9 @@ public sealed class SyncUser(HttpClient http, string userId, string deviceId, st
             registered.GetProperty("device_id").GetString()!, registered.GetProperty("access_token").GetString()!);
     }
 
+    /// <summary>Room operations over HTTP as this user.</summary>
+    public Rooms.RoomsClient Rooms => new(http, new TestUser(UserId, DeviceId, AccessToken));
+
     /// <summary>The same account and device on another server instance (e.g. after a restart on the same data).</summary>
     public SyncUser On(RunningServer server) => new(server.Client, UserId, DeviceId, AccessToken);
 
