@@ -33,6 +33,9 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
     /// </summary>
     private StreamPositions _baseline = new(0, 0, 0);
 
+    /// <summary>The newest store positions this activation has read; a since token beyond them is checked against the store.</summary>
+    private StreamPositions _latestRead = new(0, 0, 0);
+
     private long _notifiedEvents;
     private long _notifiedAccountData;
     private long _notifiedReceipts;
@@ -42,6 +45,7 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
     {
         _rooms = new UserRooms(store, Key);
         _baseline = await ReadPositionsAsync(cancellationToken);
+        _latestRead = _baseline;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -136,7 +140,8 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
 
     /// <summary>Whether the store may hold something for the user after <paramref name="since"/>. Called under the lock.</summary>
     private bool MayHaveNews(SyncToken since) =>
-        since.Events < _baseline.Events || since.AccountData < _baseline.AccountData || since.Receipts < _baseline.Receipts
+        since.Events > _latestRead.Events || since.AccountData > _latestRead.AccountData || since.Receipts > _latestRead.Receipts
+        || since.Events < _baseline.Events || since.AccountData < _baseline.AccountData || since.Receipts < _baseline.Receipts
         || _notifiedEvents > since.Events || _notifiedAccountData > since.AccountData || _notifiedReceipts > since.Receipts
         || _membershipChanged
         || (since.TypingEpoch == _epoch ? _typing.Sequence > since.TypingSequence : _typing.Sequence > 0);
@@ -152,6 +157,13 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
         try
         {
             var upper = await ReadPositionsAsync(cancellationToken);
+            lock (_lock)
+            {
+                _latestRead = new StreamPositions(
+                    Math.Max(_latestRead.Events, upper.Events),
+                    Math.Max(_latestRead.AccountData, upper.AccountData),
+                    Math.Max(_latestRead.Receipts, upper.Receipts));
+            }
             if (since is not null && (since.Events > upper.Events || since.AccountData > upper.AccountData || since.Receipts > upper.Receipts))
                 throw MatrixRequestException.InvalidParam("The since token is ahead of this server's streams.");
             bool reload;
