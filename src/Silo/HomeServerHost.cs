@@ -40,6 +40,7 @@ public static class HomeServerHost
             },
             grains => grains.AddHomeServerGrains());
         builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo", tags: [GatewayHealthTags.Ready]);
+        builder.Services.AddTelemetryExport(builder.Configuration);
         builder.Services.AddHostedService<StartupSummaryLogger>();
 
         var app = builder.Build();

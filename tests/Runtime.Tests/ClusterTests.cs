@@ -54,6 +54,8 @@ public sealed class ClusterTests
         var keys = Keys(60, "drain");
         foreach (var key in keys) await cluster.Client.GetGrain<ICounterGrain>(key).IncrementAsync();
         var victim = cluster.Silos[1];
+        var declaredDead = 0;
+        victim.DeclaredDead += () => Interlocked.Increment(ref declaredDead);
         var moved = keys.Where(k => victim.IsHosting(new GrainId("counter", k))).ToArray();
         Assert.NotEmpty(moved);
 
@@ -85,6 +87,7 @@ public sealed class ClusterTests
 
         Assert.Equal(0, failures);
         Assert.Equal(SiloStatus.Dead, (await cluster.Table.ReadAllAsync(default)).Find(victim.Address)!.Status);
+        Assert.Equal(0, declaredDead); // writing its own Dead row is not being declared dead by peers
         foreach (var key in keys)
         {
             Assert.Equal(1, await cluster.Client.GetGrain<ICounterGrain>(key).GetAsync());

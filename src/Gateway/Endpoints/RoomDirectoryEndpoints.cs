@@ -102,7 +102,7 @@ internal static class RoomDirectoryEndpoints
         RequireLocalServer(context.Request.Query["server"], server);
         var body = await context.Request.ReadMatrixJsonAsync(RoomsJsonContext.Default.PublicRoomsBody);
         if (body.Limit is < 0) throw RoomPath.InvalidParam("limit must not be negative.");
-        var query = new PublicRoomsQuery(body.Limit, body.Since, body.Filter?.GenericSearchTerm);
+        var query = new PublicRoomsQuery(body.Limit, body.Since, body.Filter?.GenericSearchTerm, body.Filter?.RoomTypes);
         return RoomResults.Json(await grains.GetGrain<IRoomDirectoryGrain>(server.Name).GetPublicRoomsAsync(query));
     }
 

@@ -59,10 +59,13 @@ public interface IUserGrain : IGrain
     [Idempotent]
     Task<UserProfile?> GetProfileAsync();
 
-    /// <summary>Sets the display name (null clears it) and updates the member event in every room the user is joined to.</summary>
+    /// <summary>
+    /// Sets the display name (null clears it), then, without the caller waiting, has every room the user is joined to
+    /// update the user's member event.
+    /// </summary>
     Task SetDisplayNameAsync(string? displayName);
 
-    /// <summary>Sets the avatar URL (null clears it) and updates the member event in every room the user is joined to.</summary>
+    /// <summary>Sets the avatar URL (null clears it); rooms are updated as for <see cref="SetDisplayNameAsync"/>.</summary>
     Task SetAvatarUrlAsync(string? avatarUrl);
 
     /// <summary>The content (a JSON object) of global (room id null) or room account data, or null.</summary>

@@ -15,4 +15,5 @@ public sealed record PublicRoomSummary(
 
 /// <param name="Since">A token from an earlier page's next_batch or prev_batch.</param>
 /// <param name="SearchTerm">filter.generic_search_term: case-insensitive substring of name, topic or canonical alias.</param>
-public sealed record PublicRoomsQuery(int? Limit, string? Since, string? SearchTerm);
+/// <param name="RoomTypes">filter.room_types: the room types to list, null standing for rooms without a type; null lists all.</param>
+public sealed record PublicRoomsQuery(int? Limit, string? Since, string? SearchTerm, IReadOnlyList<string?>? RoomTypes = null);

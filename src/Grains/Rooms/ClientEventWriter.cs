@@ -57,12 +57,13 @@ internal static class ClientEventWriter
             ? Math.Max(0, now - sent)
             : (long?)null;
         var transactionId = options.Viewer is { } viewer && hasStored ? StoredEventJson.TransactionIdFor(json, stored, viewer) : null;
-        if (!hasStored && age is null) return;
+        var hasPublic = hasStored && stored.EnumerateObject().Any(property => !StoredEventJson.IsPrivateKey(property.Name));
+        if (!hasPublic && age is null && transactionId is null) return;
 
         writer.WriteStartObject("unsigned");
         if (age is { } value) writer.WriteNumber("age", value);
         if (transactionId is not null) writer.WriteString("transaction_id", transactionId);
-        if (hasStored)
+        if (hasPublic)
         {
             foreach (var property in stored.EnumerateObject())
             {

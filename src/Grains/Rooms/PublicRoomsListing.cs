@@ -25,14 +25,14 @@ internal sealed class PublicRoomsListing(IHomeServerStore store, IGrainFactory g
         bool hasMoreAfter, hasMoreBefore;
         if (forward)
         {
-            var found = await ScanAsync(boundary, limit + 1, stopBefore: null, query.SearchTerm);
+            var found = await ScanAsync(boundary, limit + 1, stopBefore: null, query);
             hasMoreAfter = found.Count > limit;
             page = found.Take(limit).ToList();
             hasMoreBefore = boundary is not null;
         }
         else
         {
-            var all = await ScanAsync(null, int.MaxValue, stopBefore: boundary, query.SearchTerm);
+            var all = await ScanAsync(null, int.MaxValue, stopBefore: boundary, query);
             page = all.Skip(Math.Max(0, all.Count - limit)).ToList();
             hasMoreBefore = all.Count > limit;
             hasMoreAfter = true;
@@ -51,7 +51,7 @@ internal sealed class PublicRoomsListing(IHomeServerStore store, IGrainFactory g
     }
 
     /// <summary>Published rooms after <paramref name="after"/> (and before <paramref name="stopBefore"/>) matching the search.</summary>
-    private async Task<List<PublicRoomSummary>> ScanAsync(string? after, int want, string? stopBefore, string? searchTerm)
+    private async Task<List<PublicRoomSummary>> ScanAsync(string? after, int want, string? stopBefore, PublicRoomsQuery query)
     {
         var found = new List<PublicRoomSummary>();
         var cursor = after;
@@ -62,7 +62,7 @@ internal sealed class PublicRoomsListing(IHomeServerStore store, IGrainFactory g
             {
                 if (stopBefore is not null && string.CompareOrdinal(roomId, stopBefore) >= 0) return found;
                 var summary = await grains.GetGrain<IRoomGrain>(roomId).GetPublicSummaryAsync();
-                if (summary is not null && Matches(summary, searchTerm)) found.Add(summary);
+                if (summary is not null && Matches(summary, query)) found.Add(summary);
                 if (found.Count >= want) return found;
             }
             if (ids.Count < ScanPage) return found;
@@ -71,10 +71,11 @@ internal sealed class PublicRoomsListing(IHomeServerStore store, IGrainFactory g
         return found;
     }
 
-    private static bool Matches(PublicRoomSummary room, string? searchTerm) =>
-        string.IsNullOrEmpty(searchTerm)
-        || new[] { room.Name, room.Topic, room.CanonicalAlias, room.RoomId }
-            .Any(text => text?.Contains(searchTerm, StringComparison.OrdinalIgnoreCase) == true);
+    private static bool Matches(PublicRoomSummary room, PublicRoomsQuery query) =>
+        (query.RoomTypes is null || query.RoomTypes.Contains(room.RoomType))
+        && (string.IsNullOrEmpty(query.SearchTerm)
+            || new[] { room.Name, room.Topic, room.CanonicalAlias, room.RoomId }
+                .Any(text => text?.Contains(query.SearchTerm, StringComparison.OrdinalIgnoreCase) == true));
 
     private static (bool Forward, string? Boundary) ParseSince(string? since)
     {

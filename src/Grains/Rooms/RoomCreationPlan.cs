@@ -23,7 +23,8 @@ internal sealed record RoomCreationPlan(RoomVersion Version, string? Alias, IRea
     };
 
     /// <summary>Checks the request and lays out its events; throws <see cref="MatrixRequestException"/> for bad input.</summary>
-    public static RoomCreationPlan Create(CreateRoomRequest request, LocalServer server)
+    /// <param name="creatorJoin">The content of the creator's join (with their profile); a bare join when null.</param>
+    public static RoomCreationPlan Create(CreateRoomRequest request, LocalServer server, JsonObject? creatorJoin = null)
     {
         var version = DefaultVersion;
         if (request.RoomVersion is not null && !RoomVersion.TryGet(request.RoomVersion, out version))
@@ -39,7 +40,7 @@ internal sealed record RoomCreationPlan(RoomVersion Version, string? Alias, IRea
         var events = new List<EventSpec>
         {
             EventSpec.State(EventTypes.Create, "", creator, CreateContent(request, version)),
-            EventSpec.Member(creator, creator, new JsonObject { ["membership"] = Membership.Join }),
+            EventSpec.Member(creator, creator, creatorJoin ?? new JsonObject { ["membership"] = Membership.Join }),
             EventSpec.State(EventTypes.PowerLevels, "", creator, PowerLevelsContent(request, initialState, preset, invitees)),
         };
         if (alias is not null)

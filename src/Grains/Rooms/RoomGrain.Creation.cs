@@ -6,7 +6,7 @@ public sealed partial class RoomGrain
 {
     public async Task CreateAsync(CreateRoomRequest request)
     {
-        var plan = RoomCreationPlan.Create(request, server);
+        var plan = RoomCreationPlan.Create(request, server, await ProfileContentAsync(request.CreatorUserId, Events.Membership.Join, reason: null));
         if (_writer.Current is not null)
             throw new MatrixRequestException("M_ROOM_IN_USE", "A room with this id exists already.");
 

@@ -77,7 +77,18 @@ internal sealed class RoomWriter(IHomeServerStore store, string roomId, Func<lon
                 batch = [.. _queue];
                 _queue.Clear();
             }
-            var leftOver = await WriteBatchAsync(batch);
+            IReadOnlyList<PendingWrite> leftOver;
+            try
+            {
+                leftOver = await WriteBatchAsync(batch);
+            }
+            catch (Exception e)
+            {
+                // Never leave the loop with _writing set: the room would accept writes and answer none.
+                logger.LogError(e, "Writing a batch of {RoomId} failed unexpectedly", roomId);
+                foreach (var request in batch) request.Fail(e);
+                leftOver = [];
+            }
             if (leftOver.Count > 0)
             {
                 lock (_gate) _queue.InsertRange(0, leftOver);

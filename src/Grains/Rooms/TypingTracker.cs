@@ -10,8 +10,11 @@ internal sealed class TypingTracker(Func<long> clockMs)
 
     private readonly object _gate = new();
     private readonly Dictionary<string, long> _expiresAt = new(StringComparer.Ordinal);
-    // Starts at the clock: a new activation (which has forgotten who typed) is a change for every reader.
-    private TypingState _state = new(clockMs(), []);
+    // Serials count in thousandths of a millisecond of the clock, so up to 1000 changes per millisecond stay below
+    // the clock, and a new activation (which has forgotten who typed) starts above every serial of earlier ones.
+    private const long SerialsPerMs = 1_000;
+
+    private TypingState _state = new(clockMs() * SerialsPerMs, []);
 
     public TypingState State => Volatile.Read(ref _state);
 
@@ -63,7 +66,7 @@ internal sealed class TypingTracker(Func<long> clockMs)
 
     private void Publish()
     {
-        var serial = Math.Max(_state.Serial + 1, clockMs());
+        var serial = Math.Max(_state.Serial + 1, clockMs() * SerialsPerMs);
         Volatile.Write(ref _state, new TypingState(serial, _expiresAt.Keys.Order(StringComparer.Ordinal).ToList()));
     }
 }

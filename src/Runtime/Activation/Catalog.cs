@@ -73,14 +73,18 @@ internal sealed class Catalog : IAsyncDisposable
             if (_activations.TryGetValue(target, out existing)) return (existing, null);
             created = new ActivationData(target, this);
             _activations[target] = created;
+            Hosting.RuntimeMetrics.Activations.Add(1);
         }
         return (created, implementation);
     }
 
     public bool IsActive(GrainId grainId) => _activations.ContainsKey(grainId);
 
-    internal void Remove(ActivationData activation) =>
-        _activations.TryRemove(new KeyValuePair<GrainId, ActivationData>(activation.GrainId, activation));
+    internal void Remove(ActivationData activation)
+    {
+        if (_activations.TryRemove(new KeyValuePair<GrainId, ActivationData>(activation.GrainId, activation)))
+            Hosting.RuntimeMetrics.Deactivations.Add(1);
+    }
 
     private void CollectIdle()
     {

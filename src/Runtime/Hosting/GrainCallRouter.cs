@@ -84,6 +84,7 @@ internal sealed class GrainCallRouter(
             }
             catch (Exception ex) when (IsRetryable(ex, method) && clock.Elapsed < timeout && !cancellationToken.IsCancellationRequested)
             {
+                RuntimeMetrics.RetriedCalls.Add(1, new KeyValuePair<string, object?>("reason", ex.GetType().Name));
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(500, 5 << Math.Min(attempt, 7)) * (0.5 + Random.Shared.NextDouble() / 2));
                 await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
                 try
@@ -112,9 +113,13 @@ internal sealed class GrainCallRouter(
             return await AwaitLocalAsync(local, target, method, timeout, cancellationToken).ConfigureAwait(false);
         }
         var connection = await connections.GetAsync(owner, cancellationToken).ConfigureAwait(false);
+        RuntimeMetrics.RemoteCalls.Add(1);
         return await connection.SendRequestAsync(target, method, arguments, timeout, hops, cancellationToken).ConfigureAwait(false);
     }
 
-    private static GrainCallTimeoutException Timeout(GrainId target, GrainMethod method, TimeSpan timeout) =>
-        new($"Call to {target}.{method.Name} did not complete within {timeout.TotalSeconds:0.###} s.");
+    private static GrainCallTimeoutException Timeout(GrainId target, GrainMethod method, TimeSpan timeout)
+    {
+        RuntimeMetrics.TimedOutCalls.Add(1);
+        return new($"Call to {target}.{method.Name} did not complete within {timeout.TotalSeconds:0.###} s.");
+    }
 }

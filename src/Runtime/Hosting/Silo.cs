@@ -82,6 +82,7 @@ public sealed class Silo : IGrainFactory, IConnectionHandler, IAsyncDisposable
         _listener.Start();
         await _membership.JoinAsync(cancellationToken).ConfigureAwait(false);
         _rebalancer = RebalanceLoopAsync();
+        RuntimeMetrics.Observe(this);
         _logger.LogInformation("Silo {Silo} is active", Address);
     }
 
@@ -182,6 +183,7 @@ public sealed class Silo : IGrainFactory, IConnectionHandler, IAsyncDisposable
             }
             else if (owner is not null && request.Hops < GrainCallRouter.MaxHops)
             {
+                RuntimeMetrics.ForwardedCalls.Add(1);
                 result = await _router!.InvokeWithRetriesAsync(request.Target, request.Method, request.Arguments, request.Hops + 1, timeout, token)
                     .ConfigureAwait(false);
             }
@@ -323,6 +325,7 @@ public sealed class Silo : IGrainFactory, IConnectionHandler, IAsyncDisposable
 
     private async Task CloseAsync()
     {
+        RuntimeMetrics.Forget(this);
         _stopping.Cancel();
         _listener?.StopAccepting();
         _listener?.CloseAll();

@@ -17,6 +17,7 @@ public sealed class MembershipAgent : ClusterViewSource
     private readonly Action _declaredDead;
     private readonly Dictionary<SiloAddress, int> _missedProbes = new();
     private readonly List<Task> _loops = [];
+    private volatile bool _leaving;
 
     public MembershipAgent(IMembershipTable table, SiloAddress self, string siloName, MembershipOptions options,
         Func<SiloAddress, TimeSpan, CancellationToken, Task> ping, Action<ClusterView> notifyPeers, Action declaredDead, ILogger logger)
@@ -73,8 +74,11 @@ public sealed class MembershipAgent : ClusterViewSource
     }
 
     /// <summary>Writes this silo's status and tells peers to re-read the table.</summary>
-    public Task SetStatusAsync(SiloStatus status, CancellationToken cancellationToken) =>
-        WriteAsync(_self, e => e.Status == SiloStatus.Dead ? null : e with { Status = status }, cancellationToken);
+    public Task SetStatusAsync(SiloStatus status, CancellationToken cancellationToken)
+    {
+        if (status is SiloStatus.ShuttingDown or SiloStatus.Dead) _leaving = true;
+        return WriteAsync(_self, e => e.Status == SiloStatus.Dead ? null : e with { Status = status }, cancellationToken);
+    }
 
     private async Task WriteAsync(SiloAddress target, Func<MembershipEntry, MembershipEntry?> change, CancellationToken cancellationToken)
     {
@@ -159,7 +163,7 @@ public sealed class MembershipAgent : ClusterViewSource
             foreach (var gone in _missedProbes.Keys.Where(s => view.StatusOf(s) is SiloStatus.Dead or SiloStatus.None).ToList())
                 _missedProbes.Remove(gone);
         }
-        if (view.StatusOf(_self) == SiloStatus.Dead && !Stopping.IsCancellationRequested)
+        if (view.StatusOf(_self) == SiloStatus.Dead && !_leaving && !Stopping.IsCancellationRequested)
         {
             Logger.LogError("This silo {Self} was declared dead by its peers; stopping", _self);
             _declaredDead();

@@ -11,8 +11,14 @@ namespace HomeServer.Server.Tests.Infrastructure;
 /// <summary>The real server on Kestrel at a free loopback port, with its own temporary data directory.</summary>
 public sealed class RunningServer : IAsyncDisposable
 {
-    private RunningServer(WebApplication app, string dataDirectory, CapturingLoggerProvider logs)
+    private readonly string[] _args;
+    private readonly Action<WebApplication>? _configure;
+    private bool _restarted;
+
+    private RunningServer(WebApplication app, string dataDirectory, CapturingLoggerProvider logs, string[] args, Action<WebApplication>? configure)
     {
+        _args = args;
+        _configure = configure;
         App = app;
         DataDirectory = dataDirectory;
         Logs = logs;
@@ -30,19 +36,32 @@ public sealed class RunningServer : IAsyncDisposable
 
     /// <param name="args">Command-line arguments; later ones win over the test defaults.</param>
     /// <param name="configure">Runs after build and before start, e.g. to map test-only endpoints.</param>
-    public static async Task<RunningServer> StartAsync(string[]? args = null, Action<WebApplication>? configure = null)
+    public static Task<RunningServer> StartAsync(string[]? args = null, Action<WebApplication>? configure = null) =>
+        StartAsync(args ?? [], configure, TemporaryDirectory.NewPath());
+
+    /// <summary>Stops this server (keeping its data) and starts a new one on the same data directory and arguments.</summary>
+    public async Task<RunningServer> RestartAsync()
     {
-        var dataDirectory = TemporaryDirectory.NewPath();
-        var app = HomeServerHost.Build(["--urls=http://127.0.0.1:0", $"--DataDirectory={dataDirectory}", .. args ?? []]);
+        _restarted = true;
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        return await StartAsync(_args, _configure, DataDirectory);
+    }
+
+    private static async Task<RunningServer> StartAsync(string[] args, Action<WebApplication>? configure, string dataDirectory)
+    {
+        var app = HomeServerHost.Build(["--urls=http://127.0.0.1:0", $"--DataDirectory={dataDirectory}", .. args]);
         var logs = new CapturingLoggerProvider();
         app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
         configure?.Invoke(app);
         await app.StartAsync();
-        return new RunningServer(app, dataDirectory, logs);
+        return new RunningServer(app, dataDirectory, logs, args, configure);
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (_restarted) return;
         Client.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();

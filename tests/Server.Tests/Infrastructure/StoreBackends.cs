@@ -78,3 +78,18 @@ public sealed class PostgresServerFixture : BackendServerFixture
 {
     protected override async Task<StoreBackend> CreateBackendAsync() => await PostgresBackend.CreateAsync();
 }
+
+/// <summary>Servers whose sync grains only record the notices rooms send them (see Rooms/RecordingSyncGrain).</summary>
+public sealed class SqliteRecordingServerFixture : BackendServerFixture
+{
+    protected override Task<StoreBackend> CreateBackendAsync() => Task.FromResult<StoreBackend>(new SqliteBackend());
+
+    protected override void Configure(Microsoft.AspNetCore.Builder.WebApplication app) => Rooms.RecordingSyncGrain.Register(app);
+}
+
+public sealed class PostgresRecordingServerFixture : BackendServerFixture
+{
+    protected override async Task<StoreBackend> CreateBackendAsync() => await PostgresBackend.CreateAsync();
+
+    protected override void Configure(Microsoft.AspNetCore.Builder.WebApplication app) => Rooms.RecordingSyncGrain.Register(app);
+}

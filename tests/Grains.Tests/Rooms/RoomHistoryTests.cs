@@ -1,0 +1,79 @@
+using HomeServer.Grains.Events;
+using HomeServer.Grains.Rooms;
+using HomeServer.Storage;
+
+namespace HomeServer.Grains.Tests.Rooms;
+
+public class RoomHistoryTests
+{
+    private const string Alice = "@alice:test";
+    private const string Bob = "@bob:test";
+
+    private static StoredEvent Member(long position, string userId, string membership) =>
+        new("!r:test", position, position, $"$m{position}", EventTypes.Member, userId, userId, 0, membership, false, "{}"u8.ToArray());
+
+    private static StoredEvent Visibility(long position, string value) =>
+        new("!r:test", position, position, $"$v{position}", EventTypes.HistoryVisibility, "", Alice, 0, null, false,
+            System.Text.Encoding.UTF8.GetBytes($"{{\"content\":{{\"history_visibility\":\"{value}\"}}}}"));
+
+    private static StoredEvent Message(long position) =>
+        new("!r:test", position, position, $"$e{position}", "m.room.message", null, Alice, 0, null, false, "{}"u8.ToArray());
+
+    private static bool CanSee(RoomHistory history, string userId, bool joinedNow, StoredEvent e) =>
+        history.CanSee(userId, joinedNow, e.RoomPosition, e.Type, e.StateKey);
+
+    [Fact]
+    public void Shared_history_is_visible_to_current_members_but_not_after_leaving()
+    {
+        var early = Message(2);
+        var during = Message(4);
+        var afterLeaving = Message(6);
+        var history = RoomHistory.Empty.Extend([Member(1, Alice, "join"), early, Member(3, Bob, "join"), during, Member(5, Bob, "leave"), afterLeaving]);
+
+        Assert.True(CanSee(history, Bob, joinedNow: true, early));
+        Assert.False(CanSee(history, Bob, joinedNow: false, early));
+        Assert.True(CanSee(history, Bob, joinedNow: false, during));
+        Assert.False(CanSee(history, Bob, joinedNow: false, afterLeaving));
+        Assert.True(CanSee(history, Bob, joinedNow: false, Member(5, Bob, "leave")));
+        Assert.True(history.WasEverJoined(Bob));
+        Assert.Equal(6, history.UpToPosition);
+    }
+
+    [Fact]
+    public void Joined_history_hides_what_came_before_the_join_and_invited_history_shows_it_from_the_invite()
+    {
+        var joinedOnly = RoomHistory.Empty.Extend([Member(1, Alice, "join"), Visibility(2, "joined"), Message(3), Member(4, Bob, "invite"),
+            Message(5), Member(6, Bob, "join"), Message(7)]);
+        Assert.False(CanSee(joinedOnly, Bob, true, Message(3)));
+        Assert.False(CanSee(joinedOnly, Bob, true, Message(5)));
+        Assert.True(CanSee(joinedOnly, Bob, true, Message(7)));
+
+        var invited = RoomHistory.Empty.Extend([Member(1, Alice, "join"), Visibility(2, "invited"), Message(3), Member(4, Bob, "invite"),
+            Message(5), Member(6, Bob, "join")]);
+        Assert.False(CanSee(invited, Bob, true, Message(3)));
+        Assert.True(CanSee(invited, Bob, true, Message(5)));
+    }
+
+    [Fact]
+    public void World_readable_history_is_visible_to_anyone_and_a_visibility_change_uses_the_more_permissive_value()
+    {
+        var history = RoomHistory.Empty.Extend([Member(1, Alice, "join"), Visibility(2, "world_readable"), Message(3), Visibility(4, "joined"), Message(5)]);
+
+        Assert.True(CanSee(history, Bob, false, Message(3)));
+        Assert.True(CanSee(history, Bob, false, Visibility(4, "joined")));
+        Assert.False(CanSee(history, Bob, false, Message(5)));
+        Assert.False(history.WasEverJoined(Bob));
+    }
+
+    [Fact]
+    public void Extending_skips_events_already_covered_and_unknown_visibility_counts_as_joined()
+    {
+        var history = RoomHistory.Empty.Extend([Member(1, Alice, "join"), Visibility(2, "whatever"), Message(3)]);
+        var extended = history.Extend([Message(3), Member(4, Bob, "join")]);
+
+        Assert.False(CanSee(history, Bob, true, Message(3)));
+        Assert.Equal([new HistoryChange(4, "join")], extended.MembershipChanges(Bob));
+        Assert.Single(extended.MembershipChanges(Alice));
+        Assert.Equal(3, history.UpToPosition);
+    }
+}
