@@ -10,15 +10,6 @@ namespace HomeServer.Grains.Sync;
 internal sealed class SyncBuilder
 {
     private const string MemberType = "m.room.member";
-    private const int WindowPageSize = 500;
-
-    /// <summary>
-    /// The most events one incremental response reads. A client that was away longer gets the gap in several
-    /// consecutive responses (each ending at a global position, so nothing is skipped), not one huge one.
-    /// </summary>
-    private const int WindowBudget = 2_000;
-
-    private const int ReceiptPageSize = 1_000;
 
     private readonly IHomeServerStore _store;
     private readonly UserRooms _rooms;
@@ -26,6 +17,7 @@ internal sealed class SyncBuilder
     private readonly SyncInput _input;
     private readonly TimelineReader _timeline;
     private readonly RoomStateReader _state;
+    private readonly SyncStreams _streams;
     private readonly CancellationToken _cancellationToken;
 
     public SyncBuilder(IHomeServerStore store, UserRooms rooms, LazyMembers lazyMembers, SyncInput input, CancellationToken cancellationToken)
@@ -36,6 +28,7 @@ internal sealed class SyncBuilder
         _input = input;
         _timeline = new TimelineReader(store, input.Filter);
         _state = new RoomStateReader(store);
+        _streams = new SyncStreams(store, input.UserId, input.Upper, cancellationToken);
         _cancellationToken = cancellationToken;
     }
 
@@ -60,9 +53,9 @@ internal sealed class SyncBuilder
                 memberships.Add((room.RoomId, membership));
         }
         var joinedIds = memberships.Where(m => m.Membership == "join").Select(m => m.RoomId).ToList();
-        var receipts = await ReceiptsAsync(joinedIds, 0);
-        var (globalData, roomData) = await AccountDataAsync(0);
-        result.AccountData.AddRange(globalData);
+        var receipts = await _streams.ReceiptsAsync(joinedIds, 0);
+        var (globalData, roomData) = await _streams.AccountDataAsync(0);
+        result.AccountData.AddRange(globalData.Where(entry => Filter.AccountData.Matches(entry.DataType, null)));
 
         foreach (var (roomId, membership) in memberships)
         {
@@ -93,7 +86,7 @@ internal sealed class SyncBuilder
             if (room.Membership == "join" || await _rooms.ChangedAfterAsync(room, since.Events, _cancellationToken))
                 scanned.Add(room.RoomId);
         }
-        var (window, end) = await ReadWindowAsync(scanned, since.Events, upper.Events);
+        var (window, end) = await _streams.EventsAfterAsync(scanned, since.Events, upper.Events);
         var result = new SyncResult(TokenAt(end));
 
         var rooms = new List<RoomChange>();
@@ -108,9 +101,9 @@ internal sealed class SyncBuilder
             if (now is not null) rooms.Add(new RoomChange(roomId, events, own, now, before));
         }
 
-        var receipts = await ReceiptsAsync(rooms.Where(r => r.Now == "join").Select(r => r.RoomId).ToList(), since.Receipts);
-        var (globalData, roomData) = await AccountDataAsync(since.AccountData);
-        result.AccountData.AddRange(globalData);
+        var receipts = await _streams.ReceiptsAsync(rooms.Where(r => r.Now == "join").Select(r => r.RoomId).ToList(), since.Receipts);
+        var (globalData, roomData) = await _streams.AccountDataAsync(since.AccountData);
+        result.AccountData.AddRange(globalData.Where(entry => Filter.AccountData.Matches(entry.DataType, null)));
 
         foreach (var room in rooms)
         {
@@ -305,73 +298,6 @@ internal sealed class SyncBuilder
         var filter = Filter.Room.AccountData;
         if (!filter.MatchesRoom(roomId) || !roomData.TryGetValue(roomId, out var entries)) return;
         target.AddRange(entries.Where(entry => filter.Matches(entry.DataType, null)));
-    }
-
-    /// <summary>All events of the rooms after <paramref name="after"/>, up to <paramref name="upTo"/> or less when over budget.</summary>
-    private async Task<(Dictionary<string, List<StoredEvent>> Events, long End)> ReadWindowAsync(
-        List<string> roomIds, long after, long upTo)
-    {
-        var byRoom = new Dictionary<string, List<StoredEvent>>(StringComparer.Ordinal);
-        if (roomIds.Count == 0 || after >= upTo) return (byRoom, Math.Max(after, upTo));
-        var position = after;
-        var read = 0;
-        while (true)
-        {
-            var page = await _store.Events.GetEventsAfterAsync(roomIds, position, WindowPageSize, _cancellationToken);
-            foreach (var storedEvent in page)
-            {
-                if (storedEvent.GlobalPosition > upTo) return (byRoom, upTo);
-                if (!byRoom.TryGetValue(storedEvent.RoomId, out var list)) byRoom[storedEvent.RoomId] = list = [];
-                list.Add(storedEvent);
-                position = storedEvent.GlobalPosition;
-                read++;
-            }
-            if (page.Count < WindowPageSize) return (byRoom, upTo);
-            if (read >= WindowBudget) return (byRoom, position);
-        }
-    }
-
-    /// <summary>Receipts of the rooms written after <paramref name="after"/>, by room; others' private read receipts left out.</summary>
-    private async Task<Dictionary<string, List<Receipt>>> ReceiptsAsync(List<string> roomIds, long after)
-    {
-        var byRoom = new Dictionary<string, List<Receipt>>(StringComparer.Ordinal);
-        var upTo = _input.Upper.Receipts;
-        if (roomIds.Count == 0 || after >= upTo) return byRoom;
-        var position = after;
-        while (true)
-        {
-            var page = await _store.Receipts.GetReceiptChangesAsync(roomIds, position, ReceiptPageSize, _cancellationToken);
-            foreach (var receipt in page)
-            {
-                if (receipt.StreamPosition > upTo) return byRoom;
-                position = receipt.StreamPosition;
-                if (receipt.ReceiptType == "m.read.private" && receipt.UserId != UserId) continue;
-                if (!byRoom.TryGetValue(receipt.RoomId, out var list)) byRoom[receipt.RoomId] = list = [];
-                list.Add(receipt);
-            }
-            if (page.Count < ReceiptPageSize) return byRoom;
-        }
-    }
-
-    /// <summary>The user's account data written after <paramref name="after"/>: global (filtered) and by room.</summary>
-    private async Task<(List<AccountDataEntry> Global, Dictionary<string, List<AccountDataEntry>> ByRoom)> AccountDataAsync(long after)
-    {
-        var global = new List<AccountDataEntry>();
-        var byRoom = new Dictionary<string, List<AccountDataEntry>>(StringComparer.Ordinal);
-        var upTo = _input.Upper.AccountData;
-        if (after >= upTo) return (global, byRoom);
-        var changes = await _store.AccountData.GetAccountDataChangesAsync(UserId, after, _cancellationToken);
-        foreach (var entry in changes.Where(e => e.StreamPosition <= upTo))
-        {
-            if (entry.RoomId is null)
-            {
-                if (Filter.AccountData.Matches(entry.DataType, null)) global.Add(entry);
-                continue;
-            }
-            if (!byRoom.TryGetValue(entry.RoomId, out var list)) byRoom[entry.RoomId] = list = [];
-            list.Add(entry);
-        }
-        return (global, byRoom);
     }
 
     private bool IsOwnMemberEvent(StoredEvent storedEvent) => storedEvent.Type == MemberType && storedEvent.StateKey == UserId;
