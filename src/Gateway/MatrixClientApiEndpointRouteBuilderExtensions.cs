@@ -11,6 +11,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapDiscoveryEndpoints();
         endpoints.MapHealthEndpoints();
         endpoints.MapAccountEndpoints();
+        endpoints.MapSyncEndpoints();
         endpoints.MapRoomCreationEndpoints();
         endpoints.MapRoomMembershipEndpoints();
         endpoints.MapRoomEventEndpoints();

@@ -1,5 +1,6 @@
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Rooms;
+using HomeServer.Grains.Sync;
 using HomeServer.Runtime.Invocation;
 
 namespace HomeServer.Grains;
@@ -12,5 +13,6 @@ public static class HomeServerGrains
             .AddGrain<IAuthSessionGrain, AuthSessionGrain>()
             .AddGrain<IRoomGrain, RoomGrain>()
             .AddGrain<IRoomDirectoryGrain, RoomDirectoryGrain>()
-            .AddGrain<IUserRoomsGrain, UserRoomsGrain>();
+            .AddGrain<IUserRoomsGrain, UserRoomsGrain>()
+            .AddGrain<ISyncGrain, SyncGrain>();
 }

@@ -16,6 +16,23 @@ public enum SyncNoticeKind
 /// <param name="Position">The new position in the stream of <paramref name="Kind"/>.</param>
 public sealed record SyncNotice(SyncNoticeKind Kind, string? RoomId, long Position);
 
+/// <summary>The query of one GET /sync, as the client sent it (the grain validates since and filter).</summary>
+/// <param name="DeviceId">The requesting device (transaction ids are echoed to it only).</param>
+/// <param name="Since">The next_batch of an earlier response, or null for an initial sync.</param>
+/// <param name="Filter">A filter id or inline filter JSON (starts with '{'), or null for the default filter.</param>
+/// <param name="Timeout">How long to wait for something new before answering with an empty response.</param>
+public sealed record SyncRequest(string DeviceId, string? Since, string? Filter, bool FullState, TimeSpan Timeout)
+{
+    /// <summary>Longest long-poll wait; longer client timeouts are shortened to this.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>A finished /sync response.</summary>
+/// <param name="Json">The complete response body, UTF-8 JSON, written to the client unchanged.</param>
+/// <param name="NextBatch">The response's next_batch (also inside <paramref name="Json"/>).</param>
+/// <param name="IsEmpty">True when nothing new was found before the timeout: the caller may wait again from <paramref name="NextBatch"/>.</param>
+public sealed record SyncResponse(byte[] Json, string NextBatch, bool IsEmpty);
+
 /// <summary>One user's sync state (key: the full user id): answers /sync at once or parks it until something arrives.</summary>
 [GrainType("sync")]
 public interface ISyncGrain : IGrain
@@ -23,4 +40,13 @@ public interface ISyncGrain : IGrain
     /// <summary>Wakes parked requests; sent by rooms and by the user's own grain after they persisted a change.</summary>
     [AlwaysInterleave]
     Task NotifyAsync(SyncNotice notice);
+
+    /// <summary>
+    /// Answers at once when something is newer than <see cref="SyncRequest.Since"/> (or for an initial or full-state
+    /// sync), otherwise waits up to <see cref="SyncRequest.Timeout"/> for a notice. Refuses a malformed since token,
+    /// filter or unknown filter id with a <see cref="MatrixRequestException"/>.
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<SyncResponse> SyncAsync(SyncRequest request, CancellationToken cancellationToken);
 }

@@ -21,11 +21,11 @@ public sealed class RecordingRoomGrain : RoomGrainStandIn
 }
 
 /// <summary>Stands in for the sync grain in tests of what the user grain tells it; records each notice.</summary>
-public sealed class RecordingSyncGrain : Grain, ISyncGrain
+public sealed class RecordingSyncGrain : SyncGrainStandIn
 {
     public static readonly ConcurrentQueue<(string UserId, SyncNotice Notice)> Notices = new();
 
-    public Task NotifyAsync(SyncNotice notice)
+    public override Task NotifyAsync(SyncNotice notice)
     {
         Notices.Enqueue((Key, notice));
         return Task.CompletedTask;

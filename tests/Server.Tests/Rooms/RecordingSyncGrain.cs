@@ -2,17 +2,18 @@ using System.Collections.Concurrent;
 using HomeServer.Grains.Sync;
 using HomeServer.Runtime;
 using HomeServer.Runtime.Invocation;
+using HomeServer.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HomeServer.Server.Tests.Rooms;
 
 /// <summary>Stands in for the sync grain and remembers every notice, so tests can see whom a room told what.</summary>
-public sealed class RecordingSyncGrain : Grain, ISyncGrain
+public sealed class RecordingSyncGrain : SyncGrainStandIn
 {
     private static readonly ConcurrentDictionary<string, ConcurrentQueue<SyncNotice>> Received = new();
 
-    public Task NotifyAsync(SyncNotice notice)
+    public override Task NotifyAsync(SyncNotice notice)
     {
         Received.GetOrAdd(Key, _ => new ConcurrentQueue<SyncNotice>()).Enqueue(notice);
         return Task.CompletedTask;

@@ -1,0 +1,91 @@
+using System.Globalization;
+using HomeServer.Gateway.Auth;
+using HomeServer.Gateway.Errors;
+using HomeServer.Grains.Sync;
+using HomeServer.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+
+namespace HomeServer.Gateway.Endpoints;
+
+internal static class SyncEndpoints
+{
+    /// <summary>
+    /// The longest single wait inside the user's sync grain. Grain calls time out after 30 s by default, so a longer
+    /// client timeout is served as consecutive waits, each continuing from the previous empty answer's next_batch.
+    /// </summary>
+    private static readonly TimeSpan GrainWaitSlice = TimeSpan.FromSeconds(20);
+
+    private static readonly string[] PresenceValues = ["offline", "online", "unavailable"];
+
+    public static void MapSyncEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/_matrix/client/v3/sync", SyncAsync);
+        endpoints.MapGet("/_matrix/client/r0/sync", SyncAsync);
+    }
+
+    private static async Task SyncAsync(HttpContext context, IGrainFactory grains, IHostApplicationLifetime lifetime)
+    {
+        var session = await context.RequireSessionAsync();
+        var query = context.Request.Query;
+        var timeout = TimeSpan.FromMilliseconds(Math.Min(ParseTimeoutMs(query["timeout"]), (long)SyncRequest.MaxTimeout.TotalMilliseconds));
+        var fullState = ParseBoolean(query["full_state"], "full_state");
+        var presence = query["set_presence"].ToString();
+        if (presence.Length > 0 && !PresenceValues.Contains(presence))
+            throw InvalidParam("set_presence must be one of offline, online, unavailable.");
+        var since = NullIfEmpty(query["since"].ToString());
+        var filter = NullIfEmpty(query["filter"].ToString());
+
+        var grain = grains.GetGrain<ISyncGrain>(session.UserId);
+        var aborted = context.RequestAborted;
+        // While this process stops, Kestrel waits for open requests before the silo deactivates grains, so a parked
+        // wait is cut short here and answered at once with what there is; the client then syncs again elsewhere.
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.ApplicationStopping);
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        SyncResponse response;
+        while (true)
+        {
+            var remaining = deadline - DateTimeOffset.UtcNow;
+            var slice = remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining < GrainWaitSlice ? remaining : GrainWaitSlice;
+            var request = new SyncRequest(session.DeviceId, since, filter, fullState, slice);
+            try
+            {
+                response = await grain.SyncAsync(request, waiting.Token);
+            }
+            catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+            {
+                response = await grain.SyncAsync(request with { Timeout = TimeSpan.Zero }, aborted);
+                break;
+            }
+            if (!response.IsEmpty || DateTimeOffset.UtcNow >= deadline || waiting.IsCancellationRequested) break;
+            since = response.NextBatch;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = response.Json.Length;
+        await context.Response.Body.WriteAsync(response.Json, aborted);
+    }
+
+    private static long ParseTimeoutMs(string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return 0;
+        if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var milliseconds))
+            throw InvalidParam("timeout must be an integer number of milliseconds.");
+        return Math.Max(0, milliseconds);
+    }
+
+    private static bool ParseBoolean(string? value, string name) => value switch
+    {
+        null or "" or "false" => false,
+        "true" => true,
+        _ => throw InvalidParam($"{name} must be true or false."),
+    };
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    private static MatrixException InvalidParam(string message) =>
+        new(StatusCodes.Status400BadRequest, "M_INVALID_PARAM", message);
+}

@@ -1,0 +1,210 @@
+using System.Buffers;
+using System.Text.Json;
+using HomeServer.Storage;
+
+namespace HomeServer.Grains.Sync.Json;
+
+/// <summary>Writes a <see cref="SyncResult"/> as the /sync response body, once, as UTF-8 bytes.</summary>
+internal static class SyncResponseWriter
+{
+    public static byte[] Write(SyncResult result, string userId, string deviceId, long nowMs)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("next_batch"u8, result.NextBatch.ToString());
+            WriteRooms(writer, result, new Viewer(userId, deviceId, nowMs));
+            WriteAccountDataEvents(writer, "account_data"u8, result.AccountData);
+            WriteEmptyEvents(writer, "presence"u8);
+            WriteEmptyEvents(writer, "to_device"u8);
+            writer.WritePropertyName("device_lists"u8);
+            writer.WriteStartObject();
+            writer.WriteStartArray("changed"u8);
+            writer.WriteEndArray();
+            writer.WriteStartArray("left"u8);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+            writer.WritePropertyName("device_one_time_keys_count"u8);
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+            writer.WriteStartArray("device_unused_fallback_key_types"u8);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteRooms(Utf8JsonWriter writer, SyncResult result, Viewer viewer)
+    {
+        writer.WritePropertyName("rooms"u8);
+        writer.WriteStartObject();
+        writer.WritePropertyName("join"u8);
+        writer.WriteStartObject();
+        foreach (var room in result.Joined) WriteJoinedRoom(writer, room, viewer);
+        writer.WriteEndObject();
+        writer.WritePropertyName("invite"u8);
+        writer.WriteStartObject();
+        foreach (var room in result.Invited)
+        {
+            writer.WritePropertyName(room.RoomId);
+            writer.WriteStartObject();
+            writer.WritePropertyName("invite_state"u8);
+            writer.WriteStartObject();
+            writer.WriteStartArray("events"u8);
+            foreach (var state in room.StrippedState) SyncEventWriter.WriteStripped(writer, state);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndObject();
+        writer.WritePropertyName("knock"u8);
+        writer.WriteStartObject();
+        writer.WriteEndObject();
+        writer.WritePropertyName("leave"u8);
+        writer.WriteStartObject();
+        foreach (var room in result.Left)
+        {
+            writer.WritePropertyName(room.RoomId);
+            writer.WriteStartObject();
+            WriteStateEvents(writer, room.State, viewer);
+            WriteTimeline(writer, room.Timeline, viewer);
+            WriteAccountDataEvents(writer, "account_data"u8, room.AccountData);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteJoinedRoom(Utf8JsonWriter writer, JoinedRoomResult room, Viewer viewer)
+    {
+        writer.WritePropertyName(room.RoomId);
+        writer.WriteStartObject();
+        if (room.Summary is { } summary)
+        {
+            writer.WritePropertyName("summary"u8);
+            writer.WriteStartObject();
+            writer.WriteStartArray("m.heroes"u8);
+            foreach (var hero in summary.Heroes) writer.WriteStringValue(hero);
+            writer.WriteEndArray();
+            writer.WriteNumber("m.joined_member_count"u8, summary.JoinedMemberCount);
+            writer.WriteNumber("m.invited_member_count"u8, summary.InvitedMemberCount);
+            writer.WriteEndObject();
+        }
+        WriteStateEvents(writer, room.State, viewer);
+        WriteTimeline(writer, room.Timeline, viewer);
+        writer.WritePropertyName("ephemeral"u8);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events"u8);
+        if (room.Typing is { } typing) WriteTyping(writer, typing);
+        if (room.Receipts.Count > 0) WriteReceipts(writer, room.Receipts);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        WriteAccountDataEvents(writer, "account_data"u8, room.AccountData);
+        // Push rules are not evaluated yet, so there is nothing to count.
+        writer.WritePropertyName("unread_notifications"u8);
+        writer.WriteStartObject();
+        writer.WriteNumber("highlight_count"u8, 0);
+        writer.WriteNumber("notification_count"u8, 0);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteStateEvents(Utf8JsonWriter writer, List<StoredEvent> state, Viewer viewer)
+    {
+        writer.WritePropertyName("state"u8);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events"u8);
+        foreach (var stateEvent in state) SyncEventWriter.Write(writer, stateEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteTimeline(Utf8JsonWriter writer, TimelineResult? timeline, Viewer viewer)
+    {
+        writer.WritePropertyName("timeline"u8);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events"u8);
+        if (timeline is not null)
+        {
+            foreach (var timelineEvent in timeline.Events)
+            {
+                SyncEventWriter.Write(writer, timelineEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId);
+            }
+        }
+        writer.WriteEndArray();
+        writer.WriteBoolean("limited"u8, timeline?.Limited ?? false);
+        if (timeline?.PrevBatch is { } prevBatch) writer.WriteString("prev_batch"u8, prevBatch);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteTyping(Utf8JsonWriter writer, IReadOnlyList<string> userIds)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "m.typing");
+        writer.WritePropertyName("content"u8);
+        writer.WriteStartObject();
+        writer.WriteStartArray("user_ids"u8);
+        foreach (var userId in userIds) writer.WriteStringValue(userId);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>One m.receipt event: event id → receipt type → user id → the receipt's data (ts, thread_id).</summary>
+    private static void WriteReceipts(Utf8JsonWriter writer, List<Receipt> receipts)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "m.receipt");
+        writer.WritePropertyName("content"u8);
+        writer.WriteStartObject();
+        foreach (var byEvent in receipts.GroupBy(r => r.EventId, StringComparer.Ordinal))
+        {
+            writer.WritePropertyName(byEvent.Key);
+            writer.WriteStartObject();
+            foreach (var byType in byEvent.GroupBy(r => r.ReceiptType, StringComparer.Ordinal))
+            {
+                writer.WritePropertyName(byType.Key);
+                writer.WriteStartObject();
+                foreach (var receipt in byType)
+                {
+                    writer.WritePropertyName(receipt.UserId);
+                    writer.WriteRawValue(receipt.Data, skipInputValidation: true);
+                }
+                writer.WriteEndObject();
+            }
+            writer.WriteEndObject();
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteAccountDataEvents(Utf8JsonWriter writer, ReadOnlySpan<byte> section, List<AccountDataEntry> entries)
+    {
+        writer.WritePropertyName(section);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events"u8);
+        foreach (var entry in entries)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, entry.DataType);
+            writer.WritePropertyName("content"u8);
+            writer.WriteRawValue(entry.Content, skipInputValidation: true);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteEmptyEvents(Utf8JsonWriter writer, ReadOnlySpan<byte> section)
+    {
+        writer.WritePropertyName(section);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events"u8);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Who reads the response, and when: unsigned.age and transaction_id depend on it.</summary>
+    private sealed record Viewer(string UserId, string DeviceId, long NowMs);
+}

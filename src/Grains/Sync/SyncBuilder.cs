@@ -1,0 +1,307 @@
+using HomeServer.Storage;
+
+namespace HomeServer.Grains.Sync;
+
+/// <summary>
+/// Computes one sync response from the store: an initial sync from the user's current rooms, an incremental one from
+/// the events of the user's rooms after the since token, read for all rooms at once (no per-room queries for rooms
+/// where nothing happened).
+/// </summary>
+internal sealed class SyncBuilder
+{
+    private const string MemberType = "m.room.member";
+
+    private readonly IHomeServerStore _store;
+    private readonly UserRooms _rooms;
+    private readonly LazyMembers _lazyMembers;
+    private readonly SyncInput _input;
+    private readonly TimelineReader _timeline;
+    private readonly RoomStateReader _state;
+    private readonly SyncStreams _streams;
+    private readonly CancellationToken _cancellationToken;
+
+    public SyncBuilder(IHomeServerStore store, UserRooms rooms, LazyMembers lazyMembers, SyncInput input, CancellationToken cancellationToken)
+    {
+        _store = store;
+        _rooms = rooms;
+        _lazyMembers = lazyMembers;
+        _input = input;
+        _timeline = new TimelineReader(store, input.Filter);
+        _state = new RoomStateReader(store);
+        _streams = new SyncStreams(store, input.UserId, input.Upper, cancellationToken);
+        _cancellationToken = cancellationToken;
+    }
+
+    private string UserId => _input.UserId;
+    private Filtering.SyncFilter Filter => _input.Filter;
+
+    public Task<SyncResult> BuildAsync() => _input.Since is { } since ? IncrementalAsync(since) : InitialAsync();
+
+    private SyncToken TokenAt(long events) =>
+        new(events, _input.Upper.AccountData, _input.Upper.Receipts, _input.TypingEpoch, _input.TypingSequence);
+
+    private async Task<SyncResult> InitialAsync()
+    {
+        var upper = _input.Upper;
+        var result = new SyncResult(TokenAt(upper.Events));
+        _lazyMembers.Reset(_input.DeviceId);
+        var memberships = new List<(string RoomId, string Membership)>();
+        foreach (var room in _rooms.All.ToList())
+        {
+            if (!Filter.Room.MatchesRoom(room.RoomId)) continue;
+            if (await _rooms.MembershipAtAsync(room.RoomId, upper.Events, _cancellationToken) is { } membership)
+                memberships.Add((room.RoomId, membership));
+        }
+        var joinedIds = memberships.Where(m => m.Membership == "join").Select(m => m.RoomId).ToList();
+        var receipts = await _streams.ReceiptsAsync(joinedIds, 0);
+        var (globalData, roomData) = await _streams.AccountDataAsync(0);
+        result.AccountData.AddRange(globalData.Where(entry => Filter.AccountData.Matches(entry.DataType, null)));
+
+        foreach (var (roomId, membership) in memberships)
+        {
+            switch (membership)
+            {
+                case "join":
+                    var (events, limited) = await _timeline.LatestAsync(roomId, upper.Events, long.MaxValue, _cancellationToken);
+                    result.Joined.Add(await FullRoomAsync(roomId, events, limited, upper.Events, receipts, roomData));
+                    break;
+                case "invite":
+                    result.Invited.Add(await InvitedAsync(roomId));
+                    break;
+                case "leave" or "ban" when Filter.Room.IncludeLeave:
+                    result.Left.Add(await LeftAtInitialSyncAsync(roomId, roomData));
+                    break;
+            }
+        }
+        return result;
+    }
+
+    private async Task<SyncResult> IncrementalAsync(SyncToken since)
+    {
+        var upper = _input.Upper;
+        var scanned = new List<string>();
+        foreach (var room in _rooms.All.ToList())
+        {
+            if (!Filter.Room.MatchesRoom(room.RoomId)) continue;
+            if (room.Membership == "join" || await _rooms.ChangedAfterAsync(room, since.Events, _cancellationToken))
+                scanned.Add(room.RoomId);
+        }
+        var (window, end) = await _streams.EventsAfterAsync(scanned, since.Events, upper.Events);
+        var result = new SyncResult(TokenAt(end));
+
+        var rooms = new List<RoomChange>();
+        foreach (var roomId in scanned)
+        {
+            var events = window.GetValueOrDefault(roomId) ?? [];
+            var own = events.Where(IsOwnMemberEvent).ToList();
+            var now = own.Count > 0 ? own[^1].Membership : await _rooms.MembershipAtAsync(roomId, end, _cancellationToken);
+            var before = own.Count > 0
+                ? StoredEventFacts.PreviousMembership(own[0]) ?? await _rooms.MembershipAtAsync(roomId, since.Events, _cancellationToken)
+                : now;
+            if (now is not null) rooms.Add(new RoomChange(roomId, events, own, now, before));
+        }
+
+        var receipts = await _streams.ReceiptsAsync(rooms.Where(r => r.Now == "join").Select(r => r.RoomId).ToList(), since.Receipts);
+        var (globalData, roomData) = await _streams.AccountDataAsync(since.AccountData);
+        result.AccountData.AddRange(globalData.Where(entry => Filter.AccountData.Matches(entry.DataType, null)));
+
+        foreach (var room in rooms)
+        {
+            switch (room.Now)
+            {
+                case "join":
+                    var joined = await JoinedIncrementallyAsync(room, since, end, receipts, roomData);
+                    if (joined.HasContent) result.Joined.Add(joined);
+                    break;
+                case "invite" when room.Own.Count > 0:
+                    result.Invited.Add(await InvitedAsync(room.RoomId));
+                    break;
+                case "leave" or "ban" when room.Own.Count > 0:
+                    result.Left.Add(await LeftIncrementallyAsync(room, since, roomData));
+                    break;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>A joined room with its full state at the start of the timeline (initial sync, full_state, newly joined).</summary>
+    private async Task<JoinedRoomResult> FullRoomAsync(
+        string roomId, List<StoredEvent> events, bool limited, long end,
+        Dictionary<string, List<Receipt>> receipts, Dictionary<string, List<AccountDataEntry>> roomData)
+    {
+        var current = await _state.CurrentAsync(roomId, _cancellationToken);
+        var summary = RoomStateReader.Summarize(current, UserId);
+        var state = await _state.BeforeAsync(current, events.Count > 0 ? events[0].GlobalPosition : end + 1, _cancellationToken);
+        var room = new JoinedRoomResult(roomId)
+        {
+            Forced = true,
+            Summary = summary,
+            Timeline = TimelineReader.Result(events, limited),
+        };
+        room.State.AddRange(FilterState(roomId, state, events, includeOwnMember: true, summary.Heroes, changedAfter: null));
+        AddEphemeralAndAccountData(room, receipts, roomData);
+        RememberSentMembers(roomId, room.State, events);
+        return room;
+    }
+
+    private async Task<JoinedRoomResult> JoinedIncrementallyAsync(
+        RoomChange change, SyncToken since, long end,
+        Dictionary<string, List<Receipt>> receipts, Dictionary<string, List<AccountDataEntry>> roomData)
+    {
+        var (events, limited) = _timeline.FromWindow(change.Events);
+        var newlyJoined = change.Before != "join";
+        if (_input.FullState || newlyJoined)
+        {
+            return await FullRoomAsync(change.RoomId, events, limited, end, receipts, roomData);
+        }
+
+        var room = new JoinedRoomResult(change.RoomId)
+        {
+            Timeline = events.Count > 0 || limited
+                ? TimelineReader.Result(events, limited)
+                : null,
+        };
+        IReadOnlyList<StoredEvent>? current = null;
+        if (limited)
+        {
+            // State that changed in the gap between the since token and the start of the timeline.
+            current = await _state.CurrentAsync(change.RoomId, _cancellationToken);
+            var atStart = await _state.BeforeAsync(current, events.Count > 0 ? events[0].GlobalPosition : end + 1, _cancellationToken);
+            var changed = atStart.Where(e => e.GlobalPosition > since.Events).ToList();
+            room.State.AddRange(FilterState(change.RoomId, changed, events, includeOwnMember: false, [], changedAfter: since.Events));
+        }
+        await AddLazyMembersOfSendersAsync(room, events);
+        if (events.Any(e => e.Type == MemberType) || room.State.Any(e => e.Type == MemberType))
+        {
+            current ??= await _state.CurrentAsync(change.RoomId, _cancellationToken);
+            room.Summary = RoomStateReader.Summarize(current, UserId);
+        }
+        AddEphemeralAndAccountData(room, receipts, roomData);
+        RememberSentMembers(change.RoomId, room.State, events);
+        return room;
+    }
+
+    private async Task<InvitedRoomResult> InvitedAsync(string roomId)
+    {
+        var invited = new InvitedRoomResult(roomId);
+        invited.StrippedState.AddRange(await _state.InviteStateAsync(roomId, UserId, _cancellationToken));
+        return invited;
+    }
+
+    private async Task<LeftRoomResult> LeftIncrementallyAsync(RoomChange change, SyncToken since, Dictionary<string, List<AccountDataEntry>> roomData)
+    {
+        var left = new LeftRoomResult(change.RoomId);
+        var leaveEvent = change.Own[^1];
+        if (change.Before == "invite")
+        {
+            // A rejected or withdrawn invite: the user never saw the room's timeline, only this event.
+            left.Timeline = TimelineReader.Result([leaveEvent], false);
+        }
+        else
+        {
+            var upToLeave = change.Events.TakeWhile(e => e.GlobalPosition <= leaveEvent.GlobalPosition).ToList();
+            var (events, limited) = _timeline.FromWindow(upToLeave);
+            left.Timeline = TimelineReader.Result(events, limited);
+            if (limited)
+            {
+                var current = await _state.CurrentAsync(change.RoomId, _cancellationToken);
+                var atStart = await _state.BeforeAsync(current, events[0].GlobalPosition, _cancellationToken);
+                left.State.AddRange(FilterState(change.RoomId, atStart.Where(e => e.GlobalPosition > since.Events).ToList(), events,
+                    includeOwnMember: false, [], changedAfter: since.Events));
+            }
+        }
+        AddRoomAccountData(left.RoomId, left.AccountData, roomData);
+        return left;
+    }
+
+    private async Task<LeftRoomResult> LeftAtInitialSyncAsync(string roomId, Dictionary<string, List<AccountDataEntry>> roomData)
+    {
+        var left = new LeftRoomResult(roomId);
+        var membership = _rooms.Get(roomId)!;
+        var leaveEvent = await _store.Events.GetEventAsync(membership.EventId, _cancellationToken);
+        if (leaveEvent is not null)
+        {
+            var (events, limited) = await _timeline.LatestAsync(roomId, leaveEvent.GlobalPosition, leaveEvent.RoomPosition + 1, _cancellationToken);
+            left.Timeline = TimelineReader.Result(events, limited);
+            var current = await _state.CurrentAsync(roomId, _cancellationToken);
+            var state = await _state.BeforeAsync(current, events.Count > 0 ? events[0].GlobalPosition : leaveEvent.GlobalPosition + 1, _cancellationToken);
+            left.State.AddRange(FilterState(roomId, state, events, includeOwnMember: true, [], changedAfter: null));
+        }
+        AddRoomAccountData(roomId, left.AccountData, roomData);
+        return left;
+    }
+
+    /// <summary>
+    /// Applies the state filter; with lazy-loading, keeps only the member events of the timeline's senders, of the
+    /// user (when asked), of the heroes, and every member event that changed after <paramref name="changedAfter"/>
+    /// (the gap of a limited timeline, which the spec requires regardless of redundancy).
+    /// </summary>
+    private List<StoredEvent> FilterState(
+        string roomId, List<StoredEvent> state, IReadOnlyList<StoredEvent> timeline, bool includeOwnMember,
+        IReadOnlyList<string> heroes, long? changedAfter)
+    {
+        var filter = Filter.Room.State;
+        if (!filter.MatchesRoom(roomId)) return [];
+        HashSet<string>? wanted = null;
+        if (filter.LazyLoadMembers)
+        {
+            wanted = new HashSet<string>(timeline.Select(e => e.Sender), StringComparer.Ordinal);
+            wanted.UnionWith(heroes);
+            if (includeOwnMember) wanted.Add(UserId);
+        }
+        return state.Where(e =>
+                filter.Matches(roomId, e.Type, e.Sender, () => StoredEventFacts.ContentHasUrl(e))
+                && (wanted is null || e.Type != MemberType || wanted.Contains(e.StateKey!)
+                    || (changedAfter is { } after && e.GlobalPosition > after)))
+            .ToList();
+    }
+
+    /// <summary>With lazy-loading, the member events of timeline senders the device has not been sent yet.</summary>
+    private async Task AddLazyMembersOfSendersAsync(JoinedRoomResult room, List<StoredEvent> timeline)
+    {
+        var filter = Filter.Room.State;
+        if (!filter.LazyLoadMembers || timeline.Count == 0 || !filter.MatchesRoom(room.RoomId)
+            || !filter.Matches(MemberType, null)) return;
+        var known = new HashSet<string>(
+            timeline.Concat(room.State).Where(e => e.Type == MemberType).Select(e => e.StateKey!), StringComparer.Ordinal);
+        foreach (var sender in timeline.Select(e => e.Sender).Distinct(StringComparer.Ordinal))
+        {
+            if (known.Contains(sender)) continue;
+            if (!filter.IncludeRedundantMembers && _lazyMembers.WasSent(_input.DeviceId, room.RoomId, sender)) continue;
+            var member = await _state.MemberAsync(room.RoomId, sender, _cancellationToken);
+            if (member is not null && member.GlobalPosition < timeline[0].GlobalPosition && filter.Matches(MemberType, member.Sender))
+                room.State.Add(member);
+        }
+    }
+
+    private void RememberSentMembers(string roomId, IEnumerable<StoredEvent> state, IEnumerable<StoredEvent> timeline)
+    {
+        foreach (var member in state.Concat(timeline).Where(e => e.Type == MemberType && e.StateKey is not null))
+            _lazyMembers.Add(_input.DeviceId, roomId, member.StateKey!);
+    }
+
+    private void AddEphemeralAndAccountData(
+        JoinedRoomResult room, Dictionary<string, List<Receipt>> receipts, Dictionary<string, List<AccountDataEntry>> roomData)
+    {
+        var ephemeral = Filter.Room.Ephemeral;
+        if (ephemeral.MatchesRoom(room.RoomId))
+        {
+            if (_input.Typing.TryGetValue(room.RoomId, out var typing) && ephemeral.Matches("m.typing", null)) room.Typing = typing;
+            if (receipts.TryGetValue(room.RoomId, out var roomReceipts) && ephemeral.Matches("m.receipt", null))
+                room.Receipts.AddRange(roomReceipts);
+        }
+        AddRoomAccountData(room.RoomId, room.AccountData, roomData);
+    }
+
+    private void AddRoomAccountData(string roomId, List<AccountDataEntry> target, Dictionary<string, List<AccountDataEntry>> roomData)
+    {
+        var filter = Filter.Room.AccountData;
+        if (!filter.MatchesRoom(roomId) || !roomData.TryGetValue(roomId, out var entries)) return;
+        target.AddRange(entries.Where(entry => filter.Matches(entry.DataType, null)));
+    }
+
+    private bool IsOwnMemberEvent(StoredEvent storedEvent) => storedEvent.Type == MemberType && storedEvent.StateKey == UserId;
+
+    /// <summary>One room's part of the window: its events, the user's own member events among them, and the membership before and after.</summary>
+    private sealed record RoomChange(string RoomId, List<StoredEvent> Events, List<StoredEvent> Own, string Now, string? Before);
+}

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Globalization;
+using HomeServer.Grains.Rooms;
+using HomeServer.Grains.Sync.Filtering;
+using HomeServer.Grains.Sync.Json;
+using HomeServer.Runtime;
+using HomeServer.Storage;
+
+namespace HomeServer.Grains.Sync;
+
+/// <summary>
+/// One user's /sync. Keeps the user's rooms and what it was told since activation, so that a request with nothing new
+/// parks without touching the store, and a request with something new reads the store once for all rooms.
+/// <see cref="SyncAsync"/> and <see cref="NotifyAsync"/> interleave (a parked long-poll must not block notices), so the
+/// shared state is guarded: notice bookkeeping by a lock, computations one at a time by a semaphore.
+/// </summary>
+public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
+{
+    private readonly object _lock = new();
+    private readonly SemaphoreSlim _computing = new(1, 1);
+    private readonly CancellationTokenSource _deactivating = new();
+    private readonly TypingChanges _typing = new();
+    private readonly LazyMembers _lazyMembers = new();
+    private readonly Dictionary<long, SyncFilter> _filters = [];
+    private readonly int _epoch = Random.Shared.Next(1, int.MaxValue);
+    private UserRooms _rooms = null!;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// The store's newest positions when this activation started. Every change after them is notified to this
+    /// activation, so a since token at or past them needs the store only after a notice; older tokens are caught up
+    /// from the store once.
+    /// </summary>
+    private StreamPositions _baseline = new(0, 0, 0);
+
+    /// <summary>The newest store positions this activation has read; a since token beyond them is checked against the store.</summary>
+    private StreamPositions _latestRead = new(0, 0, 0);
+
+    private long _notifiedEvents;
+    private long _notifiedAccountData;
+    private long _notifiedReceipts;
+    private bool _membershipChanged;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _rooms = new UserRooms(store, Key);
+        _baseline = await ReadPositionsAsync(cancellationToken);
+        _latestRead = _baseline;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Parked long-polls answer at once with an ordinary empty response; the client simply syncs again.
+        _deactivating.Cancel();
+        return Task.CompletedTask;
+    }
+
+    public Task NotifyAsync(SyncNotice notice)
+    {
+        TaskCompletionSource wake;
+        lock (_lock)
+        {
+            switch (notice.Kind)
+            {
+                case SyncNoticeKind.RoomEvent:
+                    _notifiedEvents = Math.Max(_notifiedEvents, notice.Position);
+                    break;
+                case SyncNoticeKind.Membership:
+                    _notifiedEvents = Math.Max(_notifiedEvents, notice.Position);
+                    _membershipChanged = true;
+                    break;
+                case SyncNoticeKind.Typing:
+                    if (notice.RoomId is null || !_typing.Record(notice.RoomId, notice.Position)) return Task.CompletedTask;
+                    break;
+                case SyncNoticeKind.Receipt:
+                    _notifiedReceipts = Math.Max(_notifiedReceipts, notice.Position);
+                    break;
+                case SyncNoticeKind.AccountData:
+                    _notifiedAccountData = Math.Max(_notifiedAccountData, notice.Position);
+                    break;
+            }
+            wake = _wake;
+            _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        wake.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    public async Task<SyncResponse> SyncAsync(SyncRequest request, CancellationToken cancellationToken)
+    {
+        var filter = await ResolveFilterAsync(request.Filter, cancellationToken);
+        SyncToken? since = null;
+        if (request.Since is not null)
+        {
+            since = SyncToken.TryParse(request.Since)
+                ?? throw MatrixRequestException.InvalidParam("The since token is not a sync token of this server.");
+        }
+        if (since is null || request.FullState)
+        {
+            // Initial and full-state syncs answer at once (the spec says full_state ignores the timeout).
+            return Respond(await ComputeAsync(request.DeviceId, since, filter, request.FullState, cancellationToken), request.DeviceId);
+        }
+
+        var timeout = request.Timeout < TimeSpan.Zero ? TimeSpan.Zero : request.Timeout > SyncRequest.MaxTimeout ? SyncRequest.MaxTimeout : request.Timeout;
+        var started = Stopwatch.GetTimestamp();
+        var current = since;
+        while (true)
+        {
+            Task wake;
+            bool mayHaveNews;
+            lock (_lock)
+            {
+                wake = _wake.Task;
+                mayHaveNews = MayHaveNews(current);
+            }
+            if (mayHaveNews)
+            {
+                var result = await ComputeAsync(request.DeviceId, current, filter, fullState: false, cancellationToken);
+                if (!result.IsEmpty) return Respond(result, request.DeviceId);
+                // Nothing for this user, but the token may move past other users' changes while waiting.
+                current = result.NextBatch;
+                continue;
+            }
+            var remaining = timeout - Stopwatch.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero || _deactivating.IsCancellationRequested) return Respond(new SyncResult(OwnTyping(current)), request.DeviceId);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deactivating.Token);
+            try
+            {
+                await wake.WaitAsync(remaining, stop.Token);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Whether the store may hold something for the user after <paramref name="since"/>. Called under the lock.</summary>
+    private bool MayHaveNews(SyncToken since) =>
+        since.Events > _latestRead.Events || since.AccountData > _latestRead.AccountData || since.Receipts > _latestRead.Receipts
+        || since.Events < _baseline.Events || since.AccountData < _baseline.AccountData || since.Receipts < _baseline.Receipts
+        || _notifiedEvents > since.Events || _notifiedAccountData > since.AccountData || _notifiedReceipts > since.Receipts
+        || _membershipChanged
+        || (since.TypingEpoch == _epoch ? _typing.Sequence > since.TypingSequence : _typing.Sequence > 0);
+
+    /// <summary>The token in this activation's typing numbering (another activation's typing changes are all known here as none).</summary>
+    private SyncToken OwnTyping(SyncToken token) =>
+        token.TypingEpoch == _epoch ? token : token with { TypingEpoch = _epoch, TypingSequence = 0 };
+
+    private async Task<SyncResult> ComputeAsync(
+        string deviceId, SyncToken? since, SyncFilter filter, bool fullState, CancellationToken cancellationToken)
+    {
+        await _computing.WaitAsync(cancellationToken);
+        try
+        {
+            var upper = await ReadPositionsAsync(cancellationToken);
+            lock (_lock)
+            {
+                _latestRead = new StreamPositions(
+                    Math.Max(_latestRead.Events, upper.Events),
+                    Math.Max(_latestRead.AccountData, upper.AccountData),
+                    Math.Max(_latestRead.Receipts, upper.Receipts));
+            }
+            if (since is not null && (since.Events > upper.Events || since.AccountData > upper.AccountData || since.Receipts > upper.Receipts))
+                throw MatrixRequestException.InvalidParam("The since token is ahead of this server's streams.");
+            bool reload;
+            IReadOnlyList<string> typingRooms;
+            long typingSequence;
+            lock (_lock)
+            {
+                reload = _membershipChanged;
+                _membershipChanged = false;
+                typingRooms = _typing.ChangedAfter(since is not null && since.TypingEpoch == _epoch ? since.TypingSequence : null);
+                typingSequence = _typing.Sequence;
+            }
+            await _rooms.EnsureLoadedAsync(reload, cancellationToken);
+            var typing = await ReadTypingAsync(typingRooms);
+            var input = new SyncInput(Key, deviceId, filter, since, fullState, upper, typing, _epoch, typingSequence);
+            return await new SyncBuilder(store, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
+        }
+        finally
+        {
+            _computing.Release();
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> ReadTypingAsync(IReadOnlyList<string> roomIds)
+    {
+        var joined = roomIds.Where(roomId => _rooms.Get(roomId)?.Membership == "join").ToList();
+        var states = await Task.WhenAll(joined.Select(roomId => GrainFactory.GetGrain<IRoomGrain>(roomId).GetTypingAsync()));
+        var typing = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        for (var i = 0; i < joined.Count; i++) typing[joined[i]] = states[i].UserIds;
+        return typing;
+    }
+
+    private async Task<StreamPositions> ReadPositionsAsync(CancellationToken cancellationToken) =>
+        new(await store.Events.GetMaxGlobalPositionAsync(cancellationToken),
+            await store.AccountData.GetMaxStreamPositionAsync(cancellationToken),
+            await store.Receipts.GetMaxStreamPositionAsync(cancellationToken));
+
+    /// <summary>The default filter, an inline filter (JSON starting with '{'), or a filter the user uploaded (cached: they never change).</summary>
+    private async Task<SyncFilter> ResolveFilterAsync(string? filter, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(filter)) return SyncFilter.Default;
+        if (filter[0] == '{') return SyncFilterParser.Parse(System.Text.Encoding.UTF8.GetBytes(filter));
+        if (!long.TryParse(filter, NumberStyles.None, CultureInfo.InvariantCulture, out var filterId))
+            throw MatrixRequestException.InvalidParam("The filter is neither a filter id nor a JSON object.");
+        lock (_lock)
+        {
+            if (_filters.TryGetValue(filterId, out var cached)) return cached;
+        }
+        var json = await store.Filters.GetFilterAsync(Key, filterId, cancellationToken)
+            ?? throw MatrixRequestException.InvalidParam("No such filter.");
+        var parsed = SyncFilterParser.Parse(json);
+        lock (_lock) _filters[filterId] = parsed;
+        return parsed;
+    }
+
+    private SyncResponse Respond(SyncResult result, string deviceId)
+    {
+        var json = SyncResponseWriter.Write(result, Key, deviceId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        return new SyncResponse(json, result.NextBatch.ToString(), result.IsEmpty);
+    }
+}

@@ -1,0 +1,19 @@
+using HomeServer.Grains.Sync.Filtering;
+
+namespace HomeServer.Grains.Sync;
+
+/// <summary>The newest positions of the three durable streams, read from the store at the start of a computation.</summary>
+internal sealed record StreamPositions(long Events, long AccountData, long Receipts);
+
+/// <summary>Everything one computation of a sync response depends on besides the store and the user's rooms.</summary>
+/// <param name="Typing">The typing lists to send, by room: the rooms whose typing changed since the since token.</param>
+internal sealed record SyncInput(
+    string UserId,
+    string DeviceId,
+    SyncFilter Filter,
+    SyncToken? Since,
+    bool FullState,
+    StreamPositions Upper,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Typing,
+    int TypingEpoch,
+    long TypingSequence);

@@ -1,0 +1,52 @@
+using HomeServer.Storage;
+
+namespace HomeServer.Grains.Sync;
+
+/// <summary>What one /sync response carries, before it is written as JSON.</summary>
+internal sealed class SyncResult(SyncToken nextBatch)
+{
+    public SyncToken NextBatch { get; } = nextBatch;
+    public List<JoinedRoomResult> Joined { get; } = [];
+    public List<InvitedRoomResult> Invited { get; } = [];
+    public List<LeftRoomResult> Left { get; } = [];
+    public List<AccountDataEntry> AccountData { get; } = [];
+
+    public bool IsEmpty => Joined.Count == 0 && Invited.Count == 0 && Left.Count == 0 && AccountData.Count == 0;
+}
+
+internal sealed record TimelineResult(IReadOnlyList<StoredEvent> Events, bool Limited, string? PrevBatch);
+
+internal sealed record RoomSummary(IReadOnlyList<string> Heroes, int JoinedMemberCount, int InvitedMemberCount);
+
+internal sealed class JoinedRoomResult(string roomId)
+{
+    public string RoomId { get; } = roomId;
+    public TimelineResult? Timeline { get; set; }
+    public List<StoredEvent> State { get; } = [];
+    public RoomSummary? Summary { get; set; }
+
+    /// <summary>The users typing now, when that changed since the since token (null: leave m.typing out).</summary>
+    public IReadOnlyList<string>? Typing { get; set; }
+    public List<Receipt> Receipts { get; } = [];
+    public List<AccountDataEntry> AccountData { get; } = [];
+
+    /// <summary>Whether the response must carry the room even without timeline, state or ephemeral events.</summary>
+    public bool Forced { get; set; }
+
+    public bool HasContent =>
+        Forced || Timeline is { Events.Count: > 0 } || State.Count > 0 || Typing is not null || Receipts.Count > 0 || AccountData.Count > 0;
+}
+
+internal sealed class InvitedRoomResult(string roomId)
+{
+    public string RoomId { get; } = roomId;
+    public List<StoredEvent> StrippedState { get; } = [];
+}
+
+internal sealed class LeftRoomResult(string roomId)
+{
+    public string RoomId { get; } = roomId;
+    public TimelineResult? Timeline { get; set; }
+    public List<StoredEvent> State { get; } = [];
+    public List<AccountDataEntry> AccountData { get; } = [];
+}

@@ -1,0 +1,52 @@
+using System.Globalization;
+
+namespace HomeServer.Grains.Sync;
+
+/// <summary>
+/// A since / next_batch token: <c>s{events}_{accountData}_{receipts}_{typingEpoch}.{typingSequence}</c>, e.g.
+/// <c>s1042_17_96_1839201.4</c>. The first three are positions of the store's three durable streams (every change up
+/// to them has been delivered), so a token stays valid across restarts and grain moves.
+/// Typing is not persisted: each room keeps its typing set in memory with a serial of its own, so there is no single
+/// durable typing position to put in a token. Instead each sync grain activation numbers the typing changes it is
+/// told about (the sequence) and names itself with a random epoch. A token of the same activation asks exactly for
+/// the rooms whose typing changed after its sequence; a token of another activation (after a restart or move) gets
+/// the typing of every room this activation knows, so a client never misses a change made while it was connected
+/// to this activation, at the price of repeating some typing lists (which replace, not add, on the client).
+/// </summary>
+public sealed record SyncToken(long Events, long AccountData, long Receipts, int TypingEpoch, long TypingSequence)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"s{Events}_{AccountData}_{Receipts}_{TypingEpoch}.{TypingSequence}");
+
+    /// <summary>The token, or null when <paramref name="value"/> is not one this server issues.</summary>
+    public static SyncToken? TryParse(string? value)
+    {
+        if (value is null || value.Length is < 9 or > 100 || value[0] != 's') return null;
+        var parts = value[1..].Split('_');
+        if (parts.Length != 4) return null;
+        var typing = parts[3].Split('.');
+        if (typing.Length != 2) return null;
+        if (!TryParseNumber(parts[0], out var events)
+            || !TryParseNumber(parts[1], out var accountData)
+            || !TryParseNumber(parts[2], out var receipts)
+            || !TryParseNumber(typing[0], out var epoch) || epoch > int.MaxValue
+            || !TryParseNumber(typing[1], out var sequence))
+        {
+            return null;
+        }
+        return new SyncToken(events, accountData, receipts, (int)epoch, sequence);
+    }
+
+    private static bool TryParseNumber(string text, out long value)
+    {
+        value = 0;
+        // Digits only: no sign, no whitespace, no leading zeros, so every position has exactly one spelling.
+        if (text.Length == 0 || text.Length > 18 || (text.Length > 1 && text[0] == '0')) return false;
+        foreach (var c in text)
+        {
+            if (c is < '0' or > '9') return false;
+        }
+        value = long.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
+        return true;
+    }
+}

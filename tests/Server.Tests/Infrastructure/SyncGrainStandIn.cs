@@ -1,0 +1,16 @@
+using HomeServer.Grains.Sync;
+using HomeServer.Runtime;
+
+namespace HomeServer.Server.Tests.Infrastructure;
+
+/// <summary>
+/// Base for test stand-ins of the sync grain that only record notices: /sync itself is not served by them, so a
+/// test that reaches it fails loudly instead of getting a made-up response.
+/// </summary>
+public abstract class SyncGrainStandIn : Grain, ISyncGrain
+{
+    public abstract Task NotifyAsync(SyncNotice notice);
+
+    public virtual Task<SyncResponse> SyncAsync(SyncRequest request, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("This sync grain stand-in only records notices.");
+}

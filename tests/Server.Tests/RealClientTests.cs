@@ -1,0 +1,91 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text;
+using HomeServer.Server.Tests.Infrastructure;
+
+namespace HomeServer.Server.Tests;
+
+/// <summary>
+/// Runs tests/clients (the real matrix-js-sdk, with its own sync loop) against a real server. Fails, never skips,
+/// when node or the client's node_modules are missing: ./test.sh runs npm install in tests/clients first.
+/// </summary>
+public abstract class RealClientTests
+{
+    private static readonly TimeSpan NodeTimeout = TimeSpan.FromMinutes(3);
+
+    protected abstract Task<StoreBackend> CreateBackendAsync();
+
+    [Fact]
+    public async Task The_matrix_js_sdk_registers_chats_types_reads_renames_redacts_paginates_and_leaves()
+    {
+        var clients = FindClientsDirectory();
+        Assert.True(Directory.Exists(Path.Combine(clients, "node_modules", "matrix-js-sdk")),
+            $"matrix-js-sdk is not installed in {clients}: run `npm install` there (./test.sh does).");
+        await using var backend = await CreateBackendAsync();
+        await using var server = await backend.StartServerAsync();
+
+        var (exitCode, output) = await RunNodeTestAsync(clients, server.Client.BaseAddress!.ToString().TrimEnd('/'));
+
+        Assert.True(exitCode == 0, $"node --test exited with {exitCode}:\n{Tail(output, 20_000)}");
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunNodeTestAsync(string workingDirectory, string baseUrl)
+    {
+        var start = new ProcessStartInfo("node", ["--test", "--test-reporter=spec"])
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["HOMESERVER_BASE_URL"] = baseUrl;
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception e)
+        {
+            Assert.Fail($"node could not be started ({e.Message}); the real-client tests need Node.js on PATH.");
+        }
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var timeout = new CancellationTokenSource(NodeTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"node --test did not finish within {NodeTimeout}:\n{Tail(output.ToString(), 20_000)}");
+        }
+        process.WaitForExit();
+        lock (output) return (process.ExitCode, output.ToString());
+    }
+
+    private static string FindClientsDirectory()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "tests", "clients");
+            if (File.Exists(Path.Combine(candidate, "package.json"))) return candidate;
+        }
+        throw new InvalidOperationException($"tests/clients/package.json was not found above {AppContext.BaseDirectory}.");
+    }
+
+    private static string Tail(string text, int length) => text.Length <= length ? text : "…" + text[^length..];
+}
+
+public sealed class SqliteRealClientTests : RealClientTests
+{
+    protected override Task<StoreBackend> CreateBackendAsync() => Task.FromResult<StoreBackend>(new SqliteBackend());
+}
+
+public sealed class PostgresRealClientTests : RealClientTests
+{
+    protected override async Task<StoreBackend> CreateBackendAsync() => await PostgresBackend.CreateAsync();
+}
