@@ -22,6 +22,11 @@ eval "$(scripts/postgres.sh start)" || die "could not start a private PostgreSQL
 echo "test.sh: private PostgreSQL at ${HOMESERVER_TEST_POSTGRES}"
 
 if [ -f tests/clients/package.json ]; then
+  if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "test.sh: installing Debian's nodejs and npm for the real-client tests" >&2
+    (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm) >&2 \
+      || die "could not install nodejs and npm"
+  fi
   command -v npm >/dev/null || die "npm is needed for the real-client tests in tests/clients"
   (cd tests/clients && npm install --no-audit --no-fund --loglevel=error) || die "npm install in tests/clients failed"
 fi
