@@ -15,7 +15,10 @@ public sealed class PostgresMembershipTable : IMembershipTable
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _clusterId;
 
-    private PostgresMembershipTable(NpgsqlDataSource dataSource, string clusterId)
+    private Task? _schema;
+
+    /// <summary>A table that creates its schema and the cluster's version row on first use.</summary>
+    public PostgresMembershipTable(NpgsqlDataSource dataSource, string clusterId)
     {
         _dataSource = dataSource;
         _clusterId = clusterId;
@@ -24,17 +27,35 @@ public sealed class PostgresMembershipTable : IMembershipTable
     /// <summary>Creates the tables if needed and the cluster's version row, then returns the table.</summary>
     public static async Task<PostgresMembershipTable> OpenAsync(NpgsqlDataSource dataSource, string clusterId, CancellationToken cancellationToken)
     {
-        await using (var command = dataSource.CreateCommand(Schema))
+        var table = new PostgresMembershipTable(dataSource, clusterId);
+        await table.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        return table;
+    }
+
+    private Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        var schema = Volatile.Read(ref _schema);
+        if (schema is { IsCompletedSuccessfully: true }) return schema;
+        if (schema is null || schema.IsFaulted || schema.IsCanceled)
+        {
+            var created = CreateSchemaAsync(cancellationToken);
+            schema = Interlocked.CompareExchange(ref _schema, created, schema) == schema ? created : _schema!;
+        }
+        return schema;
+    }
+
+    private async Task CreateSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using (var command = _dataSource.CreateCommand(Schema))
         {
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        await using (var command = dataSource.CreateCommand(
+        await using (var command = _dataSource.CreateCommand(
             "INSERT INTO cluster_membership_version (cluster_id, version) VALUES ($1, 0) ON CONFLICT DO NOTHING"))
         {
-            command.Parameters.AddWithValue(clusterId);
+            command.Parameters.AddWithValue(_clusterId);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        return new PostgresMembershipTable(dataSource, clusterId);
     }
 
     // Concurrent silos may create the schema at the same moment: the advisory lock serialises them.
@@ -59,6 +80,7 @@ public sealed class PostgresMembershipTable : IMembershipTable
 
     public async Task<MembershipSnapshot> ReadAllAsync(CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
         long version;
@@ -104,6 +126,7 @@ public sealed class PostgresMembershipTable : IMembershipTable
 
     private async Task<bool> WriteIfVersionAsync(long expectedVersion, string sql, MembershipEntry entry, CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var bump = new NpgsqlCommand(
@@ -133,6 +156,7 @@ public sealed class PostgresMembershipTable : IMembershipTable
 
     public async Task HeartbeatAsync(SiloAddress address, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await using var command = _dataSource.CreateCommand(
             "UPDATE cluster_membership SET i_am_alive_time = $5 WHERE cluster_id = $1 AND host = $2 AND port = $3 AND generation = $4");
         command.Parameters.AddWithValue(_clusterId);
@@ -145,6 +169,7 @@ public sealed class PostgresMembershipTable : IMembershipTable
 
     public async Task<int> CleanupDefunctAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await using var command = _dataSource.CreateCommand(
             "DELETE FROM cluster_membership WHERE cluster_id = $1 AND status <> $2 AND i_am_alive_time < $3");
         command.Parameters.AddWithValue(_clusterId);

@@ -1,6 +1,7 @@
 using HomeServer.Gateway;
 using HomeServer.Gateway.Health;
 using HomeServer.Grains;
+using HomeServer.Runtime;
 using HomeServer.Runtime.Hosting;
 using HomeServer.Storage;
 using HomeServer.Silo.Configuration;
@@ -27,19 +28,16 @@ public static class HomeServerHost
 
         builder.Services.AddHomeServerOptions(builder.Configuration);
         builder.Services.AddMatrixGateway();
-        builder.Services.AddHostedService<DataDirectoryInitializer>();
-        builder.Services.AddSingleton<StoreLifetime>();
-        builder.Services.AddHostedService(provider => provider.GetRequiredService<StoreLifetime>());
-        builder.Services.AddSingleton<IHomeServerStore>(provider => provider.GetRequiredService<StoreLifetime>().Store);
         builder.Services.AddSingleton(provider => new LocalServer(provider.GetRequiredService<IOptions<HomeServerOptions>>().Value.ServerName));
-        builder.Services.AddSilo(
-            silo =>
-            {
-                silo.SiloName = "single-node";
-                silo.ShutdownTimeout = builder.Configuration.GetValue("ShutdownTimeout", TimeSpan.FromSeconds(30));
-            },
-            grains => grains.AddHomeServerGrains());
-        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo", tags: [GatewayHealthTags.Ready]);
+        builder.Services.AddSingleton<ClusterMembership>();
+        if (RoleOf(builder.Configuration) == ClusterRole.Gateway)
+        {
+            AddGatewayRole(builder.Services);
+        }
+        else
+        {
+            AddSiloRole(builder.Services);
+        }
         builder.Services.AddTelemetryExport(builder.Configuration);
         builder.Services.AddHostedService<StartupSummaryLogger>();
 
@@ -50,5 +48,46 @@ public static class HomeServerHost
         app.UseMatrixGateway();
         app.MapMatrixClientApi();
         return app;
+    }
+
+    // Read before the container exists because it decides what goes in it; an invalid value is reported by
+    // options validation, and meanwhile the default role is assumed.
+    private static ClusterRole RoleOf(IConfiguration configuration) =>
+        Enum.TryParse<ClusterRole>(configuration[$"{ClusterOptions.SectionName}:{nameof(ClusterOptions.Role)}"], ignoreCase: true, out var role)
+            ? role
+            : ClusterRole.Silo;
+
+    /// <summary>Grains, their store and the silo in this process, with the gateway calling them in process.</summary>
+    private static void AddSiloRole(IServiceCollection services)
+    {
+        services.AddHostedService<DataDirectoryInitializer>();
+        services.AddSingleton<StoreLifetime>();
+        services.AddHostedService(provider => provider.GetRequiredService<StoreLifetime>());
+        services.AddSingleton<IHomeServerStore>(provider => provider.GetRequiredService<StoreLifetime>().Store);
+        services.AddSingleton(provider => provider.GetRequiredService<ClusterMembership>().Table);
+        services.AddSilo(
+            (provider, silo) =>
+            {
+                var cluster = provider.GetRequiredService<IOptions<ClusterOptions>>().Value;
+                silo.SiloName = cluster.Membership == MembershipKind.InMemory ? "single-node" : Environment.MachineName;
+                silo.Host = cluster.SiloHost;
+                silo.Port = cluster.SiloPort;
+                silo.ShutdownTimeout = provider.GetRequiredService<IOptions<HomeServerOptions>>().Value.ShutdownTimeout;
+            },
+            grains => grains.AddHomeServerGrains());
+        services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo", tags: [GatewayHealthTags.Ready]);
+    }
+
+    /// <summary>Only the Client-Server API; grains are reached on the silos listed in the membership table.</summary>
+    private static void AddGatewayRole(IServiceCollection services)
+    {
+        services.AddSingleton(provider => new ClusterClient(
+            provider.GetRequiredService<ClusterMembership>().Table,
+            new ClusterClientOptions(),
+            loggerFactory: provider.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<IGrainFactory>(provider => provider.GetRequiredService<ClusterClient>());
+        services.AddSingleton<GatewayClusterClient>();
+        services.AddHostedService(provider => provider.GetRequiredService<GatewayClusterClient>());
+        services.AddHealthChecks().AddCheck<GatewayClusterClient>("cluster", tags: [GatewayHealthTags.Ready]);
     }
 }

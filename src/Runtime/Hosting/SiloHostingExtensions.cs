@@ -15,7 +15,11 @@ public static class SiloHostingExtensions
     /// drained when the host stops. Grains are created from this container, so they can take services.
     /// Without another <see cref="IMembershipTable"/> registered, the silo forms a single-node cluster in memory.
     /// </summary>
-    public static IServiceCollection AddSilo(this IServiceCollection services, Action<SiloOptions> configure, Action<GrainTypeRegistry> grains)
+    public static IServiceCollection AddSilo(this IServiceCollection services, Action<SiloOptions> configure, Action<GrainTypeRegistry> grains) =>
+        services.AddSilo((_, options) => configure(options), grains);
+
+    /// <inheritdoc cref="AddSilo(IServiceCollection, Action{SiloOptions}, Action{GrainTypeRegistry})"/>
+    public static IServiceCollection AddSilo(this IServiceCollection services, Action<IServiceProvider, SiloOptions> configure, Action<GrainTypeRegistry> grains)
     {
         var registry = new GrainTypeRegistry();
         grains(registry);
@@ -25,7 +29,7 @@ public static class SiloHostingExtensions
         services.AddSingleton(provider =>
         {
             var options = new SiloOptions();
-            configure(options);
+            configure(provider, options);
             return new Silo(options, registry, provider.GetRequiredService<IMembershipTable>(), provider,
                 provider.GetRequiredService<WireSerializer>(), provider.GetRequiredService<ILoggerFactory>());
         });

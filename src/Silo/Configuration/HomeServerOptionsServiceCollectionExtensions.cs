@@ -27,6 +27,19 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
 
+        services.AddOptions<ClusterOptions>()
+            .BindReportingErrors(configuration.GetSection(ClusterOptions.SectionName))
+            .PostConfigure<IOptions<StorageOptions>>((cluster, storage) =>
+            {
+                if (cluster.Membership == MembershipKind.Postgres && string.IsNullOrWhiteSpace(cluster.ConnectionString)
+                    && storage.Value.Kind == StorageKind.Postgres)
+                {
+                    cluster.ConnectionString = storage.Value.ConnectionString;
+                }
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
+
         services.AddOptions<RegistrationOptions>()
             .BindReportingErrors(configuration.GetSection(RegistrationOptions.SectionName))
             .ValidateOnStart();

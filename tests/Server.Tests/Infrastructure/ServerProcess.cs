@@ -10,6 +10,7 @@ public sealed class ServerProcess : IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ServerProcess(Process process)
     {
@@ -39,6 +40,11 @@ public sealed class ServerProcess : IDisposable
     }
 
     public Task WaitUntilStartedAsync(TimeSpan timeout) => _started.Task.WaitAsync(timeout);
+
+    /// <summary>The first URL Kestrel reported listening on (useful with port 0).</summary>
+    public Task<string> ListeningUrlAsync(TimeSpan timeout) => _listening.Task.WaitAsync(timeout);
+
+    public bool HasExited => _process.HasExited;
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -74,6 +80,13 @@ public sealed class ServerProcess : IDisposable
         }
 
         _output.Enqueue(line);
+        const string listening = "Now listening on: ";
+        var at = line.IndexOf(listening, StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            _listening.TrySetResult(line[(at + listening.Length)..].Trim());
+        }
+
         if (line.Contains("Application started", StringComparison.Ordinal))
         {
             _started.TrySetResult();
