@@ -86,6 +86,7 @@ public static class HomeServerHost
             new ClusterClientOptions(),
             loggerFactory: provider.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IGrainFactory>(provider => provider.GetRequiredService<ClusterClient>());
+        services.AddSingleton<IClusterControl>(provider => provider.GetRequiredService<ClusterClient>());
         services.AddSingleton<GatewayClusterClient>();
         services.AddHostedService(provider => provider.GetRequiredService<GatewayClusterClient>());
         services.AddHealthChecks().AddCheck<GatewayClusterClient>("cluster", tags: [GatewayHealthTags.Ready]);

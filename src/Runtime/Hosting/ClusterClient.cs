@@ -20,7 +20,7 @@ public sealed class ClusterClientOptions
 /// A process outside the silos (e.g. an HTTP gateway) that calls grains. It reads the membership table itself,
 /// computes each grain's owner, and sends the call straight to that silo; silos push membership changes to it.
 /// </summary>
-public sealed class ClusterClient : IGrainFactory, IConnectionHandler, IAsyncDisposable
+public sealed class ClusterClient : IGrainFactory, IClusterControl, IConnectionHandler, IAsyncDisposable
 {
     private readonly ClusterClientOptions _options;
     private readonly ClusterViewSource _views;
@@ -66,6 +66,14 @@ public sealed class ClusterClient : IGrainFactory, IConnectionHandler, IAsyncDis
     }
 
     public TGrain GetGrain<TGrain>(string key) where TGrain : IGrain => _factory.GetGrain<TGrain>(key);
+
+    public Task<ClusterView> ReadMembershipAsync(CancellationToken cancellationToken) => _views.RefreshAsync(cancellationToken);
+
+    public async Task RequestDrainAsync(SiloAddress silo, CancellationToken cancellationToken)
+    {
+        var connection = await _pool.GetAsync(silo, cancellationToken).ConfigureAwait(false);
+        await connection.SendControlAsync(FrameType.Drain, null, _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+    }
 
     private Connection NewConnection(Socket socket, SiloAddress silo) =>
         new(socket, _context with { PeerDescription = silo.ToString() }, this);

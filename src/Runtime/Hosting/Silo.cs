@@ -16,7 +16,7 @@ namespace HomeServer.Runtime.Hosting;
 /// One silo: hosts activations, listens for silos and clients, takes part in membership, and routes calls.
 /// <see cref="StopAsync"/> drains gracefully; <see cref="Kill"/> vanishes as a crashed process would.
 /// </summary>
-public sealed class Silo : IGrainFactory, IConnectionHandler, IAsyncDisposable
+public sealed class Silo : IGrainFactory, IClusterControl, IConnectionHandler, IAsyncDisposable
 {
     private readonly SiloOptions _options;
     private readonly GrainTypeRegistry _registry;
@@ -64,6 +64,28 @@ public sealed class Silo : IGrainFactory, IConnectionHandler, IAsyncDisposable
 
     /// <summary>Raised when the silo stops by itself because its peers declared it dead.</summary>
     public event Action? DeclaredDead;
+
+    /// <summary>Raised when an operator asked this silo to drain; the host should stop as on SIGTERM.</summary>
+    public event Action? DrainRequested;
+
+    public Task<ClusterView> ReadMembershipAsync(CancellationToken cancellationToken) => Membership.RefreshAsync(cancellationToken);
+
+    public async Task RequestDrainAsync(SiloAddress silo, CancellationToken cancellationToken)
+    {
+        if (silo == Address)
+        {
+            OnDrainRequested();
+            return;
+        }
+        var connection = await _pool!.GetAsync(silo, cancellationToken).ConfigureAwait(false);
+        await connection.SendControlAsync(FrameType.Drain, null, _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void OnDrainRequested()
+    {
+        _logger.LogWarning("Silo {Silo} was asked to drain", Address);
+        DrainRequested?.Invoke();
+    }
 
     public bool IsHosting(GrainId grainId) => _catalog?.IsActive(grainId) ?? false;
 
@@ -229,6 +251,10 @@ public sealed class Silo : IGrainFactory, IConnectionHandler, IAsyncDisposable
                 break;
             case FrameType.Release when text is not null:
                 _ = ReleaseAsync(connection, id, text);
+                break;
+            case FrameType.Drain:
+                connection.Reply(FrameType.DrainAccepted, id);
+                OnDrainRequested();
                 break;
         }
     }

@@ -34,6 +34,7 @@ public static class SiloHostingExtensions
                 provider.GetRequiredService<WireSerializer>(), provider.GetRequiredService<ILoggerFactory>());
         });
         services.AddSingleton<IGrainFactory>(provider => provider.GetRequiredService<Silo>());
+        services.AddSingleton<IClusterControl>(provider => provider.GetRequiredService<Silo>());
         services.AddHostedService<SiloHostedService>();
         return services;
     }
@@ -43,6 +44,7 @@ public static class SiloHostingExtensions
         public async Task StartAsync(CancellationToken cancellationToken)
         {
             silo.DeclaredDead += lifetime.StopApplication;
+            silo.DrainRequested += lifetime.StopApplication;
             await silo.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 

@@ -30,6 +30,9 @@ public enum FrameType : byte
     /// <summary>Asks the receiver to deactivate a grain it may host because the sender now owns it.</summary>
     Release = 8,
     Released = 9,
+    /// <summary>Asks the receiving silo to drain and stop (an operator's request relayed by a gateway).</summary>
+    Drain = 10,
+    DrainAccepted = 11,
 }
 
 /// <summary>How a call ended, as carried in a response frame.</summary>

@@ -272,11 +272,13 @@ internal sealed class Connection : IAsyncDisposable
                 break;
             case FrameType.Pong:
             case FrameType.Released:
+            case FrameType.DrainAccepted:
                 if (_pending.TryRemove(root.GetProperty("id").GetInt64(), out var pending))
                     pending.TrySetResult(root.TryGetProperty("text", out var text) ? text.GetString() : null);
                 break;
             case FrameType.MembershipChanged:
             case FrameType.Release:
+            case FrameType.Drain:
                 _handler.OnControl(this, type, root.GetProperty("id").GetInt64(),
                     root.TryGetProperty("text", out var controlText) ? controlText.GetString() : null);
                 break;

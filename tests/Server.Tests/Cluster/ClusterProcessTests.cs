@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.TestSupport;
@@ -13,6 +15,7 @@ namespace HomeServer.Server.Tests.Cluster;
 public sealed class ClusterProcessTests : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private const string SharedSecret = "cluster-test-secret";
     private readonly List<ServerProcess> _processes = [];
     private readonly List<string> _directories = [];
     private PostgresTestDatabase _database = null!;
@@ -33,7 +36,7 @@ public sealed class ClusterProcessTests : IAsyncLifetime
         var process = ServerProcess.Start([
             "--urls=http://127.0.0.1:0", $"--DataDirectory={directory}", "--ServerName=cluster.test",
             "--Storage:Kind=postgres", $"--Storage:ConnectionString={_database.ConnectionString}",
-            "--Cluster:Membership=postgres", "--PasswordHashing:Iterations=1000", .. extra]);
+            "--Cluster:Membership=postgres", "--PasswordHashing:Iterations=1000", $"--Registration:SharedSecret={SharedSecret}", .. extra]);
         _processes.Add(process);
         string url;
         try
@@ -65,6 +68,44 @@ public sealed class ClusterProcessTests : IAsyncLifetime
             new { username = user, password = "correct horse", auth = new { type = "m.login.dummy", session } });
         Assert.Equal(HttpStatusCode.OK, done.StatusCode);
         return (await done.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
+    }
+
+    /// <summary>An admin, registered with the shared secret as Synapse's admin API does it.</summary>
+    private static async Task<string> RegisterAdminAsync(HttpClient http, string user)
+    {
+        var nonce = (await http.GetFromJsonAsync<JsonElement>("/_synapse/admin/v1/register")).GetProperty("nonce").GetString()!;
+        const string password = "admin password";
+        var mac = Convert.ToHexStringLower(HMACSHA1.HashData(Encoding.UTF8.GetBytes(SharedSecret),
+            Encoding.UTF8.GetBytes($"{nonce}\0{user}\0{password}\0admin")));
+        var response = await http.PostAsJsonAsync("/_synapse/admin/v1/register", new { nonce, username = user, password, admin = true, mac });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
+    }
+
+    [Fact]
+    public async Task An_admin_drains_a_silo_through_the_gateway_and_the_silo_exits_while_the_gateway_keeps_serving()
+    {
+        var (silo1, silo1Http) = await StartAsync();
+        var (silo2, silo2Http) = await StartAsync();
+        var (_, gateway) = await StartAsync("--Cluster:Role=gateway");
+        await WaitUntilReadyAsync(silo1Http);
+        await WaitUntilReadyAsync(silo2Http);
+        await WaitUntilReadyAsync(gateway);
+        var admin = await RegisterAdminAsync(gateway, "operator");
+        var roomId = (await CallAsync(gateway, HttpMethod.Post, "/_matrix/client/v3/createRoom", admin, new { })).GetProperty("room_id").GetString()!;
+
+        var silos = (await CallAsync(gateway, HttpMethod.Get, "/_homeserver/admin/silos", admin)).GetProperty("silos").EnumerateArray().ToArray();
+        Assert.Equal(2, silos.Count(s => s.GetProperty("status").GetString() == "Active"));
+        var target = silos[0].GetProperty("id").GetString()!;
+        await CallAsync(gateway, HttpMethod.Post, $"/_homeserver/admin/silos/{Uri.EscapeDataString(target)}/drain", admin);
+
+        var exited = await Task.WhenAny(silo1.WaitForExitAsync(StartTimeout), silo2.WaitForExitAsync(StartTimeout));
+        Assert.Equal(0, await exited);
+        Assert.False(silo1.HasExited && silo2.HasExited);
+        await CallAsync(gateway, HttpMethod.Put, $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/send/m.room.message/after-drain", admin,
+            new { msgtype = "m.text", body = "still here" });
+        var after = (await CallAsync(gateway, HttpMethod.Get, "/_homeserver/admin/silos", admin)).GetProperty("silos").EnumerateArray();
+        Assert.Equal("Dead", after.Single(s => s.GetProperty("id").GetString() == target).GetProperty("status").GetString());
     }
 
     private static async Task<JsonElement> CallAsync(HttpClient http, HttpMethod method, string path, string token, object? body = null)
