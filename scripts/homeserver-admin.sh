@@ -6,7 +6,7 @@
 set -Eeuo pipefail
 
 url="${HOMESERVER_URL:-http://localhost:8008}"
-token="${HOMESERVER_TOKEN:?set HOMESERVER_TOKEN to a server admin's access token}"
+token="${HOMESERVER_TOKEN:?set HOMESERVER_TOKEN to the access token of a server admin}"
 command -v curl >/dev/null || { echo "homeserver-admin: curl is required" >&2; exit 2; }
 
 call() { curl -sS --fail-with-body -H "Authorization: Bearer $token" "$@"; echo; }
