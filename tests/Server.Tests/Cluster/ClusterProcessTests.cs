@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.TestSupport;
+using Xunit.Abstractions;
 
 namespace HomeServer.Server.Tests.Cluster;
 
@@ -12,7 +13,7 @@ namespace HomeServer.Server.Tests.Cluster;
 /// Silos and a gateway as separate processes that find each other only through the membership table in
 /// PostgreSQL: the gateway serves clients while a silo drains, with no failed request and no lost message.
 /// </summary>
-public sealed class ClusterProcessTests : IAsyncLifetime
+public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private const string SharedSecret = "cluster-test-secret";
@@ -106,6 +107,82 @@ public sealed class ClusterProcessTests : IAsyncLifetime
             new { msgtype = "m.text", body = "still here" });
         var after = (await CallAsync(gateway, HttpMethod.Get, "/_homeserver/admin/silos", admin)).GetProperty("silos").EnumerateArray();
         Assert.Equal("Dead", after.Single(s => s.GetProperty("id").GetString() == target).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_killed_silo_loses_no_acknowledged_message_and_retried_sends_create_no_duplicates()
+    {
+        var silos = new List<(ServerProcess Process, HttpClient Http)> { await StartAsync(), await StartAsync(), await StartAsync() };
+        var (_, gateway) = await StartAsync("--Cluster:Role=gateway");
+        foreach (var (_, http) in silos) await WaitUntilReadyAsync(http);
+        await WaitUntilReadyAsync(gateway);
+        var admin = await RegisterAdminAsync(gateway, "operator");
+        var rooms = new List<string>();
+        for (var i = 0; i < 6; i++)
+            rooms.Add((await CallAsync(gateway, HttpMethod.Post, "/_matrix/client/v3/createRoom", admin, new { })).GetProperty("room_id").GetString()!);
+
+        var acknowledged = rooms.ToDictionary(r => r, _ => new List<string>());
+        var retries = 0;
+        using var stop = new CancellationTokenSource();
+        var senders = rooms.Select(async roomId =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                // A client resends a failed request with the same transaction id until it is acknowledged.
+                while (true)
+                {
+                    try
+                    {
+                        var result = await CallAsync(gateway, HttpMethod.Put,
+                            $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/send/m.room.message/crash{n}", admin,
+                            new { msgtype = "m.text", body = $"{n}" });
+                        acknowledged[roomId].Add(result.GetProperty("event_id").GetString()!);
+                        break;
+                    }
+                    catch (Exception)
+                    {
+                        Interlocked.Increment(ref retries);
+                        await Task.Delay(200);
+                    }
+                }
+            }
+        }).ToArray();
+
+        await Task.Delay(1000);
+        var victim = silos[1].Process;
+        var killedAt = DateTime.UtcNow;
+        victim.KillAbruptly();
+        var declaredDeadAfter = await WaitUntilOnlyTwoSilosAreActiveAsync(gateway, admin);
+        await Task.Delay(1000);
+        stop.Cancel();
+        await Task.WhenAll(senders);
+
+        output.WriteLine($"killed silo declared dead after {(declaredDeadAfter - killedAt).TotalSeconds:0.0} s; " +
+            $"{acknowledged.Values.Sum(a => a.Count)} sends acknowledged, {retries} client retries");
+        Assert.True(declaredDeadAfter - killedAt < TimeSpan.FromSeconds(20), $"declared dead after {declaredDeadAfter - killedAt}");
+        foreach (var roomId in rooms)
+        {
+            var page = await CallAsync(gateway, HttpMethod.Get, $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/messages?dir=b&limit=1000", admin);
+            var timeline = page.GetProperty("chunk").EnumerateArray()
+                .Where(e => e.GetProperty("type").GetString() == "m.room.message")
+                .Select(e => e.GetProperty("event_id").GetString()!)
+                .Reverse()
+                .ToList();
+            Assert.Equal(acknowledged[roomId].Distinct().Count(), timeline.Count); // no duplicate from a retried transaction
+            Assert.Equal(acknowledged[roomId].Distinct(), timeline);              // every acknowledged send, in order
+        }
+    }
+
+    private static async Task<DateTime> WaitUntilOnlyTwoSilosAreActiveAsync(HttpClient gateway, string admin)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var silos = (await CallAsync(gateway, HttpMethod.Get, "/_homeserver/admin/silos", admin)).GetProperty("silos").EnumerateArray();
+            if (silos.Count(s => s.GetProperty("status").GetString() == "Active") == 2) return DateTime.UtcNow;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The killed silo was never declared dead.");
+            await Task.Delay(250);
+        }
     }
 
     private static async Task<JsonElement> CallAsync(HttpClient http, HttpMethod method, string path, string token, object? body = null)

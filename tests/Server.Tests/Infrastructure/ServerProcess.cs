@@ -53,6 +53,9 @@ public sealed class ServerProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGKILL: the process vanishes without a chance to drain, as in a crash or an OOM kill.</summary>
+    public void KillAbruptly() => _process.Kill();
+
     /// <summary>What a service manager or Kubernetes sends to stop the server (POSIX only).</summary>
     public void SendSigterm()
     {
