@@ -73,6 +73,7 @@ public static class HomeServerHost
                 silo.Host = cluster.SiloHost;
                 silo.Port = cluster.SiloPort;
                 silo.ShutdownTimeout = provider.GetRequiredService<IOptions<HomeServerOptions>>().Value.ShutdownTimeout;
+                silo.BuildVersion = cluster.BuildVersion ?? silo.BuildVersion;
             },
             grains => grains.AddHomeServerGrains());
         services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo", tags: [GatewayHealthTags.Ready]);
@@ -83,7 +84,10 @@ public static class HomeServerHost
     {
         services.AddSingleton(provider => new ClusterClient(
             provider.GetRequiredService<ClusterMembership>().Table,
-            new ClusterClientOptions(),
+            new ClusterClientOptions
+            {
+                BuildVersion = provider.GetRequiredService<IOptions<ClusterOptions>>().Value.BuildVersion ?? new ClusterClientOptions().BuildVersion,
+            },
             loggerFactory: provider.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IGrainFactory>(provider => provider.GetRequiredService<ClusterClient>());
         services.AddSingleton<IClusterControl>(provider => provider.GetRequiredService<ClusterClient>());

@@ -300,6 +300,9 @@ internal sealed class Connection : IAsyncDisposable
             _peerHello.TrySetException(error);
             throw error;
         }
+        if (hello.Build != _context.LocalHello.Build)
+            _context.Logger.LogInformation("Peer {Peer} runs build {PeerBuild}, this process {Build}; both speak protocol {Protocol}",
+                hello.Silo ?? _peer, hello.Build, _context.LocalHello.Build, hello.ProtocolVersion);
         _peerHello.TrySetResult(hello);
     }
 

@@ -39,4 +39,7 @@ public sealed class ClusterOptions
 
     /// <summary>TCP port for silo-to-silo and gateway traffic; 0 picks a free one.</summary>
     public int SiloPort { get; set; }
+
+    /// <summary>This build's version as peers see it in the connection hello; defaults to the assembly version.</summary>
+    public string? BuildVersion { get; set; }
 }

@@ -198,9 +198,10 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task A_silo_drains_while_a_separate_gateway_keeps_serving_with_no_failed_request_and_no_lost_message()
     {
-        var (silo1, silo1Http) = await StartAsync();
-        var (_, silo2Http) = await StartAsync();
-        var (_, gateway) = await StartAsync("--Cluster:Role=gateway");
+        // Two builds that differ in their version, as during a rolling upgrade.
+        var (silo1, silo1Http) = await StartAsync("--Cluster:BuildVersion=1.0.0");
+        var (silo2, silo2Http) = await StartAsync("--Cluster:BuildVersion=2.0.0");
+        var (_, gateway) = await StartAsync("--Cluster:Role=gateway", "--Cluster:BuildVersion=1.0.0");
         await WaitUntilReadyAsync(silo1Http);
         await WaitUntilReadyAsync(silo2Http);
         await WaitUntilReadyAsync(gateway);
@@ -247,6 +248,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
 
         Assert.Empty(failures);
         Assert.Contains("is draining", silo1.Output);
+        Assert.Contains("runs build 1.0.0, this process 2.0.0", silo2.Output);
         Assert.True(rooms.Sum(r => sent[r].Count) > sentWhenDrained, "sending went on after the silo left");
         foreach (var roomId in rooms)
         {
