@@ -38,6 +38,7 @@ public static class HomeServerHost
         {
             AddSiloRole(builder.Services);
         }
+        builder.Services.AddHostedService<DrainGracePeriod>();
         builder.Services.AddTelemetryExport(builder.Configuration);
         builder.Services.AddHostedService<StartupSummaryLogger>();
 

@@ -19,5 +19,11 @@ public sealed class HomeServerOptions
     /// <summary>How long a graceful shutdown may take before the host gives up waiting.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// On stop, how long the process keeps serving with readiness already false before it stops accepting
+    /// requests, so load balancers move traffic away first. Part of <see cref="ShutdownTimeout"/>.
+    /// </summary>
+    public TimeSpan DrainGracePeriod { get; set; } = TimeSpan.Zero;
+
     public IReadOnlyList<BindingAddress> ParseListenUrls() => ListenUrls.Parse(Urls);
 }

@@ -28,6 +28,11 @@ internal sealed partial class HomeServerOptionsValidator : IValidateOptions<Home
             failures.Add($"ShutdownTimeout must be more than zero and at most {MaxShutdownTimeout:c}, written as hh:mm:ss (got {options.ShutdownTimeout:c}).");
         }
 
+        if (options.DrainGracePeriod < TimeSpan.Zero || options.DrainGracePeriod >= options.ShutdownTimeout)
+        {
+            failures.Add($"DrainGracePeriod must be at least zero and shorter than ShutdownTimeout (got {options.DrainGracePeriod:c}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
