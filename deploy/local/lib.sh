@@ -22,8 +22,12 @@ launch() {
   local name="$1"; shift
   local -a args
   mapfile -t args <"$run_dir/$name.args"
-  # setsid: the process outlives this script and an interrupt of the terminal that started it.
-  setsid dotnet "$dll" "${args[@]}" "$@" >>"$run_dir/$name.log" 2>&1 </dev/null &
+  rm -f "$run_dir/$name.exit"
+  # setsid: its own process group, which outlives this script and an interrupt of the terminal. The bash
+  # wrapper records the exit code; its TERM trap only lets it wait for dotnet (a trap, unlike an ignored
+  # signal, is not inherited by dotnet).
+  setsid bash -c 'trap : TERM; dotnet "$@"; echo $? >"$0"' "$run_dir/$name.exit" "$dll" "${args[@]}" "$@" \
+    >>"$run_dir/$name.log" 2>&1 </dev/null &
   echo $! >"$run_dir/$name.pid"
 }
 
@@ -42,16 +46,19 @@ terminate() {
   local name="$1" pid
   is_running "$name" || { rm -f "$run_dir/$name.pid"; return 0; }
   pid="$(cat "$run_dir/$name.pid")"
-  log "SIGTERM $name (pid $pid)"
-  kill -TERM "$pid"
+  log "SIGTERM $name (process group $pid)"
+  kill -TERM -- "-$pid"
   local deadline=$((SECONDS + shutdown_timeout_seconds + 15))
   while kill -0 "$pid" 2>/dev/null; do
     if ((SECONDS >= deadline)); then
       log "$name did not exit in time; SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
+      kill -KILL -- "-$pid" 2>/dev/null || true
       break
     fi
     sleep 0.2
   done
   rm -f "$run_dir/$name.pid"
+  local code; code="$(cat "$run_dir/$name.exit" 2>/dev/null || echo unknown)"
+  if [[ "$code" == 0 ]]; then log "$name exited with code 0"
+  else log "warning: $name exited with code $code (log: $run_dir/$name.log)"; fi
 }
