@@ -1,10 +1,6 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using HomeServer.Server.Tests.Infrastructure;
-using HomeServer.TestSupport;
 using Xunit.Abstractions;
 
 namespace HomeServer.Server.Tests.Cluster;
@@ -15,84 +11,25 @@ namespace HomeServer.Server.Tests.Cluster;
 /// </summary>
 public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private const string SharedSecret = "cluster-test-secret";
-    private readonly List<ServerProcess> _processes = [];
-    private readonly List<string> _directories = [];
-    private PostgresTestDatabase _database = null!;
+    private static readonly TimeSpan StartTimeout = ProcessCluster.StartTimeout;
+    private ProcessCluster _cluster = null!;
 
-    public async Task InitializeAsync() => _database = await PostgresTestDatabase.CreateAsync();
+    public async Task InitializeAsync() => _cluster = await ProcessCluster.CreateAsync("cluster.test");
 
-    public async Task DisposeAsync()
-    {
-        foreach (var process in _processes) process.Dispose();
-        foreach (var directory in _directories) TemporaryDirectory.Delete(directory);
-        await _database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
-    private async Task<(ServerProcess Process, HttpClient Http)> StartAsync(params string[] extra)
-    {
-        var directory = TemporaryDirectory.NewPath();
-        _directories.Add(directory);
-        var process = ServerProcess.Start([
-            "--urls=http://127.0.0.1:0", $"--DataDirectory={directory}", "--ServerName=cluster.test",
-            "--Storage:Kind=postgres", $"--Storage:ConnectionString={_database.ConnectionString}",
-            "--Cluster:Membership=postgres", "--PasswordHashing:Iterations=1000", $"--Registration:SharedSecret={SharedSecret}", .. extra]);
-        _processes.Add(process);
-        string url;
-        try
-        {
-            url = await process.ListeningUrlAsync(StartTimeout);
-        }
-        catch (TimeoutException)
-        {
-            throw new Xunit.Sdk.XunitException($"The process did not start listening:\n{process.Output}");
-        }
-        return (process, new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(90) });
-    }
+    private Task<(ServerProcess Process, HttpClient Http)> StartAsync(params string[] extra) => _cluster.StartAsync(extra);
 
-    private static async Task WaitUntilReadyAsync(HttpClient http)
-    {
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while ((await http.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The process never became ready.");
-            await Task.Delay(200);
-        }
-    }
-
-    private static async Task<string> RegisterAsync(HttpClient http, string user)
-    {
-        var first = await http.PostAsJsonAsync("/_matrix/client/v3/register", new { username = user, password = "correct horse" });
-        var session = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("session").GetString();
-        var done = await http.PostAsJsonAsync("/_matrix/client/v3/register",
-            new { username = user, password = "correct horse", auth = new { type = "m.login.dummy", session } });
-        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
-        return (await done.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
-    }
-
-    /// <summary>An admin, registered with the shared secret as Synapse's admin API does it.</summary>
-    private static async Task<string> RegisterAdminAsync(HttpClient http, string user)
-    {
-        var nonce = (await http.GetFromJsonAsync<JsonElement>("/_synapse/admin/v1/register")).GetProperty("nonce").GetString()!;
-        const string password = "admin password";
-        var mac = Convert.ToHexStringLower(HMACSHA1.HashData(Encoding.UTF8.GetBytes(SharedSecret),
-            Encoding.UTF8.GetBytes($"{nonce}\0{user}\0{password}\0admin")));
-        var response = await http.PostAsJsonAsync("/_synapse/admin/v1/register", new { nonce, username = user, password, admin = true, mac });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
-    }
+    private static Task<JsonElement> CallAsync(HttpClient http, HttpMethod method, string path, string token, object? body = null) =>
+        ProcessCluster.CallAsync(http, method, path, token, body);
 
     [Fact]
     public async Task An_admin_drains_a_silo_through_the_gateway_and_the_silo_exits_while_the_gateway_keeps_serving()
     {
-        var (silo1, silo1Http) = await StartAsync();
-        var (silo2, silo2Http) = await StartAsync();
+        var (silo1, _) = await StartAsync();
+        var (silo2, _) = await StartAsync();
         var (_, gateway) = await StartAsync("--Cluster:Role=gateway");
-        await WaitUntilReadyAsync(silo1Http);
-        await WaitUntilReadyAsync(silo2Http);
-        await WaitUntilReadyAsync(gateway);
-        var admin = await RegisterAdminAsync(gateway, "operator");
+        var admin = await ProcessCluster.RegisterAdminAsync(gateway, "operator");
         var roomId = (await CallAsync(gateway, HttpMethod.Post, "/_matrix/client/v3/createRoom", admin, new { })).GetProperty("room_id").GetString()!;
 
         var silos = (await CallAsync(gateway, HttpMethod.Get, "/_homeserver/admin/silos", admin)).GetProperty("silos").EnumerateArray().ToArray();
@@ -114,9 +51,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
     {
         var silos = new List<(ServerProcess Process, HttpClient Http)> { await StartAsync(), await StartAsync(), await StartAsync() };
         var (_, gateway) = await StartAsync("--Cluster:Role=gateway");
-        foreach (var (_, http) in silos) await WaitUntilReadyAsync(http);
-        await WaitUntilReadyAsync(gateway);
-        var admin = await RegisterAdminAsync(gateway, "operator");
+        var admin = await ProcessCluster.RegisterAdminAsync(gateway, "operator");
         var rooms = new List<string>();
         for (var i = 0; i < 6; i++)
             rooms.Add((await CallAsync(gateway, HttpMethod.Post, "/_matrix/client/v3/createRoom", admin, new { })).GetProperty("room_id").GetString()!);
@@ -199,29 +134,16 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         return newestFirst;
     }
 
-    private static async Task<JsonElement> CallAsync(HttpClient http, HttpMethod method, string path, string token, object? body = null)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Authorization = new("Bearer", token);
-        using var response = await http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{method} {path} answered {(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
     [Fact]
     public async Task A_silo_drains_while_a_separate_gateway_keeps_serving_with_no_failed_request_and_no_lost_message()
     {
         // Two builds that differ in their version, as during a rolling upgrade.
-        var (silo1, silo1Http) = await StartAsync("--Cluster:BuildVersion=1.0.0");
-        var (silo2, silo2Http) = await StartAsync("--Cluster:BuildVersion=2.0.0");
+        var (silo1, _) = await StartAsync("--Cluster:BuildVersion=1.0.0");
+        var (silo2, _) = await StartAsync("--Cluster:BuildVersion=2.0.0");
         var (_, gateway) = await StartAsync("--Cluster:Role=gateway", "--Cluster:BuildVersion=1.0.0");
-        await WaitUntilReadyAsync(silo1Http);
-        await WaitUntilReadyAsync(silo2Http);
-        await WaitUntilReadyAsync(gateway);
 
-        var alice = await RegisterAsync(gateway, "alice");
-        var bob = await RegisterAsync(gateway, "bob");
+        var alice = await ProcessCluster.RegisterAsync(gateway, "alice");
+        var bob = await ProcessCluster.RegisterAsync(gateway, "bob");
         var rooms = new List<string>();
         for (var i = 0; i < 6; i++)
         {

@@ -1,7 +1,5 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using HomeServer.Server.Tests.Infrastructure;
-using HomeServer.TestSupport;
 using Xunit.Abstractions;
 
 namespace HomeServer.Server.Tests.Cluster;
@@ -13,56 +11,17 @@ namespace HomeServer.Server.Tests.Cluster;
 /// </summary>
 public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private readonly List<ServerProcess> _processes = [];
-    private readonly List<string> _directories = [];
-    private PostgresTestDatabase _database = null!;
+    private static readonly TimeSpan StartTimeout = ProcessCluster.StartTimeout;
+    private ProcessCluster _cluster = null!;
 
-    public async Task InitializeAsync() => _database = await PostgresTestDatabase.CreateAsync();
+    public async Task InitializeAsync() => _cluster = await ProcessCluster.CreateAsync("rolling.test");
 
-    public async Task DisposeAsync()
-    {
-        foreach (var process in _processes) process.Dispose();
-        foreach (var directory in _directories) TemporaryDirectory.Delete(directory);
-        await _database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
-    private async Task<(ServerProcess Process, HttpClient Http)> StartAsync(params string[] extra)
-    {
-        var directory = TemporaryDirectory.NewPath();
-        _directories.Add(directory);
-        var process = ServerProcess.Start([
-            "--urls=http://127.0.0.1:0", $"--DataDirectory={directory}", "--ServerName=rolling.test",
-            "--Storage:Kind=postgres", $"--Storage:ConnectionString={_database.ConnectionString}",
-            "--Cluster:Membership=postgres", "--PasswordHashing:Iterations=1000", .. extra]);
-        _processes.Add(process);
-        var http = new HttpClient { BaseAddress = new Uri(await process.ListeningUrlAsync(StartTimeout)), Timeout = TimeSpan.FromSeconds(90) };
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (!(await http.GetAsync("/health/ready")).IsSuccessStatusCode)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not ready:\n{process.Output}");
-            await Task.Delay(200);
-        }
-        return (process, http);
-    }
+    private Task<(ServerProcess Process, HttpClient Http)> StartAsync(params string[] extra) => _cluster.StartAsync(extra);
 
-    private static async Task<JsonElement> CallAsync(HttpClient http, HttpMethod method, string path, string? token, object? body = null)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        if (token is not null) request.Headers.Authorization = new("Bearer", token);
-        using var response = await http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"{method} {path} answered {(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    private static async Task<string> RegisterAsync(HttpClient http, string user)
-    {
-        var first = await http.PostAsJsonAsync("/_matrix/client/v3/register", new { username = user, password = "pw" });
-        var session = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("session").GetString();
-        return (await CallAsync(http, HttpMethod.Post, "/_matrix/client/v3/register", null,
-            new { username = user, password = "pw", auth = new { type = "m.login.dummy", session } })).GetProperty("access_token").GetString()!;
-    }
+    private static Task<JsonElement> CallAsync(HttpClient http, HttpMethod method, string path, string? token, object? body = null) =>
+        ProcessCluster.CallAsync(http, method, path, token, body);
 
     [Fact]
     public async Task Every_silo_is_drained_and_upgraded_in_turn_while_clients_sync_and_send()
@@ -73,7 +32,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifeti
 
         const int roomCount = 2, membersPerRoom = 5;
         var tokens = new List<string>();
-        for (var u = 0; u < roomCount * membersPerRoom; u++) tokens.Add(await RegisterAsync(gateway, $"user{u}"));
+        for (var u = 0; u < roomCount * membersPerRoom; u++) tokens.Add(await ProcessCluster.RegisterAsync(gateway, $"user{u}"));
         var rooms = new List<string>();
         var memberRooms = new Dictionary<int, string>();
         for (var r = 0; r < roomCount; r++)
