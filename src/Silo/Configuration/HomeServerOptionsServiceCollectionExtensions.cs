@@ -1,5 +1,6 @@
 using HomeServer.Gateway;
 using HomeServer.Gateway.Accounts;
+using HomeServer.Grains.Delivery;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -58,6 +59,11 @@ internal static class HomeServerOptionsServiceCollectionExtensions
         services.AddOptions<PasswordHashingOptions>()
             .BindReportingErrors(configuration.GetSection(PasswordHashingOptions.SectionName))
             .ValidateOnStart();
+
+        services.AddOptions<SyncDeliveryOptions>()
+            .BindReportingErrors(configuration.GetSection(SyncDeliveryOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton(provider => provider.GetRequiredService<IOptions<SyncDeliveryOptions>>().Value);
 
         services.AddOptions<MatrixGatewayOptions>()
             .BindReportingErrors(configuration)
