@@ -34,11 +34,13 @@ secret="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 silo_dll="$repo/src/Silo/bin/Release/net10.0/HomeServer.Silo.dll"
 generator_dll="$repo/bench/LoadGenerator/bin/Release/net10.0/HomeServer.LoadGenerator.dll"
 server_pid=""
+cluster_run=""
 
 log() { echo "run.sh: $*" >&2; }
 
 cleanup() {
   stop_server
+  if [[ -n "$cluster_run" ]]; then HOMESERVER_LOCAL_RUN="$cluster_run" "$repo/deploy/local/stop.sh" || true; fi
   "$repo/scripts/postgres.sh" stop >/dev/null 2>&1 || true
   rm -rf -- "$work"
 }
@@ -121,12 +123,14 @@ print(f"herd: all initial syncs done, median of {len(shared)} run(s): shared {s:
 PY
     ;;
   drain)
-    export HOMESERVER_LOCAL_RUN="$work/cluster" HOMESERVER_LOCAL_PORT="$(free_port)"
+    # nginx runs as nobody when started by root, and must reach its configuration under the run directory.
+    chmod 755 "$work"
+    cluster_run="$work/cluster"
+    export HOMESERVER_LOCAL_RUN="$cluster_run" HOMESERVER_LOCAL_PORT="$(free_port)"
+    # The cluster's processes read these from the environment (start.sh passes no such arguments).
     export HOMESERVER_PasswordHashing__Iterations=1 HOMESERVER_Registration__SharedSecret="$secret"
     "$repo/deploy/local/start.sh"
     url="http://127.0.0.1:$HOMESERVER_LOCAL_PORT"
-    generate drain --drain-command "$repo/deploy/local/drain-silo.sh {n}" || status=$?
-    "$repo/deploy/local/stop.sh" || true
-    exit "${status:-0}"
+    generate drain --drain-command "$repo/deploy/local/drain-silo.sh {n}"
     ;;
 esac
