@@ -5,8 +5,9 @@
 # src/Silo and bench/LoadGenerator, the server as a child process on a free loopback port (PostgreSQL store, cheap
 # password hashing, shared-secret registration for the admin that reads the counters, the delivery mode asked for),
 # the generator against it (it samples the server's CPU seconds and RSS from /proc/<pid>), then everything stopped.
-# Each run gets a fresh database. herd seeds its big room once, then measures both modes in turn (--runs times each,
-# the server restarted cold before each) and prints the naive/shared ratio. drain starts deploy/local's cluster.
+# fanout and throughput seed once and measure --runs times on the same server (bench/medians.py prints the medians).
+# herd seeds its big room once, then measures both modes in turn (--runs times each, the server restarted cold
+# before each) and prints the naive/shared ratio. drain starts deploy/local's cluster (3 silos, 2 gateways, nginx).
 # Results: bench/results/<scenario>[-<mode>]-<time>.{json,md,svg}. Environment: HOMESERVER_PG_STATE (default
 # /tmp/homeserver-bench-postgres.state), BENCH_OUTPUT (default bench/results).
 set -Eeuo pipefail
@@ -90,13 +91,14 @@ log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 case "$scenario" in
   fanout|throughput)
-    for run in $(seq 1 "$runs"); do
-      log "$scenario run $run/$runs"
-      fresh_postgres
-      start_server "$mode"
-      generate "$scenario" --server-pid "$server_pid" --label "$mode"
-      stop_server
-    done
+    fresh_postgres
+    start_server "$mode"
+    generate "$scenario" --server-pid "$server_pid" --label "$mode" --runs "$runs" | tee "$work/$scenario.out"
+    stop_server
+    if ((runs > 1)); then
+      mapfile -t files < <(grep -o 'results: .*\.json' "$work/$scenario.out" | sed 's/^results: //')
+      python3 "$repo/bench/medians.py" "${files[@]}"
+    fi
     ;;
   herd)
     fresh_postgres

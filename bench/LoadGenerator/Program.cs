@@ -34,11 +34,12 @@ public static class Program
         var clients = new Option<int>("--clients") { Description = "Members long-polling the room", DefaultValueFactory = _ => 100 };
         var rate = new Option<double>("--rate") { Description = "Messages per second from the one sender", DefaultValueFactory = _ => 10 };
         var duration = new Option<int>("--duration") { Description = "Seconds of sending", DefaultValueFactory = _ => 60 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding (each sends new messages)", DefaultValueFactory = _ => 1 };
         var grace = new Option<int>("--grace") { Description = "Seconds to wait for the last deliveries after the last send", DefaultValueFactory = _ => 10 };
         var pollTimeout = new Option<int>("--poll-timeout") { Description = "The long-poll timeout clients ask for, ms", DefaultValueFactory = _ => 30000 };
-        var command = new Command("fanout", "One room, N long-polling members, one sender at a fixed rate: send-to-receive latency") { clients, rate, duration, grace, pollTimeout };
-        command.SetAction((parse, ct) => RunAsync(parse, ct, async bench => await FanoutScenario.RunAsync(bench,
-            new FanoutOptions(parse.GetValue(clients), parse.GetValue(rate), parse.GetValue(duration), parse.GetValue(grace), parse.GetValue(pollTimeout)), ct)));
+        var command = new Command("fanout", "One room, N long-polling members, one sender at a fixed rate: send-to-receive latency") { clients, rate, duration, grace, pollTimeout, runs };
+        command.SetAction((parse, ct) => RunAsync(parse, ct, bench => FanoutScenario.RunAsync(bench,
+            new FanoutOptions(parse.GetValue(clients), parse.GetValue(rate), parse.GetValue(duration), parse.GetValue(grace), parse.GetValue(pollTimeout), parse.GetValue(runs)), ct)));
         return command;
     }
 
@@ -62,9 +63,10 @@ public static class Program
         var senders = new Option<int>("--senders-per-room") { Description = "Members of each room sending in a closed loop", DefaultValueFactory = _ => 1 };
         var warmup = new Option<int>("--warmup") { Description = "Seconds of sending before the measured window", DefaultValueFactory = _ => 5 };
         var duration = new Option<int>("--duration") { Description = "Seconds measured", DefaultValueFactory = _ => 30 };
-        var command = new Command("throughput", "Rooms with a few members each, senders as fast as the server accepts: persisted events/s and send latency") { rooms, members, senders, warmup, duration };
+        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding", DefaultValueFactory = _ => 1 };
+        var command = new Command("throughput", "Rooms with a few members each, senders as fast as the server accepts: persisted events/s and send latency") { rooms, members, senders, warmup, duration, runs };
         command.SetAction((parse, ct) => RunAsync(parse, ct, bench => ThroughputScenario.RunAsync(bench,
-            new ThroughputOptions(parse.GetValue(rooms), parse.GetValue(members), parse.GetValue(senders), parse.GetValue(warmup), parse.GetValue(duration)), ct)));
+            new ThroughputOptions(parse.GetValue(rooms), parse.GetValue(members), parse.GetValue(senders), parse.GetValue(warmup), parse.GetValue(duration), parse.GetValue(runs)), ct)));
         return command;
     }
 
@@ -81,18 +83,15 @@ public static class Program
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<BenchContext, Task<RunResult?>> scenario)
+    private static async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<BenchContext, Task<IReadOnlyList<RunResult>>> scenario)
     {
         var machine = MachineInfo.Current();
-        var startedAt = DateTimeOffset.UtcNow;
         using var http = MatrixApi.CreateHttpClient(new Uri(parse.GetValue(Url)!));
         await using var server = new ServerProcessSampler(parse.GetValue(ServerPid), TimeSpan.FromMilliseconds(50));
         var bench = new BenchContext(new MatrixApi(http, parse.GetValue(SharedSecret)), server, parse.GetValue(SeedConcurrency));
-        var result = await scenario(bench);
-        if (result is null) return 0;
         var label = parse.GetValue(Label);
-        if (!string.IsNullOrEmpty(label)) result = result with { Scenario = $"{result.Scenario}-{label}" };
-        ResultWriter.Write(parse.GetValue(Output)!, result, machine, startedAt);
+        foreach (var result in await scenario(bench))
+            ResultWriter.Write(parse.GetValue(Output)!, string.IsNullOrEmpty(label) ? result : result with { Scenario = $"{result.Scenario}-{label}" }, machine);
         return 0;
     }
 }

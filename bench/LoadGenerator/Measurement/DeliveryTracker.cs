@@ -44,9 +44,14 @@ public sealed class DeliveryTracker(int clients, int capacity)
         lock (_lock) _deliveries.AddRange(batch);
     }
 
-    public Delivery[] Deliveries()
+    public Delivery[] Deliveries(int fromSendId = 0, int toSendId = int.MaxValue)
     {
-        lock (_lock) return [.. _deliveries];
+        lock (_lock) return _deliveries.Where(d => d.SendId >= fromSendId && d.SendId < toSendId).ToArray();
+    }
+
+    public int CountBetween(int fromSendId, int toSendId)
+    {
+        lock (_lock) return _deliveries.Count(d => d.SendId >= fromSendId && d.SendId < toSendId);
     }
 
     public readonly record struct Delivery(int SendId, double Milliseconds);

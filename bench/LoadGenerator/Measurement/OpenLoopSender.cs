@@ -14,23 +14,34 @@ public sealed class OpenLoopSender(MatrixApi api, User sender, string roomId, st
     private readonly List<long> _errorTimestamps = [];
     private long _sent;
 
-    public LatencyRecorder SendLatency { get; } = new();
+    public LatencyRecorder SendLatency { get; private set; } = new();
 
     public long Sent => Interlocked.Read(ref _sent);
+
+    /// <summary>Starts a new measured run: counts, latencies and errors from zero.</summary>
+    public void Reset()
+    {
+        SendLatency = new LatencyRecorder();
+        Interlocked.Exchange(ref _sent, 0);
+        lock (_lock) _errorTimestamps.Clear();
+    }
 
     public long[] ErrorTimestamps()
     {
         lock (_lock) return [.. _errorTimestamps];
     }
 
-    /// <summary>Sends until <paramref name="count"/> messages were issued or <paramref name="stop"/> is cancelled, then waits for the answers.</summary>
-    public async Task RunAsync(int count, Action<int>? onIssued, CancellationToken stop)
+    /// <summary>
+    /// Sends ids from <paramref name="firstId"/> until <paramref name="count"/> messages were issued or
+    /// <paramref name="stop"/> is cancelled, then waits for the answers.
+    /// </summary>
+    public async Task RunAsync(int firstId, int count, Action<int>? onIssued, CancellationToken stop)
     {
         var start = Stopwatch.GetTimestamp();
         var sends = new List<Task>();
-        for (var id = 0; id < count && id < tracker.Capacity && !stop.IsCancellationRequested; id++)
+        for (var id = firstId; id - firstId < count && id < tracker.Capacity && !stop.IsCancellationRequested; id++)
         {
-            var due = TimeSpan.FromSeconds(id / rate) - Stopwatch.GetElapsedTime(start);
+            var due = TimeSpan.FromSeconds((id - firstId) / rate) - Stopwatch.GetElapsedTime(start);
             if (due > TimeSpan.Zero)
             {
                 try { await Task.Delay(due, stop); } catch (OperationCanceledException) { break; }

@@ -9,8 +9,9 @@ public static class ResultWriter
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    public static string Write(string outputDirectory, RunResult result, MachineInfo machine, DateTimeOffset startedAt)
+    public static string Write(string outputDirectory, RunResult result, MachineInfo machine)
     {
+        var startedAt = result.StartedAt;
         Directory.CreateDirectory(outputDirectory);
         var stem = Path.Combine(outputDirectory, $"{result.Scenario}-{startedAt.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
         var document = new Dictionary<string, object?>
@@ -22,7 +23,7 @@ public static class ResultWriter
             ["measured"] = result.Measured,
         };
         File.WriteAllText(stem + ".json", JsonSerializer.Serialize(document, Json));
-        var table = MarkdownTable(result, machine, startedAt);
+        var table = MarkdownTable(result, machine);
         File.WriteAllText(stem + ".md", table);
         File.WriteAllText(stem + ".svg", result.Svg);
         Console.WriteLine();
@@ -31,13 +32,14 @@ public static class ResultWriter
         return stem;
     }
 
-    public static string MarkdownTable(RunResult result, MachineInfo machine, DateTimeOffset startedAt)
+    public static string MarkdownTable(RunResult result, MachineInfo machine)
     {
+        var startedAt = result.StartedAt;
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"### {result.Scenario} — {startedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Parameters: {string.Join(", ", result.Parameters.Select(p => $"{p.Key}={Format(p.Value)}"))}. " +
-            $"Load average at start: {machine.LoadAverageAtStart}.");
+            $"Load average at the start of the program: {machine.LoadAverageAtStart}.");
         text.AppendLine();
         text.AppendLine("| Measure | Value |");
         text.AppendLine("|---|---|");
@@ -59,7 +61,14 @@ public sealed record MachineInfo(int ProcessorCount, string LoadAverageAtStart, 
 {
     public static MachineInfo Current() => new(
         Environment.ProcessorCount,
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown",
+        LoadAverage(),
         System.Runtime.InteropServices.RuntimeInformation.OSDescription,
         System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription);
+
+    /// <summary>The 1, 5 and 15 minute load averages: on two shared cores, the context every number needs.</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    /// <summary>CPU seconds this generator process has used: its share of the two cores.</summary>
+    public static double GeneratorCpuSeconds() => Math.Round(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, 2);
 }

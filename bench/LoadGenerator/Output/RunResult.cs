@@ -6,6 +6,7 @@ namespace HomeServer.LoadGenerator.Output;
 /// </summary>
 public sealed record RunResult(
     string Scenario,
+    DateTimeOffset StartedAt,
     IReadOnlyDictionary<string, object?> Parameters,
     IReadOnlyDictionary<string, object?> Measured,
     IReadOnlyList<(string Name, string Value)> TableRows,

@@ -19,13 +19,15 @@ public static class DrainScenario
     // Room for an hour of sending; the run stops long before.
     private const int MaxSeconds = 3600;
 
-    public static async Task<RunResult?> RunAsync(BenchContext bench, DrainOptions options, CancellationToken ct)
+    public static async Task<IReadOnlyList<RunResult>> RunAsync(BenchContext bench, DrainOptions options, CancellationToken ct)
     {
         var drains = new List<SvgCharts.Interval>();
         var drainExitCodes = new List<int>();
         LongPollingRoom? room = null;
         OpenLoopSender? sender = null;
         long start = 0;
+        var startedAt = DateTimeOffset.UtcNow;
+        var load = MachineInfo.LoadAverage();
 
         await Phases.RunAsync(async progress =>
         {
@@ -36,7 +38,7 @@ public static class DrainScenario
             using var stopSending = CancellationTokenSource.CreateLinkedTokenSource(ct);
             start = Stopwatch.GetTimestamp();
             sender = room.Sender(options.Rate);
-            var sending = sender.RunAsync(int.MaxValue, null, stopSending.Token);
+            var sending = sender.RunAsync(0, int.MaxValue, null, stopSending.Token);
             var rolling = progress.AddTask($"drain {options.Silos} silos one by one", maxValue: options.Silos);
             for (var n = 1; n <= options.Silos; n++)
             {
@@ -76,6 +78,7 @@ public static class DrainScenario
         var expectedDeliveries = sender.Sent * options.Clients;
         var measured = new Dictionary<string, object?>
         {
+            ["load_average_at_start"] = load,
             ["messages_sent"] = sender.Sent,
             ["send_errors"] = sendErrors.Length,
             ["poll_errors"] = pollErrors.Length,
@@ -90,6 +93,7 @@ public static class DrainScenario
         };
         var rows = new List<(string, string)>
         {
+            ("load average at start (1/5/15 min)", load),
             ("clients (long-polling) / send rate", $"{options.Clients:N0} / {options.Rate}/s"),
             ("messages sent / send errors", $"{sender.Sent:N0} / {sendErrors.Length}"),
             ("deliveries / expected (missing, duplicates)", $"{deliveries.Length:N0} / {expectedDeliveries:N0} ({expectedDeliveries - deliveries.Length:N0}, {room.Tracker.Duplicates})"),
@@ -108,7 +112,7 @@ public static class DrainScenario
             ["drain_command"] = options.DrainCommand,
         };
         var svg = SvgCharts.Timeline($"drain: {options.Clients} clients, {options.Rate}/s, each silo drained and restarted — delivery latency per second", timeline, drains);
-        return new RunResult("drain", parameters, measured, rows, svg);
+        return [new RunResult("drain", startedAt, parameters, measured, rows, svg)];
     }
 
     private static async Task<int> RunDrainCommandAsync(string command, CancellationToken ct)

@@ -24,7 +24,7 @@ public static class HerdScenario
 {
     private const int ReadChunk = 64 * 1024;
 
-    public static async Task<RunResult?> RunAsync(BenchContext bench, HerdOptions options, CancellationToken ct)
+    public static async Task<IReadOnlyList<RunResult>> RunAsync(BenchContext bench, HerdOptions options, CancellationToken ct)
     {
         HerdFixture? fixture = null;
         RunResult? result = null;
@@ -37,7 +37,7 @@ public static class HerdScenario
                 throw new InvalidOperationException($"The fixture has {fixture.Clients.Length} clients; {options.Clients} were asked for.");
             if (!options.SeedOnly) result = await MeasureAsync(bench, fixture, options.Clients, progress, ct);
         });
-        return result;
+        return result is null ? [] : [result];
     }
 
     private static async Task<HerdFixture> SeedAsync(BenchContext bench, HerdOptions options, Spectre.Console.ProgressContext progress, CancellationToken ct)
@@ -59,6 +59,8 @@ public static class HerdScenario
     private static async Task<RunResult> MeasureAsync(BenchContext bench, HerdFixture fixture, int clientCount, Spectre.Console.ProgressContext progress, CancellationToken ct)
     {
         var api = bench.Api;
+        var startedAt = DateTimeOffset.UtcNow;
+        var load = MachineInfo.LoadAverage();
         var clients = fixture.Clients[..clientCount];
         var serverCounters = bench.CountersOf(fixture.Admin);
 
@@ -100,6 +102,7 @@ public static class HerdScenario
         var builds = counters.GetValueOrDefault(ServerCounters.SnapshotBuilds, double.NaN);
         var measured = new Dictionary<string, object?>
         {
+            ["load_average_at_start"] = load,
             ["all_done_ms"] = allDone,
             ["sync_latency_ms"] = latency,
             ["failed_syncs"] = failed,
@@ -113,6 +116,7 @@ public static class HerdScenario
         };
         var rows = new List<(string, string)>
         {
+            ("load average at start (1/5/15 min)", load),
             ("room", $"{fixture.Members:N0} members, {fixture.StateEvents:N0} other state events"),
             ("initial syncs at once", $"{clientCount:N0}"),
             ("all done", SvgCharts.FormatMs(allDone)),
@@ -127,7 +131,7 @@ public static class HerdScenario
             ["members"] = fixture.Members, ["state_events"] = fixture.StateEvents, ["clients"] = clientCount,
         };
         var svg = SvgCharts.Histogram($"herd: {clientCount:N0} initial syncs of a {fixture.Members:N0}-member room at once — time to whole body", samples);
-        return new RunResult("herd", parameters, measured, rows, svg);
+        return new RunResult("herd", startedAt, parameters, measured, rows, svg);
     }
 
     private sealed record SyncOutcome(HttpStatusCode Status, long Bytes, bool ContainsEvent, long CompletedAt, double Milliseconds = 0);
