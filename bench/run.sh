@@ -9,16 +9,20 @@
 # herd seeds its big room once, then measures both modes in turn (--runs times each, the server restarted cold
 # before each) and prints the naive/shared ratio. drain starts deploy/local's cluster (3 silos, 2 gateways, nginx).
 # Results: bench/results/<scenario>[-<mode>]-<time>.{json,md,svg}. Environment: HOMESERVER_PG_STATE (default
-# /tmp/homeserver-bench-postgres.state), BENCH_OUTPUT (default bench/results).
+# /tmp/homeserver-bench-postgres.state), BENCH_OUTPUT (default bench/results), BENCH_KEEP_POSTGRES=1 (reuse the
+# PostgreSQL of that state file if it runs and leave it running: with --fixture FILE, later invocations skip
+# seeding; stop it with `HOMESERVER_PG_STATE=... scripts/postgres.sh stop`).
 set -Eeuo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 scenario="${1:-}"
 [[ "$scenario" =~ ^(fanout|herd|throughput|drain)$ ]] || { sed -n '2,3p' "$0" >&2; exit 2; }
 shift
-mode=shared runs=1 generator_args=()
+mode=shared runs=1 fixture="" generator_args=()
 while (($#)); do
   case "$1" in
+    --fixture) fixture="$2"; shift 2 ;;
+    --fixture=*) fixture="${1#--fixture=}"; shift ;;
     --mode) mode="$2"; shift 2 ;;
     --mode=*) mode="${1#--mode=}"; shift ;;
     --runs) runs="$2"; shift 2 ;;
@@ -42,7 +46,7 @@ log() { echo "run.sh: $*" >&2; }
 cleanup() {
   stop_server
   if [[ -n "$cluster_run" ]]; then HOMESERVER_LOCAL_RUN="$cluster_run" "$repo/deploy/local/stop.sh" || true; fi
-  "$repo/scripts/postgres.sh" stop >/dev/null 2>&1 || true
+  [[ "${BENCH_KEEP_POSTGRES:-}" == 1 ]] || "$repo/scripts/postgres.sh" stop >/dev/null 2>&1 || true
   rm -rf -- "$work"
 }
 trap cleanup EXIT
@@ -50,7 +54,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 
 fresh_postgres() {
-  "$repo/scripts/postgres.sh" stop >/dev/null 2>&1 || true
+  [[ "${BENCH_KEEP_POSTGRES:-}" == 1 ]] || "$repo/scripts/postgres.sh" stop >/dev/null 2>&1 || true
   eval "$("$repo/scripts/postgres.sh" start)"
   pg="$HOMESERVER_TEST_POSTGRES"
 }
@@ -93,7 +97,7 @@ case "$scenario" in
   fanout|throughput)
     fresh_postgres
     start_server "$mode"
-    generate "$scenario" --server-pid "$server_pid" --label "$mode" --runs "$runs" | tee "$work/$scenario.out"
+    generate "$scenario" --server-pid "$server_pid" --label "$mode" --runs "$runs" ${fixture:+--fixture "$fixture"} | tee "$work/$scenario.out"
     stop_server
     if ((runs > 1)); then
       mapfile -t files < <(grep -o 'results: .*\.json' "$work/$scenario.out" | sed 's/^results: //')
@@ -102,10 +106,12 @@ case "$scenario" in
     ;;
   herd)
     fresh_postgres
-    fixture="$work/herd-fixture.json"
-    start_server shared
-    generate herd --fixture "$fixture" --seed-only
-    stop_server
+    fixture="${fixture:-$work/herd-fixture.json}"
+    if [[ ! -f "$fixture" ]]; then
+      start_server shared
+      generate herd --fixture "$fixture" --seed-only
+      stop_server
+    fi
     for run in $(seq 1 "$runs"); do
       for each in shared naive; do
         log "herd run $run/$runs, $each mode (server restarted cold)"

@@ -13,6 +13,7 @@ public static class Program
     private static readonly Option<int?> ServerPid = new("--server-pid") { Description = "Pid of the server process on this machine, to sample its CPU seconds and RSS from /proc" };
     private static readonly Option<string> Output = new("--output") { Description = "Directory for <scenario>-<time>.json/.md/.svg", DefaultValueFactory = _ => "results" };
     private static readonly Option<string?> Label = new("--label") { Description = "Appended to the scenario name in the results (e.g. the server's delivery mode)" };
+    private static readonly Option<string?> SeedFixture = new("--fixture") { Description = "File with the seeded users and rooms: created when missing, reused when present (same database)" };
     private static readonly Option<int> SeedConcurrency = new("--seed-concurrency") { Description = "Parallel requests while seeding users and joins (not measured)", DefaultValueFactory = _ => 32 };
 
     public static Task<int> Main(string[] args)
@@ -21,7 +22,7 @@ public static class Program
         {
             FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(),
         };
-        foreach (var option in new Option[] { Url, SharedSecret, ServerPid, Output, Label, SeedConcurrency })
+        foreach (var option in new Option[] { Url, SharedSecret, ServerPid, Output, Label, SeedFixture, SeedConcurrency })
         {
             option.Recursive = true;
             root.Options.Add(option);
@@ -39,7 +40,7 @@ public static class Program
         var pollTimeout = new Option<int>("--poll-timeout") { Description = "The long-poll timeout clients ask for, ms", DefaultValueFactory = _ => 30000 };
         var command = new Command("fanout", "One room, N long-polling members, one sender at a fixed rate: send-to-receive latency") { clients, rate, duration, grace, pollTimeout, runs };
         command.SetAction((parse, ct) => RunAsync(parse, ct, bench => FanoutScenario.RunAsync(bench,
-            new FanoutOptions(parse.GetValue(clients), parse.GetValue(rate), parse.GetValue(duration), parse.GetValue(grace), parse.GetValue(pollTimeout), parse.GetValue(runs)), ct)));
+            new FanoutOptions(parse.GetValue(clients), parse.GetValue(rate), parse.GetValue(duration), parse.GetValue(grace), parse.GetValue(pollTimeout), parse.GetValue(runs), parse.GetValue(SeedFixture)), ct)));
         return command;
     }
 
@@ -48,11 +49,10 @@ public static class Program
         var members = new Option<int>("--members") { Description = "Members of the room", DefaultValueFactory = _ => 5000 };
         var stateEvents = new Option<int>("--state-events") { Description = "Other state events in the room", DefaultValueFactory = _ => 1000 };
         var clients = new Option<int>("--clients") { Description = "Members doing an initial sync at the same moment", DefaultValueFactory = _ => 1000 };
-        var fixture = new Option<string>("--fixture") { Description = "File with the seeded room and users: created when missing, reused when present", Required = true };
         var seedOnly = new Option<bool>("--seed-only") { Description = "Seed (or check) the fixture and exit without measuring" };
-        var command = new Command("herd", "A big room; one unusual state event, then N clients do an initial sync at once") { members, stateEvents, clients, fixture, seedOnly };
+        var command = new Command("herd", "A big room; one unusual state event, then N clients do an initial sync at once") { members, stateEvents, clients, seedOnly };
         command.SetAction((parse, ct) => RunAsync(parse, ct, bench => HerdScenario.RunAsync(bench,
-            new HerdOptions(parse.GetValue(members), parse.GetValue(stateEvents), parse.GetValue(clients), parse.GetValue(fixture)!, parse.GetValue(seedOnly)), ct)));
+            new HerdOptions(parse.GetValue(members), parse.GetValue(stateEvents), parse.GetValue(clients), parse.GetValue(SeedFixture) ?? throw new ArgumentException("herd needs --fixture"), parse.GetValue(seedOnly)), ct)));
         return command;
     }
 
@@ -66,7 +66,7 @@ public static class Program
         var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding", DefaultValueFactory = _ => 1 };
         var command = new Command("throughput", "Rooms with a few members each, senders as fast as the server accepts: persisted events/s and send latency") { rooms, members, senders, warmup, duration, runs };
         command.SetAction((parse, ct) => RunAsync(parse, ct, bench => ThroughputScenario.RunAsync(bench,
-            new ThroughputOptions(parse.GetValue(rooms), parse.GetValue(members), parse.GetValue(senders), parse.GetValue(warmup), parse.GetValue(duration), parse.GetValue(runs)), ct)));
+            new ThroughputOptions(parse.GetValue(rooms), parse.GetValue(members), parse.GetValue(senders), parse.GetValue(warmup), parse.GetValue(duration), parse.GetValue(runs), parse.GetValue(SeedFixture)), ct)));
         return command;
     }
 

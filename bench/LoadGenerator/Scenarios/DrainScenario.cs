@@ -31,7 +31,7 @@ public static class DrainScenario
 
         await Phases.RunAsync(async progress =>
         {
-            room = await LongPollingRoom.SeedAsync(bench, progress, options.Clients, (int)(options.Rate * MaxSeconds), ct);
+            room = await LongPollingRoom.SeedAsync(bench, progress, options.Clients, (int)(options.Rate * MaxSeconds), fixture: null, ct);
             await room.ConnectAsync(progress, PollTimeoutMs, ct);
             await Task.Delay(TimeSpan.FromSeconds(2), ct);
 

@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace HomeServer.LoadGenerator.Scenarios;
 
-public sealed record FanoutOptions(int Clients, double Rate, int DurationSeconds, int GraceSeconds, int PollTimeoutMs, int Runs);
+public sealed record FanoutOptions(int Clients, double Rate, int DurationSeconds, int GraceSeconds, int PollTimeoutMs, int Runs, string? Fixture);
 
 /// <summary>
 /// One room, N members long-polling /sync, one sender at a fixed rate (open loop). Reports send-to-receive latency
@@ -22,7 +22,7 @@ public static class FanoutScenario
         var results = new List<RunResult>();
         await Phases.RunAsync(async progress =>
         {
-            var room = await LongPollingRoom.SeedAsync(bench, progress, options.Clients, planned * options.Runs, ct);
+            var room = await LongPollingRoom.SeedAsync(bench, progress, options.Clients, planned * options.Runs, options.Fixture, ct);
             var rssBeforeClients = bench.Server.RssBytes();
             await room.ConnectAsync(progress, options.PollTimeoutMs, ct);
             var settling = progress.AddTask($"long-polls parked (settling {SettleSeconds} s)", maxValue: SettleSeconds);

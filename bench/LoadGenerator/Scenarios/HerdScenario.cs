@@ -26,13 +26,10 @@ public static class HerdScenario
 
     public static async Task<IReadOnlyList<RunResult>> RunAsync(BenchContext bench, HerdOptions options, CancellationToken ct)
     {
-        HerdFixture? fixture = null;
         RunResult? result = null;
         await Phases.RunAsync(async progress =>
         {
-            fixture = File.Exists(options.Fixture)
-                ? JsonSerializer.Deserialize<HerdFixture>(await File.ReadAllTextAsync(options.Fixture, ct))!
-                : await SeedAsync(bench, options, progress, ct);
+            var fixture = await Fixture.LoadOrSeedAsync(options.Fixture, () => SeedAsync(bench, options, progress, ct), ct);
             if (fixture.Clients.Length < options.Clients)
                 throw new InvalidOperationException($"The fixture has {fixture.Clients.Length} clients; {options.Clients} were asked for.");
             if (!options.SeedOnly) result = await MeasureAsync(bench, fixture, options.Clients, progress, ct);
@@ -51,9 +48,7 @@ public static class HerdScenario
         await progress.ForEachAsync($"{options.StateEvents} other state events", Enumerable.Range(0, options.StateEvents).ToArray(), bench.SeedConcurrency,
             (i, _, token) => api.PutStateAsync(admin, room, "org.example.bench.filler", $"key{i}",
                 new JsonObject { ["index"] = i, ["description"] = $"filler state event {i} of the herd benchmark room" }, token), ct);
-        var fixture = new HerdFixture(admin, room, options.Members, options.StateEvents, members[..Math.Min(options.Clients, members.Length)]);
-        await File.WriteAllTextAsync(options.Fixture, JsonSerializer.Serialize(fixture), ct);
-        return fixture;
+        return new HerdFixture(admin, room, options.Members, options.StateEvents, members[..Math.Min(options.Clients, members.Length)]);
     }
 
     private static async Task<RunResult> MeasureAsync(BenchContext bench, HerdFixture fixture, int clientCount, Spectre.Console.ProgressContext progress, CancellationToken ct)

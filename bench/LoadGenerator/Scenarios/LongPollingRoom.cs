@@ -42,15 +42,24 @@ public sealed class LongPollingRoom
         lock (_lock) return [.. _pollErrorTimestamps];
     }
 
-    public static async Task<LongPollingRoom> SeedAsync(BenchContext bench, ProgressContext progress, int members, int capacity, CancellationToken ct)
+    /// <summary>The seeded room of an earlier run, to skip seeding against the same database.</summary>
+    public sealed record Seeded(User Admin, string RoomId, User[] Members);
+
+    public static async Task<LongPollingRoom> SeedAsync(BenchContext bench, ProgressContext progress, int members, int capacity, string? fixture, CancellationToken ct)
     {
-        var api = bench.Api;
-        var admin = await bench.RegisterAdminAsync(ct);
-        var room = await api.CreateRoomAsync(admin, new JsonObject { ["preset"] = "public_chat", ["name"] = "load" }, ct);
-        var users = await progress.ForEachAsync($"register {members} members", Enumerable.Range(0, members).ToArray(), bench.SeedConcurrency,
-            (i, _, token) => api.RegisterAsync(bench.Localpart("m", i), admin: false, token), ct);
-        await progress.ForEachAsync("join the room", users, bench.SeedConcurrency, (user, _, token) => api.JoinAsync(user, room, token), ct);
-        return new LongPollingRoom(bench, admin, room, users, capacity);
+        var seeded = await Fixture.LoadOrSeedAsync(fixture, async () =>
+        {
+            var api = bench.Api;
+            var admin = await bench.RegisterAdminAsync(ct);
+            var room = await api.CreateRoomAsync(admin, new JsonObject { ["preset"] = "public_chat", ["name"] = "load" }, ct);
+            var users = await progress.ForEachAsync($"register {members} members", Enumerable.Range(0, members).ToArray(), bench.SeedConcurrency,
+                (i, _, token) => api.RegisterAsync(bench.Localpart("m", i), admin: false, token), ct);
+            await progress.ForEachAsync("join the room", users, bench.SeedConcurrency, (user, _, token) => api.JoinAsync(user, room, token), ct);
+            return new Seeded(admin, room, users);
+        }, ct);
+        if (seeded.Members.Length != members)
+            throw new InvalidOperationException($"The fixture has {seeded.Members.Length} members; {members} were asked for.");
+        return new LongPollingRoom(bench, seeded.Admin, seeded.RoomId, seeded.Members, capacity);
     }
 
     /// <summary>Initial syncs (not measured), then every member's long-poll loop.</summary>

@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace HomeServer.LoadGenerator.Scenarios;
 
-public sealed record ThroughputOptions(int Rooms, int Members, int SendersPerRoom, int WarmupSeconds, int DurationSeconds, int Runs);
+public sealed record ThroughputOptions(int Rooms, int Members, int SendersPerRoom, int WarmupSeconds, int DurationSeconds, int Runs, string? Fixture);
 
 /// <summary>
 /// Many small rooms; in each, some members send in a closed loop (the next message as soon as the previous one is
@@ -18,6 +18,9 @@ public static class ThroughputScenario
 {
     private sealed record Sender(User User, string Room);
 
+    /// <summary>The seeded rooms of an earlier run: each room's members, the creator first.</summary>
+    public sealed record Seeded(User Admin, string[] Rooms, User[][] Members);
+
     public static async Task<IReadOnlyList<RunResult>> RunAsync(BenchContext bench, ThroughputOptions options, CancellationToken ct)
     {
         if (options.SendersPerRoom > options.Members) throw new ArgumentException("--senders-per-room cannot exceed --members.");
@@ -25,18 +28,28 @@ public static class ThroughputScenario
         var results = new List<RunResult>();
         await Phases.RunAsync(async progress =>
         {
-            var admin = await bench.RegisterAdminAsync(ct);
-            var users = await progress.ForEachAsync($"register {options.Rooms * options.Members} users", Enumerable.Range(0, options.Rooms * options.Members).ToArray(),
-                bench.SeedConcurrency, (i, _, token) => api.RegisterAsync(bench.Localpart("u", i), admin: false, token), ct);
-            var rooms = await progress.ForEachAsync($"create {options.Rooms} rooms", Enumerable.Range(0, options.Rooms).ToArray(), bench.SeedConcurrency,
-                (r, _, token) => api.CreateRoomAsync(users[r * options.Members], new JsonObject { ["preset"] = "public_chat", ["name"] = $"throughput {r}" }, token), ct);
-            var joiners = Enumerable.Range(0, options.Rooms).SelectMany(r => Enumerable.Range(1, options.Members - 1).Select(m => new Sender(users[r * options.Members + m], rooms[r]))).ToArray();
-            await progress.ForEachAsync("join the rooms", joiners, bench.SeedConcurrency, (joiner, _, token) => api.JoinAsync(joiner.User, joiner.Room, token), ct);
-            var senders = Enumerable.Range(0, options.Rooms).SelectMany(r => Enumerable.Range(0, options.SendersPerRoom).Select(m => new Sender(users[r * options.Members + m], rooms[r]))).ToArray();
+            var seeded = await Fixture.LoadOrSeedAsync(options.Fixture, () => SeedAsync(bench, options, progress, ct), ct);
+            if (seeded.Rooms.Length != options.Rooms || seeded.Members.Any(m => m.Length != options.Members))
+                throw new InvalidOperationException("The fixture was seeded with other --rooms or --members.");
+            var senders = Enumerable.Range(0, options.Rooms).SelectMany(r => seeded.Members[r][..options.SendersPerRoom].Select(user => new Sender(user, seeded.Rooms[r]))).ToArray();
             for (var run = 0; run < options.Runs; run++)
-                results.Add(await MeasureAsync(bench, options, bench.CountersOf(admin), senders, progress, $"run {run + 1}/{options.Runs}", ct));
+                results.Add(await MeasureAsync(bench, options, bench.CountersOf(seeded.Admin), senders, progress, $"run {run + 1}/{options.Runs}", ct));
         });
         return results;
+    }
+
+    private static async Task<Seeded> SeedAsync(BenchContext bench, ThroughputOptions options, ProgressContext progress, CancellationToken ct)
+    {
+        var api = bench.Api;
+        var admin = await bench.RegisterAdminAsync(ct);
+        var users = await progress.ForEachAsync($"register {options.Rooms * options.Members} users", Enumerable.Range(0, options.Rooms * options.Members).ToArray(),
+            bench.SeedConcurrency, (i, _, token) => api.RegisterAsync(bench.Localpart("u", i), admin: false, token), ct);
+        var members = users.Chunk(options.Members).ToArray();
+        var rooms = await progress.ForEachAsync($"create {options.Rooms} rooms", members, bench.SeedConcurrency,
+            (room, r, token) => api.CreateRoomAsync(room[0], new JsonObject { ["preset"] = "public_chat", ["name"] = $"throughput {r}" }, token), ct);
+        var joiners = members.SelectMany((room, r) => room.Skip(1).Select(user => new Sender(user, rooms[r]))).ToArray();
+        await progress.ForEachAsync("join the rooms", joiners, bench.SeedConcurrency, (joiner, _, token) => api.JoinAsync(joiner.User, joiner.Room, token), ct);
+        return new Seeded(admin, rooms, members);
     }
 
     private static async Task<RunResult> MeasureAsync(BenchContext bench, ThroughputOptions options, ServerCounters serverCounters, Sender[] senders,
