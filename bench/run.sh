@@ -112,6 +112,7 @@ case "$scenario" in
       generate herd --fixture "$fixture" --seed-only
       stop_server
     fi
+    ((runs > 0)) || exit 0
     for run in $(seq 1 "$runs"); do
       for each in shared naive; do
         log "herd run $run/$runs, $each mode (server restarted cold)"

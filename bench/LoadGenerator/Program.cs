@@ -35,7 +35,7 @@ public static class Program
         var clients = new Option<int>("--clients") { Description = "Members long-polling the room", DefaultValueFactory = _ => 100 };
         var rate = new Option<double>("--rate") { Description = "Messages per second from the one sender", DefaultValueFactory = _ => 10 };
         var duration = new Option<int>("--duration") { Description = "Seconds of sending", DefaultValueFactory = _ => 60 };
-        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding (each sends new messages)", DefaultValueFactory = _ => 1 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding (each sends new messages); 0 only seeds", DefaultValueFactory = _ => 1 };
         var grace = new Option<int>("--grace") { Description = "Seconds to wait for the last deliveries after the last send", DefaultValueFactory = _ => 10 };
         var pollTimeout = new Option<int>("--poll-timeout") { Description = "The long-poll timeout clients ask for, ms", DefaultValueFactory = _ => 30000 };
         var command = new Command("fanout", "One room, N long-polling members, one sender at a fixed rate: send-to-receive latency") { clients, rate, duration, grace, pollTimeout, runs };
@@ -63,7 +63,7 @@ public static class Program
         var senders = new Option<int>("--senders-per-room") { Description = "Members of each room sending in a closed loop", DefaultValueFactory = _ => 1 };
         var warmup = new Option<int>("--warmup") { Description = "Seconds of sending before the measured window", DefaultValueFactory = _ => 5 };
         var duration = new Option<int>("--duration") { Description = "Seconds measured", DefaultValueFactory = _ => 30 };
-        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding", DefaultValueFactory = _ => 1 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding; 0 only seeds", DefaultValueFactory = _ => 1 };
         var command = new Command("throughput", "Rooms with a few members each, senders as fast as the server accepts: persisted events/s and send latency") { rooms, members, senders, warmup, duration, runs };
         command.SetAction((parse, ct) => RunAsync(parse, ct, bench => ThroughputScenario.RunAsync(bench,
             new ThroughputOptions(parse.GetValue(rooms), parse.GetValue(members), parse.GetValue(senders), parse.GetValue(warmup), parse.GetValue(duration), parse.GetValue(runs), parse.GetValue(SeedFixture)), ct)));

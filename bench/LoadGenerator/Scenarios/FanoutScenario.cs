@@ -23,6 +23,7 @@ public static class FanoutScenario
         await Phases.RunAsync(async progress =>
         {
             var room = await LongPollingRoom.SeedAsync(bench, progress, options.Clients, planned * options.Runs, options.Fixture, ct);
+            if (options.Runs == 0) return;
             var rssBeforeClients = bench.Server.RssBytes();
             await room.ConnectAsync(progress, options.PollTimeoutMs, ct);
             var settling = progress.AddTask($"long-polls parked (settling {SettleSeconds} s)", maxValue: SettleSeconds);
