@@ -45,6 +45,9 @@ log() { echo "run.sh: $*" >&2; }
 
 cleanup() {
   stop_server
+  if [[ -s "$work/server.log" ]]; then
+    mkdir -p "$output/logs" && cp "$work/server.log" "$output/logs/server-$scenario-$(date -u +%Y%m%d-%H%M%S).log"
+  fi
   if [[ -n "$cluster_run" ]]; then HOMESERVER_LOCAL_RUN="$cluster_run" "$repo/deploy/local/stop.sh" || true; fi
   [[ "${BENCH_KEEP_POSTGRES:-}" == 1 ]] || "$repo/scripts/postgres.sh" stop >/dev/null 2>&1 || true
   rm -rf -- "$work"

@@ -92,6 +92,9 @@ public static class HerdScenario
         var latency = LatencySummary.Of(samples);
         var allDone = Math.Round(samples.Length == 0 ? 0 : samples[^1], 1);
         var failed = outcomes.Count(o => o.Status != HttpStatusCode.OK);
+        // 0 stands for a connection that failed without an HTTP answer.
+        var failures = outcomes.Where(o => o.Status != HttpStatusCode.OK).GroupBy(o => ((int)o.Status).ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .ToDictionary(g => g.Key, g => g.Count());
         var withoutEvent = outcomes.Count(o => o.Status == HttpStatusCode.OK && !o.ContainsEvent);
         var bytes = outcomes.Sum(o => o.Bytes);
         var builds = counters.GetValueOrDefault(ServerCounters.SnapshotBuilds, double.NaN);
@@ -101,6 +104,7 @@ public static class HerdScenario
             ["all_done_ms"] = allDone,
             ["sync_latency_ms"] = latency,
             ["failed_syncs"] = failed,
+            ["failed_syncs_by_status"] = failures,
             ["syncs_without_the_unusual_event"] = withoutEvent,
             ["bytes_served"] = bytes,
             ["mean_response_bytes"] = outcomes.Length == 0 ? 0 : bytes / outcomes.Length,
@@ -116,7 +120,7 @@ public static class HerdScenario
             ("initial syncs at once", $"{clientCount:N0}"),
             ("all done", SvgCharts.FormatMs(allDone)),
             ("per sync p50 / p99 / max", $"{SvgCharts.FormatMs(latency.P50)} / {SvgCharts.FormatMs(latency.P99)} / {SvgCharts.FormatMs(latency.Max)}"),
-            ("failed / without the new event", $"{failed} / {withoutEvent}"),
+            ("failed (by HTTP status) / without the new event", $"{failed}{(failed == 0 ? "" : $" ({string.Join(", ", failures.Select(f => $"{f.Key}: {f.Value}"))})")} / {withoutEvent}"),
             ("bytes served (mean per sync)", $"{bytes / 1048576.0:N1} MiB ({(outcomes.Length == 0 ? 0 : bytes / outcomes.Length / 1024.0):N0} KiB)"),
             ("server CPU s / peak RSS", $"{ResultWriter.Format(cpuSeconds)} s / {ResultWriter.Format(BenchContext.Mib(peakRss))} MiB"),
             ("snapshot builds", double.IsNaN(builds) ? "– (counter not published)" : $"{builds:N0}"),
