@@ -87,8 +87,33 @@ stop_server() {
   server_pid=""
 }
 
+# CPU seconds used so far by the PostgreSQL server of $pg and its backends (their share of the two cores).
+postgres_cpu_seconds() {
+  local port; port="$(sed -n 's/.*Port=\([0-9]*\).*/\1/p' <<<"$pg")"
+  python3 - "$port" <<'PY'
+import os, sys
+port, ticks = sys.argv[1], os.sysconf("SC_CLK_TCK")
+def stat(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[1]), int(fields[11]) + int(fields[12])  # ppid, utime + stime
+master = next((p for p in os.listdir("/proc") if p.isdigit() and f"-p {port}" in open(f"/proc/{p}/cmdline").read().replace("\0", " ")), None)
+total = 0
+for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+    try:
+        ppid, cpu = stat(pid)
+    except OSError:
+        continue
+    if pid == master or str(ppid) == master:
+        total += cpu
+print(f"{total / ticks:.2f}")
+PY
+}
+
 generate() {
+  local pg_before; pg_before="$(postgres_cpu_seconds 2>/dev/null || echo 0)"
   dotnet "$generator_dll" "$@" --url "$url" --shared-secret "$secret" --output "$output" "${generator_args[@]}"
+  log "PostgreSQL CPU seconds during this generator run (seeding included): $(python3 -c "print(round($(postgres_cpu_seconds 2>/dev/null || echo 0) - $pg_before, 2))")"
 }
 
 log "building src/Silo and bench/LoadGenerator (Release)"
