@@ -220,6 +220,24 @@ public sealed class StateSnapshotCacheTests : IAsyncLifetime
         Assert.Equal(2, _builds.Count(versions[0].Version.ToString()));
     }
 
+    [Fact]
+    public async Task A_sync_state_section_crosses_the_wire_between_silos_unchanged()
+    {
+        await WriteAsync(Join(Bob));
+        var (room, history) = await CurrentAsync();
+        var snapshot = await NewCache().AfterAsync(room, history, room.LastPosition);
+        var section = new SyncStateSection(snapshot.Version.ToString(), snapshot.Events, snapshot.HeroesFor(Alice), 2, 0);
+        var options = new Runtime.Messaging.WireSerializer().Options;
+
+        var received = JsonSerializer.Deserialize<SyncStateSection>(JsonSerializer.SerializeToUtf8Bytes(section, options), options)!;
+
+        Assert.Equal(section.StateVersion, received.StateVersion);
+        Assert.Equal(section.Heroes, received.Heroes);
+        Assert.Equal(section.Events.Select(e => (e.EventId, e.Type, e.StateKey, e.Sender, e.OriginServerTs, e.Membership)),
+            received.Events.Select(e => (e.EventId, e.Type, e.StateKey, e.Sender, e.OriginServerTs, e.Membership)));
+        Assert.Equal(section.Events.Select(e => Convert.ToHexString(e.Json)), received.Events.Select(e => Convert.ToHexString(e.Json)));
+    }
+
     /// <summary>Counts <see cref="SyncMetrics.SnapshotBuilds"/> of one room, by state version.</summary>
     private sealed class SnapshotBuildCounter : IDisposable
     {
