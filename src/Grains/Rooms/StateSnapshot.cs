@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Immutable;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Sync;
 

@@ -32,7 +32,8 @@ internal sealed class RoomStateReader(IHomeServerStore store, IGrainFactory grai
 
     /// <summary>
     /// A cached state event in the shape the sync writer takes: its client-format bytes stand in for the stored JSON
-    /// (the writer keeps the same fields of both and adds unsigned.age). Full state sections never look at positions.
+    /// (the writer keeps the same fields of both and adds unsigned.age). Full state sections never look at the positions
+    /// or the redacted flag, which are left at their defaults.
     /// </summary>
     private static StoredEvent AsStoredEvent(string roomId, SyncStateEvent stateEvent) =>
         new(roomId, RoomPosition: 0, GlobalPosition: 0, stateEvent.EventId, stateEvent.Type, stateEvent.StateKey, stateEvent.Sender,
