@@ -85,6 +85,14 @@ public interface IRoomGrain : IGrain
     [AlwaysInterleave]
     Task<byte[]> GetMembersAsync(string userId, MembersQuery query);
 
+    /// <summary>
+    /// The state at the start of a sync timeline, from the room's pre-serialised snapshot of that state version
+    /// (built once however many ask); null when the room does not know the timeline yet (the caller reads the store).
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<SyncStateSection?> GetSyncStateAsync(SyncStateQuery query);
+
     [Idempotent]
     [AlwaysInterleave]
     Task<byte[]> GetJoinedMembersAsync(string userId);

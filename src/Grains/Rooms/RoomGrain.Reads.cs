@@ -37,9 +37,8 @@ public sealed partial class RoomGrain
     public async Task<byte[]> GetStateAsync(string userId)
     {
         var access = await RequireReadAccessAsync(userId);
-        if (access.LeftAt is null) return access.Snapshot.StateJson;
-        var state = await StateForAsync(access);
-        return ClientEventWriter.WriteArray(SortedState(state.Values), ClientEventOptions.Shared);
+        var snapshot = await StateSnapshotAfterAsync(access.Snapshot, access.LeftAt ?? access.Snapshot.LastPosition);
+        return snapshot.StateJson;
     }
 
     public async Task<byte[]> GetStateEventAsync(string userId, string eventType, string stateKey, bool asEvent)
@@ -76,20 +75,11 @@ public sealed partial class RoomGrain
     {
         long? at = null;
         if (query.At is not null)
-            at = RoomStreamToken.TryParse(query.At, out var position) ? position : throw MatrixRequestException.InvalidParam("Invalid 'at' token.");
-        var state = await StateForAsync(await RequireReadAccessAsync(userId), at);
-        var members = state.Values
-            .Where(pdu => pdu.Type == EventTypes.Member && MembershipMatches(pdu.GetContentString("membership"), query))
-            .OrderBy(pdu => pdu.StateKey, StringComparer.Ordinal);
-        var options = new ClientEventOptions(null, Clock());
-        return JsonOutput.Write(writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray("chunk");
-            foreach (var member in members) ClientEventWriter.Write(writer, member, options);
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        });
+            at = RoomStreamToken.TryParse(query.At, out var atPosition) ? atPosition : throw MatrixRequestException.InvalidParam("Invalid 'at' token.");
+        var access = await RequireReadAccessAsync(userId);
+        var position = Math.Min(at ?? long.MaxValue, access.LeftAt ?? long.MaxValue);
+        var snapshot = await StateSnapshotAfterAsync(access.Snapshot, position);
+        return snapshot.MembersJson(membership => MembershipMatches(membership, query));
     }
 
     public Task<byte[]> GetJoinedMembersAsync(string userId)

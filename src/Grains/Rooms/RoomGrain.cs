@@ -1,3 +1,4 @@
+using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Sync;
 using HomeServer.Runtime;
@@ -11,7 +12,8 @@ namespace HomeServer.Grains.Rooms;
 /// every public method interleaves and works on the snapshot of the moment or queues a write. See
 /// docs/adr/0006-room-grain-group-commit.md.
 /// </summary>
-public sealed partial class RoomGrain(IHomeServerStore store, LocalServer server, ILogger<RoomGrain> logger) : Grain, IRoomGrain
+public sealed partial class RoomGrain(
+    IHomeServerStore store, LocalServer server, ILogger<RoomGrain> logger, SyncDeliveryOptions? delivery = null) : Grain, IRoomGrain
 {
     private static readonly Func<long> Clock = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 

@@ -10,20 +10,27 @@ internal readonly record struct HistoryChange(long Position, string Value);
 
 /// <summary>
 /// What history visibility needs of a room's past: every membership change of every user and every change of
-/// m.room.history_visibility, by position. Immutable; <see cref="Extend"/> returns a copy that also covers newer events.
+/// m.room.history_visibility, by position; and, for the state snapshot cache, the positions of every state event and
+/// every redaction. Immutable; <see cref="Extend"/> returns a copy that also covers newer events.
 /// </summary>
 internal sealed class RoomHistory
 {
-    public static RoomHistory Empty { get; } = new(0, ImmutableDictionary<string, ImmutableList<HistoryChange>>.Empty, []);
+    public static RoomHistory Empty { get; } = new(0, ImmutableDictionary<string, ImmutableList<HistoryChange>>.Empty, [], [], []);
 
     private readonly ImmutableDictionary<string, ImmutableList<HistoryChange>> _memberships;
     private readonly ImmutableList<HistoryChange> _visibility;
+    private readonly ImmutableList<long> _stateEvents;
+    private readonly ImmutableList<long> _redactions;
 
-    private RoomHistory(long upToPosition, ImmutableDictionary<string, ImmutableList<HistoryChange>> memberships, ImmutableList<HistoryChange> visibility)
+    private RoomHistory(
+        long upToPosition, ImmutableDictionary<string, ImmutableList<HistoryChange>> memberships, ImmutableList<HistoryChange> visibility,
+        ImmutableList<long> stateEvents, ImmutableList<long> redactions)
     {
         UpToPosition = upToPosition;
         _memberships = memberships;
         _visibility = visibility;
+        _stateEvents = stateEvents;
+        _redactions = redactions;
     }
 
     /// <summary>The last position this history covers.</summary>
@@ -34,11 +41,15 @@ internal sealed class RoomHistory
     {
         var memberships = _memberships.ToBuilder();
         var visibility = _visibility.ToBuilder();
+        var stateEvents = _stateEvents.ToBuilder();
+        var redactions = _redactions.ToBuilder();
         var upTo = UpToPosition;
         foreach (var e in events)
         {
             if (e.RoomPosition <= upTo) continue;
             upTo = e.RoomPosition;
+            if (e.StateKey is not null) stateEvents.Add(e.RoomPosition);
+            if (e.Type == EventTypes.Redaction) redactions.Add(e.RoomPosition);
             if (e.Type == EventTypes.Member && e.StateKey is { } userId && e.Membership is { } membership)
             {
                 memberships[userId] = (memberships.GetValueOrDefault(userId) ?? []).Add(new HistoryChange(e.RoomPosition, membership));
@@ -48,10 +59,28 @@ internal sealed class RoomHistory
                 visibility.Add(new HistoryChange(e.RoomPosition, HistoryVisibilities.Normalize(ReadVisibility(e.Json))));
             }
         }
-        return new RoomHistory(upTo, memberships.ToImmutable(), visibility.ToImmutable());
+        return new RoomHistory(upTo, memberships.ToImmutable(), visibility.ToImmutable(), stateEvents.ToImmutable(), redactions.ToImmutable());
+    }
+
+    /// <summary>The position of the last state event at or before <paramref name="position"/>; 0 when there is none.</summary>
+    public long LastStateEventAtOrBefore(long position) => LastAtOrBefore(_stateEvents, position);
+
+    /// <summary>The position of the last redaction at or before <paramref name="position"/>; 0 when there is none.</summary>
+    public long LastRedactionAtOrBefore(long position) => LastAtOrBefore(_redactions, position);
+
+    private static long LastAtOrBefore(ImmutableList<long> ascending, long position)
+    {
+        var index = ascending.BinarySearch(position);
+        if (index >= 0) return ascending[index];
+        var following = ~index;
+        return following == 0 ? 0 : ascending[following - 1];
     }
 
     public IReadOnlyList<HistoryChange> MembershipChanges(string userId) => _memberships.GetValueOrDefault(userId) ?? [];
+
+    /// <summary>The position of the user's last member event at or before <paramref name="position"/>; 0 when there is none.</summary>
+    public long MemberEventPosition(string userId, long position) =>
+        MembershipChanges(userId).LastOrDefault(change => change.Position <= position).Position;
 
     public bool WasEverJoined(string userId) => MembershipChanges(userId).Any(c => c.Value == Membership.Join);
 

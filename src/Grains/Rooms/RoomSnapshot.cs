@@ -11,7 +11,6 @@ namespace HomeServer.Grains.Rooms;
 internal sealed class RoomSnapshot
 {
     private readonly Lazy<IReadOnlyList<string>> _joinedMembers;
-    private readonly Lazy<byte[]> _stateJson;
 
     public RoomSnapshot(
         string roomId, RoomVersion version, ImmutableDictionary<StateEventKey, Pdu> state,
@@ -24,8 +23,6 @@ internal sealed class RoomSnapshot
         LastEventId = lastEventId;
         Depth = depth;
         _joinedMembers = new Lazy<IReadOnlyList<string>>(() => MembersWith(Membership.Join));
-        _stateJson = new Lazy<byte[]>(() => ClientEventWriter.WriteArray(State.Values.OrderBy(p => p.Type, StringComparer.Ordinal)
-            .ThenBy(p => p.StateKey, StringComparer.Ordinal), ClientEventOptions.Shared));
     }
 
     public static RoomSnapshot Empty(string roomId, RoomVersion version) =>
@@ -49,9 +46,6 @@ internal sealed class RoomSnapshot
     public bool Exists => LastPosition > 0;
 
     public IReadOnlyList<string> JoinedMembers => _joinedMembers.Value;
-
-    /// <summary>The JSON body of GET /state for this version, serialised once however many readers ask.</summary>
-    public byte[] StateJson => _stateJson.Value;
 
     public string MembershipOf(string userId) => State.MembershipOf(userId);
 

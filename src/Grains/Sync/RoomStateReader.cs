@@ -1,9 +1,11 @@
+using HomeServer.Grains.Rooms;
+using HomeServer.Runtime;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync;
 
-/// <summary>Room state for sync responses, derived from the store's current state.</summary>
-internal sealed class RoomStateReader(IHomeServerStore store)
+/// <summary>Room state for sync responses: from the room's cached snapshots where it can, else from the store's current state.</summary>
+internal sealed class RoomStateReader(IHomeServerStore store, IGrainFactory grains)
 {
     private const string MemberType = "m.room.member";
 
@@ -12,6 +14,30 @@ internal sealed class RoomStateReader(IHomeServerStore store)
     {
         "m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar", "m.room.canonical_alias", "m.room.encryption",
     };
+
+    /// <summary>
+    /// The state at the start of <paramref name="timeline"/> and the room summary, from the room's pre-serialised
+    /// snapshot; null when the timeline is empty or newer than the room grain knows (read the store then).
+    /// </summary>
+    /// <param name="members">With lazy-loading, the users whose member events are wanted besides the heroes; null for all.</param>
+    public async Task<(List<StoredEvent> State, RoomSummary Summary)?> CachedBeforeAsync(
+        string roomId, string userId, IReadOnlyList<StoredEvent> timeline, IReadOnlyList<string>? members)
+    {
+        if (timeline.Count == 0) return null;
+        var query = new SyncStateQuery(userId, timeline[0].RoomPosition, timeline[^1].RoomPosition, members);
+        if (await grains.GetGrain<IRoomGrain>(roomId).GetSyncStateAsync(query) is not { } section) return null;
+        var state = section.Events.Select(e => AsStoredEvent(roomId, e)).ToList();
+        return (state, new RoomSummary(section.Heroes, section.JoinedMemberCount, section.InvitedMemberCount));
+    }
+
+    /// <summary>
+    /// A cached state event in the shape the sync writer takes: its client-format bytes stand in for the stored JSON
+    /// (the writer keeps the same fields of both and adds unsigned.age). Full state sections never look at the positions
+    /// or the redacted flag, which are left at their defaults.
+    /// </summary>
+    private static StoredEvent AsStoredEvent(string roomId, SyncStateEvent stateEvent) =>
+        new(roomId, RoomPosition: 0, GlobalPosition: 0, stateEvent.EventId, stateEvent.Type, stateEvent.StateKey, stateEvent.Sender,
+            stateEvent.OriginServerTs, stateEvent.Membership, Redacted: false, stateEvent.Json);
 
     public Task<IReadOnlyList<StoredEvent>> CurrentAsync(string roomId, CancellationToken cancellationToken) =>
         store.State.GetCurrentStateAsync(roomId, cancellationToken);
@@ -43,10 +69,16 @@ internal sealed class RoomStateReader(IHomeServerStore store)
         var members = current.Where(e => e.Type == MemberType && e.StateKey is not null).OrderBy(e => e.GlobalPosition).ToList();
         var joined = members.Count(e => e.Membership == "join");
         var invited = members.Count(e => e.Membership == "invite");
-        var others = members.Where(e => e.StateKey != userId).ToList();
-        var heroes = others.Where(e => e.Membership is "join" or "invite").Select(e => e.StateKey!).Take(5).ToList();
-        if (heroes.Count == 0) heroes = others.Where(e => e.Membership is "leave" or "ban").Select(e => e.StateKey!).Take(5).ToList();
-        return new RoomSummary(heroes, joined, invited);
+        return new RoomSummary(Heroes(members.Select(e => (e.StateKey!, e.Membership)), userId), joined, invited);
+    }
+
+    /// <summary>m.heroes of <paramref name="membersInStreamOrder"/> (user id and membership of each member event) for the user.</summary>
+    public static IReadOnlyList<string> Heroes(IEnumerable<(string UserId, string? Membership)> membersInStreamOrder, string userId)
+    {
+        var others = membersInStreamOrder.Where(m => m.UserId != userId);
+        var heroes = others.Where(m => m.Membership is "join" or "invite").Select(m => m.UserId).Take(5).ToList();
+        if (heroes.Count == 0) heroes = others.Where(m => m.Membership is "leave" or "ban").Select(m => m.UserId).Take(5).ToList();
+        return heroes;
     }
 
     /// <summary>The stripped state of a room the user is invited to: the room's descriptive state and the invite itself.</summary>

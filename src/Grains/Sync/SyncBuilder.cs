@@ -1,3 +1,4 @@
+using HomeServer.Runtime;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync;
@@ -20,14 +21,15 @@ internal sealed class SyncBuilder
     private readonly SyncStreams _streams;
     private readonly CancellationToken _cancellationToken;
 
-    public SyncBuilder(IHomeServerStore store, UserRooms rooms, LazyMembers lazyMembers, SyncInput input, CancellationToken cancellationToken)
+    public SyncBuilder(
+        IHomeServerStore store, IGrainFactory grains, UserRooms rooms, LazyMembers lazyMembers, SyncInput input, CancellationToken cancellationToken)
     {
         _store = store;
         _rooms = rooms;
         _lazyMembers = lazyMembers;
         _input = input;
         _timeline = new TimelineReader(store, input.Filter);
-        _state = new RoomStateReader(store);
+        _state = new RoomStateReader(store, grains);
         _streams = new SyncStreams(store, input.UserId, input.Upper, cancellationToken);
         _cancellationToken = cancellationToken;
     }
@@ -129,9 +131,21 @@ internal sealed class SyncBuilder
         string roomId, List<StoredEvent> events, bool limited, long end,
         Dictionary<string, List<Receipt>> receipts, Dictionary<string, List<AccountDataEntry>> roomData)
     {
-        var current = await _state.CurrentAsync(roomId, _cancellationToken);
-        var summary = RoomStateReader.Summarize(current, UserId);
-        var state = await _state.BeforeAsync(current, events.Count > 0 ? events[0].GlobalPosition : end + 1, _cancellationToken);
+        var lazyMembers = Filter.Room.State.LazyLoadMembers
+            ? events.Select(e => e.Sender).Append(UserId).Distinct(StringComparer.Ordinal).ToList()
+            : null;
+        List<StoredEvent> state;
+        RoomSummary summary;
+        if (await _state.CachedBeforeAsync(roomId, UserId, events, lazyMembers) is { } cached)
+        {
+            (state, summary) = cached;
+        }
+        else
+        {
+            var current = await _state.CurrentAsync(roomId, _cancellationToken);
+            summary = RoomStateReader.Summarize(current, UserId);
+            state = await _state.BeforeAsync(current, events.Count > 0 ? events[0].GlobalPosition : end + 1, _cancellationToken);
+        }
         var room = new JoinedRoomResult(roomId)
         {
             Forced = true,

@@ -179,7 +179,7 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
             await _rooms.EnsureLoadedAsync(reload, cancellationToken);
             var typing = await ReadTypingAsync(typingRooms);
             var input = new SyncInput(Key, deviceId, filter, since, fullState, upper, typing, _epoch, typingSequence);
-            return await new SyncBuilder(store, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
+            return await new SyncBuilder(store, GrainFactory, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
         }
         finally
         {

@@ -41,6 +41,8 @@ public abstract class RoomGrainStandIn : Grain, IRoomGrain
 
     public virtual Task<byte[]> GetMembersAsync(string userId, MembersQuery query) => throw new NotSupportedException();
 
+    public virtual Task<SyncStateSection?> GetSyncStateAsync(SyncStateQuery query) => throw new NotSupportedException();
+
     public virtual Task<byte[]> GetJoinedMembersAsync(string userId) => throw new NotSupportedException();
 
     public virtual Task<byte[]> GetMessagesAsync(Reader reader, MessagesQuery query) => throw new NotSupportedException();

@@ -14,8 +14,6 @@ namespace HomeServer.Server.Tests.Sync;
 /// </summary>
 public sealed class StoreRooms(RunningServer server)
 {
-    private int _counter;
-
     private IHomeServerStore Store => server.App.Services.GetRequiredService<IHomeServerStore>();
     private IGrainFactory Grains => server.App.Services.GetRequiredService<IGrainFactory>();
 
@@ -62,7 +60,8 @@ public sealed class StoreRooms(RunningServer server)
     private async Task<StoredEvent> AppendAsync(string roomId, string sender, string type, string? stateKey, JsonObject content, ClientTransaction? transaction)
     {
         var room = await Store.Rooms.GetRoomAsync(roomId, default) ?? throw new InvalidOperationException($"no room {roomId}");
-        var eventId = $"$event{Interlocked.Increment(ref _counter)}_{Guid.NewGuid():N}";
+        // A well-formed event id (as a room grain reading this room back expects), unique but not a real hash.
+        var eventId = HomeServer.Grains.Identifiers.EventId.FromReferenceHash(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).Value;
         var ts = Now();
         var json = new JsonObject
         {
