@@ -152,11 +152,14 @@ case "$scenario" in
     done
     python3 - "$work/herd-shared.files" "$work/herd-naive.files" <<'PY'
 import json, statistics, sys
-def times(path):
-    return [json.load(open(line.strip()))["measured"]["all_done_ms"] for line in open(path) if line.strip()]
-shared, naive = times(sys.argv[1]), times(sys.argv[2])
-s, n = statistics.median(shared), statistics.median(naive)
+def runs(path):
+    return [json.load(open(line.strip()))["measured"] for line in open(path) if line.strip()]
+shared, naive = runs(sys.argv[1]), runs(sys.argv[2])
+s = statistics.median(r["all_done_ms"] for r in shared)
+n = statistics.median(r["all_done_ms"] for r in naive)
+failed = lambda rs: ", ".join(str(r["failed_syncs"]) for r in rs)
 print(f"herd: all initial syncs done, median of {len(shared)} run(s): shared {s:.0f} ms, naive {n:.0f} ms; naive/shared = {n / s:.1f}x")
+print(f"herd: failed syncs per run: shared {failed(shared)}; naive {failed(naive)} (a failed sync ends early: the ratio only means something when both are 0)")
 PY
     ;;
   drain)

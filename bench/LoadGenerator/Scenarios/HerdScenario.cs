@@ -70,6 +70,7 @@ public static class HerdScenario
 
         var before = await serverCounters.ReadAsync(ct);
         var cpuBefore = bench.Server.CpuSeconds();
+        var generatorCpuBefore = MachineInfo.GeneratorCpuSeconds();
         bench.Server.TakePeakRssBytes();
         var herd = progress.AddTask($"{clientCount} initial syncs at once", maxValue: clientCount);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -84,12 +85,14 @@ public static class HerdScenario
         start = Stopwatch.GetTimestamp();
         gate.SetResult();
         var outcomes = await Task.WhenAll(syncs);
+        var generatorCpu = Math.Round(MachineInfo.GeneratorCpuSeconds() - generatorCpuBefore, 2);
         var cpuSeconds = BenchContext.Minus(bench.Server.CpuSeconds(), cpuBefore);
         var peakRss = bench.Server.TakePeakRssBytes();
         var counters = ServerCounters.Delta(before, await serverCounters.ReadAsync(ct));
 
         var samples = outcomes.Select(o => o.Milliseconds).Order().ToArray();
         var latency = LatencySummary.Of(samples);
+        var firstByte = LatencySummary.Of(outcomes.Select(o => LatencyRecorder.Milliseconds(start, o.HeadersAt)).Order().ToArray());
         var allDone = Math.Round(samples.Length == 0 ? 0 : samples[^1], 1);
         var failed = outcomes.Count(o => o.Status != HttpStatusCode.OK);
         // 0 stands for a connection that failed without an HTTP answer.
@@ -103,12 +106,14 @@ public static class HerdScenario
             ["load_average_at_start"] = load,
             ["all_done_ms"] = allDone,
             ["sync_latency_ms"] = latency,
+            ["time_to_response_headers_ms"] = firstByte,
             ["failed_syncs"] = failed,
             ["failed_syncs_by_status"] = failures,
             ["syncs_without_the_unusual_event"] = withoutEvent,
             ["bytes_served"] = bytes,
             ["mean_response_bytes"] = outcomes.Length == 0 ? 0 : bytes / outcomes.Length,
             ["server_cpu_seconds"] = cpuSeconds,
+            ["generator_cpu_seconds"] = generatorCpu,
             ["server_rss_mib_peak"] = BenchContext.Mib(peakRss),
             ["snapshot_builds"] = double.IsNaN(builds) ? null : builds,
             ["server_counters_delta"] = counters,
@@ -120,9 +125,10 @@ public static class HerdScenario
             ("initial syncs at once", $"{clientCount:N0}"),
             ("all done", SvgCharts.FormatMs(allDone)),
             ("per sync p50 / p99 / max", $"{SvgCharts.FormatMs(latency.P50)} / {SvgCharts.FormatMs(latency.P99)} / {SvgCharts.FormatMs(latency.Max)}"),
+            ("response headers p50 / p99 / max", $"{SvgCharts.FormatMs(firstByte.P50)} / {SvgCharts.FormatMs(firstByte.P99)} / {SvgCharts.FormatMs(firstByte.Max)}"),
             ("failed (by HTTP status) / without the new event", $"{failed}{(failed == 0 ? "" : $" ({string.Join(", ", failures.Select(f => $"{f.Key}: {f.Value}"))})")} / {withoutEvent}"),
             ("bytes served (mean per sync)", $"{bytes / 1048576.0:N1} MiB ({(outcomes.Length == 0 ? 0 : bytes / outcomes.Length / 1024.0):N0} KiB)"),
-            ("server CPU s / peak RSS", $"{ResultWriter.Format(cpuSeconds)} s / {ResultWriter.Format(BenchContext.Mib(peakRss))} MiB"),
+            ("server CPU s / peak RSS; generator CPU s", $"{ResultWriter.Format(cpuSeconds)} s / {ResultWriter.Format(BenchContext.Mib(peakRss))} MiB; {ResultWriter.Format(generatorCpu)} s"),
             ("snapshot builds", double.IsNaN(builds) ? "– (counter not published)" : $"{builds:N0}"),
         };
         var parameters = new Dictionary<string, object?>
@@ -133,7 +139,7 @@ public static class HerdScenario
         return new RunResult("herd", startedAt, parameters, measured, rows, svg);
     }
 
-    private sealed record SyncOutcome(HttpStatusCode Status, long Bytes, bool ContainsEvent, long CompletedAt, double Milliseconds = 0);
+    private sealed record SyncOutcome(HttpStatusCode Status, long Bytes, bool ContainsEvent, long HeadersAt, long CompletedAt, double Milliseconds = 0);
 
     /// <summary>An initial sync without filter, its body counted and searched for the new event as it streams in.</summary>
     private static async Task<SyncOutcome> InitialSyncAsync(MatrixApi api, User client, byte[] needle, CancellationToken ct)
@@ -142,13 +148,15 @@ public static class HerdScenario
         {
             using var request = MatrixApi.SyncRequest(client, since: null, filter: null, timeoutMs: 0);
             using var response = await api.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            var headersAt = Stopwatch.GetTimestamp();
             await using var body = await response.Content.ReadAsStreamAsync(ct);
             var (bytes, found) = await CountAndFindAsync(body, needle, ct);
-            return new SyncOutcome(response.StatusCode, bytes, found, Stopwatch.GetTimestamp());
+            return new SyncOutcome(response.StatusCode, bytes, found, headersAt, Stopwatch.GetTimestamp());
         }
         catch (HttpRequestException)
         {
-            return new SyncOutcome(0, 0, false, Stopwatch.GetTimestamp());
+            var failedAt = Stopwatch.GetTimestamp();
+            return new SyncOutcome(0, 0, false, failedAt, failedAt);
         }
     }
 
