@@ -1,3 +1,4 @@
+using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Sync;
 using HomeServer.Runtime;
@@ -11,7 +12,8 @@ namespace HomeServer.Grains.Rooms;
 /// every public method interleaves and works on the snapshot of the moment or queues a write. See
 /// docs/adr/0006-room-grain-group-commit.md.
 /// </summary>
-public sealed partial class RoomGrain(IHomeServerStore store, LocalServer server, ILogger<RoomGrain> logger) : Grain, IRoomGrain
+public sealed partial class RoomGrain(IHomeServerStore store, LocalServer server, SyncDeliveryOptions delivery, ILogger<RoomGrain> logger)
+    : Grain, IRoomGrain
 {
     private static readonly Func<long> Clock = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -19,6 +21,7 @@ public sealed partial class RoomGrain(IHomeServerStore store, LocalServer server
     private readonly SemaphoreSlim _historyGate = new(1, 1);
     private RoomWriter _writer = null!;
     private SyncNotifier _notifier = null!;
+    private RoomFeedPublisher _feed = null!;
     private RoomHistory? _history;
     private IDisposable? _typingTimer;
 
@@ -27,6 +30,7 @@ public sealed partial class RoomGrain(IHomeServerStore store, LocalServer server
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _notifier = new SyncNotifier(GrainFactory, server, logger);
+        _feed = new RoomFeedPublisher(GrainFactory, GrainLocator, server, logger);
         _writer = new RoomWriter(store, RoomId, Clock, OnCommitted, logger);
         await _writer.LoadAsync(cancellationToken);
     }
@@ -43,8 +47,8 @@ public sealed partial class RoomGrain(IHomeServerStore store, LocalServer server
 
     private void OnCommitted(CommittedBatch batch)
     {
-        var lastGlobal = batch.Events[^1].Appended.GlobalPosition;
-        _notifier.Notify(batch.After.JoinedMembers, new SyncNotice(SyncNoticeKind.RoomEvent, RoomId, lastGlobal));
+        if (delivery.IsNaive) NotifyEachMember(batch);
+        else _feed.Publish(RoomId, batch.Before.LastPosition, batch.Events.Select(ToStoredEvent).ToList(), batch.After.JoinedMembers);
 
         var membershipChanges = batch.Events
             .Where(e => e.Event.Row.Membership is not null)
@@ -56,6 +60,22 @@ public sealed partial class RoomGrain(IHomeServerStore store, LocalServer server
 
         var left = membershipChanges.Select(c => c.UserId).Where(userId => !batch.After.IsJoined(userId));
         if (_typing.Remove(left)) NotifyTyping(batch.After);
+    }
+
+    /// <summary>Naive delivery, kept for comparison: one notice per member, whose sync grain then reads the store.</summary>
+    private void NotifyEachMember(CommittedBatch batch)
+    {
+        var lastGlobal = batch.Events[^1].Appended.GlobalPosition;
+        _notifier.Notify(batch.After.JoinedMembers, new SyncNotice(SyncNoticeKind.RoomEvent, RoomId, lastGlobal));
+        SyncMetrics.FanOutBatches.Add(1);
+        SyncMetrics.FanOutMessages.Add(batch.After.JoinedMembers.Count(server.IsLocal));
+    }
+
+    private StoredEvent ToStoredEvent((PlannedEvent Event, AppendedEvent Appended) committed)
+    {
+        var (row, appended) = (committed.Event.Row, committed.Appended);
+        return new StoredEvent(RoomId, appended.RoomPosition, appended.GlobalPosition, appended.EventId, row.Type, row.StateKey,
+            row.Sender, row.OriginServerTs, row.Membership, Redacted: false, row.Json);
     }
 
     private void NotifyTyping(RoomSnapshot snapshot) =>
