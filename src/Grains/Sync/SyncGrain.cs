@@ -85,8 +85,7 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
                     _notifiedAccountData = Math.Max(_notifiedAccountData, notice.Position);
                     break;
             }
-            wake = _wake;
-            _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            wake = TakeWake();
         }
         wake.TrySetResult();
         return Task.CompletedTask;
@@ -98,11 +97,18 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
         lock (_lock)
         {
             _feed.Add(events);
-            wake = _wake;
-            _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            wake = TakeWake();
         }
         wake.TrySetResult();
         return Task.CompletedTask;
+    }
+
+    /// <summary>The signal parked requests wait on, replaced by a fresh one. Called under the lock.</summary>
+    private TaskCompletionSource TakeWake()
+    {
+        var wake = _wake;
+        _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return wake;
     }
 
     public async Task<SyncResponse> SyncAsync(SyncRequest request, CancellationToken cancellationToken)
@@ -163,7 +169,7 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
         }
     }
 
-    /// <summary>Whether the store may hold something for the user after <paramref name="since"/>. Called under the lock.</summary>
+    /// <summary>Whether the store or the shared events may hold something for the user after <paramref name="since"/>. Called under the lock.</summary>
     private bool MayHaveNews(SyncToken since) =>
         since.Events > _latestRead.Events || since.AccountData > _latestRead.AccountData || since.Receipts > _latestRead.Receipts
         || since.Events < _baseline.Events || since.AccountData < _baseline.AccountData || since.Receipts < _baseline.Receipts
