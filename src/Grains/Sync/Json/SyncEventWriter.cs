@@ -39,6 +39,7 @@ internal static class SyncEventWriter
         var body = new ArrayBufferWriter<byte>(json.Length + 64);
         var unsignedRest = Array.Empty<byte>();
         ClientTransactionInfo? transaction = null;
+        var contentHasUrl = false;
         using (var writer = new Utf8JsonWriter(body, new JsonWriterOptions { SkipValidation = true }))
         {
             var reader = new Utf8JsonReader(json);
@@ -48,12 +49,15 @@ internal static class SyncEventWriter
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var isUnsigned = reader.ValueTextEquals("unsigned"u8);
+                var isContent = reader.ValueTextEquals("content"u8);
                 var skip = isUnsigned || IsFederationOnly(ref reader);
                 var name = skip ? null : reader.GetString();
                 reader.Read();
                 var (start, end) = ValueRange(ref reader);
                 if (isUnsigned && reader.TokenType == JsonTokenType.EndObject)
                     (unsignedRest, transaction) = SplitUnsigned(json.AsSpan((int)start, (int)(end - start)));
+                if (isContent && reader.TokenType == JsonTokenType.EndObject)
+                    contentHasUrl = HasProperty(json.AsSpan((int)start, (int)(end - start)), "url"u8);
                 if (skip) continue;
                 writer.WritePropertyName(name!);
                 writer.WriteRawValue(json.AsSpan((int)start, (int)(end - start)), skipInputValidation: true);
@@ -62,7 +66,7 @@ internal static class SyncEventWriter
             writer.Flush();
         }
         return new SharedEvent(storedEvent.EventId, storedEvent.RoomPosition, storedEvent.GlobalPosition, storedEvent.Type,
-            storedEvent.StateKey, storedEvent.Sender, storedEvent.OriginServerTs, StoredEventFacts.ContentHasUrl(storedEvent),
+            storedEvent.StateKey, storedEvent.Sender, storedEvent.OriginServerTs, contentHasUrl,
             body.WrittenSpan.ToArray(), unsignedRest, transaction?.DeviceId, transaction?.TransactionId);
     }
 
@@ -141,6 +145,19 @@ internal static class SyncEventWriter
         }
         var written = rest.WrittenSpan;
         return (written.Length <= 2 ? [] : written[1..^1].ToArray(), transaction);
+    }
+
+    private static bool HasProperty(ReadOnlySpan<byte> jsonObject, ReadOnlySpan<byte> name)
+    {
+        var reader = new Utf8JsonReader(jsonObject);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(name)) return true;
+            reader.Read();
+            reader.Skip();
+        }
+        return false;
     }
 
     /// <summary>The device and txn_id of a stored <c>hs.transaction</c> object ({"device_id":…,"txn_id":…}).</summary>
