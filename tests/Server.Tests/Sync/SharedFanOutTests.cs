@@ -24,7 +24,8 @@ public abstract class SharedFanOutTests(ITestOutputHelper output) : IAsyncLifeti
 {
     private const int Clients = 200;
     private const int Senders = 3;
-    private const int MessagesPerSender = 15;
+    // More in all than a token lists as delivered, so every client also gets store responses that must skip them.
+    private const int MessagesPerSender = 20;
     private const string Filter = """{"room":{"timeline":{"limit":100}}}""";
 
     private StoreBackend _backend = null!;
@@ -56,11 +57,15 @@ public abstract class SharedFanOutTests(ITestOutputHelper output) : IAsyncLifeti
         var tokens = await Task.WhenAll(clients.Select(client => InitialTokenAsync(client, roomId)));
 
         using var meter = new SyncMeterRecorder();
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var expected = Senders * MessagesPerSender;
         var receiving = clients.Select((client, i) => ReceiveAsync(client, roomId, tokens[i], expected, deadline.Token)).ToList();
         await Task.WhenAll(senders.Select((sender, s) => SendAsync(sender, roomId, s)));
         var received = await Task.WhenAll(receiving);
+        cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        clock.Stop();
 
         var roomOrder = await MessagesInRoomOrderAsync(roomId);
         Assert.Equal(expected, roomOrder.Count);
@@ -70,7 +75,8 @@ public abstract class SharedFanOutTests(ITestOutputHelper output) : IAsyncLifeti
         var servedFromStore = meter.Total(SyncMetrics.StoreResponses);
         output.WriteLine($"{Mode}: {expected} messages to {Clients} clients; serialised by rooms {meter.Total(SyncMetrics.EventsSerialised, "room")}, " +
             $"per reader {meter.Total(SyncMetrics.EventsSerialised, "store")}; fan-out messages {meter.Total(SyncMetrics.FanOutMessages)} " +
-            $"for {meter.Total(SyncMetrics.FanOutBatches)} batches; responses from shared bytes {servedShared}, from the store {servedFromStore}");
+            $"for {meter.Total(SyncMetrics.FanOutBatches)} batches; responses from shared bytes {servedShared}, from the store {servedFromStore}; " +
+            $"{clock.Elapsed.TotalSeconds:0.0} s, process CPU {cpu.TotalSeconds:0.0} s (clients included)");
         if (Mode == SyncDeliveryMode.Shared)
         {
             Assert.Equal(expected, meter.Total(SyncMetrics.EventsSerialised, "room"));
