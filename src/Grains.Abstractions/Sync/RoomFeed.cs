@@ -32,8 +32,9 @@ public sealed record SharedEvent(
 public sealed record RoomFeedEvents(string RoomId, long PreviousRoomPosition, IReadOnlyList<SharedEvent> Events);
 
 /// <summary>
-/// The room feed hub of one silo (key: the silo's address): rooms send it one message per committed batch for all
-/// their members whose sync grain lives on that silo, and it hands the same events to those that are active.
+/// The room feed hub of one silo (key: the silo's address): rooms send it one message per committed batch (or
+/// room-wide notice) for all their members whose sync grain lives on that silo, and it hands the same events to those
+/// that are active.
 /// </summary>
 [GrainType("room-feed-hub")]
 [SiloLocalPlacement]
@@ -42,4 +43,8 @@ public interface IRoomFeedHubGrain : IGrain
     /// <summary>Hands <paramref name="events"/> to the active sync grains of <paramref name="userIds"/> on this silo; inactive ones are not woken.</summary>
     [AlwaysInterleave]
     Task DeliverAsync(RoomFeedEvents events, IReadOnlyList<string> userIds);
+
+    /// <summary>Passes a room-wide notice (typing, receipts) to the active sync grains of <paramref name="userIds"/> on this silo.</summary>
+    [AlwaysInterleave]
+    Task NotifyAsync(SyncNotice notice, IReadOnlyList<string> userIds);
 }

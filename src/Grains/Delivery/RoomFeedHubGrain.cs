@@ -5,27 +5,34 @@ using Microsoft.Extensions.Logging;
 namespace HomeServer.Grains.Delivery;
 
 /// <summary>
-/// A silo's room feed hub: hands each batch of shared room events, the same object for all, to the sync grains of the
-/// listed users that are active on this silo. Users whose sync grain is not running are not woken; they catch up from
-/// the store when they next sync. Completes once every delivery was made, so a room's next batch arrives after it.
+/// A silo's room feed hub: hands each batch of shared room events (the same object for all) and each room-wide notice
+/// to the sync grains of the listed users that are active on this silo. Users whose sync grain is not running are not
+/// woken; they catch up from the store when they next sync. Completes once every delivery was made, so a room's next
+/// batch arrives after it.
 /// </summary>
 public sealed class RoomFeedHubGrain(ILogger<RoomFeedHubGrain> logger) : Grain, IRoomFeedHubGrain
 {
-    public Task DeliverAsync(RoomFeedEvents events, IReadOnlyList<string> userIds)
+    public Task DeliverAsync(RoomFeedEvents events, IReadOnlyList<string> userIds) =>
+        CallActiveAsync(userIds, events.RoomId, grain => grain.ReceiveAsync(events));
+
+    public Task NotifyAsync(SyncNotice notice, IReadOnlyList<string> userIds) =>
+        CallActiveAsync(userIds, notice.RoomId, grain => grain.NotifyAsync(notice));
+
+    private Task CallActiveAsync(IReadOnlyList<string> userIds, string? roomId, Func<ISyncGrain, Task> call)
     {
-        var deliveries = new List<Task>(userIds.Count);
+        var calls = new List<Task>(userIds.Count);
         foreach (var userId in userIds)
         {
-            if (GrainLocator.GetIfActiveHere<ISyncGrain>(userId) is { } syncGrain) deliveries.Add(DeliverAsync(syncGrain, userId, events));
+            if (GrainLocator.GetIfActiveHere<ISyncGrain>(userId) is { } syncGrain) calls.Add(CallAsync(syncGrain, userId, roomId, call));
         }
-        return Task.WhenAll(deliveries);
+        return Task.WhenAll(calls);
     }
 
-    private async Task DeliverAsync(ISyncGrain syncGrain, string userId, RoomFeedEvents events)
+    private async Task CallAsync(ISyncGrain syncGrain, string userId, string? roomId, Func<ISyncGrain, Task> call)
     {
         try
         {
-            await syncGrain.ReceiveAsync(events);
+            await call(syncGrain);
         }
         catch (GrainNotActiveException)
         {
@@ -33,7 +40,7 @@ public sealed class RoomFeedHubGrain(ILogger<RoomFeedHubGrain> logger) : Grain, 
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Handing events of {RoomId} to the sync grain of {UserId} failed", events.RoomId, userId);
+            logger.LogWarning(e, "Handing news of {RoomId} to the sync grain of {UserId} failed", roomId, userId);
         }
     }
 }

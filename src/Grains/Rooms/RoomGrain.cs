@@ -29,7 +29,7 @@ public sealed partial class RoomGrain(IHomeServerStore store, LocalServer server
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _notifier = new SyncNotifier(GrainFactory, server, logger);
+        _notifier = new SyncNotifier(GrainFactory, GrainLocator, server, delivery, logger);
         _feed = new RoomFeedPublisher(GrainFactory, GrainLocator, server, logger);
         _writer = new RoomWriter(store, RoomId, Clock, OnCommitted, logger);
         await _writer.LoadAsync(cancellationToken);

@@ -28,4 +28,21 @@ public sealed class RoomFeedHubTests(SqliteRecordingServerFixture fixture) : ICl
         Assert.Empty(RecordingSyncGrain.NoticesOf(asleep));
         Assert.False(silo.IsHosting(new GrainId("sync", asleep)));
     }
+
+    [Fact]
+    public async Task Room_wide_notices_reach_the_running_sync_grains_of_its_silo_and_wake_no_other()
+    {
+        var silo = fixture.Server.App.Services.GetRequiredService<HomeServer.Runtime.Hosting.Silo>();
+        var grains = fixture.Server.App.Services.GetRequiredService<IGrainFactory>();
+        var awake = $"@awake-{Guid.NewGuid():N}:localhost";
+        var asleep = $"@asleep-{Guid.NewGuid():N}:localhost";
+        await grains.GetGrain<ISyncGrain>(awake).NotifyAsync(new SyncNotice(SyncNoticeKind.AccountData, null, 1));
+
+        var typing = new SyncNotice(SyncNoticeKind.Typing, "!room:localhost", 3);
+        await grains.GetGrain<IRoomFeedHubGrain>(silo.Address.ToString()).NotifyAsync(typing, [awake, asleep]);
+
+        Assert.Contains(typing, RecordingSyncGrain.NoticesOf(awake));
+        Assert.Empty(RecordingSyncGrain.NoticesOf(asleep));
+        Assert.False(silo.IsHosting(new GrainId("sync", asleep)));
+    }
 }
