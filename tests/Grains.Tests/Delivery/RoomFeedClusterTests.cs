@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using HomeServer.Grains.Delivery;
+using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
 using HomeServer.Grains.Sync.Json;
 using HomeServer.Runtime;
@@ -13,7 +14,11 @@ namespace HomeServer.Grains.Tests.Delivery;
 /// <summary>Stands in for the sync grain and keeps every batch of shared events it receives.</summary>
 public sealed class ReceivingSyncGrain(ReceivedFeeds received) : Grain, ISyncGrain
 {
-    public Task NotifyAsync(SyncNotice notice) => Task.CompletedTask;
+    public Task NotifyAsync(SyncNotice notice)
+    {
+        received.Add(Key, notice);
+        return Task.CompletedTask;
+    }
 
     public Task ReceiveAsync(RoomFeedEvents events)
     {
@@ -28,10 +33,15 @@ public sealed class ReceivingSyncGrain(ReceivedFeeds received) : Grain, ISyncGra
 public sealed class ReceivedFeeds
 {
     private readonly ConcurrentDictionary<string, ConcurrentQueue<RoomFeedEvents>> _byUser = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<SyncNotice>> _notices = new();
 
     public void Add(string userId, RoomFeedEvents events) => _byUser.GetOrAdd(userId, _ => new()).Enqueue(events);
 
+    public void Add(string userId, SyncNotice notice) => _notices.GetOrAdd(userId, _ => new()).Enqueue(notice);
+
     public IReadOnlyList<RoomFeedEvents> Of(string userId) => _byUser.TryGetValue(userId, out var feeds) ? feeds.ToArray() : [];
+
+    public IReadOnlyList<SyncNotice> NoticesOf(string userId) => _notices.TryGetValue(userId, out var notices) ? notices.ToArray() : [];
 }
 
 /// <summary>A room's fan-out over three silos: one message per silo with members, the same bytes at every reader, nobody woken.</summary>
@@ -94,6 +104,13 @@ public sealed class RoomFeedClusterTests
         Assert.Equal(2 * silosWithMembers, meter.Messages);
         Assert.Equal(2, meter.Batches);
         Assert.Equal(3, meter.Serialised);
+
+        var typing = new SyncNotice(SyncNoticeKind.Typing, "!room:test", 9);
+        new SyncNotifier(roomSilo.GrainFactory, roomSilo.Locator, Server, new SyncDeliveryOptions(), NullLogger.Instance).Notify(members, typing);
+        deadline = DateTime.UtcNow.AddSeconds(10);
+        while (running.Any(userId => !received.NoticesOf(userId).Contains(typing)) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.All(running, userId => Assert.Contains(typing, received.NoticesOf(userId)));
+        Assert.All(members.Except(running), userId => Assert.DoesNotContain(cluster.Silos, silo => silo.IsHosting(new GrainId("sync", userId))));
     }
 
     /// <summary>The fan-out counters recorded on this thread's test only (other tests of this assembly do not publish).</summary>
