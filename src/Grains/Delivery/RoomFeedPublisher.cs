@@ -23,11 +23,7 @@ internal sealed class RoomFeedPublisher(IGrainFactory grains, IGrainLocator loca
     /// <param name="previousRoomPosition">The room position just before the first event.</param>
     public void Publish(string roomId, long previousRoomPosition, IReadOnlyList<StoredEvent> events, IEnumerable<string> members)
     {
-        var bySilo = members.Where(server.IsLocal)
-            .Select(userId => (UserId: userId, Silo: locator.OwnerOf<ISyncGrain>(userId)))
-            .Where(member => member.Silo is not null)
-            .GroupBy(member => member.Silo!, member => member.UserId)
-            .ToList();
+        var bySilo = locator.GroupBySyncSilo(server, members);
         if (bySilo.Count == 0) return;
         var feed = new RoomFeedEvents(roomId, previousRoomPosition, events.Select(SyncEventWriter.Share).ToList());
         SyncMetrics.EventsSerialised.Add(events.Count, FromRoom);

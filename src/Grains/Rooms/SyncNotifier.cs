@@ -21,11 +21,7 @@ internal sealed class SyncNotifier(IGrainFactory grains, IGrainLocator locator, 
             foreach (var userId in members) Notify(userId, notice);
             return;
         }
-        var bySilo = members.Where(server.IsLocal)
-            .Select(userId => (UserId: userId, Silo: locator.OwnerOf<ISyncGrain>(userId)))
-            .Where(member => member.Silo is not null)
-            .GroupBy(member => member.Silo!, member => member.UserId);
-        foreach (var silo in bySilo) _ = SendToHubAsync(silo.Key, silo.ToList(), notice);
+        foreach (var silo in locator.GroupBySyncSilo(server, members)) _ = SendToHubAsync(silo.Key, silo.ToList(), notice);
     }
 
     public void Notify(string userId, SyncNotice notice)
