@@ -40,7 +40,8 @@ internal sealed class JoinedRoomResult(string roomId)
     public bool Forced { get; set; }
 
     public bool HasContent =>
-        Forced || Timeline is { Events.Count: > 0 } || SharedTimeline is { Events.Count: > 0 } || State.Count > 0 || Typing is not null || Receipts.Count > 0 || AccountData.Count > 0;
+        Forced || Timeline is { Events.Count: > 0 } || SharedTimeline is { Events.Count: > 0 } || State.Count > 0
+        || Typing is not null || Receipts.Count > 0 || AccountData.Count > 0;
 }
 
 internal sealed class InvitedRoomResult(string roomId)
