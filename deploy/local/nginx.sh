@@ -18,7 +18,7 @@ start() {
   mkdir -p "$prefix/logs" "$prefix/temp"
   local servers="" i
   for i in $(seq 1 $gateway_count); do
-    servers+="        server 127.0.0.1:$(gateway_http_port "$i") max_fails=1 fail_timeout=5s;"$'\n'
+    servers+="        server 127.0.0.1:$(gateway_http_port "$i") max_fails=0;"$'\n'
   done
   # Same proxy settings as deploy/nginx/nginx.conf, with loopback upstreams and paths under the prefix.
   cat >"$prefix/nginx.conf" <<CONF
