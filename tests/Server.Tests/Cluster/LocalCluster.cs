@@ -44,6 +44,8 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
+    private static HttpClient StatusClient { get; } = new() { Timeout = TimeSpan.FromSeconds(10) };
+
     public string RunDirectory { get; }
 
     /// <summary>Through nginx, as every client of the cluster.</summary>
@@ -110,22 +112,31 @@ internal sealed class LocalCluster : IAsyncDisposable
     public Task ResumePostgresAsync() => RunAsync("scripts/postgres.sh", "resume");
 
     /// <summary>What each silo reports at <c>/_homeserver/silo</c>: status, build and hosted grains.</summary>
-    public async Task<SiloReport[]> ReadSilosAsync()
+    public Task<SiloReport[]> ReadSilosAsync() => Task.WhenAll(Enumerable.Range(1, SiloCount).Select(ReadSiloAsync));
+
+    public async Task<SiloReport> ReadSiloAsync(int silo)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        return await Task.WhenAll(_siloHttpPorts.Select(async port =>
+        try
         {
-            try
-            {
-                var body = await http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{port}/_homeserver/silo");
-                return new SiloReport(body.GetProperty("silo").GetString(), body.GetProperty("status").GetString()!,
-                    body.GetProperty("build_version").GetString(), body.GetProperty("grains").GetInt32());
-            }
-            catch (HttpRequestException)
-            {
-                return new SiloReport(null, "Unreachable", null, 0);
-            }
-        }));
+            var body = await StatusClient.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{_siloHttpPorts[silo - 1]}/_homeserver/silo");
+            return new SiloReport(body.GetProperty("silo").GetString(), body.GetProperty("status").GetString()!,
+                body.GetProperty("build_version").GetString(), body.GetProperty("grains").GetInt32());
+        }
+        catch (HttpRequestException)
+        {
+            return new SiloReport(null, "Unreachable", null, 0);
+        }
+    }
+
+    /// <summary>Polls silo N until it reports Active under an address other than <paramref name="previous"/>.</summary>
+    public async Task WaitUntilActiveAgainAsync(int silo, string? previous, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var report = await ReadSiloAsync(silo);
+            if (report.Status == "Active" && report.Address != previous) return;
+            await Task.Delay(100, cancellationToken);
+        }
     }
 
     /// <summary>

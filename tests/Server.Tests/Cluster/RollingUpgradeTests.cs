@@ -34,10 +34,14 @@ public sealed class RollingUpgradeTests(ITestOutputHelper output)
             using (load.Disturbance())
             {
                 var drainStart = load.Now;
+                var previous = (await cluster.ReadSiloAsync(silo)).Address;
+                var activeAgain = cluster.WaitUntilActiveAgainAsync(silo, previous, CancellationToken.None).ContinueWith(_ => load.Now);
                 await cluster.DrainSiloAsync(silo, "--Cluster:BuildVersion=2.0.0");
-                var drained = load.Now - drainStart;
-                var (rebalance, silos) = await cluster.WaitUntilBalancedAsync(BalanceTolerance, RebalanceTimeout);
-                steps.Add($"silo{silo}: drained and ready again in {drained.TotalSeconds:0.0} s, rebalanced {rebalance.TotalSeconds:0.0} s later " +
+                var ready = load.Now;
+                var active = await activeAgain;
+                var (_, silos) = await cluster.WaitUntilBalancedAsync(BalanceTolerance, RebalanceTimeout);
+                steps.Add($"silo{silo}: drained, restarted and ready in {(ready - drainStart).TotalSeconds:0.0} s; " +
+                    $"rebalanced (every silo within ±25% of even) {(load.Now - active).TotalSeconds:0.0} s after it turned Active " +
                     $"(grains per silo {string.Join(" / ", silos.Select(s => s.Grains))})");
             }
             await Task.Delay(TimeSpan.FromSeconds(2));
