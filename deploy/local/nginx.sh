@@ -12,8 +12,8 @@ start() {
   if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
     [[ "$(id -u)" == 0 ]] || die "nginx not found; install it (sudo apt-get install -y nginx)"
     log "installing nginx"
-    DEBIAN_FRONTEND=noninteractive apt-get update >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx >&2
+    { DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx; } >&2 \
+      || die "could not install nginx with apt-get; install it (apt-get install -y nginx) and retry"
   fi
   mkdir -p "$prefix/logs" "$prefix/temp"
   local servers="" i
