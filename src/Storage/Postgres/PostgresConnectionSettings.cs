@@ -34,4 +34,9 @@ public static class PostgresConnectionSettings
         // Npgsql marks socket, I/O and timeout failures transient, and server errors such as admin_shutdown (57P01)
         // or too_many_connections (53300); constraint violations and syntax errors are not.
         exception is NpgsqlException { IsTransient: true };
+
+    /// <summary>Whether the failure broke the connection itself (network, timeout, server shutting down) rather than one statement.</summary>
+    public static bool LostTheConnection(Exception exception) =>
+        exception is not PostgresException postgres || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal);
 }

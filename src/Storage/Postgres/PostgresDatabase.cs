@@ -7,8 +7,8 @@ namespace HomeServer.Storage.Postgres;
 
 /// <summary>
 /// A pooled Npgsql data source; every write is one READ COMMITTED transaction on its own connection. When the
-/// server cannot be reached the work fails with <see cref="StoreUnavailableException"/>, and the pool drops its
-/// idle connections (after a server restart they are all broken) so the next request opens fresh ones.
+/// server cannot be reached the work fails with <see cref="StoreUnavailableException"/>; after a lost connection
+/// the pool drops its idle ones too (after a server restart they are all broken) so the next request opens fresh ones.
 /// </summary>
 internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDataSource) : SqlDatabase
 {
@@ -52,7 +52,7 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDat
 
     private StoreUnavailableException Unavailable(Exception exception)
     {
-        dataSource.Clear();
+        if (PostgresConnectionSettings.LostTheConnection(exception)) dataSource.Clear();
         return new StoreUnavailableException($"PostgreSQL is unavailable: {exception.Message}", exception);
     }
 

@@ -130,7 +130,8 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         using (load.Disturbance())
         {
             await Task.WhenAll(cluster.DrainSiloAsync(1), cluster.DrainSiloAsync(2));
-            await cluster.WaitUntilBalancedAsync(0.25, TimeSpan.FromSeconds(60));
+            // With only ~45 grains hashing alone varies by more than ±25%; this only waits for grains to move back.
+            await cluster.WaitUntilBalancedAsync(0.5, TimeSpan.FromSeconds(60));
         }
         await Task.Delay(TimeSpan.FromSeconds(2));
         await load.StopAsync(CatchUp);

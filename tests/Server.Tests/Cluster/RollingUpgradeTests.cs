@@ -41,7 +41,7 @@ public sealed class RollingUpgradeTests(ITestOutputHelper output)
                 var active = await activeAgain;
                 var (_, silos) = await cluster.WaitUntilBalancedAsync(BalanceTolerance, RebalanceTimeout);
                 steps.Add($"silo{silo}: drained, restarted and ready in {(ready - drainStart).TotalSeconds:0.0} s; " +
-                    $"rebalanced (every silo within ±25% of even) {(load.Now - active).TotalSeconds:0.0} s after it turned Active " +
+                    $"every silo within ±25% of even {(load.Now - active).TotalSeconds:0.0} s after it turned Active (polled every 100 ms) " +
                     $"(grains per silo {string.Join(" / ", silos.Select(s => s.Grains))})");
             }
             await Task.Delay(TimeSpan.FromSeconds(2));
