@@ -30,6 +30,8 @@ internal sealed class ChatLoad
     private Task[] _syncers = [];
     private int _limited;
     private int _resyncs;
+    private int _abandoned;
+    private TimeSpan _giveUpAt = TimeSpan.MaxValue;
 
     private ChatLoad(HttpClient http, Member[] members, string[] rooms, int membersPerRoom, TimeSpan sendInterval)
     {
@@ -52,6 +54,9 @@ internal sealed class ChatLoad
     public int Resyncs => _resyncs;
 
     public IReadOnlyList<string> Rooms => _rooms;
+
+    /// <summary>Sends still failing when the load stopped and its catch-up time ran out: never acknowledged.</summary>
+    public int AbandonedSends => _abandoned;
 
     public int AcknowledgedCount => Sent.Sum(s => s.Count);
 
@@ -107,9 +112,10 @@ internal sealed class ChatLoad
     /// <summary>Stops sending, then lets every member catch up with what was acknowledged (at most <paramref name="catchUp"/>).</summary>
     public async Task StopAsync(TimeSpan catchUp)
     {
+        var deadline = Now + catchUp;
+        _giveUpAt = deadline;
         _stopSending.Cancel();
         await Task.WhenAll(_senders);
-        var deadline = Now + catchUp;
         while (Now < deadline && _members.Any(m => m.DistinctReceived < Sent[m.Room].Count)) await Task.Delay(200);
         _stopSyncing.Cancel();
         await Task.WhenAll(_syncers);
@@ -191,6 +197,11 @@ internal sealed class ChatLoad
                 if (response is { } result)
                 {
                     lock (Sent[room]) Sent[room].Add(result.GetProperty("event_id").GetString()!);
+                    break;
+                }
+                if (Now > _giveUpAt)
+                {
+                    Interlocked.Increment(ref _abandoned);
                     break;
                 }
                 await Task.Delay(250);

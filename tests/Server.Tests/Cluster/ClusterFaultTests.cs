@@ -53,6 +53,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         Assert.Equal("Active", silos[rejoined]);
         Assert.Equal("Dead", silos[victim]);
 
+        Assert.Equal(0, load.AbandonedSends); // every failed send succeeded when retried
         // Failed attempts are only ever "try again" answers, never an internal error.
         Assert.All(load.Failures, f => Assert.DoesNotContain("M_UNKNOWN", f.Body));
         await AssertEveryAcknowledgedSendStoredOnceInOrderAsync(cluster.Client, load);
@@ -85,6 +86,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         output.WriteLine($"sends acknowledged again {recovery.TotalSeconds:0.0} s after PostgreSQL came back; {load.Failures.Count} failed attempts:\n" +
             string.Join('\n', load.Failures.Take(30)));
         Assert.Contains(load.Failures, f => f.Path.Contains("/send/", StringComparison.Ordinal)); // the outage was felt
+        Assert.Equal(0, load.AbandonedSends);
         Assert.All(load.Failures, f =>
         {
             Assert.Equal((int)HttpStatusCode.ServiceUnavailable, f.Status);
