@@ -134,6 +134,31 @@ internal sealed class ChatLoad
         return Now - start;
     }
 
+    /// <summary>
+    /// Sends every acknowledged message again with its transaction id, as a client that never saw the response
+    /// would, and lists those not answered with the event id of the first acknowledgement.
+    /// </summary>
+    public async Task<List<string>> ResendAcknowledgedAsync()
+    {
+        var mismatches = new List<string>();
+        for (var room = 0; room < _rooms.Length; room++)
+        {
+            var sender = _members[room * _membersPerRoom];
+            for (var n = 0; n < Sent[room].Count; n++)
+            {
+                var eventId = (await ProcessCluster.CallAsync(_http, HttpMethod.Put,
+                    $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(_rooms[room])}/send/m.room.message/{TransactionId(n)}", sender.Token,
+                    new { msgtype = "m.text", body = Body(room, n) })).GetProperty("event_id").GetString();
+                if (eventId != Sent[room][n]) mismatches.Add($"room{room} {TransactionId(n)}: {eventId}, first acknowledged as {Sent[room][n]}");
+            }
+        }
+        return mismatches;
+    }
+
+    private static string TransactionId(int n) => $"txn{n}";
+
+    private static string Body(int room, int n) => $"room{room}-{n}";
+
     /// <summary>Per member, the problems with what its syncs delivered: missing, duplicated or out-of-order messages.</summary>
     public List<string> DeliveryProblems(bool duplicatesAllowed = false)
     {
@@ -186,13 +211,13 @@ internal sealed class ChatLoad
         var sender = _members[room * _membersPerRoom];
         for (var n = 0; !_stopSending.IsCancellationRequested; n++)
         {
-            var body = $"room{room}-{n}";
+            var body = Body(room, n);
             _issuedAt[body] = Now;
             // A client resends a failed request with the same transaction id until it is acknowledged.
             while (true)
             {
                 var response = await TryAsync(HttpMethod.Put,
-                    $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(_rooms[room])}/send/m.room.message/txn{n}", sender.Token,
+                    $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(_rooms[room])}/send/m.room.message/{TransactionId(n)}", sender.Token,
                     new { msgtype = "m.text", body });
                 if (response is { } result)
                 {
