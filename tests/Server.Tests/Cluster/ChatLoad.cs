@@ -31,6 +31,7 @@ internal sealed class ChatLoad
     private int _limited;
     private int _resyncs;
     private int _abandoned;
+    private long _slowestSendTicks;
     private TimeSpan _giveUpAt = TimeSpan.MaxValue;
 
     private ChatLoad(HttpClient http, Member[] members, string[] rooms, int membersPerRoom, TimeSpan sendInterval)
@@ -54,6 +55,9 @@ internal sealed class ChatLoad
     public int Resyncs => _resyncs;
 
     public IReadOnlyList<string> Rooms => _rooms;
+
+    /// <summary>The longest time a client waited for a send to be acknowledged, retries included.</summary>
+    public TimeSpan SlowestSend => TimeSpan.FromTicks(Interlocked.Read(ref _slowestSendTicks));
 
     /// <summary>Sends still failing when the load stopped and its catch-up time ran out: never acknowledged.</summary>
     public int AbandonedSends => _abandoned;
@@ -222,6 +226,7 @@ internal sealed class ChatLoad
                 if (response is { } result)
                 {
                     lock (Sent[room]) Sent[room].Add(result.GetProperty("event_id").GetString()!);
+                    RecordSendTime(Now - _issuedAt[body]);
                     break;
                 }
                 if (Now > _giveUpAt)
@@ -238,6 +243,15 @@ internal sealed class ChatLoad
             catch (OperationCanceledException)
             {
             }
+        }
+    }
+
+    private void RecordSendTime(TimeSpan took)
+    {
+        long slowest;
+        while (took.Ticks > (slowest = Interlocked.Read(ref _slowestSendTicks)) &&
+               Interlocked.CompareExchange(ref _slowestSendTicks, took.Ticks, slowest) != slowest)
+        {
         }
     }
 

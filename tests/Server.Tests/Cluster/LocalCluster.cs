@@ -156,6 +156,20 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until every silo is Active and hosts grains again (after drains, grains move back to restarted silos).</summary>
+    public async Task WaitUntilEverySiloHostsGrainsAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var silos = await ReadSilosAsync();
+            if (silos.All(s => s.Status == "Active" && s.Grains > 0)) return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Not every silo hosts grains: {string.Join(", ", silos.Select(s => $"{s.Status} {s.Grains}"))}");
+            await Task.Delay(250);
+        }
+    }
+
     public static bool IsBalanced(SiloReport[] silos, double tolerance)
     {
         if (silos.Any(s => s.Status != "Active")) return false;

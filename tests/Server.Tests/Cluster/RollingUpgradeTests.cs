@@ -92,7 +92,7 @@ public sealed class RollingUpgradeTests(ITestOutputHelper output)
         text.AppendLine();
         foreach (var step in steps) text.AppendLine(CultureInfo.InvariantCulture, $"- {step}");
         text.AppendLine(CultureInfo.InvariantCulture, $"- final grains per silo: {string.Join(" / ", final.Select(s => s.Grains))}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"- {load.AcknowledgedCount} messages acknowledged; {load.Failures.Count} failed requests; " +
+        text.AppendLine(CultureInfo.InvariantCulture, $"- {load.AcknowledgedCount} messages acknowledged (slowest acknowledgement {load.SlowestSend.TotalMilliseconds:0} ms); {load.Failures.Count} failed requests; " +
             $"{load.LimitedTimelines} limited timelines; {load.Resyncs} resyncs");
         return text.ToString();
     }
