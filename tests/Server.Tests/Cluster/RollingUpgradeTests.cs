@@ -17,6 +17,8 @@ public sealed class RollingUpgradeTests(ITestOutputHelper output)
     private static readonly int Rooms = int.TryParse(Environment.GetEnvironmentVariable("HOMESERVER_ROLLING_ROOMS"), out var rooms) ? rooms : 20;
 
     private const int MembersPerRoom = 5;
+    // Placement is rendezvous hashing: with the ~220 grains of this load, a silo lands outside ±25% of an even share
+    // in about 2% of runs (binomial tail), since the silos' random ports change the hash. The criterion is kept.
     private const double BalanceTolerance = 0.25;
     private static readonly TimeSpan RebalanceTimeout = TimeSpan.FromSeconds(60);
 
