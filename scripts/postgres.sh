@@ -5,6 +5,8 @@
 #   source scripts/postgres.sh [start]    # same, exported into the calling shell
 #   scripts/postgres.sh env               # prints the export line of the running server again
 #   scripts/postgres.sh stop              # stops it and deletes its files; succeeds when nothing runs
+#   scripts/postgres.sh pause             # stops the server (fast shutdown) but keeps its data and port
+#   scripts/postgres.sh resume            # starts a paused server again on the same port
 #
 # Only the export line goes to stdout; progress and errors go to stderr.
 # HOMESERVER_PG_STATE: state file (default ${TMPDIR:-/tmp}/homeserver-test-postgres.state); give each
@@ -225,9 +227,27 @@ cmd_env() {
   print_env "$port"
 }
 
+# An outage drill: clients see the server vanish (connections closed, new ones refused) and come back.
+cmd_pause() {
+  [[ -f "$state_file" ]] || die "no test server recorded in $state_file"
+  read_state "$state_file"
+  as_pg "$bin_dir/pg_ctl" -D "$data_dir/pgdata" -m fast -w -t 30 stop >/dev/null || die "pg_ctl stop failed"
+  log "paused the server on port $port"
+}
+
+cmd_resume() {
+  [[ -f "$state_file" ]] || die "no test server recorded in $state_file"
+  read_state "$state_file"
+  as_pg "$bin_dir/pg_ctl" -D "$data_dir/pgdata" -l "$data_dir/server.log" -o "-p $port" -w -t 60 start >/dev/null \
+    || die "pg_ctl start failed (log: $data_dir/server.log)"
+  log "resumed the server on port $port"
+}
+
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   env) cmd_env ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  pause) cmd_pause ;;
+  resume) cmd_resume ;;
+  *) echo "usage: $0 start|stop|env|pause|resume" >&2; exit 2 ;;
 esac

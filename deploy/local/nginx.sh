@@ -12,13 +12,13 @@ start() {
   if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
     [[ "$(id -u)" == 0 ]] || die "nginx not found; install it (sudo apt-get install -y nginx)"
     log "installing nginx"
-    DEBIAN_FRONTEND=noninteractive apt-get update >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx >&2
+    { DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx; } >&2 \
+      || die "could not install nginx with apt-get; install it (apt-get install -y nginx) and retry"
   fi
   mkdir -p "$prefix/logs" "$prefix/temp"
   local servers="" i
   for i in $(seq 1 $gateway_count); do
-    servers+="        server 127.0.0.1:$(gateway_http_port "$i") max_fails=1 fail_timeout=5s;"$'\n'
+    servers+="        server 127.0.0.1:$(gateway_http_port "$i") max_fails=0;"$'\n'
   done
   # Same proxy settings as deploy/nginx/nginx.conf, with loopback upstreams and paths under the prefix.
   cat >"$prefix/nginx.conf" <<CONF

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a local cluster on loopback: PostgreSQL, 3 silos, 2 gateways and nginx in front of the gateways.
-#   deploy/local/start.sh        stop it with deploy/local/stop.sh
+#   deploy/local/start.sh [--<key>=<value> ...]   extra settings for every process; stop it with deploy/local/stop.sh
+# Ports, run directory, an existing PostgreSQL and a prebuilt program: see the variables in lib.sh.
 set -Eeuo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -9,18 +10,27 @@ for name in $(seq -f silo%g 1 $silo_count) $(seq -f gateway%g 1 $gateway_count);
   is_running "$name" && die "$name already runs (pid $(cat "$run_dir/$name.pid")); run stop.sh first"
 done
 
-log "starting PostgreSQL"
-export HOMESERVER_PG_STATE="$run_dir/postgres.state"
-eval "$("$repo_root/scripts/postgres.sh" start)"
-pg="$HOMESERVER_TEST_POSTGRES"
+if [[ -n "${HOMESERVER_LOCAL_POSTGRES:-}" ]]; then
+  log "using the PostgreSQL database of HOMESERVER_LOCAL_POSTGRES"
+  pg="$HOMESERVER_LOCAL_POSTGRES"
+else
+  log "starting PostgreSQL"
+  export HOMESERVER_PG_STATE="$run_dir/postgres.state"
+  eval "$("$repo_root/scripts/postgres.sh" start)"
+  pg="$HOMESERVER_TEST_POSTGRES"
+fi
 
-log "building"
-dotnet build "$repo_root/src/Silo" -c Release -v quiet -nologo >"$run_dir/build.log" 2>&1 \
-  || { tail -n 30 "$run_dir/build.log" >&2; die "build failed (log: $run_dir/build.log)"; }
+if [[ -n "${HOMESERVER_LOCAL_DLL:-}" ]]; then
+  [[ -f "$dll" ]] || die "HOMESERVER_LOCAL_DLL=$dll does not exist"
+else
+  log "building"
+  dotnet build "$repo_root/src/Silo" -c Release -v quiet -nologo >"$run_dir/build.log" 2>&1 \
+    || { tail -n 30 "$run_dir/build.log" >&2; die "build failed (log: $run_dir/build.log)"; }
+fi
 
 common=(--Storage:Kind=postgres "--Storage:ConnectionString=$pg" --Cluster:Membership=postgres
   --ServerName=localhost "--PublicBaseUrl=http://127.0.0.1:$nginx_port"
-  "--ShutdownTimeout=00:00:$shutdown_timeout_seconds" --Registration:Mode=open)
+  "--ShutdownTimeout=00:00:$shutdown_timeout_seconds" --Registration:Mode=open "$@")
 
 for i in $(seq 1 $silo_count); do
   printf '%s\n' "${common[@]}" --Cluster:Role=silo "--urls=http://127.0.0.1:$(silo_http_port "$i")" \

@@ -1,4 +1,5 @@
 using HomeServer.Grains.Accounts;
+using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
 using HomeServer.Runtime.Invocation;
@@ -14,5 +15,6 @@ public static class HomeServerGrains
             .AddGrain<IRoomGrain, RoomGrain>()
             .AddGrain<IRoomDirectoryGrain, RoomDirectoryGrain>()
             .AddGrain<IUserRoomsGrain, UserRoomsGrain>()
-            .AddGrain<ISyncGrain, SyncGrain>();
+            .AddGrain<ISyncGrain, SyncGrain>()
+            .AddGrain<IRoomFeedHubGrain, RoomFeedHubGrain>();
 }

@@ -31,7 +31,8 @@ public static class HomeServerHost
         builder.Services.AddMatrixGateway();
         builder.Services.AddSingleton(provider => new LocalServer(provider.GetRequiredService<IOptions<HomeServerOptions>>().Value.ServerName));
         builder.Services.AddSingleton<ClusterMembership>();
-        if (RoleOf(builder.Configuration) == ClusterRole.Gateway)
+        var role = RoleOf(builder.Configuration);
+        if (role == ClusterRole.Gateway)
         {
             AddGatewayRole(builder.Services);
         }
@@ -52,6 +53,7 @@ public static class HomeServerHost
 
         app.UseMatrixGateway();
         app.MapMatrixClientApi();
+        if (role == ClusterRole.Silo) app.MapSiloStatus();
         return app;
     }
 

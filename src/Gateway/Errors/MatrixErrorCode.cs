@@ -7,4 +7,5 @@ public static class MatrixErrorCode
     public const string NotJson = "M_NOT_JSON";
     public const string BadJson = "M_BAD_JSON";
     public const string TooLarge = "M_TOO_LARGE";
+    public const string LimitExceeded = "M_LIMIT_EXCEEDED";
 }

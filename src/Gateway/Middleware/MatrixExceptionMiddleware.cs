@@ -8,7 +8,8 @@ namespace HomeServer.Gateway.Middleware;
 
 /// <summary>
 /// Turns every exception into a Matrix error. Unexpected ones become 500 <c>M_UNKNOWN</c> with a
-/// fixed message: details stay in the server log, never in the response.
+/// fixed message: details stay in the server log, never in the response. A grain or the store that is
+/// briefly unreachable becomes 503 with <c>Retry-After</c>, which clients retry.
 /// </summary>
 internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, ILogger<MatrixExceptionMiddleware> logger)
 {
@@ -44,8 +45,10 @@ internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, IL
                 return (MatrixErrorStatus.For(refused.ErrCode), new MatrixError(refused.ErrCode, refused.Error));
             case TransientRejectionException or SiloUnavailableException or GrainCallTimeoutException:
                 LogUnavailable(exception, context.Request.Method, context.Request.Path);
-                return (StatusCodes.Status503ServiceUnavailable,
-                    new MatrixError(MatrixErrorCode.Unknown, "The server is busy; try again shortly.") { RetryAfterMs = 1000 });
+                return (StatusCodes.Status503ServiceUnavailable, MatrixErrorResponse.Unavailable("The server is busy; try again shortly."));
+            case StoreUnavailableException:
+                LogStoreUnavailable(exception.Message, context.Request.Method, context.Request.Path);
+                return (StatusCodes.Status503ServiceUnavailable, MatrixErrorResponse.Unavailable("The database is briefly unavailable; try again shortly."));
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge:
                 LogBadRequest(context.Request.Method, context.Request.Path, tooLarge.Message);
                 return (tooLarge.StatusCode, MatrixErrorResponse.TooLarge);
@@ -63,6 +66,9 @@ internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, IL
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Grain unavailable while serving {Method} {Path}")]
     private partial void LogUnavailable(Exception exception, string method, PathString path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Store unavailable while serving {Method} {Path}: {Reason}")]
+    private partial void LogStoreUnavailable(string reason, string method, PathString path);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected {Method} {Path}: {Reason}")]
     private partial void LogBadRequest(string method, PathString path, string reason);

@@ -41,6 +41,10 @@ public interface ISyncGrain : IGrain
     [AlwaysInterleave]
     Task NotifyAsync(SyncNotice notice);
 
+    /// <summary>New events of one of the user's rooms, shared with the room's other readers; sent by the silo's room feed hub.</summary>
+    [AlwaysInterleave]
+    Task ReceiveAsync(RoomFeedEvents events);
+
     /// <summary>
     /// Answers at once when something is newer than <see cref="SyncRequest.Since"/> (or for an initial or full-state
     /// sync), otherwise waits up to <see cref="SyncRequest.Timeout"/> for a notice. Refuses a malformed since token,

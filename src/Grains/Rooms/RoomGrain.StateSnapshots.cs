@@ -11,7 +11,7 @@ public sealed partial class RoomGrain
     public async Task<SyncStateSection?> GetSyncStateAsync(SyncStateQuery query)
     {
         // Naive mode measures what the cache saves: each sync computes its state sections from the store.
-        if (delivery?.IsNaive == true) return null;
+        if (_delivery.IsNaive) return null;
         // A timeline read from the store a moment before this activation published its newest events.
         if (_writer.Current is not { Exists: true } room || query.TimelineEnd > room.LastPosition) return null;
         var atStart = await StateSnapshotAfterAsync(room, query.TimelineStart - 1);

@@ -17,10 +17,13 @@ public sealed partial class RoomGrain(
 {
     private static readonly Func<long> Clock = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
+    private readonly SyncDeliveryOptions _delivery = delivery ?? new();
+
     private readonly TypingTracker _typing = new(Clock);
     private readonly SemaphoreSlim _historyGate = new(1, 1);
     private RoomWriter _writer = null!;
     private SyncNotifier _notifier = null!;
+    private RoomFeedPublisher _feed = null!;
     private RoomHistory? _history;
     private IDisposable? _typingTimer;
 
@@ -28,7 +31,8 @@ public sealed partial class RoomGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _notifier = new SyncNotifier(GrainFactory, server, logger);
+        _notifier = new SyncNotifier(GrainFactory, GrainLocator, server, _delivery, logger);
+        _feed = new RoomFeedPublisher(GrainFactory, GrainLocator, server, logger);
         _writer = new RoomWriter(store, RoomId, Clock, OnCommitted, logger);
         await _writer.LoadAsync(cancellationToken);
     }
@@ -45,8 +49,8 @@ public sealed partial class RoomGrain(
 
     private void OnCommitted(CommittedBatch batch)
     {
-        var lastGlobal = batch.Events[^1].Appended.GlobalPosition;
-        _notifier.Notify(batch.After.JoinedMembers, new SyncNotice(SyncNoticeKind.RoomEvent, RoomId, lastGlobal));
+        if (_delivery.IsNaive) NotifyEachMember(batch);
+        else _feed.Publish(RoomId, batch.Before.LastPosition, batch.Events.Select(ToStoredEvent).ToList(), batch.After.JoinedMembers);
 
         var membershipChanges = batch.Events
             .Where(e => e.Event.Row.Membership is not null)
@@ -58,6 +62,22 @@ public sealed partial class RoomGrain(
 
         var left = membershipChanges.Select(c => c.UserId).Where(userId => !batch.After.IsJoined(userId));
         if (_typing.Remove(left)) NotifyTyping(batch.After);
+    }
+
+    /// <summary>Naive delivery, kept for comparison: one notice per member, whose sync grain then reads the store.</summary>
+    private void NotifyEachMember(CommittedBatch batch)
+    {
+        var lastGlobal = batch.Events[^1].Appended.GlobalPosition;
+        _notifier.Notify(batch.After.JoinedMembers, new SyncNotice(SyncNoticeKind.RoomEvent, RoomId, lastGlobal));
+        SyncMetrics.FanOutBatches.Add(1);
+        SyncMetrics.FanOutMessages.Add(batch.After.JoinedMembers.Count(server.IsLocal));
+    }
+
+    private StoredEvent ToStoredEvent((PlannedEvent Event, AppendedEvent Appended) committed)
+    {
+        var (row, appended) = (committed.Event.Row, committed.Appended);
+        return new StoredEvent(RoomId, appended.RoomPosition, appended.GlobalPosition, appended.EventId, row.Type, row.StateKey,
+            row.Sender, row.OriginServerTs, row.Membership, Redacted: false, row.Json);
     }
 
     private void NotifyTyping(RoomSnapshot snapshot) =>

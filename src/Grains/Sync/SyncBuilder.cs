@@ -88,7 +88,7 @@ internal sealed class SyncBuilder
             if (room.Membership == "join" || await _rooms.ChangedAfterAsync(room, since.Events, _cancellationToken))
                 scanned.Add(room.RoomId);
         }
-        var (window, end) = await _streams.EventsAfterAsync(scanned, since.Events, upper.Events);
+        var (window, end) = await _streams.EventsAfterAsync(scanned, since, upper.Events);
         var result = new SyncResult(TokenAt(end));
 
         var rooms = new List<RoomChange>();

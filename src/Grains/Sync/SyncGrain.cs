@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
+using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync.Filtering;
 using HomeServer.Grains.Sync.Json;
@@ -10,9 +12,11 @@ namespace HomeServer.Grains.Sync;
 
 /// <summary>
 /// One user's /sync. Keeps the user's rooms and what it was told since activation, so that a request with nothing new
-/// parks without touching the store, and a request with something new reads the store once for all rooms.
-/// <see cref="SyncAsync"/> and <see cref="NotifyAsync"/> interleave (a parked long-poll must not block notices), so the
-/// shared state is guarded: notice bookkeeping by a lock, computations one at a time by a semaphore.
+/// parks without touching the store, a request whose news are all shared room events is answered from them (see
+/// docs/adr/0008-shared-delta-fan-out.md), and any other request with something new reads the store once for all rooms.
+/// <see cref="SyncAsync"/>, <see cref="NotifyAsync"/> and <see cref="ReceiveAsync"/> interleave (a parked long-poll must
+/// not block notices), so the shared state is guarded: notice bookkeeping by a lock, computations one at a time by a
+/// semaphore.
 /// </summary>
 public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
 {
@@ -20,6 +24,7 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
     private readonly SemaphoreSlim _computing = new(1, 1);
     private readonly CancellationTokenSource _deactivating = new();
     private readonly TypingChanges _typing = new();
+    private readonly FeedBuffer _feed = new();
     private readonly LazyMembers _lazyMembers = new();
     private readonly Dictionary<long, SyncFilter> _filters = [];
     private readonly int _epoch = Random.Shared.Next(1, int.MaxValue);
@@ -40,6 +45,7 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
     private long _notifiedAccountData;
     private long _notifiedReceipts;
     private bool _membershipChanged;
+    private bool _roomsLoaded;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -79,11 +85,30 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
                     _notifiedAccountData = Math.Max(_notifiedAccountData, notice.Position);
                     break;
             }
-            wake = _wake;
-            _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            wake = TakeWake();
         }
         wake.TrySetResult();
         return Task.CompletedTask;
+    }
+
+    public Task ReceiveAsync(RoomFeedEvents events)
+    {
+        TaskCompletionSource wake;
+        lock (_lock)
+        {
+            _feed.Add(events);
+            wake = TakeWake();
+        }
+        wake.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The signal parked requests wait on, replaced by a fresh one. Called under the lock.</summary>
+    private TaskCompletionSource TakeWake()
+    {
+        var wake = _wake;
+        _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return wake;
     }
 
     public async Task<SyncResponse> SyncAsync(SyncRequest request, CancellationToken cancellationToken)
@@ -115,15 +140,17 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
             }
             if (mayHaveNews)
             {
-                var result = await ComputeAsync(request.DeviceId, current, filter, fullState: false, cancellationToken);
-                if (!result.IsEmpty) return Respond(result, request.DeviceId);
+                var computed = await ComputeAsync(request.DeviceId, current, filter, fullState: false, cancellationToken);
+                if (!computed.Result.IsEmpty) return Respond(computed, request.DeviceId);
                 // Nothing for this user, but the token may move past other users' changes while waiting.
-                current = result.NextBatch;
+                current = computed.NextBatch;
                 continue;
             }
             var remaining = timeout - Stopwatch.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero || _deactivating.IsCancellationRequested) return Respond(new SyncResult(OwnTyping(current)), request.DeviceId);
+            if (remaining <= TimeSpan.Zero || _deactivating.IsCancellationRequested)
+                return Respond(new Computed(new SyncResult(OwnTyping(current)), OwnTyping(current), Source: null), request.DeviceId);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deactivating.Token);
+            SyncMetrics.ParkedLongPolls.Add(1);
             try
             {
                 await wake.WaitAsync(remaining, stop.Token);
@@ -134,28 +161,35 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
             }
+            finally
+            {
+                SyncMetrics.ParkedLongPolls.Add(-1);
+            }
             cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
-    /// <summary>Whether the store may hold something for the user after <paramref name="since"/>. Called under the lock.</summary>
+    /// <summary>Whether the store or the shared events may hold something for the user after <paramref name="since"/>. Called under the lock.</summary>
     private bool MayHaveNews(SyncToken since) =>
         since.Events > _latestRead.Events || since.AccountData > _latestRead.AccountData || since.Receipts > _latestRead.Receipts
         || since.Events < _baseline.Events || since.AccountData < _baseline.AccountData || since.Receipts < _baseline.Receipts
         || _notifiedEvents > since.Events || _notifiedAccountData > since.AccountData || _notifiedReceipts > since.Receipts
         || _membershipChanged
+        || _feed.HasNews(since)
         || (since.TypingEpoch == _epoch ? _typing.Sequence > since.TypingSequence : _typing.Sequence > 0);
 
     /// <summary>The token in this activation's typing numbering (another activation's typing changes are all known here as none).</summary>
     private SyncToken OwnTyping(SyncToken token) =>
         token.TypingEpoch == _epoch ? token : token with { TypingEpoch = _epoch, TypingSequence = 0 };
 
-    private async Task<SyncResult> ComputeAsync(
+    private async Task<Computed> ComputeAsync(
         string deviceId, SyncToken? since, SyncFilter filter, bool fullState, CancellationToken cancellationToken)
     {
         await _computing.WaitAsync(cancellationToken);
         try
         {
+            if (since is not null && !fullState && await TryFromSharedEventsAsync(deviceId, since, filter) is { } shared)
+                return new Computed(shared, shared.NextBatch, SyncMetrics.SharedResponses);
             var upper = await ReadPositionsAsync(cancellationToken);
             lock (_lock)
             {
@@ -177,15 +211,50 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
                 typingSequence = _typing.Sequence;
             }
             await _rooms.EnsureLoadedAsync(reload, cancellationToken);
+            _roomsLoaded = true;
             var typing = await ReadTypingAsync(typingRooms);
             var input = new SyncInput(Key, deviceId, filter, since, fullState, upper, typing, _epoch, typingSequence);
-            return await new SyncBuilder(store, GrainFactory, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
+            var result = await new SyncBuilder(store, GrainFactory, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
+            // The store read skipped the events the token already had; those above the response's end stay had.
+            var nextBatch = result.NextBatch with { Delivered = since?.Delivered.Above(result.NextBatch.Events) ?? DeliveredEvents.None };
+            return new Computed(result, nextBatch, SyncMetrics.StoreResponses);
         }
         finally
         {
             _computing.Release();
         }
     }
+
+    /// <summary>
+    /// The response built from the shared events received since the token, or null when the store must answer: the
+    /// token is not one this activation can vouch for, something besides room events and typing changed, or the shared
+    /// events cannot tell the whole story (see <see cref="FeedBuffer"/> and <see cref="SharedSyncBuilder"/>).
+    /// </summary>
+    private async Task<SyncResult?> TryFromSharedEventsAsync(string deviceId, SyncToken since, SyncFilter filter)
+    {
+        IReadOnlyList<(string RoomId, List<SharedEvent> Events)>? news;
+        IReadOnlyList<string> typingRooms;
+        long typingSequence;
+        lock (_lock)
+        {
+            if (!KnowsEverythingElseSince(since) || (news = _feed.NewsFor(since)) is null) return null;
+            typingRooms = _typing.ChangedAfter(since.TypingEpoch == _epoch ? since.TypingSequence : null);
+            typingSequence = _typing.Sequence;
+        }
+        var typing = await ReadTypingAsync(typingRooms);
+        var nextBatch = since with { TypingEpoch = _epoch, TypingSequence = typingSequence };
+        return new SharedSyncBuilder(_rooms, _lazyMembers, deviceId, filter).TryBuild(since, news, typing, nextBatch);
+    }
+
+    /// <summary>
+    /// Whether every change after the token other than shared room events and typing is known to be none: the token
+    /// lies within what this activation was told about, no notice is newer, and no membership changed. Called under the lock.
+    /// </summary>
+    private bool KnowsEverythingElseSince(SyncToken since) =>
+        _roomsLoaded && !_membershipChanged
+        && since.Events >= _baseline.Events && since.Events <= _latestRead.Events && _notifiedEvents <= since.Events
+        && since.AccountData >= _baseline.AccountData && since.AccountData <= _latestRead.AccountData && _notifiedAccountData <= since.AccountData
+        && since.Receipts >= _baseline.Receipts && since.Receipts <= _latestRead.Receipts && _notifiedReceipts <= since.Receipts;
 
     private async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> ReadTypingAsync(IReadOnlyList<string> roomIds)
     {
@@ -219,9 +288,13 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
         return parsed;
     }
 
-    private SyncResponse Respond(SyncResult result, string deviceId)
+    private SyncResponse Respond(Computed computed, string deviceId)
     {
-        var json = SyncResponseWriter.Write(result, Key, deviceId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        return new SyncResponse(json, result.NextBatch.ToString(), result.IsEmpty);
+        computed.Source?.Add(1);
+        var json = SyncResponseWriter.Write(computed.Result, Key, deviceId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), computed.NextBatch);
+        return new SyncResponse(json, computed.NextBatch.ToString(), computed.Result.IsEmpty);
     }
+
+    /// <summary>A computed response, the token it answers with, and the counter of its source (null: nothing was computed).</summary>
+    private sealed record Computed(SyncResult Result, SyncToken NextBatch, Counter<long>? Source);
 }

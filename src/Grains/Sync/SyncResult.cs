@@ -16,12 +16,18 @@ internal sealed class SyncResult(SyncToken nextBatch)
 
 internal sealed record TimelineResult(IReadOnlyList<StoredEvent> Events, bool Limited, string? PrevBatch);
 
+/// <summary>A timeline assembled from the rooms' shared events: never limited (such responses come from the store).</summary>
+internal sealed record SharedTimelineResult(IReadOnlyList<SharedEvent> Events, string PrevBatch);
+
 internal sealed record RoomSummary(IReadOnlyList<string> Heroes, int JoinedMemberCount, int InvitedMemberCount);
 
 internal sealed class JoinedRoomResult(string roomId)
 {
     public string RoomId { get; } = roomId;
     public TimelineResult? Timeline { get; set; }
+
+    /// <summary>Set instead of <see cref="Timeline"/> when the response is built from shared events.</summary>
+    public SharedTimelineResult? SharedTimeline { get; set; }
     public List<StoredEvent> State { get; } = [];
     public RoomSummary? Summary { get; set; }
 
@@ -34,7 +40,8 @@ internal sealed class JoinedRoomResult(string roomId)
     public bool Forced { get; set; }
 
     public bool HasContent =>
-        Forced || Timeline is { Events.Count: > 0 } || State.Count > 0 || Typing is not null || Receipts.Count > 0 || AccountData.Count > 0;
+        Forced || Timeline is { Events.Count: > 0 } || SharedTimeline is { Events.Count: > 0 } || State.Count > 0
+        || Typing is not null || Receipts.Count > 0 || AccountData.Count > 0;
 }
 
 internal sealed class InvitedRoomResult(string roomId)

@@ -18,10 +18,14 @@ internal sealed class SyncStreams(IHomeServerStore store, string userId, StreamP
 
     private const int ReceiptPageSize = 1_000;
 
-    /// <summary>All events of the rooms after <paramref name="after"/>, up to <paramref name="upTo"/> or less when over budget.</summary>
+    /// <summary>
+    /// All events of the rooms after the since token, up to <paramref name="upTo"/> or less when over budget, except those
+    /// the token says the client already has (<see cref="SyncToken.Delivered"/>).
+    /// </summary>
     public async Task<(Dictionary<string, List<StoredEvent>> Events, long End)> EventsAfterAsync(
-        List<string> roomIds, long after, long upTo)
+        List<string> roomIds, SyncToken since, long upTo)
     {
+        var after = since.Events;
         var byRoom = new Dictionary<string, List<StoredEvent>>(StringComparer.Ordinal);
         if (roomIds.Count == 0 || after >= upTo) return (byRoom, Math.Max(after, upTo));
         var position = after;
@@ -32,10 +36,11 @@ internal sealed class SyncStreams(IHomeServerStore store, string userId, StreamP
             foreach (var storedEvent in page)
             {
                 if (storedEvent.GlobalPosition > upTo) return (byRoom, upTo);
-                if (!byRoom.TryGetValue(storedEvent.RoomId, out var list)) byRoom[storedEvent.RoomId] = list = [];
-                list.Add(storedEvent);
                 position = storedEvent.GlobalPosition;
                 read++;
+                if (since.Delivered.Contains(storedEvent.GlobalPosition)) continue;
+                if (!byRoom.TryGetValue(storedEvent.RoomId, out var list)) byRoom[storedEvent.RoomId] = list = [];
+                list.Add(storedEvent);
             }
             if (page.Count < WindowPageSize) return (byRoom, upTo);
             if (read >= WindowBudget) return (byRoom, position);

@@ -36,6 +36,8 @@ internal sealed class ActivationData
 
     public IGrainFactory GrainFactory => _catalog.GrainFactory;
 
+    public IGrainLocator GrainLocator => _catalog.Locator;
+
     /// <summary>Completes when the activation has been deactivated (or failed to activate) and left the catalog.</summary>
     public Task Deactivated => _deactivated.Task;
 

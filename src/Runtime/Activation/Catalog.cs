@@ -29,6 +29,8 @@ internal sealed class Catalog : IAsyncDisposable
 
     public IGrainFactory GrainFactory { get; set; } = null!;
 
+    public IGrainLocator Locator { get; set; } = null!;
+
     /// <summary>Runs before a new activation is created (the silo uses it to make the previous owner let go).</summary>
     public Func<GrainId, Task>? BeforeActivate { get; init; }
 
@@ -45,6 +47,12 @@ internal sealed class Catalog : IAsyncDisposable
         }
         return InvokeOnNewActivationAsync(target, method, arguments, cancellationToken);
     }
+
+    /// <summary>Delivers the call to the existing activation only; fails with <see cref="GrainNotActiveException"/> when there is none.</summary>
+    public ValueTask<object?> InvokeIfActiveAsync(GrainId target, GrainMethod method, object?[] arguments, CancellationToken cancellationToken) =>
+        _activations.TryGetValue(target, out var activation) && activation.TryEnqueue(method, arguments, cancellationToken, out var result)
+            ? result
+            : ValueTask.FromException<object?>(new GrainNotActiveException($"{target} is not active on this silo."));
 
     private async ValueTask<object?> InvokeOnNewActivationAsync(GrainId target, GrainMethod method, object?[] arguments, CancellationToken cancellationToken)
     {

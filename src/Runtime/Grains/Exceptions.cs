@@ -18,6 +18,9 @@ public sealed class TransientRejectionException(string message) : Exception(mess
 /// <summary>The silo that owned the grain cannot be reached.</summary>
 public sealed class SiloUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
+/// <summary>A call meant only for a local activation (<see cref="IGrainLocator.GetIfActiveHere{TGrain}"/>) found none; it did not run.</summary>
+public sealed class GrainNotActiveException(string message) : Exception(message);
+
 /// <summary>
 /// A grain on another silo threw an exception whose type cannot be recreated here.
 /// <see cref="RemoteType"/> names the original type; <see cref="Exception.Message"/> is its message.

@@ -33,6 +33,9 @@ public abstract class Grain
 
     public IGrainFactory GrainFactory => Activation.GrainFactory;
 
+    /// <summary>Where grains live in the cluster and which are active on this silo.</summary>
+    public IGrainLocator GrainLocator => Activation.GrainLocator;
+
     public virtual Task OnActivateAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public virtual Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Task.CompletedTask;

@@ -25,7 +25,7 @@ internal sealed class GrainCallRouter(
 
     public ValueTask<object?> InvokeAsync(GrainId target, GrainMethod method, object?[] arguments, CancellationToken cancellationToken)
     {
-        if (catalog is not null && IsLocalOwner(target))
+        if (catalog is not null && IsLocalOwner(target, method.Interface))
         {
             var local = catalog.InvokeAsync(target, method, arguments, cancellationToken);
             return local.IsCompletedSuccessfully ? local : CompleteLocalAsync(local, target, method, arguments, cancellationToken);
@@ -63,10 +63,12 @@ internal sealed class GrainCallRouter(
         }
     }
 
-    private bool IsLocalOwner(GrainId target)
+    private bool IsLocalOwner(GrainId target, GrainInterface grainInterface)
     {
         var active = views.Current.ActiveSilos;
-        return active.Count == 1 ? active[0] == self : RendezvousPlacement.SelectOwner(target, active) == self;
+        return active.Count == 1 && !grainInterface.IsSiloLocal
+            ? active[0] == self
+            : GrainPlacement.SelectOwner(grainInterface, target, active) == self;
     }
 
     /// <summary>Calls the owner; used for first calls, retries and forwarding by a silo that is not the owner.</summary>
@@ -99,14 +101,15 @@ internal sealed class GrainCallRouter(
         }
     }
 
+    /// <summary>Silo-local grains are never retried after their silo became unavailable: they cannot live anywhere else.</summary>
     private static bool IsRetryable(Exception ex, GrainMethod method) =>
-        ex is TransientRejectionException || (ex is SiloUnavailableException && method.IsIdempotent);
+        ex is TransientRejectionException || (ex is SiloUnavailableException && method.IsIdempotent && !method.Interface.IsSiloLocal);
 
     private async ValueTask<object?> InvokeOnceAsync(GrainId target, GrainMethod method, object?[] arguments, int hops,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var owner = RendezvousPlacement.SelectOwner(target, views.Current.ActiveSilos)
-            ?? throw new TransientRejectionException($"No active silo can host {target} yet.");
+        var owner = GrainPlacement.SelectOwner(method.Interface, target, views.Current.ActiveSilos)
+            ?? throw GrainPlacement.NoOwner(method.Interface, target);
         if (owner == self && catalog is not null)
         {
             var local = catalog.InvokeAsync(target, method, arguments, cancellationToken);

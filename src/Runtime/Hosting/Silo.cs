@@ -89,6 +89,9 @@ public sealed class Silo : IGrainFactory, IClusterControl, IConnectionHandler, I
 
     public bool IsHosting(GrainId grainId) => _catalog?.IsActive(grainId) ?? false;
 
+    /// <summary>Placement questions about this silo's grains, as grains see them (<see cref="Grain.GrainLocator"/>).</summary>
+    public IGrainLocator Locator { get; private set; } = null!;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _listener = new ConnectionListener(new IPEndPoint(IPAddress.Parse(_options.Host), _options.Port), AcceptConnection, _logger);
@@ -96,6 +99,8 @@ public sealed class Silo : IGrainFactory, IClusterControl, IConnectionHandler, I
         _pool = new ConnectionPool((socket, silo) => NewConnection(socket, silo.ToString()), _options.ConnectTimeout);
         _catalog = new Catalog(_registry, _services, _options.Catalog, _logger) { BeforeActivate = ReleaseFromPreviousOwnerAsync };
         _membership = new MembershipAgent(_table, Address, _options.SiloName, _options.Membership, PingAsync, NotifyPeers, OnDeclaredDead, _logger);
+        Locator = new GrainLocator(Address, _registry, _catalog, _membership);
+        _catalog.Locator = Locator;
         _router = new GrainCallRouter(Address, _catalog, _membership, _pool, _options.ResponseTimeout);
         GrainFactory = new GrainFactory(_registry, _router);
         _catalog.GrainFactory = GrainFactory;
@@ -161,6 +166,7 @@ public sealed class Silo : IGrainFactory, IClusterControl, IConnectionHandler, I
     /// </summary>
     private async Task ReleaseFromPreviousOwnerAsync(GrainId grainId)
     {
+        if (_registry.GetInterface(grainId.Type).IsSiloLocal) return;
         var others = _membership!.Current.Snapshot.Entries
             .Where(e => e.Address != Address && e.Status is SiloStatus.Active or SiloStatus.ShuttingDown)
             .Select(e => e.Address)
@@ -196,7 +202,8 @@ public sealed class Silo : IGrainFactory, IClusterControl, IConnectionHandler, I
         try
         {
             var timeout = TimeSpan.FromMilliseconds(Math.Max(1, request.TimeoutMs));
-            var owner = RendezvousPlacement.SelectOwner(request.Target, _membership!.Current.ActiveSilos);
+            var owner = GrainPlacement.SelectOwner(request.Method.Interface, request.Target, _membership!.Current.ActiveSilos);
+            if (owner is null && request.Method.Interface.IsSiloLocal) throw GrainPlacement.NoOwner(request.Method.Interface, request.Target);
             object? result;
             if (owner == Address)
             {
@@ -300,7 +307,7 @@ public sealed class Silo : IGrainFactory, IClusterControl, IConnectionHandler, I
                 while (_rebalanceSignal.CurrentCount > 0) await _rebalanceSignal.WaitAsync(_stopping.Token).ConfigureAwait(false);
                 var active = _membership!.Current.ActiveSilos;
                 if (!active.Contains(Address)) continue;
-                var moving = _catalog!.GrainIds.Where(id => RendezvousPlacement.SelectOwner(id, active) != Address).ToList();
+                var moving = _catalog!.GrainIds.Where(id => GrainPlacement.SelectOwner(_registry.GetInterface(id.Type), id, active) != Address).ToList();
                 if (moving.Count == 0) continue;
                 _logger.LogInformation("Moving {Count} activations to their new owners", moving.Count);
                 var batch = Math.Max(1, _options.RebalanceActivationsPerSecond / 10);

@@ -12,6 +12,7 @@ internal sealed class GrainInterface
             throw new UnknownGrainTypeException($"{type.FullName} is not a grain interface (an interface deriving from IGrain).");
         Type = type;
         Name = type.GetCustomAttribute<GrainTypeAttribute>()?.Name ?? type.FullName!;
+        IsSiloLocal = type.IsDefined(typeof(SiloLocalPlacementAttribute), inherit: false);
 
         var methods = new[] { type }.Concat(type.GetInterfaces())
             .Where(i => i != typeof(IGrain))
@@ -28,6 +29,9 @@ internal sealed class GrainInterface
 
     public Type Type { get; }
     public string Name { get; }
+
+    /// <summary>Marked <see cref="SiloLocalPlacementAttribute"/>: the key names the silo that hosts it.</summary>
+    public bool IsSiloLocal { get; }
     public FrozenDictionary<string, GrainMethod> MethodsByName { get; }
     public FrozenDictionary<MethodInfo, GrainMethod> MethodsByInfo { get; }
 

@@ -1,6 +1,7 @@
 using HomeServer.Runtime.Membership;
 using HomeServer.Runtime.Postgres;
 using HomeServer.Silo.Configuration;
+using HomeServer.Storage.Postgres;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -16,7 +17,7 @@ internal sealed class ClusterMembership : IAsyncDisposable
         var cluster = options.Value;
         if (cluster.Membership == MembershipKind.Postgres)
         {
-            _dataSource = NpgsqlDataSource.Create(cluster.ConnectionString!);
+            _dataSource = NpgsqlDataSource.Create(PostgresConnectionSettings.WithFailFastDefaults(cluster.ConnectionString!));
             Table = new PostgresMembershipTable(_dataSource, cluster.ClusterId);
         }
         else

@@ -1,10 +1,15 @@
 using System.Data.Common;
+using HomeServer.Runtime;
 using HomeServer.Storage.Sql;
 using Npgsql;
 
 namespace HomeServer.Storage.Postgres;
 
-/// <summary>A pooled Npgsql data source; every write is one READ COMMITTED transaction on its own connection.</summary>
+/// <summary>
+/// A pooled Npgsql data source; every write is one READ COMMITTED transaction on its own connection. When the
+/// server cannot be reached the work fails with <see cref="StoreUnavailableException"/>; after a lost connection
+/// the pool drops its idle ones too (after a server restart they are all broken) so the next request opens fresh ones.
+/// </summary>
 internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDataSource) : SqlDatabase
 {
     // Any constant unique to this schema; serializes concurrent migration runs of several silos.
@@ -15,18 +20,40 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDat
 
     public override async Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await work(connection, cancellationToken);
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            return await work(connection, cancellationToken);
+        }
+        catch (Exception exception) when (PostgresConnectionSettings.IsUnavailable(exception))
+        {
+            throw Unavailable(exception);
+        }
     }
 
     public override async Task<T> WriteAsync<T>(
         Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var result = await work(connection, transaction, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return result;
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var result = await work(connection, transaction, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }
+        catch (Exception exception) when (PostgresConnectionSettings.IsUnavailable(exception))
+        {
+            // A commit whose connection broke may or may not have happened; callers that retry rely on
+            // idempotency (transaction ids, event ids), as after any lost response.
+            throw Unavailable(exception);
+        }
+    }
+
+    private StoreUnavailableException Unavailable(Exception exception)
+    {
+        if (PostgresConnectionSettings.LostTheConnection(exception)) dataSource.Clear();
+        return new StoreUnavailableException($"PostgreSQL is unavailable: {exception.Message}", exception);
     }
 
     public override string InSet(DbCommand command, string column, string parameterName, IReadOnlyCollection<string> values)

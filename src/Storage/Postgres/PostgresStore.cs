@@ -3,14 +3,14 @@ using Npgsql;
 
 namespace HomeServer.Storage.Postgres;
 
-/// <summary>The cluster store: PostgreSQL through Npgsql.</summary>
+/// <summary>The cluster store: PostgreSQL through Npgsql, failing fast when the server is unreachable (<see cref="PostgresConnectionSettings"/>).</summary>
 public static class PostgresStore
 {
     /// <summary>Opens the store on a connection string after applying pending migrations; disposing it closes the pool.</summary>
     public static Task<IHomeServerStore> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return OpenAsync(NpgsqlDataSource.Create(connectionString), ownsDataSource: true, cancellationToken);
+        return OpenAsync(NpgsqlDataSource.Create(PostgresConnectionSettings.WithFailFastDefaults(connectionString)), ownsDataSource: true, cancellationToken);
     }
 
     /// <summary>Opens the store on a data source the caller owns (disposing the store leaves it open).</summary>
@@ -24,7 +24,7 @@ public static class PostgresStore
     public static async Task<MigrationResult> MigrateAsync(string connectionString, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        await using var db = new PostgresDatabase(NpgsqlDataSource.Create(connectionString), ownsDataSource: true);
+        await using var db = new PostgresDatabase(NpgsqlDataSource.Create(PostgresConnectionSettings.WithFailFastDefaults(connectionString)), ownsDataSource: true);
         return await SchemaMigrator.MigrateAsync(db, cancellationToken);
     }
 

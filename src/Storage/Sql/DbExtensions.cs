@@ -12,6 +12,13 @@ internal static class DbExtensions
         return command;
     }
 
+    /// <summary>No command timeout: for migrations and their lock, which may rightly take long, unlike requests.</summary>
+    public static DbCommand WithoutTimeout(this DbCommand command)
+    {
+        command.CommandTimeout = 0;
+        return command;
+    }
+
     public static DbCommand With(this DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();

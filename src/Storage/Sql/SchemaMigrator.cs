@@ -14,7 +14,7 @@ internal static class SchemaMigrator
         {
             if (db.MigrationLockSql is { } lockSql)
             {
-                await connection.Command(lockSql, transaction).ExecuteAsync(ct);
+                await connection.Command(lockSql, transaction).WithoutTimeout().ExecuteAsync(ct);
             }
             await connection.Command(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, " +
@@ -48,7 +48,7 @@ internal static class SchemaMigrator
     private static async Task ApplyAsync(
         DbConnection connection, DbTransaction transaction, MigrationScript migration, CancellationToken ct)
     {
-        await connection.Command(migration.Sql, transaction).ExecuteAsync(ct);
+        await connection.Command(migration.Sql, transaction).WithoutTimeout().ExecuteAsync(ct);
         await connection.Command(
                 "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (@version, @name, @checksum, @at)",
                 transaction)

@@ -11,6 +11,10 @@ public abstract class SyncGrainStandIn : Grain, ISyncGrain
 {
     public abstract Task NotifyAsync(SyncNotice notice);
 
+    /// <summary>Shared room events count as a room-event notice at the batch's last position.</summary>
+    public virtual Task ReceiveAsync(RoomFeedEvents events) =>
+        NotifyAsync(new SyncNotice(SyncNoticeKind.RoomEvent, events.RoomId, events.Events[^1].GlobalPosition));
+
     public virtual Task<SyncResponse> SyncAsync(SyncRequest request, CancellationToken cancellationToken) =>
         throw new NotSupportedException("This sync grain stand-in only records notices.");
 }

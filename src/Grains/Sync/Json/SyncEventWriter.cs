@@ -1,13 +1,19 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text.Json;
+using HomeServer.Grains.Delivery;
+using HomeServer.Grains.Rooms;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync.Json;
 
 /// <summary>
-/// Writes a stored event (the room's PDU JSON with its <c>unsigned</c> extras) in the client format of /sync, copying
-/// the stored bytes of each kept property instead of parsing and re-serialising the event: federation-only fields
-/// and the private <c>hs.</c> extras are left out; event_id, unsigned.age and, for the device that sent the event,
-/// unsigned.transaction_id are added. (GET /messages and friends use the rooms' ClientEventWriter on parsed events.)
+/// Writes a stored event (the room's PDU JSON with its <c>unsigned</c> extras) in the client format of /sync, in two
+/// steps: <see cref="Share"/> copies the stored bytes of each kept property once into a <see cref="SharedEvent"/>
+/// (federation-only fields and the private <c>hs.</c> extras left out, event_id added), and
+/// <see cref="WriteForViewer"/> appends what depends on the reader: unsigned.age and, for the device that sent the
+/// event, unsigned.transaction_id. Rooms share each event once for all readers; the store path uses the same two
+/// steps per reader, so both produce the same bytes. (GET /messages and friends use the rooms' ClientEventWriter.)
 /// </summary>
 internal static class SyncEventWriter
 {
@@ -16,29 +22,77 @@ internal static class SyncEventWriter
     private static readonly string[] FederationOnly =
         ["auth_events", "prev_events", "depth", "hashes", "signatures", "origin", "prev_state", "room_id", "membership", "event_id", "unsigned"];
 
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_scratch;
+
+    /// <summary>Writes a stored event for one reader (the store path: one serialisation per reader).</summary>
     public static void Write(Utf8JsonWriter writer, StoredEvent storedEvent, long nowMs, string viewerUserId, string viewerDeviceId)
     {
+        SyncMetrics.EventsSerialised.Add(1, new KeyValuePair<string, object?>("source", "store"));
+        WriteForViewer(writer, Share(storedEvent), nowMs, viewerUserId, viewerDeviceId);
+    }
+
+    /// <summary>The reader-independent part of the event's client format.</summary>
+    public static SharedEvent Share(StoredEvent storedEvent)
+    {
         var json = storedEvent.Json;
-        var reader = new Utf8JsonReader(json);
-        reader.Read();
-        writer.WriteStartObject();
-        writer.WriteString("event_id"u8, storedEvent.EventId);
-        var storedUnsigned = (Start: -1L, End: -1L);
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        var body = new ArrayBufferWriter<byte>(json.Length + 64);
+        var unsignedRest = Array.Empty<byte>();
+        ClientTransactionInfo? transaction = null;
+        var contentHasUrl = false;
+        using (var writer = new Utf8JsonWriter(body, new JsonWriterOptions { SkipValidation = true }))
         {
-            var isUnsigned = reader.ValueTextEquals("unsigned"u8);
-            var skip = isUnsigned || IsFederationOnly(ref reader);
-            var name = skip ? null : reader.GetString();
+            var reader = new Utf8JsonReader(json);
             reader.Read();
-            var (start, end) = ValueRange(ref reader);
-            if (isUnsigned && reader.TokenType == JsonTokenType.EndObject) storedUnsigned = (start, end);
-            if (skip) continue;
-            writer.WritePropertyName(name!);
-            writer.WriteRawValue(json.AsSpan((int)start, (int)(end - start)), skipInputValidation: true);
+            writer.WriteStartObject();
+            writer.WriteString("event_id"u8, storedEvent.EventId);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isUnsigned = reader.ValueTextEquals("unsigned"u8);
+                var isContent = reader.ValueTextEquals("content"u8);
+                var skip = isUnsigned || IsFederationOnly(ref reader);
+                var name = skip ? null : reader.GetString();
+                reader.Read();
+                var (start, end) = ValueRange(ref reader);
+                if (isUnsigned && reader.TokenType == JsonTokenType.EndObject)
+                    (unsignedRest, transaction) = SplitUnsigned(json.AsSpan((int)start, (int)(end - start)));
+                if (isContent && reader.TokenType == JsonTokenType.EndObject)
+                    contentHasUrl = HasProperty(json.AsSpan((int)start, (int)(end - start)), "url"u8);
+                if (skip) continue;
+                writer.WritePropertyName(name!);
+                writer.WriteRawValue(json.AsSpan((int)start, (int)(end - start)), skipInputValidation: true);
+            }
+            // Left open: the reader's unsigned object and the closing brace are appended per reader.
+            writer.Flush();
         }
-        var ownEvent = storedEvent.Sender == viewerUserId;
-        WriteUnsigned(writer, json, storedUnsigned, Math.Max(0, nowMs - storedEvent.OriginServerTs), ownEvent ? viewerDeviceId : null);
-        writer.WriteEndObject();
+        return new SharedEvent(storedEvent.EventId, storedEvent.RoomPosition, storedEvent.GlobalPosition, storedEvent.Type,
+            storedEvent.StateKey, storedEvent.Sender, storedEvent.OriginServerTs, contentHasUrl,
+            body.WrittenSpan.ToArray(), unsignedRest, transaction?.DeviceId, transaction?.TransactionId);
+    }
+
+    /// <summary>Writes the shared event with the reader's unsigned object: age first, the transaction id for the sending device, then the stored extras.</summary>
+    public static void WriteForViewer(Utf8JsonWriter writer, SharedEvent sharedEvent, long nowMs, string viewerUserId, string viewerDeviceId)
+    {
+        var scratch = t_scratch ??= new ArrayBufferWriter<byte>(4096);
+        scratch.ResetWrittenCount();
+        scratch.Write(sharedEvent.Body);
+        scratch.Write(",\"unsigned\":{\"age\":"u8);
+        var age = Math.Max(0, nowMs - sharedEvent.OriginServerTs);
+        Utf8Formatter.TryFormat(age, scratch.GetSpan(20), out var written);
+        scratch.Advance(written);
+        if (sharedEvent.TransactionId is { } transactionId && sharedEvent.Sender == viewerUserId
+            && sharedEvent.TransactionDeviceId == viewerDeviceId)
+        {
+            scratch.Write(",\"transaction_id\":"u8);
+            WriteString(scratch, transactionId);
+        }
+        if (sharedEvent.UnsignedRest.Length > 0)
+        {
+            scratch.Write(","u8);
+            scratch.Write(sharedEvent.UnsignedRest);
+        }
+        scratch.Write("}}"u8);
+        writer.WriteRawValue(scratch.WrittenSpan, skipInputValidation: true);
     }
 
     /// <summary>A stripped state event: type, state_key, sender and content only.</summary>
@@ -62,17 +116,19 @@ internal static class SyncEventWriter
         writer.WriteEndObject();
     }
 
-    /// <param name="senderDeviceId">The viewer's device when the viewer sent the event, else null (no transaction id).</param>
-    private static void WriteUnsigned(Utf8JsonWriter writer, byte[] json, (long Start, long End) stored, long age, string? senderDeviceId)
+    /// <summary>
+    /// Splits a stored unsigned object into the properties every reader sees (comma-separated, without braces) and the
+    /// private client transaction; age and transaction_id are always written per reader instead.
+    /// </summary>
+    private static (byte[] Shown, ClientTransactionInfo? Transaction) SplitUnsigned(ReadOnlySpan<byte> unsigned)
     {
-        writer.WritePropertyName("unsigned"u8);
-        writer.WriteStartObject();
-        writer.WriteNumber("age"u8, age);
-        if (stored.Start >= 0)
+        var rest = new ArrayBufferWriter<byte>(unsigned.Length + 2);
+        ClientTransactionInfo? transaction = null;
+        using (var writer = new Utf8JsonWriter(rest, new JsonWriterOptions { SkipValidation = true }))
         {
-            var offset = (int)stored.Start;
-            var reader = new Utf8JsonReader(json.AsSpan(offset, (int)(stored.End - stored.Start)));
+            var reader = new Utf8JsonReader(unsigned);
             reader.Read();
+            writer.WriteStartObject();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var isTransaction = reader.ValueTextEquals(TransactionKey);
@@ -80,21 +136,32 @@ internal static class SyncEventWriter
                 var name = skip ? null : reader.GetString();
                 reader.Read();
                 var (start, end) = ValueRange(ref reader);
-                if (isTransaction && senderDeviceId is not null)
-                {
-                    if (TransactionIdFor(json.AsSpan(offset + (int)start, (int)(end - start)), senderDeviceId) is { } transactionId)
-                        writer.WriteString("transaction_id"u8, transactionId);
-                }
+                if (isTransaction) transaction = ReadTransaction(unsigned[(int)start..(int)end]);
                 if (skip) continue;
                 writer.WritePropertyName(name!);
-                writer.WriteRawValue(json.AsSpan(offset + (int)start, (int)(end - start)), skipInputValidation: true);
+                writer.WriteRawValue(unsigned[(int)start..(int)end], skipInputValidation: true);
             }
+            writer.WriteEndObject();
         }
-        writer.WriteEndObject();
+        var written = rest.WrittenSpan;
+        return (written.Length <= 2 ? [] : written[1..^1].ToArray(), transaction);
     }
 
-    /// <summary>The txn_id of a stored <c>hs.transaction</c> object ({"device_id":…,"txn_id":…}) when its device is the viewer's.</summary>
-    private static string? TransactionIdFor(ReadOnlySpan<byte> transaction, string deviceId)
+    private static bool HasProperty(ReadOnlySpan<byte> jsonObject, ReadOnlySpan<byte> name)
+    {
+        var reader = new Utf8JsonReader(jsonObject);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(name)) return true;
+            reader.Read();
+            reader.Skip();
+        }
+        return false;
+    }
+
+    /// <summary>The device and txn_id of a stored <c>hs.transaction</c> object ({"device_id":…,"txn_id":…}).</summary>
+    private static ClientTransactionInfo? ReadTransaction(ReadOnlySpan<byte> transaction)
     {
         var reader = new Utf8JsonReader(transaction);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
@@ -114,7 +181,14 @@ internal static class SyncEventWriter
                 reader.Skip();
             }
         }
-        return device == deviceId ? transactionId : null;
+        return device is not null && transactionId is not null ? new ClientTransactionInfo(device, transactionId) : null;
+    }
+
+    /// <summary>A JSON string with the same escaping as the response writer's.</summary>
+    private static void WriteString(ArrayBufferWriter<byte> target, string value)
+    {
+        using var writer = new Utf8JsonWriter(target, new JsonWriterOptions { SkipValidation = true });
+        writer.WriteStringValue(value);
     }
 
     /// <summary>Extras whose names start with <c>hs.</c> are the server's own and never shown to clients.</summary>

@@ -7,13 +7,14 @@ namespace HomeServer.Grains.Sync.Json;
 /// <summary>Writes a <see cref="SyncResult"/> as the /sync response body, once, as UTF-8 bytes.</summary>
 internal static class SyncResponseWriter
 {
-    public static byte[] Write(SyncResult result, string userId, string deviceId, long nowMs)
+    /// <param name="nextBatch">The token to answer with; by default the result's own.</param>
+    public static byte[] Write(SyncResult result, string userId, string deviceId, long nowMs, SyncToken? nextBatch = null)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
         {
             writer.WriteStartObject();
-            writer.WriteString("next_batch"u8, result.NextBatch.ToString());
+            writer.WriteString("next_batch"u8, (nextBatch ?? result.NextBatch).ToString());
             WriteRooms(writer, result, new Viewer(userId, deviceId, nowMs));
             WriteAccountDataEvents(writer, "account_data"u8, result.AccountData);
             WriteEmptyEvents(writer, "presence"u8);
@@ -92,7 +93,8 @@ internal static class SyncResponseWriter
             writer.WriteEndObject();
         }
         WriteStateEvents(writer, room.State, viewer);
-        WriteTimeline(writer, room.Timeline, viewer);
+        if (room.SharedTimeline is { } shared) WriteSharedTimeline(writer, shared, viewer);
+        else WriteTimeline(writer, room.Timeline, viewer);
         writer.WritePropertyName("ephemeral"u8);
         writer.WriteStartObject();
         writer.WriteStartArray("events"u8);
@@ -135,6 +137,19 @@ internal static class SyncResponseWriter
         writer.WriteEndArray();
         writer.WriteBoolean("limited"u8, timeline?.Limited ?? false);
         if (timeline?.PrevBatch is { } prevBatch) writer.WriteString("prev_batch"u8, prevBatch);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteSharedTimeline(Utf8JsonWriter writer, SharedTimelineResult timeline, Viewer viewer)
+    {
+        writer.WritePropertyName("timeline"u8);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events"u8);
+        foreach (var timelineEvent in timeline.Events)
+            SyncEventWriter.WriteForViewer(writer, timelineEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId);
+        writer.WriteEndArray();
+        writer.WriteBoolean("limited"u8, false);
+        writer.WriteString("prev_batch"u8, timeline.PrevBatch);
         writer.WriteEndObject();
     }
 

@@ -1,0 +1,50 @@
+using HomeServer.Runtime;
+
+namespace HomeServer.Grains.Sync;
+
+/// <summary>
+/// One room event in the client format of /sync, serialised once by its room and shared by every reader. Only the
+/// parts that differ per reader (<c>unsigned.age</c>, and <c>unsigned.transaction_id</c> for the sending device) are
+/// left to be written per response.
+/// </summary>
+/// <param name="Body">The event's client-format properties as an unterminated JSON object (<c>{"event_id":…,…</c>, no
+/// closing brace and no <c>unsigned</c>).</param>
+/// <param name="UnsignedRest">The stored unsigned properties shown to clients, comma-separated without braces (may be empty).</param>
+/// <param name="TransactionDeviceId">The device that sent the event, when it came from a client send.</param>
+/// <param name="TransactionId">That device's transaction id.</param>
+/// <param name="ContentHasUrl">Whether <c>content.url</c> exists (filters can ask for it).</param>
+public sealed record SharedEvent(
+    string EventId,
+    long RoomPosition,
+    long GlobalPosition,
+    string Type,
+    string? StateKey,
+    string Sender,
+    long OriginServerTs,
+    bool ContentHasUrl,
+    byte[] Body,
+    byte[] UnsignedRest,
+    string? TransactionDeviceId,
+    string? TransactionId);
+
+/// <summary>Events one room committed in one batch, in room order, as every reader receives them.</summary>
+/// <param name="PreviousRoomPosition">The room position just before the first event, so a reader can tell when a batch is missing.</param>
+public sealed record RoomFeedEvents(string RoomId, long PreviousRoomPosition, IReadOnlyList<SharedEvent> Events);
+
+/// <summary>
+/// The room feed hub of one silo (key: the silo's address): rooms send it one message per committed batch (or
+/// room-wide notice) for all their members whose sync grain lives on that silo, and it hands the same events to those
+/// that are active.
+/// </summary>
+[GrainType("room-feed-hub")]
+[SiloLocalPlacement]
+public interface IRoomFeedHubGrain : IGrain
+{
+    /// <summary>Hands <paramref name="events"/> to the active sync grains of <paramref name="userIds"/> on this silo; inactive ones are not woken.</summary>
+    [AlwaysInterleave]
+    Task DeliverAsync(RoomFeedEvents events, IReadOnlyList<string> userIds);
+
+    /// <summary>Passes a room-wide notice (typing, receipts) to the active sync grains of <paramref name="userIds"/> on this silo.</summary>
+    [AlwaysInterleave]
+    Task NotifyAsync(SyncNotice notice, IReadOnlyList<string> userIds);
+}

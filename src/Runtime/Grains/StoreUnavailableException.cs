@@ -1,0 +1,17 @@
+namespace HomeServer.Runtime;
+
+/// <summary>
+/// The durable store a grain needs could not be reached (connection refused, lost or timed out). The call
+/// failed fast instead of waiting; retrying later is safe for idempotent requests. Crosses the wire by type
+/// name, so a gateway sees this type too.
+/// </summary>
+public sealed class StoreUnavailableException : Exception
+{
+    public StoreUnavailableException(string message) : base(message)
+    {
+    }
+
+    public StoreUnavailableException(string message, Exception inner) : base(message, inner)
+    {
+    }
+}
