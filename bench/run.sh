@@ -111,9 +111,11 @@ PY
 }
 
 generate() {
-  local pg_before; pg_before="$(postgres_cpu_seconds 2>/dev/null || echo 0)"
+  local pg_before=""
+  [[ -z "${pg:-}" ]] || pg_before="$(postgres_cpu_seconds 2>/dev/null || echo 0)"
   dotnet "$generator_dll" "$@" --url "$url" --shared-secret "$secret" --output "$output" "${generator_args[@]}"
-  log "PostgreSQL CPU seconds during this generator run (seeding included): $(python3 -c "print(round($(postgres_cpu_seconds 2>/dev/null || echo 0) - $pg_before, 2))")"
+  # Backends that exited during the run are not counted; the drain cluster's PostgreSQL is not sampled.
+  [[ -z "$pg_before" ]] || log "PostgreSQL CPU seconds during this generator run (seeding included): $(python3 -c "print(round($(postgres_cpu_seconds 2>/dev/null || echo 0) - $pg_before, 2))")"
 }
 
 log "building src/Silo and bench/LoadGenerator (Release)"
