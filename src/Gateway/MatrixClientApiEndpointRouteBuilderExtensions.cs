@@ -19,6 +19,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapRoomDirectoryEndpoints();
         endpoints.MapRoomEphemeralEndpoints();
         endpoints.MapAdminEndpoints();
+        endpoints.MapMetricsEndpoints();
         return endpoints;
     }
 }

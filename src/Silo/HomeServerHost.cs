@@ -1,4 +1,5 @@
 using HomeServer.Gateway;
+using HomeServer.Gateway.Admin;
 using HomeServer.Gateway.Health;
 using HomeServer.Grains;
 using HomeServer.Runtime;
@@ -41,11 +42,14 @@ public static class HomeServerHost
         }
         builder.Services.AddHostedService<DrainGracePeriod>();
         builder.Services.AddTelemetryExport(builder.Configuration);
+        builder.Services.AddSingleton<IProcessCounters, ProcessCounterListener>();
         builder.Services.AddHostedService<StartupSummaryLogger>();
 
         var app = builder.Build();
         // Reports every invalid option at once, before hosted services and Kestrel read them one by one.
         app.Services.GetRequiredService<IStartupValidator>().Validate();
+        // The counters total what happens while the listener exists: from start-up, not from the first metrics request.
+        app.Services.GetRequiredService<IProcessCounters>();
 
         app.UseMatrixGateway();
         app.MapMatrixClientApi();

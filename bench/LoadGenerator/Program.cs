@@ -1,0 +1,97 @@
+using System.CommandLine;
+using HomeServer.LoadGenerator.Http;
+using HomeServer.LoadGenerator.Measurement;
+using HomeServer.LoadGenerator.Output;
+using HomeServer.LoadGenerator.Scenarios;
+
+namespace HomeServer.LoadGenerator;
+
+public static class Program
+{
+    private static readonly Option<string> Url = new("--url") { Description = "Base URL of the server under test", Required = true };
+    private static readonly Option<string?> SharedSecret = new("--shared-secret") { Description = "The server's Registration:SharedSecret; needed for the admin that reads the counters" };
+    private static readonly Option<int?> ServerPid = new("--server-pid") { Description = "Pid of the server process on this machine, to sample its CPU seconds and RSS from /proc" };
+    private static readonly Option<string> Output = new("--output") { Description = "Directory for <scenario>-<time>.json/.md/.svg", DefaultValueFactory = _ => "results" };
+    private static readonly Option<string?> Label = new("--label") { Description = "Appended to the scenario name in the results (e.g. the server's delivery mode)" };
+    private static readonly Option<string?> SeedFixture = new("--fixture") { Description = "File with the seeded users and rooms: created when missing, reused when present (same database)" };
+    private static readonly Option<int> SeedConcurrency = new("--seed-concurrency") { Description = "Parallel requests while seeding users and joins (not measured)", DefaultValueFactory = _ => 32 };
+
+    public static Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("Drives the homeserver's HTTP API with many simulated clients and writes JSON, Markdown and SVG results.")
+        {
+            FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(),
+        };
+        foreach (var option in new Option[] { Url, SharedSecret, ServerPid, Output, Label, SeedFixture, SeedConcurrency })
+        {
+            option.Recursive = true;
+            root.Options.Add(option);
+        }
+        return root.Parse(args).InvokeAsync();
+    }
+
+    private static Command FanoutCommand()
+    {
+        var clients = new Option<int>("--clients") { Description = "Members long-polling the room", DefaultValueFactory = _ => 100 };
+        var rate = new Option<double>("--rate") { Description = "Messages per second from the one sender", DefaultValueFactory = _ => 10 };
+        var duration = new Option<int>("--duration") { Description = "Seconds of sending", DefaultValueFactory = _ => 60 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding (each sends new messages); 0 only seeds", DefaultValueFactory = _ => 1 };
+        var grace = new Option<int>("--grace") { Description = "Seconds to wait for the last deliveries after the last send", DefaultValueFactory = _ => 10 };
+        var pollTimeout = new Option<int>("--poll-timeout") { Description = "The long-poll timeout clients ask for, ms", DefaultValueFactory = _ => 30000 };
+        var command = new Command("fanout", "One room, N long-polling members, one sender at a fixed rate: send-to-receive latency") { clients, rate, duration, grace, pollTimeout, runs };
+        command.SetAction((parse, ct) => RunAsync(parse, ct, bench => FanoutScenario.RunAsync(bench,
+            new FanoutOptions(parse.GetValue(clients), parse.GetValue(rate), parse.GetValue(duration), parse.GetValue(grace), parse.GetValue(pollTimeout), parse.GetValue(runs), parse.GetValue(SeedFixture)), ct)));
+        return command;
+    }
+
+    private static Command HerdCommand()
+    {
+        var members = new Option<int>("--members") { Description = "Members of the room", DefaultValueFactory = _ => 5000 };
+        var stateEvents = new Option<int>("--state-events") { Description = "Other state events in the room", DefaultValueFactory = _ => 1000 };
+        var clients = new Option<int>("--clients") { Description = "Members doing an initial sync at the same moment", DefaultValueFactory = _ => 1000 };
+        var seedOnly = new Option<bool>("--seed-only") { Description = "Seed (or check) the fixture and exit without measuring" };
+        var command = new Command("herd", "A big room; one unusual state event, then N clients do an initial sync at once") { members, stateEvents, clients, seedOnly };
+        command.SetAction((parse, ct) => RunAsync(parse, ct, bench => HerdScenario.RunAsync(bench,
+            new HerdOptions(parse.GetValue(members), parse.GetValue(stateEvents), parse.GetValue(clients), parse.GetValue(SeedFixture) ?? throw new ArgumentException("herd needs --fixture"), parse.GetValue(seedOnly)), ct)));
+        return command;
+    }
+
+    private static Command ThroughputCommand()
+    {
+        var rooms = new Option<int>("--rooms") { Description = "Rooms", DefaultValueFactory = _ => 100 };
+        var members = new Option<int>("--members") { Description = "Members per room", DefaultValueFactory = _ => 10 };
+        var senders = new Option<int>("--senders-per-room") { Description = "Members of each room sending in a closed loop", DefaultValueFactory = _ => 1 };
+        var warmup = new Option<int>("--warmup") { Description = "Seconds of sending before the measured window", DefaultValueFactory = _ => 5 };
+        var duration = new Option<int>("--duration") { Description = "Seconds measured", DefaultValueFactory = _ => 30 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding; 0 only seeds", DefaultValueFactory = _ => 1 };
+        var command = new Command("throughput", "Rooms with a few members each, senders as fast as the server accepts: persisted events/s and send latency") { rooms, members, senders, warmup, duration, runs };
+        command.SetAction((parse, ct) => RunAsync(parse, ct, bench => ThroughputScenario.RunAsync(bench,
+            new ThroughputOptions(parse.GetValue(rooms), parse.GetValue(members), parse.GetValue(senders), parse.GetValue(warmup), parse.GetValue(duration), parse.GetValue(runs), parse.GetValue(SeedFixture)), ct)));
+        return command;
+    }
+
+    private static Command DrainCommand()
+    {
+        var clients = new Option<int>("--clients") { Description = "Members long-polling the room", DefaultValueFactory = _ => 100 };
+        var rate = new Option<double>("--rate") { Description = "Messages per second from the sender", DefaultValueFactory = _ => 10 };
+        var drainCommand = new Option<string>("--drain-command") { Description = "Command that drains and restarts silo {n} (e.g. \"deploy/local/drain-silo.sh {n}\")", Required = true };
+        var silos = new Option<int>("--silos") { Description = "Silos drained one after the other", DefaultValueFactory = _ => 3 };
+        var settle = new Option<int>("--settle") { Description = "Seconds of load before the first drain, between drains and after the last", DefaultValueFactory = _ => 10 };
+        var command = new Command("drain", "Fan-out load while each silo of a running cluster is drained and restarted: a latency timeline") { clients, rate, drainCommand, silos, settle };
+        command.SetAction((parse, ct) => RunAsync(parse, ct, bench => DrainScenario.RunAsync(bench,
+            new DrainOptions(parse.GetValue(clients), parse.GetValue(rate), parse.GetValue(drainCommand)!, parse.GetValue(silos), parse.GetValue(settle)), ct)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<BenchContext, Task<IReadOnlyList<RunResult>>> scenario)
+    {
+        var machine = MachineInfo.Current();
+        using var http = MatrixApi.CreateHttpClient(new Uri(parse.GetValue(Url)!));
+        await using var server = new ServerProcessSampler(parse.GetValue(ServerPid), TimeSpan.FromMilliseconds(50));
+        var bench = new BenchContext(new MatrixApi(http, parse.GetValue(SharedSecret)), server, parse.GetValue(SeedConcurrency));
+        var label = parse.GetValue(Label);
+        foreach (var result in await scenario(bench))
+            ResultWriter.Write(parse.GetValue(Output)!, string.IsNullOrEmpty(label) ? result : result with { Scenario = $"{result.Scenario}-{label}" }, machine);
+        return 0;
+    }
+}

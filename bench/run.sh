@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# bench/run.sh <fanout|herd|throughput|drain> [--mode shared|naive] [--runs N] [load generator options...]
+#
+# Everything a scenario needs on a fresh machine: a private PostgreSQL (scripts/postgres.sh), Release builds of
+# src/Silo and bench/LoadGenerator, the server as a child process on a free loopback port (PostgreSQL store, cheap
+# password hashing, shared-secret registration for the admin that reads the counters, the delivery mode asked for),
+# the generator against it (it samples the server's CPU seconds and RSS from /proc/<pid>), then everything stopped.
+# fanout and throughput seed once and measure --runs times on the same server (bench/medians.py prints the medians).
+# herd seeds its big room once, then measures both modes in turn (--runs times each, the server restarted cold
+# before each) and prints the naive/shared ratio. drain starts deploy/local's cluster (3 silos, 2 gateways, nginx).
+# Results: bench/results/<scenario>[-<mode>]-<time>.{json,md,svg}. Environment: HOMESERVER_PG_STATE (default
+# /tmp/homeserver-bench-postgres.state), BENCH_OUTPUT (default bench/results), BENCH_KEEP_POSTGRES=1 (reuse the
+# PostgreSQL of that state file if it runs and leave it running: with --fixture FILE, later invocations skip
+# seeding; stop it with `HOMESERVER_PG_STATE=... scripts/postgres.sh stop`).
+set -Eeuo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+scenario="${1:-}"
+[[ "$scenario" =~ ^(fanout|herd|throughput|drain)$ ]] || { sed -n '2,3p' "$0" >&2; exit 2; }
+shift
+mode=shared runs=1 fixture="" generator_args=()
+while (($#)); do
+  case "$1" in
+    --fixture) fixture="$2"; shift 2 ;;
+    --fixture=*) fixture="${1#--fixture=}"; shift ;;
+    --mode) mode="$2"; shift 2 ;;
+    --mode=*) mode="${1#--mode=}"; shift ;;
+    --runs) runs="$2"; shift 2 ;;
+    --runs=*) runs="${1#--runs=}"; shift ;;
+    *) generator_args+=("$1"); shift ;;
+  esac
+done
+[[ "$mode" =~ ^(shared|naive)$ ]] || { echo "run.sh: --mode must be shared or naive" >&2; exit 2; }
+
+export HOMESERVER_PG_STATE="${HOMESERVER_PG_STATE:-/tmp/homeserver-bench-postgres.state}"
+output="${BENCH_OUTPUT:-$repo/bench/results}"
+work="$(mktemp -d /tmp/homeserver-bench.XXXXXX)"
+secret="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+silo_dll="$repo/src/Silo/bin/Release/net10.0/HomeServer.Silo.dll"
+generator_dll="$repo/bench/LoadGenerator/bin/Release/net10.0/HomeServer.LoadGenerator.dll"
+server_pid=""
+cluster_run=""
+
+log() { echo "run.sh: $*" >&2; }
+
+cleanup() {
+  stop_server
+  if [[ -s "$work/server.log" ]]; then
+    mkdir -p "$output/logs" && cp "$work/server.log" "$output/logs/server-$scenario-$(date -u +%Y%m%d-%H%M%S).log"
+  fi
+  if [[ -n "$cluster_run" ]]; then HOMESERVER_LOCAL_RUN="$cluster_run" "$repo/deploy/local/stop.sh" || true; fi
+  [[ "${BENCH_KEEP_POSTGRES:-}" == 1 ]] || "$repo/scripts/postgres.sh" stop >/dev/null 2>&1 || true
+  rm -rf -- "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+
+fresh_postgres() {
+  [[ "${BENCH_KEEP_POSTGRES:-}" == 1 ]] || "$repo/scripts/postgres.sh" stop >/dev/null 2>&1 || true
+  eval "$("$repo/scripts/postgres.sh" start)"
+  pg="$HOMESERVER_TEST_POSTGRES"
+}
+
+# start_server <mode>: the server in the background on a free port; sets server_pid and url.
+start_server() {
+  local port; port="$(free_port)"
+  url="http://127.0.0.1:$port"
+  dotnet "$silo_dll" "--urls=$url" --Storage:Kind=postgres "--Storage:ConnectionString=$pg" \
+    --PasswordHashing:Iterations=1 --Registration:Mode=open "--Registration:SharedSecret=$secret" \
+    "--SyncDelivery:Mode=$1" "--DataDirectory=$work/data" --Logging:LogLevel:Default=Warning \
+    >>"$work/server.log" 2>&1 &
+  server_pid=$!
+  local deadline=$((SECONDS + 120))
+  until [[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/health/ready" || true)" == 200 ]]; do
+    kill -0 "$server_pid" 2>/dev/null || { tail -n 30 "$work/server.log" >&2; log "the server exited"; exit 1; }
+    ((SECONDS < deadline)) || { log "the server was not ready in 120 s"; exit 1; }
+    sleep 0.3
+  done
+  log "server ($1 mode) pid $server_pid on $url"
+}
+
+stop_server() {
+  [[ -n "$server_pid" ]] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+# CPU seconds used so far by the PostgreSQL server of $pg and its backends (their share of the two cores).
+postgres_cpu_seconds() {
+  local port; port="$(sed -n 's/.*Port=\([0-9]*\).*/\1/p' <<<"$pg")"
+  python3 - "$port" <<'PY'
+import os, sys
+port, ticks = sys.argv[1], os.sysconf("SC_CLK_TCK")
+def stat(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[1]), int(fields[11]) + int(fields[12])  # ppid, utime + stime
+master = next((p for p in os.listdir("/proc") if p.isdigit() and f"-p {port}" in open(f"/proc/{p}/cmdline").read().replace("\0", " ")), None)
+total = 0
+for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+    try:
+        ppid, cpu = stat(pid)
+    except OSError:
+        continue
+    if pid == master or str(ppid) == master:
+        total += cpu
+print(f"{total / ticks:.2f}")
+PY
+}
+
+generate() {
+  local pg_before=""
+  [[ -z "${pg:-}" ]] || pg_before="$(postgres_cpu_seconds 2>/dev/null || echo 0)"
+  dotnet "$generator_dll" "$@" --url "$url" --shared-secret "$secret" --output "$output" "${generator_args[@]}"
+  # Backends that exited during the run are not counted; the drain cluster's PostgreSQL is not sampled.
+  [[ -z "$pg_before" ]] || log "PostgreSQL CPU seconds during this generator run (seeding included): $(python3 -c "print(round($(postgres_cpu_seconds 2>/dev/null || echo 0) - $pg_before, 2))")"
+}
+
+log "building src/Silo and bench/LoadGenerator (Release)"
+dotnet build "$repo/src/Silo" -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; exit 1; }
+dotnet build "$repo/bench/LoadGenerator" -c Release -v quiet -nologo >>"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; exit 1; }
+log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+case "$scenario" in
+  fanout|throughput)
+    fresh_postgres
+    start_server "$mode"
+    generate "$scenario" --server-pid "$server_pid" --label "$mode" --runs "$runs" ${fixture:+--fixture "$fixture"} | tee "$work/$scenario.out"
+    stop_server
+    if ((runs > 1)); then
+      mapfile -t files < <(grep -o 'results: .*\.json' "$work/$scenario.out" | sed 's/^results: //')
+      python3 "$repo/bench/medians.py" "${files[@]}"
+    fi
+    ;;
+  herd)
+    fresh_postgres
+    fixture="${fixture:-$work/herd-fixture.json}"
+    if [[ ! -f "$fixture" ]]; then
+      start_server shared
+      generate herd --fixture "$fixture" --seed-only
+      stop_server
+    fi
+    ((runs > 0)) || exit 0
+    for run in $(seq 1 "$runs"); do
+      for each in shared naive; do
+        log "herd run $run/$runs, $each mode (server restarted cold)"
+        start_server "$each"
+        generate herd --fixture "$fixture" --server-pid "$server_pid" --label "$each" | tee "$work/herd-$each-$run.out"
+        stop_server
+        grep -o 'results: .*\.json' "$work/herd-$each-$run.out" | sed 's/^results: //' >>"$work/herd-$each.files"
+      done
+    done
+    python3 - "$work/herd-shared.files" "$work/herd-naive.files" <<'PY'
+import json, statistics, sys
+def runs(path):
+    return [json.load(open(line.strip()))["measured"] for line in open(path) if line.strip()]
+shared, naive = runs(sys.argv[1]), runs(sys.argv[2])
+s = statistics.median(r["all_done_ms"] for r in shared)
+n = statistics.median(r["all_done_ms"] for r in naive)
+failed = lambda rs: ", ".join(str(r["failed_syncs"]) for r in rs)
+print(f"herd: all initial syncs done, median of {len(shared)} run(s): shared {s:.0f} ms, naive {n:.0f} ms; naive/shared = {n / s:.1f}x")
+print(f"herd: failed syncs per run: shared {failed(shared)}; naive {failed(naive)} (a failed sync ends early: the ratio only means something when both are 0)")
+PY
+    ;;
+  drain)
+    # nginx runs as nobody when started by root, and must reach its configuration under the run directory.
+    chmod 755 "$work"
+    cluster_run="$work/cluster"
+    export HOMESERVER_LOCAL_RUN="$cluster_run" HOMESERVER_LOCAL_PORT="$(free_port)"
+    # The cluster's processes read these from the environment (start.sh passes no such arguments).
+    export HOMESERVER_PasswordHashing__Iterations=1 HOMESERVER_Registration__SharedSecret="$secret"
+    "$repo/deploy/local/start.sh"
+    url="http://127.0.0.1:$HOMESERVER_LOCAL_PORT"
+    generate drain --drain-command "$repo/deploy/local/drain-silo.sh {n}"
+    ;;
+esac
