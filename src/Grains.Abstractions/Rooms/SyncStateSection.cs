@@ -10,8 +10,8 @@ namespace HomeServer.Grains.Rooms;
 public sealed record SyncStateQuery(string UserId, long TimelineStart, long TimelineEnd, IReadOnlyList<string>? Members);
 
 /// <summary>
-/// One state event in client format (with room_id and event_id, without unsigned.age), serialised once per state
-/// version and shared by every response that includes it.
+/// One state event in the client format of /sync (event_id but no room_id, no unsigned.age), serialised once per
+/// state version and copied unchanged into every response that includes it.
 /// </summary>
 public sealed record SyncStateEvent(
     string EventId, string Type, string StateKey, string Sender, long OriginServerTs, string? Membership, byte[] Json);

@@ -12,6 +12,11 @@ internal sealed record ClientEventOptions(Reader? Viewer, long? NowMs)
     /// <summary>For bytes shared by every reader: no age, no transaction id.</summary>
     public static ClientEventOptions Shared { get; } = new(null, null);
 
+    /// <summary>Shared bytes for /sync, whose events leave out the room_id the enclosing room already names.</summary>
+    public static ClientEventOptions SharedForSync { get; } = new(null, null) { IncludeRoomId = false };
+
+    public bool IncludeRoomId { get; init; } = true;
+
     public static ClientEventOptions For(Reader viewer) => new(viewer, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 }
 
@@ -29,7 +34,8 @@ internal static class ClientEventWriter
         {
             switch (property.Name)
             {
-                case "content" or "origin_server_ts" or "room_id" or "sender" or "state_key" or "type" or "redacts":
+                case "content" or "origin_server_ts" or "sender" or "state_key" or "type" or "redacts":
+                case "room_id" when options.IncludeRoomId:
                     property.WriteTo(writer);
                     break;
             }

@@ -27,12 +27,14 @@ internal sealed class StateSnapshot
     private readonly Lazy<byte[]> _stateJson;
 
     private StateSnapshot(
-        StateVersion version, IReadOnlyList<SyncStateEvent> events, IReadOnlyList<(string UserId, string? Membership)> membersInStreamOrder)
+        StateVersion version, IReadOnlyList<SyncStateEvent> events, IReadOnlyList<SyncStateEvent> syncEvents,
+        IReadOnlyList<(string UserId, string? Membership)> membersInStreamOrder)
     {
         Version = version;
         Events = events;
-        _nonMembers = events.Where(e => e.Type != EventTypes.Member).ToList();
-        _members = events.Where(e => e.Type == EventTypes.Member).ToDictionary(e => e.StateKey, StringComparer.Ordinal);
+        SyncEvents = syncEvents;
+        _nonMembers = syncEvents.Where(e => e.Type != EventTypes.Member).ToList();
+        _members = syncEvents.Where(e => e.Type == EventTypes.Member).ToDictionary(e => e.StateKey, StringComparer.Ordinal);
         _membersInStreamOrder = membersInStreamOrder;
         JoinedMemberCount = membersInStreamOrder.Count(m => m.Membership == Membership.Join);
         InvitedMemberCount = membersInStreamOrder.Count(m => m.Membership == Membership.Invite);
@@ -43,6 +45,9 @@ internal sealed class StateSnapshot
 
     /// <summary>Every state event, ordered by type and state key.</summary>
     public IReadOnlyList<SyncStateEvent> Events { get; }
+
+    /// <summary><see cref="Events"/> as /sync writes them (no room_id), copied into responses byte for byte.</summary>
+    public IReadOnlyList<SyncStateEvent> SyncEvents { get; }
 
     public int JoinedMemberCount { get; }
 
@@ -55,20 +60,21 @@ internal sealed class StateSnapshot
     /// <param name="history">The room's history up to at least the version, for the stream order of member events.</param>
     public static StateSnapshot Build(StateVersion version, IReadOnlyDictionary<StateEventKey, Pdu> state, RoomHistory history)
     {
-        var events = state.Values
+        var ordered = state.Values
             .OrderBy(pdu => pdu.Type, StringComparer.Ordinal)
             .ThenBy(pdu => pdu.StateKey, StringComparer.Ordinal)
-            .Select(ToFragment)
             .ToList();
+        var events = ordered.Select(pdu => ToFragment(pdu, ClientEventOptions.Shared)).ToList();
+        var syncEvents = ordered.Select(pdu => ToFragment(pdu, ClientEventOptions.SharedForSync)).ToList();
         var membersInStreamOrder = events
             .Where(e => e.Type == EventTypes.Member)
             .OrderBy(e => history.MemberEventPosition(e.StateKey, version.StateEventPosition))
             .Select(e => (e.StateKey, e.Membership))
             .ToList();
-        return new StateSnapshot(version, events, membersInStreamOrder);
+        return new StateSnapshot(version, events, syncEvents, membersInStreamOrder);
     }
 
-    /// <summary>The non-member state and the member events of <paramref name="userIds"/> (those that have one).</summary>
+    /// <summary>The non-member state and the member events of <paramref name="userIds"/> (those that have one), as /sync writes them.</summary>
     public IReadOnlyList<SyncStateEvent> WithMembersOf(IEnumerable<string> userIds)
     {
         var selected = new List<SyncStateEvent>(_nonMembers);
@@ -86,10 +92,10 @@ internal sealed class StateSnapshot
     public byte[] MembersJson(Func<string?, bool> membershipMatches) =>
         JoinArray(Events.Where(e => e.Type == EventTypes.Member && membershipMatches(e.Membership)), "{\"chunk\":["u8, "]}"u8);
 
-    private static SyncStateEvent ToFragment(Pdu pdu) =>
+    private static SyncStateEvent ToFragment(Pdu pdu, ClientEventOptions options) =>
         new(pdu.EventId.Value, pdu.Type, pdu.StateKey!, pdu.Sender.Value, OriginServerTs(pdu),
             pdu.Type == EventTypes.Member ? pdu.GetContentString("membership") : null,
-            ClientEventWriter.WriteOne(pdu, ClientEventOptions.Shared));
+            ClientEventWriter.WriteOne(pdu, options));
 
     private static long OriginServerTs(Pdu pdu) =>
         pdu.Json.TryGetProperty("origin_server_ts", out var ts) && ts.TryGetInt64(out var value) ? value : 0;

@@ -31,9 +31,9 @@ internal sealed class RoomStateReader(IHomeServerStore store, IGrainFactory grai
     }
 
     /// <summary>
-    /// A cached state event in the shape the sync writer takes: its client-format bytes stand in for the stored JSON
-    /// (the writer keeps the same fields of both and adds unsigned.age). Full state sections never look at the positions
-    /// or the redacted flag, which are left at their defaults.
+    /// A cached state event in the shape the state filter takes; its bytes, already in the /sync client format, stand in
+    /// for the stored JSON and are copied into the response unchanged (<see cref="JoinedRoomResult.StateIsPreSerialised"/>).
+    /// Full state sections never look at the positions or the redacted flag, which are left at their defaults.
     /// </summary>
     private static StoredEvent AsStoredEvent(string roomId, SyncStateEvent stateEvent) =>
         new(roomId, RoomPosition: 0, GlobalPosition: 0, stateEvent.EventId, stateEvent.Type, stateEvent.StateKey, stateEvent.Sender,

@@ -136,9 +136,10 @@ internal sealed class SyncBuilder
             : null;
         List<StoredEvent> state;
         RoomSummary summary;
-        if (await _state.CachedBeforeAsync(roomId, UserId, events, lazyMembers) is { } cached)
+        var cached = await _state.CachedBeforeAsync(roomId, UserId, events, lazyMembers);
+        if (cached is { } fromSnapshot)
         {
-            (state, summary) = cached;
+            (state, summary) = fromSnapshot;
         }
         else
         {
@@ -151,6 +152,7 @@ internal sealed class SyncBuilder
             Forced = true,
             Summary = summary,
             Timeline = TimelineReader.Result(events, limited),
+            StateIsPreSerialised = cached.HasValue,
         };
         room.State.AddRange(FilterState(roomId, state, events, includeOwnMember: true, summary.Heroes, changedAfter: null));
         AddEphemeralAndAccountData(room, receipts, roomData);

@@ -29,6 +29,12 @@ internal sealed class JoinedRoomResult(string roomId)
     /// <summary>Set instead of <see cref="Timeline"/> when the response is built from shared events.</summary>
     public SharedTimelineResult? SharedTimeline { get; set; }
     public List<StoredEvent> State { get; } = [];
+
+    /// <summary>
+    /// True when <see cref="State"/> came from the room's cached snapshot: each event's JSON is already the /sync
+    /// client format and is copied as it is, not re-read.
+    /// </summary>
+    public bool StateIsPreSerialised { get; set; }
     public RoomSummary? Summary { get; set; }
 
     /// <summary>The users typing now, when that changed since the since token (null: leave m.typing out).</summary>

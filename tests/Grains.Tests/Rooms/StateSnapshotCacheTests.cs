@@ -141,7 +141,7 @@ public sealed class StateSnapshotCacheTests : IAsyncLifetime
         Assert.Equal([Bob], Members(selected));
         Assert.Equal(snapshot.Events.Where(e => e.Type != EventTypes.Member).Select(e => e.EventId),
             selected.Where(e => e.Type != EventTypes.Member).Select(e => e.EventId));
-        Assert.Same(snapshot.Events.Single(e => e.StateKey == Bob), selected.Single(e => e.StateKey == Bob));
+        Assert.Same(snapshot.SyncEvents.Single(e => e.StateKey == Bob), selected.Single(e => e.StateKey == Bob));
         Assert.Equal([Bob, Carol], snapshot.HeroesFor(Alice));
         Assert.Equal(3, snapshot.JoinedMemberCount);
     }
@@ -159,6 +159,11 @@ public sealed class StateSnapshotCacheTests : IAsyncLifetime
         foreach (var federationOnly in new[] { "auth_events", "prev_events", "depth", "hashes", "signatures" })
             Assert.False(bob.TryGetProperty(federationOnly, out _), federationOnly);
         Assert.False(bob.TryGetProperty("unsigned", out var unsigned) && unsigned.TryGetProperty("age", out _));
+        // /sync's copy leaves out the room_id (the enclosing room names it), and is otherwise the same event.
+        var bobInSync = JsonDocument.Parse(snapshot.SyncEvents.Single(e => e.StateKey == Bob).Json).RootElement;
+        Assert.False(bobInSync.TryGetProperty("room_id", out _));
+        Assert.Equal(bob.GetProperty("event_id").GetString(), bobInSync.GetProperty("event_id").GetString());
+        Assert.Equal(bob.GetProperty("content").GetRawText(), bobInSync.GetProperty("content").GetRawText());
         var invited = JsonDocument.Parse(snapshot.MembersJson(membership => membership == Membership.Invite)).RootElement;
         Assert.Equal([Carol], invited.GetProperty("chunk").EnumerateArray().Select(e => e.GetProperty("state_key").GetString()));
     }

@@ -184,20 +184,8 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         {
             var roomId = load.Rooms[room];
             await ProcessCluster.CallAsync(http, HttpMethod.Post, $"/_matrix/client/v3/join/{Uri.EscapeDataString(roomId)}", reader, new { });
-            var newestFirst = new List<string>();
-            string? from = null;
-            do
-            {
-                var page = await ProcessCluster.CallAsync(http, HttpMethod.Get,
-                    $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/messages?dir=b&limit=100" + (from is null ? "" : $"&from={Uri.EscapeDataString(from)}"), reader);
-                newestFirst.AddRange(page.GetProperty("chunk").EnumerateArray()
-                    .Where(e => e.GetProperty("type").GetString() == "m.room.message")
-                    .Select(e => e.GetProperty("event_id").GetString()!));
-                from = page.TryGetProperty("end", out var end) ? end.GetString() : null;
-            }
-            while (from is not null);
-            newestFirst.Reverse();
-            Assert.Equal(load.Sent[room], newestFirst);
+            var stored = await ProcessCluster.ReadMessageIdsAsync(http, roomId, reader);
+            Assert.Equal(load.Sent[room], stored);
         }
     }
 }

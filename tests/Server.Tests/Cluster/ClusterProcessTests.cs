@@ -97,7 +97,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.True(declaredDeadAfter - killedAt < TimeSpan.FromSeconds(20), $"declared dead after {declaredDeadAfter - killedAt}");
         foreach (var roomId in rooms)
         {
-            var timeline = await ReadMessagesAsync(gateway, roomId, admin);
+            var timeline = await ProcessCluster.ReadMessageIdsAsync(gateway, roomId, admin);
             Assert.Equal(acknowledged[roomId].Distinct().Count(), timeline.Count); // no duplicate from a retried transaction
             Assert.Equal(acknowledged[roomId].Distinct(), timeline);              // every acknowledged send, in order
         }
@@ -113,25 +113,6 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The killed silo was never declared dead.");
             await Task.Delay(250);
         }
-    }
-
-    /// <summary>The ids of every m.room.message in the room, oldest first, paging back through /messages.</summary>
-    private static async Task<List<string>> ReadMessagesAsync(HttpClient http, string roomId, string token)
-    {
-        var newestFirst = new List<string>();
-        string? from = null;
-        do
-        {
-            var page = await CallAsync(http, HttpMethod.Get,
-                $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/messages?dir=b&limit=100" + (from is null ? "" : $"&from={Uri.EscapeDataString(from)}"), token);
-            newestFirst.AddRange(page.GetProperty("chunk").EnumerateArray()
-                .Where(e => e.GetProperty("type").GetString() == "m.room.message")
-                .Select(e => e.GetProperty("event_id").GetString()!));
-            from = page.TryGetProperty("end", out var end) ? end.GetString() : null;
-        }
-        while (from is not null);
-        newestFirst.Reverse();
-        return newestFirst;
     }
 
     [Fact]
@@ -189,7 +170,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IAsyncLifeti
         foreach (var roomId in rooms)
         {
             Assert.NotEmpty(sent[roomId]);
-            var timeline = await ReadMessagesAsync(gateway, roomId, bob);
+            var timeline = await ProcessCluster.ReadMessageIdsAsync(gateway, roomId, bob);
             Assert.Equal(sent[roomId], timeline); // every acknowledged send, once, in send order
         }
     }

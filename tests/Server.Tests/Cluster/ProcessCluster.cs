@@ -95,4 +95,23 @@ internal sealed class ProcessCluster : IAsyncDisposable
         foreach (var directory in _directories) TemporaryDirectory.Delete(directory);
         await _database.DisposeAsync();
     }
+
+    /// <summary>The ids of every m.room.message in the room, oldest first, paging back through /messages.</summary>
+    public static async Task<List<string>> ReadMessageIdsAsync(HttpClient http, string roomId, string token)
+    {
+        var newestFirst = new List<string>();
+        string? from = null;
+        do
+        {
+            var page = await CallAsync(http, HttpMethod.Get,
+                $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/messages?dir=b&limit=100" + (from is null ? "" : $"&from={Uri.EscapeDataString(from)}"), token);
+            newestFirst.AddRange(page.GetProperty("chunk").EnumerateArray()
+                .Where(e => e.GetProperty("type").GetString() == "m.room.message")
+                .Select(e => e.GetProperty("event_id").GetString()!));
+            from = page.TryGetProperty("end", out var end) ? end.GetString() : null;
+        }
+        while (from is not null);
+        newestFirst.Reverse();
+        return newestFirst;
+    }
 }

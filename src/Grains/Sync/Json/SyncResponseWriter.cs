@@ -10,7 +10,7 @@ internal static class SyncResponseWriter
     /// <param name="nextBatch">The token to answer with; by default the result's own.</param>
     public static byte[] Write(SyncResult result, string userId, string deviceId, long nowMs, SyncToken? nextBatch = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(4096);
+        var buffer = new ArrayBufferWriter<byte>(EstimatedSize(result));
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
         {
             writer.WriteStartObject();
@@ -34,6 +34,18 @@ internal static class SyncResponseWriter
             writer.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Room for the pre-serialised state up front, so that a large initial sync grows its buffer rarely.</summary>
+    private static int EstimatedSize(SyncResult result)
+    {
+        long size = 4096;
+        foreach (var room in result.Joined)
+        {
+            if (!room.StateIsPreSerialised) continue;
+            foreach (var stateEvent in room.State) size += stateEvent.Json.Length + 1;
+        }
+        return (int)Math.Min(size, Array.MaxLength);
     }
 
     private static void WriteRooms(Utf8JsonWriter writer, SyncResult result, Viewer viewer)
@@ -92,7 +104,8 @@ internal static class SyncResponseWriter
             writer.WriteNumber("m.invited_member_count"u8, summary.InvitedMemberCount);
             writer.WriteEndObject();
         }
-        WriteStateEvents(writer, room.State, viewer);
+        if (room.StateIsPreSerialised) WritePreSerialisedStateEvents(writer, room.State);
+        else WriteStateEvents(writer, room.State, viewer);
         if (room.SharedTimeline is { } shared) WriteSharedTimeline(writer, shared, viewer);
         else WriteTimeline(writer, room.Timeline, viewer);
         writer.WritePropertyName("ephemeral"u8);
@@ -118,6 +131,16 @@ internal static class SyncResponseWriter
         writer.WriteStartObject();
         writer.WriteStartArray("events"u8);
         foreach (var stateEvent in state) SyncEventWriter.Write(writer, stateEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WritePreSerialisedStateEvents(Utf8JsonWriter writer, List<StoredEvent> state)
+    {
+        writer.WritePropertyName("state"u8);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events"u8);
+        foreach (var stateEvent in state) writer.WriteRawValue(stateEvent.Json, skipInputValidation: true);
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
