@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using HomeServer.TestSupport;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -46,7 +46,7 @@ public abstract class StateSnapshotHerdTests : IAsyncLifetime
         await Parallel.ForEachAsync(members, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (member, _) => await member.JoinAsync(roomId));
         await Parallel.ForEachAsync(Enumerable.Range(0, ExtraStateEvents), new ParallelOptions { MaxDegreeOfParallelism = 8 },
             async (i, _) => await creator.SetStateAsync(roomId, "org.example.setting", new { value = i }, $"setting-{i}"));
-        using var builds = new SnapshotBuildListener(roomId);
+        using var builds = new SnapshotBuildCounter(roomId);
         await creator.SetStateAsync(roomId, "org.example.unusual", new { surprise = true });
 
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -89,7 +89,7 @@ public abstract class StateSnapshotHerdTests : IAsyncLifetime
         var members = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => ClientAsync($"member{i}")));
         foreach (var member in members) await member.JoinAsync(roomId);
         await creator.SetStateAsync(roomId, "org.example.unusual", new { surprise = true });
-        using var builds = new SnapshotBuildListener(roomId);
+        using var builds = new SnapshotBuildCounter(roomId);
 
         var reader = members[0];
         var full = (await GetJsonAsync(reader, "/sync")).GetProperty("rooms").GetProperty("join").GetProperty(roomId);
@@ -115,7 +115,7 @@ public abstract class StateSnapshotHerdTests : IAsyncLifetime
         var roomId = await creator.CreateRoomAsync(new { preset = "public_chat" });
         var members = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => ClientAsync($"member{i}")));
         foreach (var member in members) await member.JoinAsync(roomId);
-        using var builds = new SnapshotBuildListener(roomId);
+        using var builds = new SnapshotBuildCounter(roomId);
         var reader = members[0];
         var initial = await GetJsonAsync(reader, "/sync");
         var afterInitial = builds.ByVersion();
@@ -178,42 +178,6 @@ public abstract class StateSnapshotHerdTests : IAsyncLifetime
     private static string Canonical(Dictionary<(string Type, string StateKey), string> state) =>
         string.Join("\n", state.OrderBy(p => p.Key.Type, StringComparer.Ordinal).ThenBy(p => p.Key.StateKey, StringComparer.Ordinal)
             .Select(p => $"{p.Key.Type}\t{p.Key.StateKey}\t{p.Value}"));
-
-    /// <summary>Counts <see cref="SyncMetrics.SnapshotBuilds"/> of one room in this process, by state version.</summary>
-    private sealed class SnapshotBuildListener : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly Dictionary<string, long> _byVersion = [];
-
-        public SnapshotBuildListener(string roomId)
-        {
-            // Read before listening: the instruments are published while SyncMetrics is being initialised.
-            var counterName = SyncMetrics.SnapshotBuilds.Name;
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == SyncMetrics.MeterName && instrument.Name == counterName) listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            {
-                string? room = null, version = null;
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == "room") room = tag.Value as string;
-                    if (tag.Key == "state_version") version = tag.Value as string;
-                }
-                if (room != roomId || version is null) return;
-                lock (_byVersion) _byVersion[version] = _byVersion.GetValueOrDefault(version) + value;
-            });
-            _listener.Start();
-        }
-
-        public Dictionary<string, long> ByVersion()
-        {
-            lock (_byVersion) return new Dictionary<string, long>(_byVersion);
-        }
-
-        public void Dispose() => _listener.Dispose();
-    }
 }
 
 public sealed class SqliteStateSnapshotHerdTests : StateSnapshotHerdTests
