@@ -15,6 +15,15 @@ public static class SessionAuthentication
 {
     private const string SessionKey = "HomeServer.Session";
 
+    /// <summary>The session of a server admin, or 403 <c>M_FORBIDDEN</c> for anyone else (401 without a valid token).</summary>
+    public static async ValueTask<Session> RequireAdminSessionAsync(this HttpContext context)
+    {
+        var session = await context.RequireSessionAsync();
+        return session.IsAdmin
+            ? session
+            : throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN", "Only server admins may do this.");
+    }
+
     /// <summary>The request's session; 401 M_MISSING_TOKEN without a token, 401 M_UNKNOWN_TOKEN for an invalid one.</summary>
     public static async ValueTask<Session> RequireSessionAsync(this HttpContext context)
     {

@@ -21,7 +21,7 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> ListSilosAsync(HttpContext context, IClusterControl cluster)
     {
-        await RequireAdminAsync(context);
+        await context.RequireAdminSessionAsync();
         var view = await cluster.ReadMembershipAsync(context.RequestAborted);
         var silos = view.Snapshot.Entries
             .OrderBy(e => e.Address.ToString(), StringComparer.Ordinal)
@@ -32,18 +32,12 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> DrainAsync(HttpContext context, IClusterControl cluster, string siloId)
     {
-        await RequireAdminAsync(context);
+        await context.RequireAdminSessionAsync();
         var view = await cluster.ReadMembershipAsync(context.RequestAborted);
         var silo = view.Snapshot.Entries.FirstOrDefault(e => e.Address.ToString() == siloId && e.Status is SiloStatus.Active or SiloStatus.Joining)
             ?? throw new MatrixException(StatusCodes.Status404NotFound, "M_NOT_FOUND", $"No running silo {siloId}.");
         await cluster.RequestDrainAsync(silo.Address, context.RequestAborted);
         return TypedResults.Json(new DrainAccepted(siloId), AdminJsonContext.Default.DrainAccepted, statusCode: StatusCodes.Status202Accepted);
-    }
-
-    private static async Task RequireAdminAsync(HttpContext context)
-    {
-        var session = await context.RequireSessionAsync();
-        if (!session.IsAdmin) throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN", "Only server admins may do this.");
     }
 }
 

@@ -21,8 +21,7 @@ internal static class MetricsEndpoints
 
     private static async Task<IResult> GetMetricsAsync(HttpContext context, IProcessCounters counters)
     {
-        var session = await context.RequireSessionAsync();
-        if (!session.IsAdmin) throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN", "Only server admins may do this.");
+        await context.RequireAdminSessionAsync();
         var snapshot = new MetricsSnapshot(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), new SortedDictionary<string, double>(counters.Snapshot().ToDictionary(), StringComparer.Ordinal));
         return TypedResults.Json(snapshot, MetricsJsonContext.Default.MetricsSnapshot);
     }
