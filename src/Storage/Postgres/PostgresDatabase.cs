@@ -22,13 +22,28 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDat
     {
         try
         {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            return await work(connection, cancellationToken);
+            return await ReadOnceAsync(work, cancellationToken);
+        }
+        catch (Exception exception) when (PostgresConnectionSettings.IsUnavailable(exception) && PostgresConnectionSettings.LostTheConnection(exception))
+        {
+            // After PostgreSQL restarted, idle pooled connections are broken and the first use of each fails. A read
+            // changes nothing, so it is tried once more on a fresh connection before the client is told to retry.
+            dataSource.Clear();
+        }
+        try
+        {
+            return await ReadOnceAsync(work, cancellationToken);
         }
         catch (Exception exception) when (PostgresConnectionSettings.IsUnavailable(exception))
         {
             throw Unavailable(exception);
         }
+    }
+
+    private async Task<T> ReadOnceAsync<T>(Func<DbConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await work(connection, cancellationToken);
     }
 
     public override async Task<T> WriteAsync<T>(

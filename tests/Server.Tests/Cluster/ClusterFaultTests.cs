@@ -179,12 +179,14 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     /// <summary>The room history (paged /messages) holds every acknowledged send exactly once, in acknowledgement order.</summary>
     private static async Task AssertEveryAcknowledgedSendStoredOnceInOrderAsync(HttpClient http, ChatLoad load)
     {
-        var reader = await ProcessCluster.RegisterAsync(http, "history-reader");
+        // Right after a fault a request may still meet a broken pooled connection and get 503; clients retry those.
+        var reader = await ProcessCluster.RetryWhileUnavailableAsync(() => ProcessCluster.RegisterAsync(http, "history-reader"));
         for (var room = 0; room < load.Rooms.Count; room++)
         {
             var roomId = load.Rooms[room];
-            await ProcessCluster.CallAsync(http, HttpMethod.Post, $"/_matrix/client/v3/join/{Uri.EscapeDataString(roomId)}", reader, new { });
-            var stored = await ProcessCluster.ReadMessageIdsAsync(http, roomId, reader);
+            await ProcessCluster.RetryWhileUnavailableAsync(() =>
+                ProcessCluster.CallAsync(http, HttpMethod.Post, $"/_matrix/client/v3/join/{Uri.EscapeDataString(roomId)}", reader, new { }));
+            var stored = await ProcessCluster.RetryWhileUnavailableAsync(() => ProcessCluster.ReadMessageIdsAsync(http, roomId, reader));
             Assert.Equal(load.Sent[room], stored);
         }
     }

@@ -65,15 +65,38 @@ internal sealed class ProcessCluster : IAsyncDisposable
         if (token is not null) request.Headers.Authorization = new("Bearer", token);
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"{method} {path} answered {(int)response.StatusCode}: {text}");
+        if (!response.IsSuccessStatusCode)
+            throw new HttpRequestException($"{method} {path} answered {(int)response.StatusCode}: {text}", null, response.StatusCode);
         return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="call"/> again after a 503, waiting a second each time, as Matrix clients do with the
+    /// server's Retry-After; for requests made while a cluster recovers from a fault.
+    /// </summary>
+    public static async Task<T> RetryWhileUnavailableAsync<T>(Func<Task<T>> call, int attempts = 10)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && attempt < attempts)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
     }
 
     /// <summary>Registers through the open m.login.dummy flow and returns the access token.</summary>
     public static async Task<string> RegisterAsync(HttpClient http, string user, string password = "correct horse")
     {
-        var first = await http.PostAsJsonAsync("/_matrix/client/v3/register", new { username = user, password });
-        var session = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("session").GetString();
+        using var first = await http.PostAsJsonAsync("/_matrix/client/v3/register", new { username = user, password });
+        var flows = await first.Content.ReadFromJsonAsync<JsonElement>();
+        if (first.StatusCode != System.Net.HttpStatusCode.Unauthorized)
+            throw new HttpRequestException($"POST /register without auth answered {(int)first.StatusCode}: {flows}", null, first.StatusCode);
+        var session = flows.GetProperty("session").GetString();
         return (await CallAsync(http, HttpMethod.Post, "/_matrix/client/v3/register", null,
             new { username = user, password, auth = new { type = "m.login.dummy", session } })).GetProperty("access_token").GetString()!;
     }
