@@ -89,6 +89,7 @@ internal sealed class SyncBuilder
                 scanned.Add(room.RoomId);
         }
         var (window, end) = await _streams.EventsAfterAsync(scanned, since, upper.Events);
+        end = EndOfCatchUp(window, end);
         var result = new SyncResult(TokenAt(end));
 
         var rooms = new List<RoomChange>();
@@ -124,6 +125,24 @@ internal sealed class SyncBuilder
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// Ends the response early when a room the user stayed joined to has a short backlog beyond the timeline limit
+    /// (<see cref="TimelineReader.CatchUpEnd"/>), and drops the window's events after that end: they come next time.
+    /// Rooms whose membership changed in the window get their full state anyway and are left to the limit.
+    /// </summary>
+    private long EndOfCatchUp(Dictionary<string, List<StoredEvent>> window, long end)
+    {
+        var stayedJoined = window
+            .Where(room => _rooms.Get(room.Key)?.Membership == "join" && !room.Value.Any(IsOwnMemberEvent))
+            .Select(room => (IReadOnlyList<StoredEvent>)room.Value);
+        var catchUpEnd = _timeline.CatchUpEnd(stayedJoined, end);
+        if (catchUpEnd < end)
+        {
+            foreach (var events in window.Values) events.RemoveAll(e => e.GlobalPosition > catchUpEnd);
+        }
+        return catchUpEnd;
     }
 
     /// <summary>A joined room with its full state at the start of the timeline (initial sync, full_state, newly joined).</summary>

@@ -12,6 +12,12 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter)
     /// <summary>How many events a backward scan looks at for a filter that matches few events before giving up (limited).</summary>
     private const int MaxScannedEvents = 1000;
 
+    /// <summary>
+    /// The longest backlog of a room an incremental sync delivers without a gap (in responses of at most the filter's
+    /// limit); as many events as a sync grain buffers per room (<see cref="FeedBuffer.MaxEventsPerRoom"/>).
+    /// </summary>
+    public const int MaxCatchUpEvents = FeedBuffer.MaxEventsPerRoom;
+
     /// <summary>The newest matching events up to <paramref name="upTo"/> (a global position), for initial syncs and left rooms.</summary>
     /// <param name="before">A per-room position to start below, when the caller knows where the interesting part ends.</param>
     public async Task<(List<StoredEvent> Events, bool Limited)> LatestAsync(
@@ -44,6 +50,29 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter)
         var matching = window.Where(Matches).ToList();
         var limit = filter.TimelineLimit;
         return matching.Count > limit ? (matching.GetRange(matching.Count - limit, limit), true) : (matching, false);
+    }
+
+    /// <summary>
+    /// Where an incremental response must end so that a room's short backlog is delivered whole rather than skipped:
+    /// before the first event that would give some room more timeline events than the filter's limit, as long as that
+    /// room has at most <see cref="MaxCatchUpEvents"/> new timeline events. A room with a longer backlog is left to the
+    /// limit (its newest events, <c>limited</c>), as for a client that was away. The client syncs again at once from the
+    /// earlier end and gets the rest in the next response, so a stall that let a few events pile up (a silo that died
+    /// while the client waited on it) never costs the client a gap.
+    /// </summary>
+    /// <param name="backlogs">The new events of each room the user stayed joined to, in room order.</param>
+    /// <param name="end">The global position the response would otherwise end at.</param>
+    public long CatchUpEnd(IEnumerable<IReadOnlyList<StoredEvent>> backlogs, long end)
+    {
+        var limit = filter.TimelineLimit;
+        if (limit == 0) return end;
+        foreach (var backlog in backlogs)
+        {
+            var timeline = backlog.Where(Matches).ToList();
+            if (timeline.Count <= limit || timeline.Count > MaxCatchUpEvents) continue;
+            end = Math.Min(end, timeline[limit].GlobalPosition - 1);
+        }
+        return end;
     }
 
     /// <summary>The timeline with its prev_batch: the /messages token just before its first event.</summary>

@@ -116,17 +116,18 @@ public abstract class SyncRoomFlowTests : SyncTestBase
         var alice = await RegisterAsync("alice");
         var roomId = await alice.Rooms.CreateRoomAsync();
         var start = await alice.SyncAsync();
-        for (var i = 1; i <= 15; i++) await alice.Rooms.SendTextAsync(roomId, $"message {i}");
+        // More than a sync delivers whole, so the timeline is limited to the newest 5.
+        for (var i = 1; i <= 105; i++) await alice.Rooms.SendTextAsync(roomId, $"message {i}");
 
         var sync = await alice.SyncSinceAsync(NextBatch(start), "filter=" + Uri.EscapeDataString("{\"room\":{\"timeline\":{\"limit\":5}}}"));
 
         var room = Joined(sync, roomId);
         Assert.True(Timeline(room).GetProperty("limited").GetBoolean());
-        Assert.Equal(Enumerable.Range(11, 5).Select(i => $"message {i}"), Bodies(room));
+        Assert.Equal(Enumerable.Range(101, 5).Select(i => $"message {i}"), Bodies(room));
         var prevBatch = Timeline(room).GetProperty("prev_batch").GetString()!;
         var page = await alice.Rooms.MessagesAsync(roomId, $"dir=b&limit=4&from={Uri.EscapeDataString(prevBatch)}");
         var older = page.GetProperty("chunk").EnumerateArray().Select(e => e.GetProperty("content").GetProperty("body").GetString()).ToList();
-        Assert.Equal(["message 10", "message 9", "message 8", "message 7"], older);
+        Assert.Equal(["message 100", "message 99", "message 98", "message 97"], older);
     }
 
     [Fact]
