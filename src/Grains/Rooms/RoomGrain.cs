@@ -34,7 +34,14 @@ public sealed partial class RoomGrain(
         _notifier = new SyncNotifier(GrainFactory, GrainLocator, server, _delivery, logger);
         _feed = new RoomFeedPublisher(GrainFactory, GrainLocator, server, logger);
         _writer = new RoomWriter(store, RoomId, Clock, OnCommitted, logger);
-        await _writer.LoadAsync(cancellationToken);
+        var lastGlobalPosition = await _writer.LoadAsync(cancellationToken);
+        if (_writer.Current is { Exists: true } snapshot)
+        {
+            // An earlier activation may have died between committing a batch and handing it to the members' sync grains.
+            // Telling them how far the room's events go makes those behind it read the store, so such a batch is late,
+            // never lost (docs/adr/0007-sync-grain-and-tokens.md).
+            _notifier.Notify(snapshot.JoinedMembers, new SyncNotice(SyncNoticeKind.RoomEvent, RoomId, lastGlobalPosition));
+        }
     }
 
     /// <summary>The current snapshot of an existing room, or M_FORBIDDEN (the caller cannot be in a room that does not exist).</summary>

@@ -7,8 +7,12 @@ namespace HomeServer.Grains.Rooms;
 
 internal static class RoomSnapshotLoader
 {
-    /// <summary>The room's current version from the store; null when there is no such room.</summary>
-    public static async Task<RoomSnapshot?> LoadAsync(IHomeServerStore store, string roomId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The room's current version from the store and the global position of its newest event (0 before the first);
+    /// null when there is no such room.
+    /// </summary>
+    public static async Task<(RoomSnapshot Snapshot, long LastGlobalPosition)?> LoadAsync(
+        IHomeServerStore store, string roomId, CancellationToken cancellationToken)
     {
         var room = await store.Rooms.GetRoomAsync(roomId, cancellationToken);
         if (room is null) return null;
@@ -18,7 +22,7 @@ internal static class RoomSnapshotLoader
         // The newest event first: if a writer appends meanwhile, the state read next is newer than this position and
         // the next append, fenced on this position, fails and reloads.
         var latest = await store.Events.GetLatestEventsAsync(roomId, 1, cancellationToken);
-        if (latest.Count == 0) return RoomSnapshot.Empty(roomId, version);
+        if (latest.Count == 0) return (RoomSnapshot.Empty(roomId, version), 0);
         var last = latest[0];
         var lastPdu = Pdu.Parse(EventId.Parse(last.EventId), last.Json);
 
@@ -28,6 +32,6 @@ internal static class RoomSnapshotLoader
             state[new StateEventKey(stored.Type, stored.StateKey!)] = Pdu.Parse(EventId.Parse(stored.EventId), stored.Json);
         }
         var depth = lastPdu.Json.GetProperty("depth").GetInt64();
-        return new RoomSnapshot(roomId, version, state.ToImmutable(), last.RoomPosition, lastPdu.EventId, depth);
+        return (new RoomSnapshot(roomId, version, state.ToImmutable(), last.RoomPosition, lastPdu.EventId, depth), last.GlobalPosition);
     }
 }

@@ -42,8 +42,13 @@ internal sealed class RoomWriter(IHomeServerStore store, string roomId, Func<lon
     /// <summary>The newest durable version of the room; null when the room does not exist.</summary>
     public RoomSnapshot? Current => Volatile.Read(ref _snapshot);
 
-    public async Task LoadAsync(CancellationToken cancellationToken) =>
-        Volatile.Write(ref _snapshot, await RoomSnapshotLoader.LoadAsync(store, roomId, cancellationToken));
+    /// <summary>Loads the room's newest durable version; returns the global position of its newest event (0: none).</summary>
+    public async Task<long> LoadAsync(CancellationToken cancellationToken)
+    {
+        var loaded = await RoomSnapshotLoader.LoadAsync(store, roomId, cancellationToken);
+        Volatile.Write(ref _snapshot, loaded?.Snapshot);
+        return loaded?.LastGlobalPosition ?? 0;
+    }
 
     /// <summary>Starts a room that has just been created in the store, before its first event.</summary>
     public void StartEmpty(RoomSnapshot empty) => Volatile.Write(ref _snapshot, empty);

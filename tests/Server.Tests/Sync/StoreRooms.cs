@@ -41,6 +41,12 @@ public sealed class StoreRooms(RunningServer server)
     public Task<StoredEvent> SendMessageAsync(string roomId, string sender, string body, ClientTransaction? transaction = null) =>
         AppendAsync(roomId, sender, "m.room.message", null, new JsonObject { ["msgtype"] = "m.text", ["body"] = body }, transaction);
 
+    /// <summary>
+    /// A message left as by a room activation that died right after committing it: durable, but no sync grain was told.
+    /// </summary>
+    public Task<StoredEvent> SendMessageUnannouncedAsync(string roomId, string sender, string body) =>
+        AppendAsync(roomId, sender, "m.room.message", null, new JsonObject { ["msgtype"] = "m.text", ["body"] = body }, transaction: null, announce: false);
+
     public async Task<List<StoredEvent>> SendMessagesAsync(string roomId, string sender, int count, string prefix = "message")
     {
         var sent = new List<StoredEvent>();
@@ -57,7 +63,8 @@ public sealed class StoreRooms(RunningServer server)
             await Grains.GetGrain<ISyncGrain>(member.UserId).NotifyAsync(new SyncNotice(SyncNoticeKind.Receipt, roomId, position));
     }
 
-    private async Task<StoredEvent> AppendAsync(string roomId, string sender, string type, string? stateKey, JsonObject content, ClientTransaction? transaction)
+    private async Task<StoredEvent> AppendAsync(
+        string roomId, string sender, string type, string? stateKey, JsonObject content, ClientTransaction? transaction, bool announce = true)
     {
         var room = await Store.Rooms.GetRoomAsync(roomId, default) ?? throw new InvalidOperationException($"no room {roomId}");
         // A well-formed event id (as a room grain reading this room back expects), unique but not a real hash.
@@ -91,6 +98,7 @@ public sealed class StoreRooms(RunningServer server)
             StateChanges = stateKey is null ? [] : [new StateChange(type, stateKey, eventId)],
         };
         var appended = (await Store.Events.AppendAsync(batch, default))[0];
+        if (!announce) return (await Store.Events.GetEventAsync(eventId, default))!;
         foreach (var member in await Store.State.GetMembersAsync(roomId, "join", default))
             await Grains.GetGrain<ISyncGrain>(member.UserId).NotifyAsync(new SyncNotice(SyncNoticeKind.RoomEvent, roomId, appended.GlobalPosition));
         if (membership is not null)

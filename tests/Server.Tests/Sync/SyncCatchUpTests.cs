@@ -89,6 +89,28 @@ public abstract class SyncCatchUpTests : SyncTestBase
         Assert.Equal(["after the backlog"], woken.Bodies(roomId));
     }
 
+    [Fact]
+    public async Task A_message_committed_by_a_room_activation_that_died_before_handing_it_on_reaches_a_parked_long_poll_when_the_room_activates_again()
+    {
+        var alice = await RegisterAsync("alice");
+        var bob = await RegisterAsync("bob");
+        var roomId = await alice.Rooms.CreateRoomAsync(new { preset = "public_chat" });
+        await bob.Rooms.JoinAsync(roomId);
+        var since = NextBatch(await bob.SyncAsync());
+        await RestartAsync();
+        (alice, bob) = (alice.On(Server), bob.On(Server));
+
+        // Bob's sync grain is active (and knows the store's positions) before the message is written.
+        Assert.Empty(new Response(await bob.SyncSinceAsync(since, "timeout=0")).RoomIds);
+        var parked = bob.SyncSinceAsync(since, "timeout=10000");
+        await Task.Delay(300);
+        await Rooms.SendMessageUnannouncedAsync(roomId, alice.UserId, "committed, never handed on");
+        // Any call activates the room again; here a read that writes nothing.
+        Assert.True((await alice.GetAsync($"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/state")).IsSuccessStatusCode);
+
+        Assert.Equal(["committed, never handed on"], new Response(await parked).Bodies(roomId));
+    }
+
     /// <summary>Syncs with timeout 0 from <paramref name="since"/> until a response brings no room; returns those that did.</summary>
     private static async Task<List<Response>> SyncUntilEmptyAsync(SyncUser user, string since, string query)
     {
