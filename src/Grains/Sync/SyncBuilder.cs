@@ -89,7 +89,7 @@ internal sealed class SyncBuilder
                 scanned.Add(room.RoomId);
         }
         var (window, end) = await _streams.EventsAfterAsync(scanned, since, upper.Events);
-        end = EndOfCatchUp(window, end);
+        (end, var laterOwnMemberEvents) = EndOfCatchUp(window, end);
         var result = new SyncResult(TokenAt(end));
 
         var rooms = new List<RoomChange>();
@@ -97,7 +97,11 @@ internal sealed class SyncBuilder
         {
             var events = window.GetValueOrDefault(roomId) ?? [];
             var own = events.Where(IsOwnMemberEvent).ToList();
-            var now = own.Count > 0 ? own[^1].Membership : await _rooms.MembershipAtAsync(roomId, end, _cancellationToken);
+            var now = own.Count > 0 ? own[^1].Membership
+                // The membership did not change up to the end: it is the one the next own member event replaces.
+                : laterOwnMemberEvents.TryGetValue(roomId, out var next)
+                    ? StoredEventFacts.PreviousMembership(next) ?? await _rooms.MembershipAtAsync(roomId, since.Events, _cancellationToken)
+                    : await _rooms.MembershipAtAsync(roomId, end, _cancellationToken);
             var before = own.Count > 0
                 ? StoredEventFacts.PreviousMembership(own[0]) ?? await _rooms.MembershipAtAsync(roomId, since.Events, _cancellationToken)
                 : now;
@@ -132,17 +136,22 @@ internal sealed class SyncBuilder
     /// (<see cref="TimelineReader.CatchUpEnd"/>), and drops the window's events after that end: they come next time.
     /// Rooms whose membership changed in the window get their full state anyway and are left to the limit.
     /// </summary>
-    private long EndOfCatchUp(Dictionary<string, List<StoredEvent>> window, long end)
+    /// <returns>The end, and by room the user's first own member event dropped (it tells the membership up to the end).</returns>
+    private (long End, Dictionary<string, StoredEvent> LaterOwnMemberEvents) EndOfCatchUp(Dictionary<string, List<StoredEvent>> window, long end)
     {
+        var laterOwnMemberEvents = new Dictionary<string, StoredEvent>(StringComparer.Ordinal);
         var stayedJoined = window
             .Where(room => _rooms.Get(room.Key)?.Membership == "join" && !room.Value.Any(IsOwnMemberEvent))
             .Select(room => (IReadOnlyList<StoredEvent>)room.Value);
         var catchUpEnd = _timeline.CatchUpEnd(stayedJoined, end);
-        if (catchUpEnd < end)
+        if (catchUpEnd == end) return (end, laterOwnMemberEvents);
+        foreach (var (roomId, events) in window)
         {
-            foreach (var events in window.Values) events.RemoveAll(e => e.GlobalPosition > catchUpEnd);
+            if (events.FirstOrDefault(e => e.GlobalPosition > catchUpEnd && IsOwnMemberEvent(e)) is { } later)
+                laterOwnMemberEvents[roomId] = later;
+            events.RemoveAll(e => e.GlobalPosition > catchUpEnd);
         }
-        return catchUpEnd;
+        return (catchUpEnd, laterOwnMemberEvents);
     }
 
     /// <summary>A joined room with its full state at the start of the timeline (initial sync, full_state, newly joined).</summary>

@@ -200,17 +200,18 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
             }
             if (since is not null && (since.Events > upper.Events || since.AccountData > upper.AccountData || since.Receipts > upper.Receipts))
                 throw MatrixRequestException.InvalidParam("The since token is ahead of this server's streams.");
-            bool reload;
             IReadOnlyList<string> typingRooms;
             long typingSequence;
             lock (_lock)
             {
-                reload = _membershipChanged;
                 _membershipChanged = false;
                 typingRooms = _typing.ChangedAfter(since is not null && since.TypingEpoch == _epoch ? since.TypingSequence : null);
                 typingSequence = _typing.Sequence;
             }
-            await _rooms.EnsureLoadedAsync(reload, cancellationToken);
+            // Re-read even without a membership notice: the user's own member event travels apart from the room's
+            // events, so one committed up to `upper` may not have been notified yet, and a response that moves the
+            // token past it must send that room as newly joined (or left).
+            await _rooms.LoadAsync(cancellationToken);
             _roomsLoaded = true;
             var typing = await ReadTypingAsync(typingRooms);
             var input = new SyncInput(Key, deviceId, filter, since, fullState, upper, typing, _epoch, typingSequence);

@@ -17,16 +17,15 @@ internal sealed class RoomMembership(string roomId, string membership, string ev
 }
 
 /// <summary>
-/// The rooms of one user as a sync grain keeps them: loaded once per activation with one query, reloaded only after a
-/// membership notice. Positions of member events are looked up lazily (only when a sync needs them) and kept, and
-/// memberships replaced during this activation are remembered, so "what was the membership at the since token" is
-/// usually answered without the store.
+/// The rooms of one user as a sync grain keeps them: re-read with one query for each response computed from the store
+/// (a membership committed before that response must be in it, whether or not its notice has arrived). Positions of
+/// member events are looked up lazily (only when a sync needs them) and kept, and memberships replaced during this
+/// activation are remembered, so "what was the membership at the since token" is usually answered without the store.
 /// </summary>
 internal sealed class UserRooms(IHomeServerStore store, string userId)
 {
     private readonly Dictionary<string, RoomMembership> _current = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<RoomMembership>> _replaced = new(StringComparer.Ordinal);
-    private bool _loaded;
 
     public IEnumerable<RoomMembership> All => _current.Values;
 
@@ -35,9 +34,9 @@ internal sealed class UserRooms(IHomeServerStore store, string userId)
 
     public RoomMembership? Get(string roomId) => _current.GetValueOrDefault(roomId);
 
-    public async Task EnsureLoadedAsync(bool reload, CancellationToken cancellationToken)
+    /// <summary>Reads the user's current memberships, keeping what is known of those that did not change.</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
     {
-        if (_loaded && !reload) return;
         var entries = await store.State.GetRoomsOfUserAsync(userId, null, cancellationToken);
         // Read after the query, so every loaded member event is at or before it.
         var bound = await store.Events.GetMaxGlobalPositionAsync(cancellationToken);
@@ -62,7 +61,6 @@ internal sealed class UserRooms(IHomeServerStore store, string userId)
             Remember(_current[gone]);
             _current.Remove(gone);
         }
-        _loaded = true;
     }
 
     /// <summary>Whether the user's member event in the room is after <paramref name="position"/> (looks its position up only when needed).</summary>
