@@ -99,14 +99,19 @@ public sealed class DeliveryChecker(RoomHistories histories)
     private async Task CheckNewlyJoinedAsync(string userId, string roomId, long first, long last, bool limited, int limit, string label)
     {
         Statistics.NewlyJoined();
-        if (await histories.JoinPositionAsync(roomId, userId, last) is not { } join)
+        if (await histories.JoinAsync(roomId, userId, last) is not { } joinEvent)
         {
             Violation("before join", $"{label}: delivered up to {last}, before {userId} joined");
             return;
         }
+        var join = joinEvent.RoomPosition;
         if (first <= join) return;
         var backlog = await histories.LatestPositionAsync(roomId) - join + 1;
-        if (!limited) Violation("join skipped without limited", $"{label}: newly joined, the timeline starts at {first} after the join at {join} without limited");
+        if (!limited)
+        {
+            Violation("join skipped without limited",
+                $"{label}: first seen with a timeline starting at {first}, after the user's join at {join} (global {joinEvent.GlobalPosition}), not limited");
+        }
         else CheckLimitedGap(backlog, limit, $"{label}: newly joined, limited, skipping {join}..{first - 1}");
     }
 

@@ -47,12 +47,12 @@ public sealed class RoomHistories(IHomeServerStore store)
 
     public async Task<long> LatestPositionAsync(string roomId) => (await ReadAsync(roomId)).Count;
 
-    /// <summary>The room position of the user's newest join at or before <paramref name="upTo"/>, or null.</summary>
-    public async Task<long?> JoinPositionAsync(string roomId, string userId, long upTo)
+    /// <summary>The user's newest join event at or before room position <paramref name="upTo"/>, or null.</summary>
+    public async Task<StoredEvent?> JoinAsync(string roomId, string userId, long upTo)
     {
         var history = await ReadAsync(roomId);
         return history.Take((int)Math.Min(upTo, history.Count))
-            .LastOrDefault(e => e.Type == "m.room.member" && e.StateKey == userId && e.Membership == "join")?.RoomPosition;
+            .LastOrDefault(e => e.Type == "m.room.member" && e.StateKey == userId && e.Membership == "join");
     }
 
     private async Task ReadNewEventsAsync(string roomId)
