@@ -30,6 +30,7 @@ public sealed class DeliveryChecker(RoomHistories histories)
     public SyncChain StartChain(string userId, string deviceId, string? since)
     {
         var cursors = since is null ? new Dictionary<string, long>() : _tokens[since];
+        Statistics.ChainStarted(fromToken: since is not null);
         return new SyncChain(Interlocked.Increment(ref _nextChain), userId, deviceId, since, cursors);
     }
 
@@ -195,6 +196,16 @@ public sealed class DeliveryStatistics
         }
     }
 
+    public int ChainsFromTokens { get; private set; }
+
+    public void ChainStarted(bool fromToken)
+    {
+        lock (_lock)
+        {
+            if (fromToken) ChainsFromTokens++;
+        }
+    }
+
     public void Response(bool initial)
     {
         lock (_lock)
@@ -231,7 +242,7 @@ public sealed class DeliveryStatistics
     public override string ToString()
     {
         var limited = LimitedBacklogs;
-        return $"{Responses} responses ({InitialSyncs} initial), {EventsDelivered} timeline events, {NewlyJoinedRooms} newly joined rooms, " +
+        return $"{Responses} responses ({InitialSyncs} initial syncs, {ChainsFromTokens} chains restarted from an earlier token), {EventsDelivered} timeline events, {NewlyJoinedRooms} newly joined rooms, " +
             $"{BacklogsOverLimit} room timelines with more new events than the limit (largest backlog {LargestBacklog}), " +
             $"{limited.Count} limited gaps" + (limited.Count == 0 ? "" : $" (new events at the gap: {string.Join(", ", limited.Order())})");
     }

@@ -42,8 +42,8 @@ public sealed record SyncDeliveryPlan(
     public const int UserCount = 7;
     public const int RoomCount = 4;
     public const int Devices = 2;
-    public const int WaveCount = 60;
-    public const int FaultCount = 4;
+    public const int WaveCount = 80;
+    public const int FaultCount = 5;
     public const int LateJoinCount = 3;
 
     /// <summary>More than the backlog a sync delivers without a gap, so limited timelines are legitimately exercised.</summary>
