@@ -10,11 +10,14 @@ namespace HomeServer.Server.Tests.Cluster;
 /// sends messages with transaction ids, and a failed request is retried as a client would (the same
 /// <c>since</c>, the same transaction id). Every failed attempt is recorded, with how long it took, so tests
 /// can require none or judge them; every message's send and arrival times give send-to-receive latencies.
+/// Message bodies are <c>room{r}-{n}</c>, so n is the order in which room r's sender sent them.
 /// </summary>
 internal sealed class ChatLoad
 {
-    private const string Filter = """{"room":{"timeline":{"limit":100}}}""";
+    public const int DefaultTimelineLimit = 100;
 
+    private readonly string _filter;
+    private readonly int _timelineLimit;
     private readonly HttpClient _http;
     private readonly Member[] _members;
     private readonly string[] _rooms;
@@ -22,6 +25,11 @@ internal sealed class ChatLoad
     private readonly TimeSpan _sendInterval;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly ConcurrentDictionary<string, TimeSpan> _issuedAt = new();
+    private readonly ConcurrentDictionary<string, TimeSpan> _acknowledgedAt = new();
+    private readonly List<(TimeSpan Down, TimeSpan BackAt)> _outages = [];
+    private readonly ConcurrentQueue<string> _unwarrantedLimits = new();
+    private readonly int[] _burstSendsLeft;
+    private TaskCompletionSource _burstRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(TimeSpan Start, TimeSpan End)> _disturbances = [];
     private readonly ConcurrentQueue<FailedRequest> _failures = new();
     private readonly CancellationTokenSource _stopSending = new();
@@ -29,13 +37,17 @@ internal sealed class ChatLoad
     private Task[] _senders = [];
     private Task[] _syncers = [];
     private int _limited;
+    private int _skippedByLimits;
     private int _resyncs;
     private int _abandoned;
     private long _slowestSendTicks;
     private TimeSpan _giveUpAt = TimeSpan.MaxValue;
 
-    private ChatLoad(HttpClient http, Member[] members, string[] rooms, int membersPerRoom, TimeSpan sendInterval)
+    private ChatLoad(HttpClient http, Member[] members, string[] rooms, int membersPerRoom, TimeSpan sendInterval, int timelineLimit)
     {
+        _timelineLimit = timelineLimit;
+        _filter = TimelineFilter(timelineLimit);
+        _burstSendsLeft = new int[rooms.Length];
         _http = http;
         _members = members;
         _rooms = rooms;
@@ -50,6 +62,15 @@ internal sealed class ChatLoad
     public IReadOnlyCollection<FailedRequest> Failures => _failures;
 
     public int LimitedTimelines => _limited;
+
+    /// <summary>
+    /// Incremental syncs answered <c>limited</c> although no more than the filter's limit of messages were sent
+    /// since the newest one the member had: a whole gap fit in one timeline, yet the member was told to backfill.
+    /// </summary>
+    public IReadOnlyCollection<string> UnwarrantedLimits => _unwarrantedLimits;
+
+    /// <summary>Messages that limited timelines left out, summed over members: the gaps a client would have to backfill.</summary>
+    public int SkippedByLimits => _skippedByLimits;
 
     /// <summary>Incremental syncs that carried room state again, which only a resync does.</summary>
     public int Resyncs => _resyncs;
@@ -66,8 +87,12 @@ internal sealed class ChatLoad
 
     public TimeSpan Now => _clock.Elapsed;
 
-    /// <summary>Registers <paramref name="rooms"/> × <paramref name="membersPerRoom"/> users and puts each group in a room.</summary>
-    public static async Task<ChatLoad> SetUpAsync(HttpClient http, int rooms, int membersPerRoom, TimeSpan sendInterval)
+    /// <summary>
+    /// Registers <paramref name="rooms"/> × <paramref name="membersPerRoom"/> users and puts each group in a room; every
+    /// sync uses a filter with <paramref name="timelineLimit"/> timeline events.
+    /// </summary>
+    public static async Task<ChatLoad> SetUpAsync(HttpClient http, int rooms, int membersPerRoom, TimeSpan sendInterval,
+        int timelineLimit = DefaultTimelineLimit)
     {
         using var registering = new SemaphoreSlim(8);
         var members = await Task.WhenAll(Enumerable.Range(0, rooms * membersPerRoom).Select(async index =>
@@ -92,13 +117,15 @@ internal sealed class ChatLoad
                     members[room * membersPerRoom + m].Token, new { });
             return roomId;
         }));
-        var load = new ChatLoad(http, members, roomIds, membersPerRoom, sendInterval);
+        var load = new ChatLoad(http, members, roomIds, membersPerRoom, sendInterval, timelineLimit);
         // Initial syncs before the first send, so every message arrives through incremental syncs.
         await Task.WhenAll(members.Select(async member =>
             member.Since = (await ProcessCluster.CallAsync(http, HttpMethod.Get,
-                $"/_matrix/client/v3/sync?filter={Uri.EscapeDataString(Filter)}", member.Token)).GetProperty("next_batch").GetString()!));
+                $"/_matrix/client/v3/sync?filter={Uri.EscapeDataString(load._filter)}", member.Token)).GetProperty("next_batch").GetString()!));
         return load;
     }
+
+    private static string TimelineFilter(int limit) => JsonSerializer.Serialize(new { room = new { timeline = new { limit } } });
 
     public void Start()
     {
@@ -111,6 +138,59 @@ internal sealed class ChatLoad
     {
         var start = Now;
         return new Disposer(() => { lock (_disturbances) _disturbances.Add((start, Now)); });
+    }
+
+    /// <summary>
+    /// Every room's sender sends its next <paramref name="messagesPerRoom"/> messages back to back, without the send
+    /// interval, so that as many commits as there are rooms are in flight at once. Within a room the sends stay one
+    /// after the other: concurrent sends to one room would have no defined order to check deliveries against.
+    /// </summary>
+    public void Burst(int messagesPerRoom)
+    {
+        lock (_burstSendsLeft) Array.Fill(_burstSendsLeft, messagesPerRoom);
+        Interlocked.Exchange(ref _burstRequested, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    /// <summary>
+    /// Records that a process was killed at <paramref name="down"/> and was back (restarted and Active) at
+    /// <paramref name="backAt"/>, for <see cref="MeasureLateness"/>.
+    /// </summary>
+    public void RecordOutage(TimeSpan down, TimeSpan backAt)
+    {
+        lock (_outages) _outages.Add((down, backAt));
+    }
+
+    /// <summary>
+    /// For every acknowledged message and every member of its room, how late the message reached the member: the time
+    /// from its acknowledgement, or from the end of the last outage that began before it arrived if that is later,
+    /// to the member's /sync response containing it. Counts the pairs checked, those later than
+    /// <paramref name="allowed"/> and those that never arrived.
+    /// </summary>
+    public Lateness MeasureLateness(TimeSpan allowed)
+    {
+        List<(TimeSpan Down, TimeSpan BackAt)> outages;
+        lock (_outages) outages = [.. _outages];
+        int checkedPairs = 0, late = 0, missing = 0;
+        TimeSpan worst = TimeSpan.Zero, worstSinceAcknowledged = TimeSpan.Zero;
+        foreach (var member in _members)
+        {
+            var arrivals = member.FirstArrivals();
+            foreach (var (body, acknowledged) in _acknowledgedAt.Where(a => RoomOf(a.Key) == member.Room))
+            {
+                checkedPairs++;
+                if (!arrivals.TryGetValue(body, out var arrived))
+                {
+                    missing++;
+                    continue;
+                }
+                var backBefore = outages.Where(o => o.Down <= arrived).Select(o => o.BackAt).DefaultIfEmpty(TimeSpan.Zero).Max();
+                var lateness = arrived - (acknowledged > backBefore ? acknowledged : backBefore);
+                if (lateness > worst) worst = lateness;
+                if (arrived - acknowledged > worstSinceAcknowledged) worstSinceAcknowledged = arrived - acknowledged;
+                if (lateness > allowed) late++;
+            }
+        }
+        return new Lateness(checkedPairs, late, missing, worst, worstSinceAcknowledged);
     }
 
     /// <summary>Stops sending, then lets every member catch up with what was acknowledged (at most <paramref name="catchUp"/>).</summary>
@@ -162,6 +242,10 @@ internal sealed class ChatLoad
     private static string TransactionId(int n) => $"txn{n}";
 
     private static string Body(int room, int n) => $"room{room}-{n}";
+
+    private static int RoomOf(string body) => int.Parse(body.AsSpan(4, body.IndexOf('-') - 4));
+
+    private static int NumberOf(string body) => int.Parse(body.AsSpan(body.IndexOf('-') + 1));
 
     /// <summary>Per member, the problems with what its syncs delivered: missing, duplicated or out-of-order messages.</summary>
     public List<string> DeliveryProblems(bool duplicatesAllowed = false)
@@ -226,6 +310,7 @@ internal sealed class ChatLoad
                 if (response is { } result)
                 {
                     lock (Sent[room]) Sent[room].Add(result.GetProperty("event_id").GetString()!);
+                    _acknowledgedAt[body] = Now;
                     RecordSendTime(Now - _issuedAt[body]);
                     break;
                 }
@@ -236,14 +321,25 @@ internal sealed class ChatLoad
                 }
                 await Task.Delay(250);
             }
-            try
-            {
-                await Task.Delay(_sendInterval, _stopSending.Token);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            if (!TakeBurstSend(room)) await WaitForNextSendAsync();
         }
+    }
+
+    private bool TakeBurstSend(int room)
+    {
+        lock (_burstSendsLeft)
+        {
+            if (_burstSendsLeft[room] == 0) return false;
+            _burstSendsLeft[room]--;
+            return true;
+        }
+    }
+
+    /// <summary>The send interval, cut short by a burst or the end of sending.</summary>
+    private async Task WaitForNextSendAsync()
+    {
+        var interval = Task.Delay(_sendInterval, _stopSending.Token);
+        await Task.WhenAny(interval, Volatile.Read(ref _burstRequested).Task);
     }
 
     private void RecordSendTime(TimeSpan took)
@@ -260,7 +356,7 @@ internal sealed class ChatLoad
         while (!_stopSyncing.IsCancellationRequested)
         {
             var response = await TryAsync(HttpMethod.Get,
-                $"/_matrix/client/v3/sync?timeout=5000&since={Uri.EscapeDataString(member.Since)}&filter={Uri.EscapeDataString(Filter)}", member.Token);
+                $"/_matrix/client/v3/sync?timeout=5000&since={Uri.EscapeDataString(member.Since)}&filter={Uri.EscapeDataString(_filter)}", member.Token);
             if (response is not { } sync)
             {
                 await Task.Delay(250);
@@ -274,7 +370,11 @@ internal sealed class ChatLoad
                 if (room.Value.TryGetProperty("state", out var state) && state.TryGetProperty("events", out var stateEvents) && stateEvents.GetArrayLength() > 0)
                     Interlocked.Increment(ref _resyncs);
                 var timeline = room.Value.GetProperty("timeline");
-                if (timeline.TryGetProperty("limited", out var limited) && limited.GetBoolean()) Interlocked.Increment(ref _limited);
+                if (timeline.TryGetProperty("limited", out var limited) && limited.GetBoolean())
+                {
+                    Interlocked.Increment(ref _limited);
+                    CheckLimitWarranted(member, timeline, at);
+                }
                 foreach (var e in timeline.GetProperty("events").EnumerateArray())
                 {
                     if (e.GetProperty("type").GetString() != "m.room.message")
@@ -286,6 +386,25 @@ internal sealed class ChatLoad
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A limited timeline is warranted only when more than the filter's limit of messages were sent between the
+    /// newest message the member had and the last one of this timeline.
+    /// </summary>
+    private void CheckLimitWarranted(Member member, JsonElement timeline, TimeSpan at)
+    {
+        var numbers = timeline.GetProperty("events").EnumerateArray()
+            .Where(e => e.GetProperty("type").GetString() == "m.room.message")
+            .Select(e => NumberOf(e.GetProperty("content").GetProperty("body").GetString()!))
+            .ToList();
+        var newest = member.NewestNumber;
+        var last = numbers.DefaultIfEmpty(newest).Last();
+        Interlocked.Add(ref _skippedByLimits, Math.Max(0, numbers.DefaultIfEmpty(newest + 1).First() - newest - 1));
+        var sentInBetween = last - newest;
+        if (sentInBetween <= _timelineLimit)
+            _unwarrantedLimits.Enqueue($"user{member.Index} at {at.TotalSeconds:0.0} s: limited after message {member.NewestNumber}, " +
+                $"last in timeline {last}: {sentInBetween} sent in between, limit {_timelineLimit}");
     }
 
     /// <summary>One attempt; null (and a recorded failure) unless it succeeded.</summary>
@@ -319,6 +438,14 @@ internal sealed class ChatLoad
 
         public string Since { get; set; } = "";
 
+        /// <summary>The highest message number received so far, -1 before the first.</summary>
+        public int NewestNumber
+        {
+            get { lock (_received) return _newestNumber; }
+        }
+
+        private int _newestNumber = -1;
+
         public int DistinctReceived
         {
             get { lock (_received) return _received.Distinct().Count(); }
@@ -330,6 +457,7 @@ internal sealed class ChatLoad
             {
                 _received.Add(eventId);
                 _arrivals.Add((body, at));
+                _newestNumber = Math.Max(_newestNumber, NumberOf(body));
             }
         }
 
@@ -342,6 +470,11 @@ internal sealed class ChatLoad
         {
             lock (_received) return [.. _arrivals];
         }
+
+        public Dictionary<string, TimeSpan> FirstArrivals()
+        {
+            lock (_received) return _arrivals.DistinctBy(a => a.Body).ToDictionary(a => a.Body, a => a.At);
+        }
     }
 
     private sealed class Disposer(Action action) : IDisposable
@@ -349,6 +482,13 @@ internal sealed class ChatLoad
         public void Dispose() => action();
     }
 }
+
+/// <summary>
+/// (member, acknowledged message) pairs checked, how many arrived later than allowed after their acknowledgement or
+/// the end of an outage, how many never arrived, the latest arrival by that measure and the longest time from an
+/// acknowledgement to the arrival, outages included.
+/// </summary>
+internal sealed record Lateness(int Checked, int Late, int Missing, TimeSpan Worst, TimeSpan WorstSinceAcknowledged);
 
 /// <summary>A request that did not succeed: its HTTP status (null for a connection failure), body, Retry-After and duration.</summary>
 internal sealed record FailedRequest(string Method, string Path, int? Status, string Body, TimeSpan? RetryAfter, TimeSpan At, TimeSpan Took)

@@ -32,7 +32,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         {
             var killedAt = load.Now;
             cluster.KillSilo(2);
-            await WaitForStatusAsync(cluster.Client, admin, victim, "Dead", TimeSpan.FromSeconds(60));
+            await cluster.WaitForMembershipStatusAsync(admin, victim, "Dead", TimeSpan.FromSeconds(60));
             declaredDeadAfter = load.Now - killedAt;
             await load.WaitForAcknowledgementsAsync(2 * Rooms, TimeSpan.FromSeconds(30));
             await cluster.DrainSiloAsync(2); // nothing to drain: starts it again
@@ -50,7 +50,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
 
         var (old, renewed) = (SiloAddress.Parse(victim), SiloAddress.Parse(rejoined));
         Assert.True(old.SameEndpoint(renewed) && renewed.Generation > old.Generation, $"{rejoined} should be a new generation of {victim}");
-        var silos = await ReadSilosAsync(cluster.Client, admin);
+        var silos = await cluster.ReadMembershipAsync(admin);
         Assert.Equal("Active", silos[rejoined]);
         Assert.Equal("Dead", silos[victim]);
 
@@ -105,7 +105,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         var silosAfter = await cluster.ReadSilosAsync();
         Assert.Equal(silosBefore.Select(s => s.Address), silosAfter.Select(s => s.Address));
         Assert.All(silosAfter, s => Assert.Equal("Active", s.Status));
-        var membership = await ReadSilosAsync(cluster.Client, admin);
+        var membership = await cluster.ReadMembershipAsync(admin);
         Assert.All(silosAfter, s => Assert.Equal("Active", membership[s.Address!]));
         for (var gateway = 1; gateway <= LocalCluster.GatewayCount; gateway++) Assert.True(cluster.IsRunning($"gateway{gateway}"));
         for (var silo = 1; silo <= LocalCluster.SiloCount; silo++)
@@ -162,22 +162,8 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         Assert.Equal(errcode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errcode").GetString());
     }
 
-    private static async Task<Dictionary<string, string>> ReadSilosAsync(HttpClient http, string admin) =>
-        (await ProcessCluster.CallAsync(http, HttpMethod.Get, "/_homeserver/admin/silos", admin)).GetProperty("silos").EnumerateArray()
-            .ToDictionary(s => s.GetProperty("id").GetString()!, s => s.GetProperty("status").GetString()!);
-
-    private static async Task WaitForStatusAsync(HttpClient http, string admin, string silo, string status, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while ((await ReadSilosAsync(http, admin)).GetValueOrDefault(silo) != status)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{silo} never became {status}.");
-            await Task.Delay(100);
-        }
-    }
-
     /// <summary>The room history (paged /messages) holds every acknowledged send exactly once, in acknowledgement order.</summary>
-    private static async Task AssertEveryAcknowledgedSendStoredOnceInOrderAsync(HttpClient http, ChatLoad load)
+    internal static async Task AssertEveryAcknowledgedSendStoredOnceInOrderAsync(HttpClient http, ChatLoad load)
     {
         // Right after a fault a request may still meet a broken pooled connection and get 503; clients retry those.
         var reader = await ProcessCluster.RetryWhileUnavailableAsync(() => ProcessCluster.RegisterAsync(http, "history-reader"));

@@ -93,11 +93,16 @@ internal sealed class LocalCluster : IAsyncDisposable
     public Task DrainGatewayAsync(int gateway, params string[] extra) => RunAsync("deploy/local/drain-gateway.sh", [gateway.ToString(), .. extra]);
 
     /// <summary>SIGKILL of silo N's process group, as <c>kill -9</c> in the runbook's crash drill.</summary>
-    public void KillSilo(int silo)
+    public void KillSilo(int silo) => KillProcessGroup($"silo{silo}");
+
+    /// <summary>SIGKILL of gateway N's process group; <see cref="DrainGatewayAsync"/> starts it again.</summary>
+    public void KillGateway(int gateway) => KillProcessGroup($"gateway{gateway}");
+
+    private void KillProcessGroup(string name)
     {
-        var pid = int.Parse(File.ReadAllText(Path.Combine(RunDirectory, $"silo{silo}.pid")).Trim());
+        var pid = int.Parse(File.ReadAllText(Path.Combine(RunDirectory, $"{name}.pid")).Trim());
         if (Kill(-pid, 9) != 0) throw new InvalidOperationException($"kill -9 -{pid} failed with errno {Marshal.GetLastPInvokeError()}");
-        _output.WriteLine($"[{DateTime.UtcNow:HH:mm:ss.fff}] kill -9 silo{silo} (process group {pid})");
+        _output.WriteLine($"[{DateTime.UtcNow:HH:mm:ss.fff}] kill -9 {name} (process group {pid})");
     }
 
     public bool IsRunning(string name)
@@ -110,6 +115,29 @@ internal sealed class LocalCluster : IAsyncDisposable
     public Task PausePostgresAsync() => RunAsync("scripts/postgres.sh", "pause");
 
     public Task ResumePostgresAsync() => RunAsync("scripts/postgres.sh", "resume");
+
+    /// <summary>The membership as the admin API lists it: silo id → status (Joining, Active, ShuttingDown, Dead).</summary>
+    public async Task<Dictionary<string, string>> ReadMembershipAsync(string admin) =>
+        (await ProcessCluster.CallAsync(Client, HttpMethod.Get, "/_homeserver/admin/silos", admin)).GetProperty("silos").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("id").GetString()!, s => s.GetProperty("status").GetString()!);
+
+    /// <summary>Polls the admin API until <paramref name="silo"/> has <paramref name="status"/>; 503s while the cluster recovers are retried.</summary>
+    public async Task WaitForMembershipStatusAsync(string admin, string silo, string status, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                if ((await ReadMembershipAsync(admin)).GetValueOrDefault(silo) == status) return;
+            }
+            catch (HttpRequestException e) when (e.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{silo} never became {status}.");
+            await Task.Delay(100);
+        }
+    }
 
     /// <summary>What each silo reports at <c>/_homeserver/silo</c>: status, build and hosted grains.</summary>
     public Task<SiloReport[]> ReadSilosAsync() => Task.WhenAll(Enumerable.Range(1, SiloCount).Select(ReadSiloAsync));
