@@ -183,6 +183,8 @@ internal sealed class SyncBuilder
             StateIsPreSerialised = cached.HasValue,
         };
         room.State.AddRange(FilterState(roomId, state, events, includeOwnMember: true, summary.Heroes, changedAfter: null));
+        // Whatever the token, a client that gets the room in full gets its current typing.
+        await _input.Typing.ReadAsync([roomId]);
         AddEphemeralAndAccountData(room, receipts, roomData);
         RememberSentMembers(roomId, room.State, events);
         return room;
@@ -330,7 +332,7 @@ internal sealed class SyncBuilder
         var ephemeral = Filter.Room.Ephemeral;
         if (ephemeral.MatchesRoom(room.RoomId))
         {
-            if (_input.Typing.TryGetValue(room.RoomId, out var typing) && ephemeral.Matches("m.typing", null)) room.Typing = typing;
+            if (_input.Typing.For(room.RoomId) is { } typing && ephemeral.Matches("m.typing", null)) room.Typing = typing;
             if (receipts.TryGetValue(room.RoomId, out var roomReceipts) && ephemeral.Matches("m.receipt", null))
                 room.Receipts.AddRange(roomReceipts);
         }

@@ -148,7 +148,7 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
             }
             var remaining = timeout - Stopwatch.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero || _deactivating.IsCancellationRequested)
-                return Respond(new Computed(new SyncResult(OwnTyping(current)), OwnTyping(current), Source: null), request.DeviceId);
+                return Respond(new Computed(new SyncResult(current), current, Source: null), request.DeviceId);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deactivating.Token);
             SyncMetrics.ParkedLongPolls.Add(1);
             try
@@ -176,11 +176,13 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
         || _notifiedEvents > since.Events || _notifiedAccountData > since.AccountData || _notifiedReceipts > since.Receipts
         || _membershipChanged
         || _feed.HasNews(since)
-        || (since.TypingEpoch == _epoch ? _typing.Sequence > since.TypingSequence : _typing.Sequence > 0);
+        || !KnowsTypingOf(since) || _typing.Sequence > since.TypingSequence;
 
-    /// <summary>The token in this activation's typing numbering (another activation's typing changes are all known here as none).</summary>
-    private SyncToken OwnTyping(SyncToken token) =>
-        token.TypingEpoch == _epoch ? token : token with { TypingEpoch = _epoch, TypingSequence = 0 };
+    /// <summary>
+    /// Whether the token is in this activation's typing numbering. Another activation's token (or none) says nothing of
+    /// what the client knows of typing, so its response carries the current typing of every joined room.
+    /// </summary>
+    private bool KnowsTypingOf(SyncToken? token) => token is not null && token.TypingEpoch == _epoch;
 
     private async Task<Computed> ComputeAsync(
         string deviceId, SyncToken? since, SyncFilter filter, bool fullState, CancellationToken cancellationToken)
@@ -205,19 +207,24 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
             lock (_lock)
             {
                 _membershipChanged = false;
-                typingRooms = _typing.ChangedAfter(since is not null && since.TypingEpoch == _epoch ? since.TypingSequence : null);
+                typingRooms = KnowsTypingOf(since) ? _typing.ChangedAfter(since!.TypingSequence) : [];
                 typingSequence = _typing.Sequence;
             }
-            // Re-read even without a membership notice: the user's own member event travels apart from the room's
-            // events, so one committed up to `upper` may not have been notified yet, and a response that moves the
-            // token past it must send that room as newly joined (or left).
-            await _rooms.LoadAsync(cancellationToken);
+            // Not only after a membership notice: the user's own member event travels apart from the room's events, so
+            // one committed up to `upper` may not have been notified yet, and a response that moves the token past it
+            // must send that room as newly joined (or left).
+            await _rooms.EnsureCompleteThroughAsync(upper.Events, cancellationToken);
             _roomsLoaded = true;
-            var typing = await ReadTypingAsync(typingRooms);
+            var typing = new ResponseTyping(GrainFactory, sendEmptyLists: since is not null);
+            await typing.ReadAsync(KnowsTypingOf(since) ? Joined(typingRooms) : Joined(_rooms.All.Select(room => room.RoomId)));
             var input = new SyncInput(Key, deviceId, filter, since, fullState, upper, typing, _epoch, typingSequence);
             var result = await new SyncBuilder(store, GrainFactory, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
             // The store read skipped the events the token already had; those above the response's end stay had.
-            var nextBatch = result.NextBatch with { Delivered = since?.Delivered.Above(result.NextBatch.Events) ?? DeliveredEvents.None };
+            var nextBatch = result.NextBatch with
+            {
+                Delivered = since?.Delivered.Above(result.NextBatch.Events) ?? DeliveredEvents.None,
+                TypingSequence = RecordTyping(typing, typingSequence),
+            };
             return new Computed(result, nextBatch, SyncMetrics.StoreResponses);
         }
         finally
@@ -238,13 +245,14 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
         long typingSequence;
         lock (_lock)
         {
-            if (!KnowsEverythingElseSince(since) || (news = _feed.NewsFor(since)) is null) return null;
-            typingRooms = _typing.ChangedAfter(since.TypingEpoch == _epoch ? since.TypingSequence : null);
+            if (!KnowsTypingOf(since) || !KnowsEverythingElseSince(since) || (news = _feed.NewsFor(since)) is null) return null;
+            typingRooms = _typing.ChangedAfter(since.TypingSequence);
             typingSequence = _typing.Sequence;
         }
-        var typing = await ReadTypingAsync(typingRooms);
-        var nextBatch = since with { TypingEpoch = _epoch, TypingSequence = typingSequence };
-        return new SharedSyncBuilder(_rooms, _lazyMembers, deviceId, filter).TryBuild(since, news, typing, nextBatch);
+        var typing = new ResponseTyping(GrainFactory, sendEmptyLists: true);
+        await typing.ReadAsync(Joined(typingRooms));
+        var nextBatch = since with { TypingSequence = RecordTyping(typing, typingSequence) };
+        return new SharedSyncBuilder(_rooms, _lazyMembers, deviceId, filter).TryBuild(since, news, typing.Lists(), nextBatch);
     }
 
     /// <summary>
@@ -257,13 +265,21 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
         && since.AccountData >= _baseline.AccountData && since.AccountData <= _latestRead.AccountData && _notifiedAccountData <= since.AccountData
         && since.Receipts >= _baseline.Receipts && since.Receipts <= _latestRead.Receipts && _notifiedReceipts <= since.Receipts;
 
-    private async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> ReadTypingAsync(IReadOnlyList<string> roomIds)
+    private IEnumerable<string> Joined(IEnumerable<string> roomIds) => roomIds.Where(roomId => _rooms.Get(roomId)?.Membership == "join");
+
+    /// <summary>
+    /// Records the typing states a response read, so later tokens of this activation need only what changes after them.
+    /// Returns the typing sequence the response's token may carry: the one after these states when nothing else changed
+    /// since the computation started, else the one it started from (the client then gets those rooms once more).
+    /// </summary>
+    private long RecordTyping(ResponseTyping typing, long startSequence)
     {
-        var joined = roomIds.Where(roomId => _rooms.Get(roomId)?.Membership == "join").ToList();
-        var states = await Task.WhenAll(joined.Select(roomId => GrainFactory.GetGrain<IRoomGrain>(roomId).GetTypingAsync()));
-        var typing = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        for (var i = 0; i < joined.Count; i++) typing[joined[i]] = states[i].UserIds;
-        return typing;
+        lock (_lock)
+        {
+            var nothingElseChanged = _typing.Sequence == startSequence;
+            foreach (var (roomId, state) in typing.Read) _typing.Record(roomId, state.Serial);
+            return nothingElseChanged ? _typing.Sequence : startSequence;
+        }
     }
 
     private async Task<StreamPositions> ReadPositionsAsync(CancellationToken cancellationToken) =>

@@ -6,7 +6,10 @@ namespace HomeServer.Grains.Sync;
 internal sealed record StreamPositions(long Events, long AccountData, long Receipts);
 
 /// <summary>Everything one computation of a sync response depends on besides the store and the user's rooms.</summary>
-/// <param name="Typing">The typing lists to send, by room: the rooms whose typing changed since the since token.</param>
+/// <param name="Typing">
+/// The typing lists to send: those read for the rooms whose typing changed since the since token (every joined room for
+/// a token of another activation), and a room sent in full (e.g. newly joined) reads its own.
+/// </param>
 internal sealed record SyncInput(
     string UserId,
     string DeviceId,
@@ -14,6 +17,6 @@ internal sealed record SyncInput(
     SyncToken? Since,
     bool FullState,
     StreamPositions Upper,
-    IReadOnlyDictionary<string, IReadOnlyList<string>> Typing,
+    ResponseTyping Typing,
     int TypingEpoch,
     long TypingSequence);

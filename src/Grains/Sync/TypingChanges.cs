@@ -11,7 +11,10 @@ internal sealed class TypingChanges
     /// <summary>The number of the latest change (0: none yet).</summary>
     public long Sequence { get; private set; }
 
-    /// <summary>Records a room's typing notice; false when it is not newer than one already seen (notices may overtake each other).</summary>
+    /// <summary>
+    /// Records a room's typing state, from a notice or read from the room; false when it is not newer than one already
+    /// seen (notices may overtake each other and reads). A newer state is a change: tokens before it must get the room.
+    /// </summary>
     public bool Record(string roomId, long serial)
     {
         if (_rooms.TryGetValue(roomId, out var known) && known.Serial >= serial) return false;

@@ -17,15 +17,19 @@ internal sealed class RoomMembership(string roomId, string membership, string ev
 }
 
 /// <summary>
-/// The rooms of one user as a sync grain keeps them: re-read with one query for each response computed from the store
-/// (a membership committed before that response must be in it, whether or not its notice has arrived). Positions of
-/// member events are looked up lazily (only when a sync needs them) and kept, and memberships replaced during this
-/// activation are remembered, so "what was the membership at the since token" is usually answered without the store.
+/// The rooms of one user as a sync grain keeps them: loaded with one query, and loaded again only when a computation
+/// reads the store past the position the list is complete through. Positions of member events are looked up lazily
+/// (only when a sync needs them) and kept, and memberships replaced during this activation are remembered, so "what was
+/// the membership at the since token" is usually answered without the store.
 /// </summary>
 internal sealed class UserRooms(IHomeServerStore store, string userId)
 {
     private readonly Dictionary<string, RoomMembership> _current = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<RoomMembership>> _replaced = new(StringComparer.Ordinal);
+    private bool _loaded;
+
+    /// <summary>Every membership change up to this global position is in the list.</summary>
+    private long _completeThrough = -1;
 
     public IEnumerable<RoomMembership> All => _current.Values;
 
@@ -34,8 +38,20 @@ internal sealed class UserRooms(IHomeServerStore store, string userId)
 
     public RoomMembership? Get(string roomId) => _current.GetValueOrDefault(roomId);
 
-    /// <summary>Reads the user's current memberships, keeping what is known of those that did not change.</summary>
-    public async Task LoadAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the list hold every membership change up to <paramref name="position"/>, a position the caller read from
+    /// the store before this call (positions become visible in order, so a query after it sees every change up to it).
+    /// A computation that reads events up to a position must not use an older list: a membership change whose notice
+    /// has not arrived yet (a join whose room sends its events through another path) would be read past unseen.
+    /// </summary>
+    public async Task EnsureCompleteThroughAsync(long position, CancellationToken cancellationToken)
+    {
+        if (_loaded && _completeThrough >= position) return;
+        await LoadAsync(cancellationToken);
+        _completeThrough = Math.Max(_completeThrough, position);
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
     {
         var entries = await store.State.GetRoomsOfUserAsync(userId, null, cancellationToken);
         // Read after the query, so every loaded member event is at or before it.
@@ -61,6 +77,7 @@ internal sealed class UserRooms(IHomeServerStore store, string userId)
             Remember(_current[gone]);
             _current.Remove(gone);
         }
+        _loaded = true;
     }
 
     /// <summary>Whether the user's member event in the room is after <paramref name="position"/> (looks its position up only when needed).</summary>
