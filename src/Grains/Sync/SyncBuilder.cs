@@ -132,18 +132,16 @@ internal sealed class SyncBuilder
     }
 
     /// <summary>
-    /// Ends the response early when a room the user stayed joined to has a short backlog beyond the timeline limit
-    /// (<see cref="TimelineReader.CatchUpEnd"/>), and drops the window's events after that end: they come next time.
-    /// Rooms whose membership changed in the window get their full state anyway and are left to the limit.
+    /// Ends the response early when the part of a room's window the user was joined for is a short backlog beyond the
+    /// timeline limit (<see cref="TimelineReader.CatchUpEnd"/>), and drops the window's events after that end: they come
+    /// next time.
     /// </summary>
     /// <returns>The end, and by room the user's first own member event dropped (it tells the membership up to the end).</returns>
     private (long End, Dictionary<string, StoredEvent> LaterOwnMemberEvents) EndOfCatchUp(Dictionary<string, List<StoredEvent>> window, long end)
     {
         var laterOwnMemberEvents = new Dictionary<string, StoredEvent>(StringComparer.Ordinal);
-        var stayedJoined = window
-            .Where(room => _rooms.Get(room.Key)?.Membership == "join" && !room.Value.Any(IsOwnMemberEvent))
-            .Select(room => (IReadOnlyList<StoredEvent>)room.Value);
-        var catchUpEnd = _timeline.CatchUpEnd(stayedJoined, end);
+        var joinedParts = window.Select(room => JoinedPart(room.Key, room.Value)).OfType<IReadOnlyList<StoredEvent>>();
+        var catchUpEnd = _timeline.CatchUpEnd(joinedParts, end);
         if (catchUpEnd == end) return (end, laterOwnMemberEvents);
         foreach (var (roomId, events) in window)
         {
@@ -152,6 +150,20 @@ internal sealed class SyncBuilder
             events.RemoveAll(e => e.GlobalPosition > catchUpEnd);
         }
         return (catchUpEnd, laterOwnMemberEvents);
+    }
+
+    /// <summary>
+    /// The room's new events from where the user was joined: all of them when joined at the since token, those from the
+    /// user's join when it is in the window, none (null) when the user was not joined in the window. A later leave is
+    /// counted with the rest, which can only end a response sooner.
+    /// </summary>
+    private IReadOnlyList<StoredEvent>? JoinedPart(string roomId, List<StoredEvent> events)
+    {
+        var firstOwn = events.FindIndex(IsOwnMemberEvent);
+        if (firstOwn < 0) return _rooms.Get(roomId)?.Membership == "join" ? events : null;
+        if (StoredEventFacts.PreviousMembership(events[firstOwn]) == "join") return events;
+        var join = events.FindIndex(firstOwn, e => IsOwnMemberEvent(e) && e.Membership == "join");
+        return join < 0 ? null : events.GetRange(join, events.Count - join);
     }
 
     /// <summary>A joined room with its full state at the start of the timeline (initial sync, full_state, newly joined).</summary>

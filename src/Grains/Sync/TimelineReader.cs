@@ -60,7 +60,7 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter)
     /// earlier end and gets the rest in the next response, so a stall that let a few events pile up (a silo that died
     /// while the client waited on it) never costs the client a gap.
     /// </summary>
-    /// <param name="backlogs">The new events of each room the user stayed joined to, in room order.</param>
+    /// <param name="backlogs">The new events of each room from where the user was joined, in room order.</param>
     /// <param name="end">The global position the response would otherwise end at.</param>
     public long CatchUpEnd(IEnumerable<IReadOnlyList<StoredEvent>> backlogs, long end)
     {
