@@ -42,7 +42,16 @@ launch() {
   echo $! >"$run_dir/$name.pid"
 }
 
-is_running() { [[ -f "$run_dir/$1.pid" ]] && kill -0 "$(cat "$run_dir/$1.pid")" 2>/dev/null; }
+# Whether the process exists and is not a zombie: one killed with SIGKILL stays a zombie until it is reaped, and its
+# process group is already gone.
+alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [[ "${stat:0:1}" != Z ]]
+}
+
+is_running() { [[ -f "$run_dir/$1.pid" ]] && alive "$(cat "$run_dir/$1.pid")"; }
 
 wait_ready() {
   local url="$1" deadline=$((SECONDS + ${2:-120}))
@@ -70,9 +79,10 @@ terminate() {
   is_running "$name" || { rm -f "$run_dir/$name.pid"; return 0; }
   pid="$(cat "$run_dir/$name.pid")"
   log "SIGTERM $name (process group $pid)"
-  kill -TERM -- "-$pid"
+  # It may die on its own between the check above and this signal.
+  kill -TERM -- "-$pid" 2>/dev/null || true
   local deadline=$((SECONDS + shutdown_timeout_seconds + 15))
-  while kill -0 "$pid" 2>/dev/null; do
+  while alive "$pid"; do
     if ((SECONDS >= deadline)); then
       log "$name did not exit in time; SIGKILL"
       kill -KILL -- "-$pid" 2>/dev/null || true
