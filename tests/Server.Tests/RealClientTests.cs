@@ -67,7 +67,7 @@ public abstract class RealClientTests
         lock (output) return (process.ExitCode, output.ToString());
     }
 
-    private static string FindClientsDirectory()
+    internal static string FindClientsDirectory()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
@@ -77,7 +77,7 @@ public abstract class RealClientTests
         throw new InvalidOperationException($"tests/clients/package.json was not found above {AppContext.BaseDirectory}.");
     }
 
-    private static string Tail(string text, int length) => text.Length <= length ? text : "…" + text[^length..];
+    internal static string Tail(string text, int length) => text.Length <= length ? text : "…" + text[^length..];
 }
 
 public sealed class SqliteRealClientTests : RealClientTests
