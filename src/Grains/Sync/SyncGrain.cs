@@ -216,7 +216,7 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
             await _rooms.EnsureCompleteThroughAsync(upper.Events, cancellationToken);
             _roomsLoaded = true;
             var typing = new ResponseTyping(GrainFactory, sendEmptyLists: since is not null);
-            await typing.ReadAsync(KnowsTypingOf(since) ? Joined(typingRooms) : Joined(_rooms.All.Select(room => room.RoomId)));
+            await typing.ReadAsync(KnowsTypingOf(since) ? Joined(typingRooms) : JoinedShowingTyping(filter));
             var input = new SyncInput(Key, deviceId, filter, since, fullState, upper, typing, _epoch, typingSequence);
             var result = await new SyncBuilder(store, GrainFactory, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
             // The store read skipped the events the token already had; those above the response's end stay had.
@@ -266,6 +266,11 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
         && since.Receipts >= _baseline.Receipts && since.Receipts <= _latestRead.Receipts && _notifiedReceipts <= since.Receipts;
 
     private IEnumerable<string> Joined(IEnumerable<string> roomIds) => roomIds.Where(roomId => _rooms.Get(roomId)?.Membership == "join");
+
+    /// <summary>The joined rooms whose typing the filter lets into a response: only their room grains are asked.</summary>
+    private IEnumerable<string> JoinedShowingTyping(SyncFilter filter) =>
+        Joined(_rooms.All.Select(room => room.RoomId)).Where(roomId =>
+            filter.Room.MatchesRoom(roomId) && filter.Room.Ephemeral.MatchesRoom(roomId) && filter.Room.Ephemeral.Matches("m.typing", null));
 
     /// <summary>
     /// Records the typing states a response read, so later tokens of this activation need only what changes after them.
