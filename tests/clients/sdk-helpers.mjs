@@ -83,3 +83,19 @@ export function findMessage(client, roomId, body) {
   return client.getRoom(roomId)?.getLiveTimeline().getEvents()
     .find((event) => event.getType() === "m.room.message" && event.getContent().body === body);
 }
+
+/**
+ * The inviter creates a private room and invites the invitee, who joins; returns the room id once both clients know
+ * of the join. `detail(roomId)` adds to a timeout's message.
+ */
+export async function sharePrivateRoom(inviter, invitee, detail = () => "") {
+  const { room_id: roomId } = await inviter.createRoom({ preset: "private_chat", invite: [invitee.getUserId()] });
+  await eventually("the invitee to see the invite", () => invitee.getRoom(roomId)?.getMyMembership() === "invite");
+  await invitee.joinRoom(roomId);
+  await eventually("the inviter to see the invitee join",
+    () => inviter.getRoom(roomId)?.getMember(invitee.getUserId())?.membership === "join");
+  // Its own join, right after which the room's events and the join's notice race to its sync grain.
+  await eventually("the invitee's client to know it joined", () => invitee.getRoom(roomId)?.getMyMembership() === "join",
+    () => detail(roomId));
+  return roomId;
+}

@@ -8,7 +8,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createInterface } from "node:readline";
-import { sdk, eventually, register, logIn, findMessage, messages } from "./sdk-helpers.mjs";
+import { sdk, eventually, register, logIn, findMessage, messages, sharePrivateRoom } from "./sdk-helpers.mjs";
 
 const rounds = 10;
 const changeTimeoutMs = 5000;
@@ -95,7 +95,7 @@ async function sendWithTransactionId(client, roomId, txnId, body) {
 test(`every typing change reaches the other member's sync loop after each of ${rounds} moves of every grain`, async () => {
   const suffix = Date.now().toString(36);
   await register(`typer${suffix}`);
-  const watcherAccount = await register(`watcher${suffix}`);
+  await register(`watcher${suffix}`);
   const typerLoop = watchSyncLoop("the typer");
   const watcherLoop = watchSyncLoop("the watcher");
   const typer = await logIn(`typer${suffix}`, 30, typerLoop.fetchFn);
@@ -104,15 +104,10 @@ test(`every typing change reaches the other member's sync loop after each of ${r
   watcherLoop.follow(watcher);
   const typerId = typer.getUserId();
 
-  let roomId;
-  const members = () => JSON.stringify(watcher.getRoom(roomId)?.getMembers().map((m) => [m.userId, m.membership, m.typing]));
-  const detail = () => `\nat ${elapsed()} the watcher's members: ${members()}${watcherLoop.describe()}${typerLoop.describe()}`;
-  ({ room_id: roomId } = await typer.createRoom({ preset: "private_chat", invite: [watcherAccount.user_id] }));
-  await eventually("the watcher to see the invite", () => watcher.getRoom(roomId)?.getMyMembership() === "invite");
-  await watcher.joinRoom(roomId);
-  await eventually("the typer to see the watcher join",
-    () => typer.getRoom(roomId)?.getMember(watcherAccount.user_id)?.membership === "join");
-  await eventually("the watcher's client to know it joined", () => watcher.getRoom(roomId)?.getMyMembership() === "join", detail);
+  const members = (id) => JSON.stringify(watcher.getRoom(id)?.getMembers().map((m) => [m.userId, m.membership, m.typing]));
+  const detailOf = (id) => `\nat ${elapsed()} the watcher's members: ${members(id)}${watcherLoop.describe()}${typerLoop.describe()}`;
+  const roomId = await sharePrivateRoom(typer, watcher, detailOf);
+  const detail = () => detailOf(roomId);
 
   const typingSeen = () => watcher.getRoom(roomId)?.getMember(typerId)?.typing === true;
   const receivedByWatcher = (body) => eventually(`the watcher to receive "${body}"`,

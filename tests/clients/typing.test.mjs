@@ -2,7 +2,7 @@
 // the sender did just before (a burst of messages, a retried transaction id, nothing).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sdk, baseUrl, eventually, register, logIn } from "./sdk-helpers.mjs";
+import { sdk, baseUrl, eventually, register, logIn, sharePrivateRoom } from "./sdk-helpers.mjs";
 
 const rounds = 20;
 const changeTimeoutMs = 5000;
@@ -40,22 +40,16 @@ async function sendTwiceWithOneTransactionId(client, roomId, txnId, body) {
 test("every typing change reaches the other member's sync loop, 20 rounds in a row", async () => {
   const suffix = Date.now().toString(36);
   await register(`typer${suffix}`);
-  const watcherAccount = await register(`watcher${suffix}`);
+  await register(`watcher${suffix}`);
   const typer = await logIn(`typer${suffix}`);
   const recorder = recordingSyncs();
   const watcher = await logIn(`watcher${suffix}`, 30, recorder.fetchFn);
   const typerId = typer.getUserId();
 
-  let roomId;
-  const members = () => JSON.stringify(watcher.getRoom(roomId)?.getMembers().map((m) => [m.userId, m.membership, m.typing]));
-  const detail = () => `\nthe watcher's members: ${members()}${recorder.describe()}`;
-  ({ room_id: roomId } = await typer.createRoom({ preset: "private_chat", invite: [watcherAccount.user_id] }));
-  await eventually("the watcher to see the invite", () => watcher.getRoom(roomId)?.getMyMembership() === "invite");
-  await watcher.joinRoom(roomId);
-  await eventually("the typer to see the watcher join",
-    () => typer.getRoom(roomId)?.getMember(watcherAccount.user_id)?.membership === "join");
-  // Its own join, right after which the room's events and the join's notice race to its sync grain.
-  await eventually("the watcher's client to know it joined", () => watcher.getRoom(roomId)?.getMyMembership() === "join", detail);
+  const members = (id) => JSON.stringify(watcher.getRoom(id)?.getMembers().map((m) => [m.userId, m.membership, m.typing]));
+  const detailOf = (id) => `\nthe watcher's members: ${members(id)}${recorder.describe()}`;
+  const roomId = await sharePrivateRoom(typer, watcher, detailOf);
+  const detail = () => detailOf(roomId);
 
   const typingSeen = () => watcher.getRoom(roomId)?.getMember(typerId)?.typing === true;
   const preludes = {
