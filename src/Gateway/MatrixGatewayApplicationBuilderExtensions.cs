@@ -1,5 +1,6 @@
 using HomeServer.Gateway.Middleware;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace HomeServer.Gateway;
 
@@ -19,4 +20,8 @@ public static class MatrixGatewayApplicationBuilderExtensions
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         return app;
     }
+
+    /// <summary>Only server admins may reach the operator pages under <paramref name="paths"/>. Call after <see cref="UseMatrixGateway"/>.</summary>
+    public static IApplicationBuilder UseServerAdminOnly(this IApplicationBuilder app, params PathString[] paths) =>
+        app.UseMiddleware<ServerAdminOnlyMiddleware>(paths);
 }

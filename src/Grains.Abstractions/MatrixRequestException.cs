@@ -1,10 +1,13 @@
+using Orleans;
+
 namespace HomeServer.Grains;
 
 /// <summary>
 /// A request the homeserver refuses, with the Matrix error code the client must see (M_FORBIDDEN, M_NOT_FOUND, …).
 /// Grains throw it; the gateway turns it into the HTTP status for that code. The message carries the code as
-/// "ERRCODE: text" so the exception crosses silos with only its message and is rebuilt intact.
+/// "ERRCODE: text"; it crosses silos with its type and code intact.
 /// </summary>
+[GenerateSerializer, Alias("hs.MatrixRequestException")]
 public sealed class MatrixRequestException : Exception
 {
     public MatrixRequestException(string errcode, string error) : base($"{errcode}: {error}")
@@ -13,7 +16,7 @@ public sealed class MatrixRequestException : Exception
         Error = error;
     }
 
-    /// <summary>Rebuilds the exception from its message (used by the runtime when it crosses silos).</summary>
+    /// <summary>Rebuilds the exception from an "ERRCODE: text" message.</summary>
     public MatrixRequestException(string message) : base(message)
     {
         var separator = message.IndexOf(": ", StringComparison.Ordinal);
@@ -21,8 +24,10 @@ public sealed class MatrixRequestException : Exception
         Error = separator > 0 ? message[(separator + 2)..] : message;
     }
 
+    [Id(0)]
     public string ErrCode { get; }
 
+    [Id(1)]
     public string Error { get; }
 
     public static MatrixRequestException Forbidden(string error) => new("M_FORBIDDEN", error);

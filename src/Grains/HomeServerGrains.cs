@@ -1,20 +1,40 @@
-using HomeServer.Grains.Accounts;
+using HomeServer.Grains.Cluster;
 using HomeServer.Grains.Delivery;
-using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
-using HomeServer.Runtime.Invocation;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using Orleans.Serialization;
 
 namespace HomeServer.Grains;
 
 public static class HomeServerGrains
 {
-    /// <summary>Registers every grain class of the homeserver with a silo.</summary>
-    public static GrainTypeRegistry AddHomeServerGrains(this GrainTypeRegistry registry) =>
-        registry.AddGrain<IUserGrain, UserGrain>()
-            .AddGrain<IAuthSessionGrain, AuthSessionGrain>()
-            .AddGrain<IRoomGrain, RoomGrain>()
-            .AddGrain<IRoomDirectoryGrain, RoomDirectoryGrain>()
-            .AddGrain<IUserRoomsGrain, UserRoomsGrain>()
-            .AddGrain<ISyncGrain, SyncGrain>()
-            .AddGrain<IRoomFeedHubGrain, RoomFeedHubGrain>();
+    /// <summary>
+    /// What the homeserver's grains need on every silo beyond the grain classes themselves (which the Orleans code
+    /// generator registers): silo-keyed placement, the idempotent retry and store failure filters, the local sync grain
+    /// registry and the release of parked long-polls.
+    /// </summary>
+    public static ISiloBuilder AddHomeServerGrains(this ISiloBuilder silo)
+    {
+        silo.AddPlacementDirector<SiloKeyedPlacement, SiloKeyedPlacementDirector>();
+        silo.AddOutgoingGrainCallFilter<IdempotentRetryFilter>();
+        silo.AddIncomingGrainCallFilter<StoreFailureFilter>();
+        var services = silo.Services;
+        services.AddHomeServerExceptionTypes();
+        services.TryAddSingleton<LocalSyncGrains>();
+        services.TryAddSingleton<ActiveSilos>();
+        services.TryAddSingleton<ParkedSyncRelease>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<ParkedSyncRelease>());
+        return silo;
+    }
+
+    /// <summary>
+    /// Lets the project's exceptions (<see cref="StoreUnavailableError"/>, <see cref="RoomBusyException"/>) cross grain calls
+    /// with their type, on silos and clients alike; <see cref="MatrixRequestException"/> has a generated serializer of its own.
+    /// </summary>
+    public static IServiceCollection AddHomeServerExceptionTypes(this IServiceCollection services) =>
+        services.Configure<ExceptionSerializationOptions>(options => options.SupportedNamespacePrefixes.Add("HomeServer"));
 }

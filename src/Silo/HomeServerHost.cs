@@ -2,8 +2,6 @@ using HomeServer.Gateway;
 using HomeServer.Gateway.Admin;
 using HomeServer.Gateway.Health;
 using HomeServer.Grains;
-using HomeServer.Runtime;
-using HomeServer.Runtime.Hosting;
 using HomeServer.Storage;
 using HomeServer.Silo.Configuration;
 using HomeServer.Silo.Startup;
@@ -30,15 +28,14 @@ public static class HomeServerHost
         builder.Services.AddHomeServerOptions(builder.Configuration);
         builder.Services.AddMatrixGateway();
         builder.Services.AddSingleton(provider => new LocalServer(provider.GetRequiredService<IOptions<HomeServerOptions>>().Value.ServerName));
-        builder.Services.AddSingleton<ClusterMembership>();
-        var role = RoleOf(builder.Configuration);
-        if (role == ClusterRole.Gateway)
+        var cluster = ClusterOf(builder.Configuration);
+        if (cluster.Role == ClusterRole.Gateway)
         {
-            AddGatewayRole(builder.Services);
+            AddGatewayRole(builder, cluster);
         }
         else
         {
-            AddSiloRole(builder.Services);
+            AddSiloRole(builder, cluster);
         }
         builder.Services.AddHostedService<DrainGracePeriod>();
         builder.Services.AddTelemetryExport(builder.Configuration);
@@ -52,54 +49,50 @@ public static class HomeServerHost
         app.Services.GetRequiredService<IProcessCounters>();
 
         app.UseMatrixGateway();
+        app.UseServerAdminOnly(TelemetryExport.PrometheusPath);
         app.MapMatrixClientApi();
-        if (role == ClusterRole.Silo) app.MapSiloStatus();
+        app.MapTelemetryExport();
+        if (cluster.Role == ClusterRole.Silo) app.MapSiloStatus();
         return app;
     }
 
-    // Read before the container exists because it decides what goes in it; an invalid value is reported by
-    // options validation, and meanwhile the default role is assumed.
-    private static ClusterRole RoleOf(IConfiguration configuration) =>
-        Enum.TryParse<ClusterRole>(configuration[$"{ClusterOptions.SectionName}:{nameof(ClusterOptions.Role)}"], ignoreCase: true, out var role)
-            ? role
-            : ClusterRole.Silo;
-
-    /// <summary>Grains, their store and the silo in this process, with the gateway calling them in process.</summary>
-    private static void AddSiloRole(IServiceCollection services)
+    // Read before the container exists because it decides what goes in it; invalid values are reported by options
+    // validation at start, and meanwhile defaults are assumed.
+    private static ClusterOptions ClusterOf(IConfiguration configuration)
     {
+        var cluster = new ClusterOptions();
+        try
+        {
+            configuration.GetSection(ClusterOptions.SectionName).Bind(cluster);
+        }
+        catch (InvalidOperationException)
+        {
+            return new ClusterOptions();
+        }
+        if (cluster.Membership == MembershipKind.Postgres && string.IsNullOrWhiteSpace(cluster.ConnectionString)
+            && string.Equals(configuration["Storage:Kind"], nameof(StorageKind.Postgres), StringComparison.OrdinalIgnoreCase))
+        {
+            cluster.ConnectionString = configuration["Storage:ConnectionString"];
+        }
+        return cluster;
+    }
+
+    /// <summary>Grains, their store and the Orleans silo in this process, with the gateway calling them in process.</summary>
+    private static void AddSiloRole(WebApplicationBuilder builder, ClusterOptions cluster)
+    {
+        var services = builder.Services;
         services.AddHostedService<DataDirectoryInitializer>();
         services.AddSingleton<StoreLifetime>();
         services.AddHostedService(provider => provider.GetRequiredService<StoreLifetime>());
         services.AddSingleton<IHomeServerStore>(provider => provider.GetRequiredService<StoreLifetime>().Store);
-        services.AddSingleton(provider => provider.GetRequiredService<ClusterMembership>().Table);
-        services.AddSilo(
-            (provider, silo) =>
-            {
-                var cluster = provider.GetRequiredService<IOptions<ClusterOptions>>().Value;
-                silo.SiloName = cluster.Membership == MembershipKind.InMemory ? "single-node" : Environment.MachineName;
-                silo.Host = cluster.SiloHost;
-                silo.Port = cluster.SiloPort;
-                silo.ShutdownTimeout = provider.GetRequiredService<IOptions<HomeServerOptions>>().Value.ShutdownTimeout;
-                silo.BuildVersion = cluster.BuildVersion ?? silo.BuildVersion;
-            },
-            grains => grains.AddHomeServerGrains());
+        OrleansHosting.AddSilo(builder, cluster);
         services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo", tags: [GatewayHealthTags.Ready]);
     }
 
-    /// <summary>Only the Client-Server API; grains are reached on the silos listed in the membership table.</summary>
-    private static void AddGatewayRole(IServiceCollection services)
+    /// <summary>Only the Client-Server API, calling grains on the silos as an Orleans client.</summary>
+    private static void AddGatewayRole(WebApplicationBuilder builder, ClusterOptions cluster)
     {
-        services.AddSingleton(provider => new ClusterClient(
-            provider.GetRequiredService<ClusterMembership>().Table,
-            new ClusterClientOptions
-            {
-                BuildVersion = provider.GetRequiredService<IOptions<ClusterOptions>>().Value.BuildVersion ?? new ClusterClientOptions().BuildVersion,
-            },
-            loggerFactory: provider.GetRequiredService<ILoggerFactory>()));
-        services.AddSingleton<IGrainFactory>(provider => provider.GetRequiredService<ClusterClient>());
-        services.AddSingleton<IClusterControl>(provider => provider.GetRequiredService<ClusterClient>());
-        services.AddSingleton<GatewayClusterClient>();
-        services.AddHostedService(provider => provider.GetRequiredService<GatewayClusterClient>());
-        services.AddHealthChecks().AddCheck<GatewayClusterClient>("cluster", tags: [GatewayHealthTags.Ready]);
+        OrleansHosting.AddClient(builder, cluster);
+        builder.Services.AddHealthChecks().AddCheck<GatewayClusterClient>("cluster", tags: [GatewayHealthTags.Ready]);
     }
 }

@@ -1,6 +1,6 @@
 using HomeServer.Gateway.Errors;
 using HomeServer.Grains.Accounts;
-using HomeServer.Runtime;
+using Orleans;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;

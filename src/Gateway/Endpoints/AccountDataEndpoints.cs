@@ -3,7 +3,7 @@ using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Identifiers;
-using HomeServer.Runtime;
+using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;

@@ -1,11 +1,12 @@
 using System.Text.Json.Serialization;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
-using HomeServer.Runtime.Hosting;
-using HomeServer.Runtime.Membership;
+using HomeServer.Grains.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Orleans;
+using Orleans.Runtime;
 
 namespace HomeServer.Gateway.Endpoints;
 
@@ -19,26 +20,30 @@ internal static class AdminEndpoints
         admin.MapPost("/silos/{siloId}/drain", DrainAsync);
     }
 
-    private static async Task<IResult> ListSilosAsync(HttpContext context, IClusterControl cluster)
+    private static async Task<IResult> ListSilosAsync(HttpContext context, IGrainFactory grains)
     {
         await context.RequireAdminSessionAsync();
-        var view = await cluster.ReadMembershipAsync(context.RequestAborted);
-        var silos = view.Snapshot.Entries
-            .OrderBy(e => e.Address.ToString(), StringComparer.Ordinal)
-            .Select(e => new SiloInfo(e.Address.ToString(), e.SiloName, e.Status.ToString(), e.StartTime.ToUnixTimeMilliseconds()))
+        var silos = (await ReadMembershipAsync(grains))
+            .OrderBy(e => e.SiloAddress.ToParsableString(), StringComparer.Ordinal)
+            .Select(e => new SiloInfo(
+                e.SiloAddress.ToParsableString(), e.SiloName, e.Status.ToString(), new DateTimeOffset(e.StartTime).ToUnixTimeMilliseconds()))
             .ToArray();
-        return TypedResults.Json(new SiloList(view.Version, silos), AdminJsonContext.Default.SiloList);
+        return TypedResults.Json(new SiloList(silos), AdminJsonContext.Default.SiloList);
     }
 
-    private static async Task<IResult> DrainAsync(HttpContext context, IClusterControl cluster, string siloId)
+    private static async Task<IResult> DrainAsync(HttpContext context, IGrainFactory grains, string siloId)
     {
         await context.RequireAdminSessionAsync();
-        var view = await cluster.ReadMembershipAsync(context.RequestAborted);
-        var silo = view.Snapshot.Entries.FirstOrDefault(e => e.Address.ToString() == siloId && e.Status is SiloStatus.Active or SiloStatus.Joining)
+        var silo = (await ReadMembershipAsync(grains))
+            .FirstOrDefault(e => e.SiloAddress.ToParsableString() == siloId && e.Status is SiloStatus.Active or SiloStatus.Joining)
             ?? throw new MatrixException(StatusCodes.Status404NotFound, "M_NOT_FOUND", $"No running silo {siloId}.");
-        await cluster.RequestDrainAsync(silo.Address, context.RequestAborted);
+        await grains.GetGrain<ISiloControlGrain>(silo.SiloAddress.ToParsableString()).DrainAsync();
         return TypedResults.Json(new DrainAccepted(siloId), AdminJsonContext.Default.DrainAccepted, statusCode: StatusCodes.Status202Accepted);
     }
+
+    /// <summary>Every silo in the membership table, dead ones included.</summary>
+    private static Task<MembershipEntry[]> ReadMembershipAsync(IGrainFactory grains) =>
+        grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
 }
 
 internal sealed record SiloInfo(
@@ -47,9 +52,7 @@ internal sealed record SiloInfo(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("start_time")] long StartTime);
 
-internal sealed record SiloList(
-    [property: JsonPropertyName("membership_version")] long MembershipVersion,
-    [property: JsonPropertyName("silos")] SiloInfo[] Silos);
+internal sealed record SiloList([property: JsonPropertyName("silos")] SiloInfo[] Silos);
 
 internal sealed record DrainAccepted([property: JsonPropertyName("draining")] string Silo);
 

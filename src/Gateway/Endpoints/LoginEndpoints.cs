@@ -5,7 +5,7 @@ using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
-using HomeServer.Runtime;
+using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;

@@ -8,7 +8,7 @@ using HomeServer.Gateway.Json;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Identifiers;
-using HomeServer.Runtime;
+using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;

@@ -6,7 +6,7 @@ using HomeServer.Gateway.Rooms;
 using HomeServer.Grains;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Grains.Rooms;
-using HomeServer.Runtime;
+using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

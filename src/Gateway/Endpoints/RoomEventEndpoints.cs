@@ -2,7 +2,7 @@ using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Json;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains.Rooms;
-using HomeServer.Runtime;
+using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

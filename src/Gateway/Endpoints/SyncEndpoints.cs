@@ -2,7 +2,7 @@ using System.Globalization;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Grains.Sync;
-using HomeServer.Runtime;
+using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -1,8 +1,8 @@
 using HomeServer.Gateway.Errors;
 using HomeServer.Grains;
-using HomeServer.Runtime;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 
 namespace HomeServer.Gateway.Middleware;
 
@@ -43,10 +43,10 @@ internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, IL
                 return (matrix.StatusCode, matrix.Error);
             case MatrixRequestException refused:
                 return (MatrixErrorStatus.For(refused.ErrCode), new MatrixError(refused.ErrCode, refused.Error));
-            case TransientRejectionException or SiloUnavailableException or GrainCallTimeoutException:
+            case RoomBusyException or OrleansMessageRejectionException or TimeoutException or GatewayTooBusyException or ClientNotAvailableException:
                 LogUnavailable(exception, context.Request.Method, context.Request.Path);
                 return (StatusCodes.Status503ServiceUnavailable, MatrixErrorResponse.Unavailable("The server is busy; try again shortly."));
-            case StoreUnavailableException:
+            case StoreUnavailableError:
                 LogStoreUnavailable(exception.Message, context.Request.Method, context.Request.Path);
                 return (StatusCodes.Status503ServiceUnavailable, MatrixErrorResponse.Unavailable("The database is briefly unavailable; try again shortly."));
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge:

@@ -1,9 +1,10 @@
-using HomeServer.Runtime;
+using Orleans;
 
 namespace HomeServer.Grains.Accounts;
 
 /// <param name="Operation">What the session may authorise, e.g. the method and path and the user.</param>
 /// <param name="Completed">The user-interactive authentication stages completed so far, in order.</param>
+[GenerateSerializer, Alias("hs.AuthSessionState")]
 public sealed record AuthSessionState(string Operation, IReadOnlyList<string> Completed);
 
 /// <summary>
@@ -11,8 +12,8 @@ public sealed record AuthSessionState(string Operation, IReadOnlyList<string> Co
 /// nonce of shared-secret registration. Living in a grain, it is visible from every gateway. It is kept in memory
 /// only: a session lost with its silo makes the client start again, which the protocol allows.
 /// </summary>
-[GrainType("auth-session")]
-public interface IAuthSessionGrain : IGrain
+[Alias("auth-session")]
+public interface IAuthSessionGrain : IGrainWithStringKey
 {
     /// <summary>Starts the session; false when this id is already in use. It expires after <paramref name="lifetime"/> without use.</summary>
     Task<bool> StartAsync(string operation, TimeSpan lifetime);

@@ -1,8 +1,10 @@
-using HomeServer.Runtime;
+using Orleans;
+using Orleans.Concurrency;
 
 namespace HomeServer.Grains.Accounts;
 
 /// <summary>Who made a request: the user and device an access token belongs to.</summary>
+[GenerateSerializer, Alias("hs.Session")]
 public sealed record Session(string UserId, string DeviceId, bool IsAdmin);
 
 /// <summary>
@@ -10,8 +12,8 @@ public sealed record Session(string UserId, string DeviceId, bool IsAdmin);
 /// Passwords never reach this grain: the gateway hashes new passwords and verifies given ones against
 /// <see cref="GetPasswordHashAsync"/>, so the deliberately slow hashing never occupies the grain's turn.
 /// </summary>
-[GrainType("user")]
-public interface IUserGrain : IGrain
+[Alias("user")]
+public interface IUserGrain : IGrainWithStringKey
 {
     /// <summary>The session of a valid access token of this user, or null (unknown, revoked or deactivated).</summary>
     [Idempotent]
@@ -70,6 +72,7 @@ public interface IUserGrain : IGrain
 
     /// <summary>The content (a JSON object) of global (room id null) or room account data, or null.</summary>
     [Idempotent]
+    [return: Immutable]
     Task<byte[]?> GetAccountDataAsync(string? roomId, string dataType);
 
     /// <summary>Stores account data (a compact JSON object) and tells the user's sync grain.</summary>
@@ -79,5 +82,6 @@ public interface IUserGrain : IGrain
     Task<string> CreateFilterAsync(byte[] filter);
 
     [Idempotent]
+    [return: Immutable]
     Task<byte[]?> GetFilterAsync(string filterId);
 }

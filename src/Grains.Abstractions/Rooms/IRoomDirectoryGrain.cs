@@ -1,4 +1,5 @@
-using HomeServer.Runtime;
+using Orleans;
+using Orleans.Concurrency;
 
 namespace HomeServer.Grains.Rooms;
 
@@ -6,8 +7,8 @@ namespace HomeServer.Grains.Rooms;
 /// Room aliases and the published room directory of this server (key: the server name). Holds no state of its
 /// own; the store is the source of truth, so every method interleaves.
 /// </summary>
-[GrainType("room-directory")]
-public interface IRoomDirectoryGrain : IGrain
+[Alias("room-directory")]
+public interface IRoomDirectoryGrain : IGrainWithStringKey
 {
     /// <summary>The room id the alias points to, or null.</summary>
     [Idempotent]
@@ -25,5 +26,6 @@ public interface IRoomDirectoryGrain : IGrain
     /// <summary>The JSON body of GET/POST /publicRooms.</summary>
     [Idempotent]
     [AlwaysInterleave]
+    [return: Immutable]
     Task<byte[]> GetPublicRoomsAsync(PublicRoomsQuery query);
 }

@@ -1,8 +1,10 @@
-using HomeServer.Runtime;
+using Orleans;
+using Orleans.Concurrency;
 
 namespace HomeServer.Grains.Rooms;
 
 /// <summary>The users typing in a room now. <paramref name="Serial"/> increases with every change, also across activations.</summary>
+[GenerateSerializer, Alias("hs.TypingState")]
 public sealed record TypingState(long Serial, IReadOnlyList<string> UserIds);
 
 /// <summary>
@@ -16,8 +18,8 @@ public sealed record TypingState(long Serial, IReadOnlyList<string> UserIds);
 /// response. Refusals are <see cref="MatrixRequestException"/>s; rooms that do not exist are refused like rooms
 /// the user is not in (M_FORBIDDEN), except where the API defines M_NOT_FOUND.
 /// </remarks>
-[GrainType("room")]
-public interface IRoomGrain : IGrain
+[Alias("room")]
+public interface IRoomGrain : IGrainWithStringKey
 {
     /// <summary>Creates this room (its key is a fresh room id) with the events of <c>POST /createRoom</c>, in one batch.</summary>
     [AlwaysInterleave]
@@ -69,20 +71,24 @@ public interface IRoomGrain : IGrain
     /// <summary>The JSON array of GET /rooms/{roomId}/state.</summary>
     [Idempotent]
     [AlwaysInterleave]
+    [return: Immutable]
     Task<byte[]> GetStateAsync(string userId);
 
     /// <summary>The content (or, with <paramref name="asEvent"/>, the client event) of one state event; M_NOT_FOUND when unset.</summary>
     [Idempotent]
     [AlwaysInterleave]
+    [return: Immutable]
     Task<byte[]> GetStateEventAsync(string userId, string eventType, string stateKey, bool asEvent);
 
     /// <summary>One event in client format; M_NOT_FOUND when unknown, elsewhere or not visible to the user.</summary>
     [Idempotent]
     [AlwaysInterleave]
+    [return: Immutable]
     Task<byte[]> GetEventAsync(Reader reader, string eventId);
 
     [Idempotent]
     [AlwaysInterleave]
+    [return: Immutable]
     Task<byte[]> GetMembersAsync(string userId, MembersQuery query);
 
     /// <summary>
@@ -95,14 +101,17 @@ public interface IRoomGrain : IGrain
 
     [Idempotent]
     [AlwaysInterleave]
+    [return: Immutable]
     Task<byte[]> GetJoinedMembersAsync(string userId);
 
     [Idempotent]
     [AlwaysInterleave]
+    [return: Immutable]
     Task<byte[]> GetMessagesAsync(Reader reader, MessagesQuery query);
 
     [Idempotent]
     [AlwaysInterleave]
+    [return: Immutable]
     Task<byte[]> GetContextAsync(Reader reader, ContextQuery query);
 
     /// <summary>Whether the user is joined; M_NOT_FOUND for an unknown room.</summary>

@@ -1,10 +1,11 @@
-using HomeServer.Runtime;
+using Orleans;
+using Orleans.Concurrency;
 
 namespace HomeServer.Grains.Rooms;
 
 /// <summary>The rooms of one user (key: the full user id), as recorded in the rooms' current state.</summary>
-[GrainType("user-rooms")]
-public interface IUserRoomsGrain : IGrain
+[Alias("user-rooms")]
+public interface IUserRoomsGrain : IGrainWithStringKey
 {
     [Idempotent]
     [AlwaysInterleave]

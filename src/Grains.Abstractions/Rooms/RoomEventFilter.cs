@@ -1,24 +1,34 @@
+using Orleans;
+
 namespace HomeServer.Grains.Rooms;
 
 /// <summary>
 /// The parts of a RoomEventFilter that apply to one room's timeline. In type patterns <c>*</c> matches any
 /// sequence of characters; an exclusion wins over an inclusion.
 /// </summary>
+[GenerateSerializer, Alias("hs.RoomEventFilter")]
 public sealed record RoomEventFilter
 {
+    [Id(0)]
     public IReadOnlyList<string>? Types { get; init; }
 
+    [Id(1)]
     public IReadOnlyList<string>? NotTypes { get; init; }
 
+    [Id(2)]
     public IReadOnlyList<string>? Senders { get; init; }
 
+    [Id(3)]
     public IReadOnlyList<string>? NotSenders { get; init; }
 
     /// <summary>True: only events whose content has a <c>url</c>; false: only events without; null: either.</summary>
+    [Id(4)]
     public bool? ContainsUrl { get; init; }
 
+    [Id(5)]
     public bool LazyLoadMembers { get; init; }
 
+    [Id(6)]
     public bool IncludeRedundantMembers { get; init; }
 
     public bool Matches(string type, string sender, bool hasUrl)

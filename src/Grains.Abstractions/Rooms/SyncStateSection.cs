@@ -1,3 +1,6 @@
+using Orleans;
+using Orleans.Concurrency;
+
 namespace HomeServer.Grains.Rooms;
 
 /// <summary>What a sync grain asks a room for the state section of a joined room (initial sync, full_state).</summary>
@@ -7,17 +10,20 @@ namespace HomeServer.Grains.Rooms;
 /// <param name="Members">
 /// With lazy-loading members, the users whose member events are wanted (the room adds the heroes); null for all.
 /// </param>
+[GenerateSerializer, Alias("hs.SyncStateQuery")]
 public sealed record SyncStateQuery(string UserId, long TimelineStart, long TimelineEnd, IReadOnlyList<string>? Members);
 
 /// <summary>
 /// One state event in the client format of /sync (event_id but no room_id, no unsigned.age), serialised once per
 /// state version and copied unchanged into every response that includes it.
 /// </summary>
+[GenerateSerializer, Immutable, Alias("hs.SyncStateEvent")]
 public sealed record SyncStateEvent(
     string EventId, string Type, string StateKey, string Sender, long OriginServerTs, string? Membership, byte[] Json);
 
 /// <summary>The state section of a joined room and the room summary, from the room's cached snapshot.</summary>
 /// <param name="StateVersion">The cached snapshot the events come from (see docs/adr/0009-state-snapshot-cache.md).</param>
 /// <param name="Heroes">m.heroes for the user, from the current state.</param>
+[GenerateSerializer, Immutable, Alias("hs.SyncStateSection")]
 public sealed record SyncStateSection(
     string StateVersion, IReadOnlyList<SyncStateEvent> Events, IReadOnlyList<string> Heroes, int JoinedMemberCount, int InvitedMemberCount);

@@ -1,8 +1,10 @@
-using HomeServer.Runtime;
+using Orleans;
+using Orleans.Concurrency;
 
 namespace HomeServer.Grains.Sync;
 
 /// <summary>What changed for a user: something newer than the stream positions a parked /sync waits on.</summary>
+[GenerateSerializer, Alias("hs.SyncNoticeKind")]
 public enum SyncNoticeKind
 {
     RoomEvent,
@@ -14,6 +16,7 @@ public enum SyncNoticeKind
 
 /// <param name="RoomId">The room concerned, or null for account-wide changes.</param>
 /// <param name="Position">The new position in the stream of <paramref name="Kind"/>.</param>
+[GenerateSerializer, Alias("hs.SyncNotice")]
 public sealed record SyncNotice(SyncNoticeKind Kind, string? RoomId, long Position);
 
 /// <summary>The query of one GET /sync, as the client sent it (the grain validates since and filter).</summary>
@@ -21,6 +24,7 @@ public sealed record SyncNotice(SyncNoticeKind Kind, string? RoomId, long Positi
 /// <param name="Since">The next_batch of an earlier response, or null for an initial sync.</param>
 /// <param name="Filter">A filter id or inline filter JSON (starts with '{'), or null for the default filter.</param>
 /// <param name="Timeout">How long to wait for something new before answering with an empty response.</param>
+[GenerateSerializer, Alias("hs.SyncRequest")]
 public sealed record SyncRequest(string DeviceId, string? Since, string? Filter, bool FullState, TimeSpan Timeout)
 {
     /// <summary>Longest long-poll wait; longer client timeouts are shortened to this.</summary>
@@ -31,11 +35,12 @@ public sealed record SyncRequest(string DeviceId, string? Since, string? Filter,
 /// <param name="Json">The complete response body, UTF-8 JSON, written to the client unchanged.</param>
 /// <param name="NextBatch">The response's next_batch (also inside <paramref name="Json"/>).</param>
 /// <param name="IsEmpty">True when nothing new was found before the timeout: the caller may wait again from <paramref name="NextBatch"/>.</param>
+[GenerateSerializer, Immutable, Alias("hs.SyncResponse")]
 public sealed record SyncResponse(byte[] Json, string NextBatch, bool IsEmpty);
 
 /// <summary>One user's sync state (key: the full user id): answers /sync at once or parks it until something arrives.</summary>
-[GrainType("sync")]
-public interface ISyncGrain : IGrain
+[Alias("sync")]
+public interface ISyncGrain : IGrainWithStringKey
 {
     /// <summary>Wakes parked requests; sent by rooms and by the user's own grain after they persisted a change.</summary>
     [AlwaysInterleave]

@@ -1,4 +1,5 @@
-using HomeServer.Runtime;
+using Orleans;
+using Orleans.Concurrency;
 
 namespace HomeServer.Grains.Sync;
 
@@ -13,6 +14,7 @@ namespace HomeServer.Grains.Sync;
 /// <param name="TransactionDeviceId">The device that sent the event, when it came from a client send.</param>
 /// <param name="TransactionId">That device's transaction id.</param>
 /// <param name="ContentHasUrl">Whether <c>content.url</c> exists (filters can ask for it).</param>
+[GenerateSerializer, Immutable, Alias("hs.SharedEvent")]
 public sealed record SharedEvent(
     string EventId,
     long RoomPosition,
@@ -29,16 +31,16 @@ public sealed record SharedEvent(
 
 /// <summary>Events one room committed in one batch, in room order, as every reader receives them.</summary>
 /// <param name="PreviousRoomPosition">The room position just before the first event, so a reader can tell when a batch is missing.</param>
+[GenerateSerializer, Immutable, Alias("hs.RoomFeedEvents")]
 public sealed record RoomFeedEvents(string RoomId, long PreviousRoomPosition, IReadOnlyList<SharedEvent> Events);
 
 /// <summary>
-/// The room feed hub of one silo (key: the silo's address): rooms send it one message per committed batch (or
-/// room-wide notice) for all their members whose sync grain lives on that silo, and it hands the same events to those
-/// that are active.
+/// The room feed hub of one silo (key: the silo's address, and it is placed on that silo only): rooms send every
+/// active silo's hub one message per committed batch (or room-wide notice) with their local members, and it hands the
+/// same events to those members whose sync grain is active on its silo.
 /// </summary>
-[GrainType("room-feed-hub")]
-[SiloLocalPlacement]
-public interface IRoomFeedHubGrain : IGrain
+[Alias("room-feed-hub")]
+public interface IRoomFeedHubGrain : IGrainWithStringKey
 {
     /// <summary>Hands <paramref name="events"/> to the active sync grains of <paramref name="userIds"/> on this silo; inactive ones are not woken.</summary>
     [AlwaysInterleave]

@@ -1,4 +1,4 @@
-using HomeServer.Runtime;
+using Orleans;
 
 namespace HomeServer.Grains.Accounts;
 
@@ -6,7 +6,8 @@ namespace HomeServer.Grains.Accounts;
 /// Holds one session in memory. The lifetimes callers choose stay below the runtime's idle collection age, so an
 /// activation is never collected while its session is still valid; an ended session deactivates its grain at once.
 /// </summary>
-public sealed class AuthSessionGrain : Grain, IAuthSessionGrain
+[GrainType("auth-session")]
+public sealed class AuthSessionGrain : HomeServerGrain, IAuthSessionGrain
 {
     private readonly TimeProvider _time = TimeProvider.System;
     private AuthSession? _session;

@@ -1,6 +1,6 @@
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Rooms;
-using HomeServer.Runtime;
+using Orleans;
 using Microsoft.Extensions.Logging;
 
 namespace HomeServer.Grains.Accounts;

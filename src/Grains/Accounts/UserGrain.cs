@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using HomeServer.Grains.Identifiers;
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -12,7 +12,8 @@ namespace HomeServer.Grains.Accounts;
 /// Valid access tokens are remembered (by SHA-256) after the first lookup so that authenticating a request costs
 /// no database round trip; the grain forgets them whenever it revokes tokens.
 /// </summary>
-public sealed partial class UserGrain(IHomeServerStore store, LocalServer localServer, ILogger<UserGrain> logger) : Grain, IUserGrain
+[GrainType("user")]
+public sealed partial class UserGrain(IHomeServerStore store, LocalServer localServer, ILogger<UserGrain> logger) : HomeServerGrain, IUserGrain
 {
     private readonly Dictionary<string, Session> _sessionsByTokenHash = new(StringComparer.Ordinal);
     private Account? _account;

@@ -1,6 +1,7 @@
+using HomeServer.Grains.Cluster;
 using HomeServer.Grains.Sync;
-using HomeServer.Runtime;
 using Microsoft.Extensions.Logging;
+using Orleans;
 
 namespace HomeServer.Grains.Delivery;
 
@@ -10,7 +11,10 @@ namespace HomeServer.Grains.Delivery;
 /// woken; they catch up from the store when they next sync. Completes once every delivery was made, so a room's next
 /// batch arrives after it.
 /// </summary>
-public sealed class RoomFeedHubGrain(ILogger<RoomFeedHubGrain> logger) : Grain, IRoomFeedHubGrain
+[GrainType("room-feed-hub")]
+[SiloKeyedPlacement]
+[KeepAlive]
+public sealed class RoomFeedHubGrain(LocalSyncGrains active, ILogger<RoomFeedHubGrain> logger) : HomeServerGrain, IRoomFeedHubGrain
 {
     public Task DeliverAsync(RoomFeedEvents events, IReadOnlyList<string> userIds) =>
         CallActiveAsync(userIds, events.RoomId, grain => grain.ReceiveAsync(events));
@@ -20,10 +24,10 @@ public sealed class RoomFeedHubGrain(ILogger<RoomFeedHubGrain> logger) : Grain, 
 
     private Task CallActiveAsync(IReadOnlyList<string> userIds, string? roomId, Func<ISyncGrain, Task> call)
     {
-        var calls = new List<Task>(userIds.Count);
+        var calls = new List<Task>();
         foreach (var userId in userIds)
         {
-            if (GrainLocator.GetIfActiveHere<ISyncGrain>(userId) is { } syncGrain) calls.Add(CallAsync(syncGrain, userId, roomId, call));
+            if (active.Get(userId) is { } syncGrain) calls.Add(CallAsync(syncGrain, userId, roomId, call));
         }
         return Task.WhenAll(calls);
     }
@@ -32,11 +36,9 @@ public sealed class RoomFeedHubGrain(ILogger<RoomFeedHubGrain> logger) : Grain, 
     {
         try
         {
+            // A grain that deactivated since it was looked up is activated again by this call: its new activation reads
+            // the store, so the extra activation costs a little and loses nothing.
             await call(syncGrain);
-        }
-        catch (GrainNotActiveException)
-        {
-            // Deactivated meanwhile: its next activation reads the store.
         }
         catch (Exception e)
         {

@@ -1,19 +1,21 @@
+using HomeServer.Grains.Cluster;
 using HomeServer.Grains.Sync;
 using HomeServer.Grains.Sync.Json;
-using HomeServer.Runtime;
-using HomeServer.Runtime.Membership;
 using HomeServer.Storage;
 using Microsoft.Extensions.Logging;
+using Orleans;
+using Orleans.Runtime;
 
 namespace HomeServer.Grains.Delivery;
 
 /// <summary>
 /// A room's side of the shared fan-out: each committed event is serialised once to its shared client form, and the
-/// batch goes in one message to the room feed hub of each silo that hosts the sync grain of a local member. Fire and
-/// forget for the room, but the messages to one silo are sent one after the other, so a silo receives the room's
-/// batches in order; a failed message is logged (its users catch up from the store).
+/// batch goes in one message, with the room's local members, to the room feed hub of each active silo, which hands it
+/// to those members whose sync grain is active there (docs/adr/0011). Fire and forget for the room, but the messages
+/// to one silo are sent one after the other, so a silo receives the room's batches in order; a failed message is logged
+/// (its users catch up from the store).
 /// </summary>
-internal sealed class RoomFeedPublisher(IGrainFactory grains, IGrainLocator locator, LocalServer server, ILogger logger)
+internal sealed class RoomFeedPublisher(IGrainFactory grains, ActiveSilos silos, LocalServer server, ILogger logger)
 {
     private static readonly KeyValuePair<string, object?> FromRoom = new("source", "room");
 
@@ -23,16 +25,19 @@ internal sealed class RoomFeedPublisher(IGrainFactory grains, IGrainLocator loca
     /// <param name="previousRoomPosition">The room position just before the first event.</param>
     public void Publish(string roomId, long previousRoomPosition, IReadOnlyList<StoredEvent> events, IEnumerable<string> members)
     {
-        var bySilo = locator.GroupBySyncSilo(server, members);
-        if (bySilo.Count == 0) return;
+        var localMembers = members.Where(server.IsLocal).ToList();
+        if (localMembers.Count == 0) return;
+        var targets = silos.Current();
+        if (targets.Count == 0) return;
         var feed = new RoomFeedEvents(roomId, previousRoomPosition, events.Select(SyncEventWriter.Share).ToList());
         SyncMetrics.EventsSerialised.Add(events.Count, FromRoom);
         SyncMetrics.FanOutBatches.Add(1);
-        SyncMetrics.FanOutMessages.Add(bySilo.Count);
+        SyncMetrics.FanOutMessages.Add(targets.Count);
         lock (_gate)
         {
-            foreach (var silo in bySilo)
-                _lastSend[silo.Key] = SendAfterAsync(_lastSend.GetValueOrDefault(silo.Key), silo.Key, feed, silo.ToList());
+            foreach (var silo in targets)
+                _lastSend[silo] = SendAfterAsync(_lastSend.GetValueOrDefault(silo), silo, feed, localMembers);
+            foreach (var gone in _lastSend.Keys.Except(targets).ToList()) _lastSend.Remove(gone);
         }
     }
 
@@ -43,7 +48,7 @@ internal sealed class RoomFeedPublisher(IGrainFactory grains, IGrainLocator loca
         await Task.Yield();
         try
         {
-            await grains.GetGrain<IRoomFeedHubGrain>(silo.ToString()).DeliverAsync(feed, userIds);
+            await grains.GetGrain<IRoomFeedHubGrain>(SiloKeyedPlacement.KeyOf(silo)).DeliverAsync(feed, userIds);
         }
         catch (Exception e)
         {

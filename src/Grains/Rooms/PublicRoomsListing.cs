@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Rooms;

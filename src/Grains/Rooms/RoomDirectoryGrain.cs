@@ -1,10 +1,11 @@
 using HomeServer.Grains.Identifiers;
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Rooms;
 
-public sealed class RoomDirectoryGrain(IHomeServerStore store, LocalServer server) : Grain, IRoomDirectoryGrain
+[GrainType("room-directory")]
+public sealed class RoomDirectoryGrain(IHomeServerStore store, LocalServer server) : HomeServerGrain, IRoomDirectoryGrain
 {
     public async Task<string?> ResolveAliasAsync(string alias)
     {

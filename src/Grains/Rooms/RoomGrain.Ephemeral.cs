@@ -1,6 +1,7 @@
 using HomeServer.Grains.Identifiers;
 using HomeServer.Grains.Sync;
 using HomeServer.Storage;
+using Orleans;
 
 namespace HomeServer.Grains.Rooms;
 
@@ -82,7 +83,7 @@ public sealed partial class RoomGrain
         {
             _typingTimer?.Dispose();
             _typingTimer = _typing.NextExpiryInMs() is { } dueMs
-                ? RegisterTimer(ExpireTypingAsync, TimeSpan.FromMilliseconds(dueMs + 1), Timeout.InfiniteTimeSpan)
+                ? this.RegisterGrainTimer(ExpireTypingAsync, new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(dueMs + 1), Timeout.InfiniteTimeSpan) { Interleave = true })
                 : null;
         }
     }

@@ -1,7 +1,7 @@
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Sync;
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -12,8 +12,9 @@ namespace HomeServer.Grains.Rooms;
 /// every public method interleaves and works on the snapshot of the moment or queues a write. See
 /// docs/adr/0006-room-grain-group-commit.md.
 /// </summary>
+[GrainType("room")]
 public sealed partial class RoomGrain(
-    IHomeServerStore store, LocalServer server, ILogger<RoomGrain> logger, SyncDeliveryOptions? delivery = null) : Grain, IRoomGrain
+    IHomeServerStore store, LocalServer server, ActiveSilos silos, ILogger<RoomGrain> logger, SyncDeliveryOptions? delivery = null) : HomeServerGrain, IRoomGrain
 {
     private static readonly Func<long> Clock = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -31,8 +32,8 @@ public sealed partial class RoomGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _notifier = new SyncNotifier(GrainFactory, GrainLocator, server, _delivery, logger);
-        _feed = new RoomFeedPublisher(GrainFactory, GrainLocator, server, logger);
+        _notifier = new SyncNotifier(GrainFactory, silos, server, _delivery, logger);
+        _feed = new RoomFeedPublisher(GrainFactory, silos, server, logger);
         _writer = new RoomWriter(store, RoomId, Clock, OnCommitted, logger);
         var lastGlobalPosition = await _writer.LoadAsync(cancellationToken);
         if (_writer.Current is { Exists: true } snapshot)

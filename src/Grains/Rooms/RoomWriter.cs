@@ -1,4 +1,4 @@
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -156,7 +156,7 @@ internal sealed class RoomWriter(IHomeServerStore store, string roomId, Func<lon
                     candidates = planned.Select(p => p.Request).ToArray();
                     continue;
                 }
-                var retry = new TransientRejectionException($"Room {roomId} was changed by another writer; try again.");
+                var retry = new RoomBusyException($"Room {roomId} was changed by another writer; try again.");
                 foreach (var (request, _) in planned) request.Fail(retry);
                 return leftOver;
             }

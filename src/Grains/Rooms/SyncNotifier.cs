@@ -1,8 +1,9 @@
+using HomeServer.Grains.Cluster;
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Sync;
-using HomeServer.Runtime;
-using HomeServer.Runtime.Membership;
 using Microsoft.Extensions.Logging;
+using Orleans;
+using Orleans.Runtime;
 
 namespace HomeServer.Grains.Rooms;
 
@@ -10,9 +11,9 @@ namespace HomeServer.Grains.Rooms;
 /// Tells sync grains of local users that something newer exists. Fire and forget: each message is its own task, so a
 /// slow or failing sync grain never holds up the room; failures are logged, and the user catches up from the store
 /// on their next sync anyway. A notice for one user goes to that user's sync grain; a notice for all members (typing,
-/// receipts) goes, in shared delivery, as one message per silo to its room feed hub, which wakes no inactive grain.
+/// receipts) goes, in shared delivery, as one message to the room feed hub of each active silo, which wakes no inactive grain.
 /// </summary>
-internal sealed class SyncNotifier(IGrainFactory grains, IGrainLocator locator, LocalServer server, SyncDeliveryOptions delivery, ILogger logger)
+internal sealed class SyncNotifier(IGrainFactory grains, ActiveSilos silos, LocalServer server, SyncDeliveryOptions delivery, ILogger logger)
 {
     public void Notify(IEnumerable<string> members, SyncNotice notice)
     {
@@ -21,7 +22,9 @@ internal sealed class SyncNotifier(IGrainFactory grains, IGrainLocator locator, 
             foreach (var userId in members) Notify(userId, notice);
             return;
         }
-        foreach (var silo in locator.GroupBySyncSilo(server, members)) _ = SendToHubAsync(silo.Key, silo.ToList(), notice);
+        var localMembers = members.Where(server.IsLocal).ToList();
+        if (localMembers.Count == 0) return;
+        foreach (var silo in silos.Current()) _ = SendToHubAsync(silo, localMembers, notice);
     }
 
     public void Notify(string userId, SyncNotice notice)
@@ -47,7 +50,7 @@ internal sealed class SyncNotifier(IGrainFactory grains, IGrainLocator locator, 
         await Task.Yield();
         try
         {
-            await grains.GetGrain<IRoomFeedHubGrain>(silo.ToString()).NotifyAsync(notice, userIds);
+            await grains.GetGrain<IRoomFeedHubGrain>(SiloKeyedPlacement.KeyOf(silo)).NotifyAsync(notice, userIds);
         }
         catch (Exception e)
         {

@@ -1,5 +1,5 @@
 using HomeServer.Grains.Rooms;
-using HomeServer.Runtime;
+using Orleans;
 
 namespace HomeServer.Grains.Sync;
 

@@ -1,5 +1,5 @@
 using HomeServer.Grains.Rooms;
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync;

@@ -1,4 +1,4 @@
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync;

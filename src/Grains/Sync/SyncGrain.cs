@@ -5,7 +5,7 @@ using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync.Filtering;
 using HomeServer.Grains.Sync.Json;
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync;
@@ -18,7 +18,8 @@ namespace HomeServer.Grains.Sync;
 /// not block notices), so the shared state is guarded: notice bookkeeping by a lock, computations one at a time by a
 /// semaphore.
 /// </summary>
-public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
+[GrainType("sync")]
+public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncGrains) : HomeServerGrain, ISyncGrain
 {
     private readonly object _lock = new();
     private readonly SemaphoreSlim _computing = new(1, 1);
@@ -50,16 +51,25 @@ public sealed class SyncGrain(IHomeServerStore store) : Grain, ISyncGrain
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _rooms = new UserRooms(store, Key);
+        // Registered before the baseline is read: every room event committed after the baseline then reaches this
+        // activation through its silo's room feed hub (Orleans holds those calls until activation completes).
+        localSyncGrains.Add(Key, this.AsReference<ISyncGrain>());
         _baseline = await ReadPositionsAsync(cancellationToken);
         _latestRead = _baseline;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Parked long-polls answer at once with an ordinary empty response; the client simply syncs again.
+        localSyncGrains.Remove(Key);
         _deactivating.Cancel();
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// Parked long-polls answer at once with an ordinary empty response, and new ones do not park: the client simply syncs
+    /// again and reaches the next activation. Called by <see cref="ParkedSyncRelease"/> when the deactivation starts.
+    /// </summary>
+    internal void ReleaseParkedRequests() => _ = _deactivating.CancelAsync();
 
     public Task NotifyAsync(SyncNotice notice)
     {

@@ -12,10 +12,10 @@ public enum ClusterRole
 
 public enum MembershipKind
 {
-    /// <summary>A single-node cluster kept in memory.</summary>
+    /// <summary>A single-node cluster on loopback (Orleans' localhost clustering), kept in memory.</summary>
     InMemory,
 
-    /// <summary>The membership table in PostgreSQL, shared by every silo and gateway of the cluster.</summary>
+    /// <summary>The Orleans membership table in PostgreSQL (ADO.NET clustering), shared by every silo and gateway of the cluster.</summary>
     Postgres,
 }
 
@@ -37,9 +37,22 @@ public sealed class ClusterOptions
     /// <summary>The address other silos and gateways reach this silo at (an IP address).</summary>
     public string SiloHost { get; set; } = "127.0.0.1";
 
-    /// <summary>TCP port for silo-to-silo and gateway traffic; 0 picks a free one.</summary>
-    public int SiloPort { get; set; }
+    /// <summary>
+    /// TCP port for silo-to-silo traffic. Default: <see cref="DefaultSiloPort"/> in a cluster; on a single node a free
+    /// port, so that two single nodes on one machine never collide.
+    /// </summary>
+    public int? SiloPort { get; set; }
 
-    /// <summary>This build's version as peers see it in the connection hello; defaults to the assembly version.</summary>
+    /// <summary>
+    /// TCP port where gateway processes (Orleans clients) reach this silo. Default: <see cref="DefaultGatewayPort"/> in a
+    /// cluster; a single node opens none (its gateway runs in process).
+    /// </summary>
+    public int? GatewayPort { get; set; }
+
+    /// <summary>This build's version, reported by <c>/_homeserver/silo</c>; defaults to the assembly version.</summary>
     public string? BuildVersion { get; set; }
+
+    public const int DefaultSiloPort = 11111;
+
+    public const int DefaultGatewayPort = 30000;
 }

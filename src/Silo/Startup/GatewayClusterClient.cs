@@ -1,38 +1,46 @@
-using HomeServer.Runtime.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Orleans;
 
 namespace HomeServer.Silo.Startup;
 
 /// <summary>
-/// In a gateway process: connects the cluster client in the background (silos may start after the gateway) and
-/// reports ready once it sees an Active silo.
+/// In a gateway process: keeps the Orleans client trying to connect while no silo is up (silos may start after the
+/// gateway), and reports ready while the client is connected to at least one silo's gateway.
 /// </summary>
-internal sealed partial class GatewayClusterClient(ClusterClient client, ILogger<GatewayClusterClient> logger) : BackgroundService, IHealthCheck
+internal sealed partial class GatewayClusterClient(ILogger<GatewayClusterClient> logger)
+    : IClusterConnectionStatusObserver, IClientConnectionRetryFilter, IHealthCheck
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    private volatile int _gateways;
+
+    public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await client.ConnectAsync(TimeSpan.FromSeconds(30), stoppingToken);
-                LogConnected(client.Membership.Current.ActiveSilos.Count);
-                return;
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                LogWaiting(exception.Message);
-            }
-        }
+        LogWaiting(exception.Message);
+        await Task.Delay(RetryDelay, cancellationToken);
+        return !cancellationToken.IsCancellationRequested;
+    }
+
+    public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
+    {
+        _gateways = currentNumberOfGateways;
+        LogGateways(currentNumberOfGateways);
+    }
+
+    public void NotifyClusterConnectionLost()
+    {
+        _gateways = 0;
+        LogLost();
     }
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(client.Membership.Current.ActiveSilos.Count > 0
-            ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Unhealthy("no active silo"));
+        Task.FromResult(_gateways > 0 ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("not connected to any silo"));
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Gateway connected to the cluster: {Silos} active silos")]
-    private partial void LogConnected(int silos);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gateway connected to the cluster: {Gateways} silo gateways")]
+    private partial void LogGateways(int gateways);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway lost its connection to the cluster")]
+    private partial void LogLost();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway is waiting for an active silo: {Reason}")]
     private partial void LogWaiting(string reason);

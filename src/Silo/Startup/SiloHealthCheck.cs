@@ -1,13 +1,13 @@
-using HomeServer.Runtime.Membership;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Orleans.Runtime;
 
 namespace HomeServer.Silo.Startup;
 
-/// <summary>Ready only while this silo is Active in the cluster (not joining, draining or dead).</summary>
-internal sealed class SiloHealthCheck(Runtime.Hosting.Silo silo) : IHealthCheck
+/// <summary>Ready while this silo is Active in the cluster (not while joining, shutting down or stopping).</summary>
+internal sealed class SiloHealthCheck(ISiloStatusOracle status) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(silo.Status == SiloStatus.Active
+        Task.FromResult(status.CurrentStatus == SiloStatus.Active
             ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Unhealthy($"silo is {silo.Status}"));
+            : HealthCheckResult.Unhealthy($"silo is {status.CurrentStatus}"));
 }

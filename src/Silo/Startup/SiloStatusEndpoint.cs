@@ -1,21 +1,24 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 
 namespace HomeServer.Silo.Startup;
 
 /// <summary>
 /// <c>GET /_homeserver/silo</c> on a silo process: its address, membership status, build and how many grains it
-/// hosts right now (the <c>homeserver.runtime.grains</c> gauge), so an operator or a test can watch grains
+/// hosts right now (Orleans' activation working set), so an operator or a test can watch grains
 /// move during a drain without an OpenTelemetry collector. Only silos map it; gateways host no grains.
 /// </summary>
 internal static class SiloStatusEndpoint
 {
     public const string Path = "/_homeserver/silo";
 
+    private static readonly string? AssemblyVersion = typeof(SiloStatusEndpoint).Assembly.GetName().Version?.ToString();
+
     public static void MapSiloStatus(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGet(Path, (Runtime.Hosting.Silo silo, IOptions<Configuration.ClusterOptions> cluster) =>
+        endpoints.MapGet(Path, (ISiloStatusOracle silo, IActivationWorkingSet activations, IOptions<Configuration.ClusterOptions> cluster) =>
             TypedResults.Json(
-                new SiloStatusResponse(silo.Address?.ToString(), silo.Status.ToString(), cluster.Value.BuildVersion, silo.ActivationCount),
+                new SiloStatusResponse(silo.SiloAddress.ToParsableString(), silo.CurrentStatus.ToString(), cluster.Value.BuildVersion ?? AssemblyVersion, activations.Count),
                 SiloStatusJsonContext.Default.SiloStatusResponse));
 }
 

@@ -1,20 +1,23 @@
-using HomeServer.Runtime.Hosting;
+using HomeServer.Grains.Cluster;
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
 using OpenTelemetry.Metrics;
 
 namespace HomeServer.Silo.Startup;
 
 /// <summary>
-/// Exports the runtime's, the homeserver's and ASP.NET Core's meters over OTLP when
-/// <c>Telemetry:OtlpEndpoint</c> is set (e.g. http://otel-collector:4317); otherwise nothing is exported.
+/// The homeserver's, Orleans' and ASP.NET Core's meters through OpenTelemetry: scraped by Prometheus at
+/// <see cref="PrometheusPath"/> (server admins only), and pushed over OTLP when <c>Telemetry:OtlpEndpoint</c> is set
+/// (e.g. http://otel-collector:4317).
 /// </summary>
 internal static class TelemetryExport
 {
+    public const string PrometheusPath = "/_homeserver/metrics";
+
     public static readonly string[] Meters =
     [
-        RuntimeMetrics.MeterName,
+        ClusterMetrics.MeterName,
         "HomeServer.*",
+        "Microsoft.Orleans",
         "Microsoft.AspNetCore.Hosting",
         "Microsoft.AspNetCore.Server.Kestrel",
     ];
@@ -22,15 +25,16 @@ internal static class TelemetryExport
     public static IServiceCollection AddTelemetryExport(this IServiceCollection services, IConfiguration configuration)
     {
         var endpoint = configuration["Telemetry:OtlpEndpoint"];
-        if (string.IsNullOrWhiteSpace(endpoint)) return services;
-        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri))
+        Uri? otlp = null;
+        if (!string.IsNullOrWhiteSpace(endpoint) && !Uri.TryCreate(endpoint, UriKind.Absolute, out otlp))
             throw new OptionsValidationException("Telemetry", typeof(string), [$"Telemetry:OtlpEndpoint '{endpoint}' is not an absolute URL."]);
-        // Built eagerly and owned by the container, which disposes (and so flushes) it at shutdown.
-        var provider = Sdk.CreateMeterProviderBuilder()
-            .AddMeter(Meters)
-            .AddOtlpExporter(options => options.Endpoint = uri)
-            .Build();
-        services.AddSingleton(provider);
+        services.AddOpenTelemetry().WithMetrics(metrics =>
+        {
+            metrics.AddMeter(Meters).AddPrometheusExporter();
+            if (otlp is not null) metrics.AddOtlpExporter(options => options.Endpoint = otlp);
+        });
         return services;
     }
+
+    public static void MapTelemetryExport(this IEndpointRouteBuilder endpoints) => endpoints.MapPrometheusScrapingEndpoint(PrometheusPath);
 }

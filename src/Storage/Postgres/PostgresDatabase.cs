@@ -1,5 +1,4 @@
 using System.Data.Common;
-using HomeServer.Runtime;
 using HomeServer.Storage.Sql;
 using Npgsql;
 

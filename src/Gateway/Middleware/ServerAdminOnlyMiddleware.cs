@@ -1,0 +1,17 @@
+using HomeServer.Gateway.Auth;
+using Microsoft.AspNetCore.Http;
+
+namespace HomeServer.Gateway.Middleware;
+
+/// <summary>
+/// Lets only server admins (a valid access token of an admin account) reach the operator pages under the given paths,
+/// such as the metrics scrape endpoint and the Orleans dashboard; others get the Matrix error (401 or 403).
+/// </summary>
+internal sealed class ServerAdminOnlyMiddleware(RequestDelegate next, PathString[] paths)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (paths.Any(path => context.Request.Path.StartsWithSegments(path))) await context.RequireAdminSessionAsync();
+        await next(context);
+    }
+}

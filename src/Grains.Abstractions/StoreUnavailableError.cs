@@ -1,0 +1,7 @@
+namespace HomeServer.Grains;
+
+/// <summary>
+/// A grain could not reach the durable store (connection refused, lost or timed out) and failed fast instead of
+/// waiting. Nothing was acknowledged; retrying later is safe for idempotent requests. The gateway answers it with 503.
+/// </summary>
+public sealed class StoreUnavailableError(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Orleans;
+using Orleans.Runtime;
+
+namespace HomeServer.Grains.Cluster;
+
+/// <summary>
+/// Sends a call to a method marked <see cref="IdempotentAttribute"/> again when it failed because its silo went away or
+/// refused it (a drain, a crash, an overloaded silo): Orleans re-places the grain, so a drain is invisible to the caller.
+/// Other calls fail as they are: running them twice could apply a write twice.
+/// </summary>
+public sealed partial class IdempotentRetryFilter(ILogger<IdempotentRetryFilter> logger) : IOutgoingGrainCallFilter
+{
+    public const int MaxRetries = 3;
+
+    private static readonly ConcurrentDictionary<MethodInfo, bool> Idempotent = new();
+
+    public async Task Invoke(IOutgoingGrainCallContext context)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await context.Invoke();
+                return;
+            }
+            catch (Exception e) when (attempt < MaxRetries && IsRetriable(e) && IsIdempotent(context.InterfaceMethod))
+            {
+                ClusterMetrics.RetriedCalls.Add(1);
+                LogRetrying(context.InterfaceMethod?.Name, context.TargetId.ToString(), attempt + 1, e.GetType().Name);
+                // The first retry goes at once (the grain is usually re-placed already); later ones give membership time.
+                if (attempt > 0) await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt));
+            }
+        }
+    }
+
+    /// <summary>The call did not run to completion on a live activation: its silo died, stopped, or refused it.</summary>
+    public static bool IsRetriable(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException;
+
+    private static bool IsIdempotent(MethodInfo? method) =>
+        method is not null && Idempotent.GetOrAdd(method, m => m.IsDefined(typeof(IdempotentAttribute), inherit: false));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retrying {Method} on {Grain} (attempt {Attempt}) after {Error}")]
+    private partial void LogRetrying(string? method, string grain, int attempt, string error);
+}
+
+/// <summary>The homeserver's own cluster counters, on the <c>HomeServer.Cluster</c> meter.</summary>
+public static class ClusterMetrics
+{
+    public const string MeterName = "HomeServer.Cluster";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Idempotent grain calls sent again after their silo went away or refused them.</summary>
+    public static readonly Counter<long> RetriedCalls = Meter.CreateCounter<long>("homeserver.cluster.retried_calls");
+}

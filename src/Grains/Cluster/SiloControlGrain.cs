@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans;
+
+namespace HomeServer.Grains.Cluster;
+
+[GrainType("silo-control")]
+[SiloKeyedPlacement]
+public sealed partial class SiloControlGrain(IHostApplicationLifetime lifetime, ILogger<SiloControlGrain> logger) : HomeServerGrain, ISiloControlGrain
+{
+    public Task DrainAsync()
+    {
+        LogDrainRequested(Key);
+        // After this call returns: the stop deactivates this grain, which waits for running calls.
+        _ = Task.Run(lifetime.StopApplication);
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Drain of silo {Silo} requested through the admin API")]
+    private partial void LogDrainRequested(string silo);
+}

@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Sockets;
+using HomeServer.Grains;
+using HomeServer.Grains.Cluster;
+using HomeServer.Silo.Configuration;
+using HomeServer.Storage.Postgres;
+using Orleans.Configuration;
+using ClusterOptions = HomeServer.Silo.Configuration.ClusterOptions;
+using OrleansClusterOptions = Orleans.Configuration.ClusterOptions;
+
+namespace HomeServer.Silo.Startup;
+
+/// <summary>How this process joins the Orleans cluster: as a silo hosting the grains, or as a client (a gateway).</summary>
+internal static class OrleansHosting
+{
+    /// <summary>The Orleans service id: stable across deployments of the homeserver, unlike the cluster id.</summary>
+    private const string ServiceId = "matrix-homeserver";
+
+    public static void AddSilo(WebApplicationBuilder builder, ClusterOptions cluster)
+    {
+        if (cluster.Membership == MembershipKind.Postgres)
+        {
+            builder.Services.AddSingleton<PostgresClusteringSchemaSetUp>();
+            builder.Services.AddHostedService(provider => provider.GetRequiredService<PostgresClusteringSchemaSetUp>());
+        }
+        builder.UseOrleans(silo =>
+        {
+            silo.AddHomeServerGrains();
+            var siloPort = cluster.SiloPort ?? (cluster.Membership == MembershipKind.Postgres ? ClusterOptions.DefaultSiloPort : FreeTcpPort());
+            var gatewayPort = cluster.GatewayPort ?? (cluster.Membership == MembershipKind.Postgres ? ClusterOptions.DefaultGatewayPort : 0);
+            var address = IPAddress.Parse(cluster.SiloHost);
+            if (cluster.Membership == MembershipKind.Postgres)
+            {
+                silo.UseAdoNetClustering(options =>
+                {
+                    options.Invariant = "Npgsql";
+                    options.ConnectionString = PostgresConnectionSettings.WithFailFastDefaults(cluster.ConnectionString!);
+                });
+            }
+            else
+            {
+                silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ServiceId, clusterId: cluster.ClusterId);
+            }
+            silo.Configure<OrleansClusterOptions>(options =>
+            {
+                options.ClusterId = cluster.ClusterId;
+                options.ServiceId = ServiceId;
+            });
+            silo.Configure<EndpointOptions>(options =>
+            {
+                options.AdvertisedIPAddress = address;
+                options.SiloPort = siloPort;
+                options.GatewayPort = gatewayPort;
+                options.SiloListeningEndpoint = new IPEndPoint(address, siloPort);
+                options.GatewayListeningEndpoint = gatewayPort == 0 ? null : new IPEndPoint(address, gatewayPort);
+            });
+            silo.Configure<SiloOptions>(options =>
+                options.SiloName = cluster.Membership == MembershipKind.InMemory ? "single-node" : $"{Environment.MachineName}-{siloPort}");
+            silo.Configure<ClusterMembershipOptions>(options =>
+            {
+                // A killed silo is declared dead within a few seconds instead of Orleans' default of tens of seconds:
+                // calls to its grains fail until then.
+                options.ProbeTimeout = TimeSpan.FromSeconds(1);
+                options.NumMissedProbesLimit = 3;
+                options.DefunctSiloExpiration = TimeSpan.FromHours(1);
+            });
+            silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
+#pragma warning disable ORLEANSEXP002 // The activation rebalancer is experimental in Orleans 10.4 (docs/adr/0011).
+            silo.AddActivationRebalancer();
+#pragma warning restore ORLEANSEXP002
+            silo.Configure<ActivationRebalancerOptions>(options =>
+            {
+                options.RebalancerDueTime = TimeSpan.FromSeconds(5);
+                options.SessionCyclePeriod = TimeSpan.FromSeconds(3);
+            });
+            silo.Configure<ActivationRebalancerOptions>(builder.Configuration.GetSection("Orleans:Rebalancer"));
+            silo.AddActivityPropagation();
+        });
+    }
+
+    public static void AddClient(WebApplicationBuilder builder, ClusterOptions cluster)
+    {
+        builder.Services.AddHomeServerExceptionTypes();
+        builder.Services.AddSingleton<GatewayClusterClient>();
+        builder.UseOrleansClient(client =>
+        {
+            client.UseAdoNetClustering(options =>
+            {
+                options.Invariant = "Npgsql";
+                options.ConnectionString = PostgresConnectionSettings.WithFailFastDefaults(cluster.ConnectionString!);
+            });
+            client.Configure<OrleansClusterOptions>(options =>
+            {
+                options.ClusterId = cluster.ClusterId;
+                options.ServiceId = ServiceId;
+            });
+            client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+            client.AddOutgoingGrainCallFilter<IdempotentRetryFilter>();
+            client.AddClusterConnectionStatusObserver<GatewayClusterClient>();
+            client.UseConnectionRetryFilter<GatewayClusterClient>();
+            client.AddActivityPropagation();
+        });
+    }
+
+    /// <summary>A TCP port free now on loopback; a single node's silo port, which nothing outside the process uses.</summary>
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
