@@ -1,8 +1,9 @@
 # Shared by the deploy/local scripts; sourced, not run. Every setting has a default and an environment variable:
 # HOMESERVER_LOCAL_RUN: run directory (default deploy/local/.run): pids, logs, data, nginx, PostgreSQL state.
 # HOMESERVER_LOCAL_PORT: loopback port of nginx (default 8008).
-# HOMESERVER_LOCAL_SILO_HTTP_PORTS, HOMESERVER_LOCAL_SILO_CLUSTER_PORTS: one port per silo, space-separated
-#   (defaults "8101 8102 8103" and "11111 11112 11113"); their number is the number of silos.
+# HOMESERVER_LOCAL_SILO_HTTP_PORTS, HOMESERVER_LOCAL_SILO_CLUSTER_PORTS, HOMESERVER_LOCAL_SILO_GATEWAY_PORTS: one port
+#   per silo, space-separated (defaults "8101 8102 8103", "11111 11112 11113" for silo-to-silo traffic and
+#   "30001 30002 30003" where gateways reach the silos); their number is the number of silos.
 # HOMESERVER_LOCAL_GATEWAY_HTTP_PORTS: one port per gateway (default "8201 8202").
 # HOMESERVER_LOCAL_POSTGRES: connection string of an existing PostgreSQL database to use instead of starting a
 #   throwaway server (stop.sh then leaves it alone).
@@ -13,6 +14,7 @@ run_dir="${HOMESERVER_LOCAL_RUN:-$repo_root/deploy/local/.run}"
 nginx_port="${HOMESERVER_LOCAL_PORT:-8008}"
 read -r -a silo_http_ports <<<"${HOMESERVER_LOCAL_SILO_HTTP_PORTS:-8101 8102 8103}"
 read -r -a silo_cluster_ports <<<"${HOMESERVER_LOCAL_SILO_CLUSTER_PORTS:-11111 11112 11113}"
+read -r -a silo_gateway_ports <<<"${HOMESERVER_LOCAL_SILO_GATEWAY_PORTS:-30001 30002 30003}"
 read -r -a gateway_http_ports <<<"${HOMESERVER_LOCAL_GATEWAY_HTTP_PORTS:-8201 8202}"
 dll="${HOMESERVER_LOCAL_DLL:-$repo_root/src/Silo/bin/Release/net10.0/HomeServer.Silo.dll}"
 shutdown_timeout_seconds=30
@@ -23,9 +25,11 @@ log() { echo "$(basename "$0"): $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 ((silo_count == ${#silo_cluster_ports[@]})) || die "HOMESERVER_LOCAL_SILO_HTTP_PORTS and HOMESERVER_LOCAL_SILO_CLUSTER_PORTS differ in length"
+((silo_count == ${#silo_gateway_ports[@]})) || die "HOMESERVER_LOCAL_SILO_HTTP_PORTS and HOMESERVER_LOCAL_SILO_GATEWAY_PORTS differ in length"
 
 silo_http_port() { echo "${silo_http_ports[$1 - 1]}"; }
 silo_cluster_port() { echo "${silo_cluster_ports[$1 - 1]}"; }
+silo_gateway_port() { echo "${silo_gateway_ports[$1 - 1]}"; }
 gateway_http_port() { echo "${gateway_http_ports[$1 - 1]}"; }
 
 # Starts process NAME (silo1, gateway2, ...) with the arguments saved in $run_dir/NAME.args plus "$@".

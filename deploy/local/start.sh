@@ -34,7 +34,8 @@ common=(--Storage:Kind=postgres "--Storage:ConnectionString=$pg" --Cluster:Membe
 
 for i in $(seq 1 $silo_count); do
   printf '%s\n' "${common[@]}" --Cluster:Role=silo "--urls=http://127.0.0.1:$(silo_http_port "$i")" \
-    "--Cluster:SiloPort=$(silo_cluster_port "$i")" "--DataDirectory=$run_dir/silo$i" >"$run_dir/silo$i.args"
+    "--Cluster:SiloPort=$(silo_cluster_port "$i")" "--Cluster:GatewayPort=$(silo_gateway_port "$i")" \
+    "--DataDirectory=$run_dir/silo$i" >"$run_dir/silo$i.args"
   launch "silo$i"
 done
 for i in $(seq 1 $gateway_count); do
@@ -53,7 +54,7 @@ wait_ready "http://127.0.0.1:$nginx_port/health/ready"
 echo "client URL:  http://127.0.0.1:$nginx_port (nginx)"
 for i in $(seq 1 $gateway_count); do echo "gateway$i:    http://127.0.0.1:$(gateway_http_port "$i")"; done
 for i in $(seq 1 $silo_count); do
-  echo "silo$i:       http://127.0.0.1:$(silo_http_port "$i") (cluster port $(silo_cluster_port "$i"))"
+  echo "silo$i:       http://127.0.0.1:$(silo_http_port "$i") (silo port $(silo_cluster_port "$i"), gateway port $(silo_gateway_port "$i"))"
 done
 echo "PostgreSQL:  $pg"
 echo "logs, pids:  $run_dir"

@@ -15,7 +15,8 @@ public static class HomeServerHost
     /// Builds the single-node server: configuration, options validated at start, and the gateway in
     /// process. The caller starts it (<c>RunAsync</c>, or <c>StartAsync</c> in tests).
     /// </summary>
-    public static WebApplication Build(string[] args)
+    /// <param name="configureServices">Runs last on the services before they are built (tests swap grain classes there).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -41,6 +42,7 @@ public static class HomeServerHost
         builder.Services.AddTelemetryExport(builder.Configuration);
         builder.Services.AddSingleton<IProcessCounters, ProcessCounterListener>();
         builder.Services.AddHostedService<StartupSummaryLogger>();
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         // Reports every invalid option at once, before hosted services and Kestrel read them one by one.

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using HomeServer.Runtime;
+using HomeServer.Grains;
+using Orleans.Runtime;
 using HomeServer.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +14,7 @@ namespace HomeServer.Server.Tests;
 /// </summary>
 public sealed class UnavailableErrorTests
 {
-    public static TheoryData<string> Failures => ["store", "silo", "rejected"];
+    public static TheoryData<string> Failures => ["store", "silo", "busy", "timeout"];
 
     [Theory]
     [MemberData(nameof(Failures))]
@@ -22,9 +23,10 @@ public sealed class UnavailableErrorTests
         await using var server = await RunningServer.StartAsync(configure: app =>
             app.MapGet("/_matrix/client/v3/test/unavailable", string () => throw (failure switch
             {
-                "store" => new StoreUnavailableException("PostgreSQL is unavailable: Host=db Password=hunter2"),
+                "store" => new StoreUnavailableError("PostgreSQL is unavailable: Host=db Password=hunter2"),
                 "silo" => new SiloUnavailableException("Silo 127.0.0.1:11111@1 cannot be reached"),
-                _ => new TransientRejectionException("Silo does not own the grain"),
+                "busy" => new RoomBusyException("Room !r:localhost was changed by another writer; try again."),
+                _ => new TimeoutException("Response did not arrive on time in 00:00:30"),
             })));
 
         using var response = await server.Client.GetAsync("/_matrix/client/v3/test/unavailable");

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using HomeServer.Runtime;
 using HomeServer.Storage.Postgres;
 using Npgsql;
 

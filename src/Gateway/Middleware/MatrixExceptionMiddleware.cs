@@ -3,6 +3,7 @@ using HomeServer.Grains;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 
 namespace HomeServer.Gateway.Middleware;
 
@@ -43,7 +44,8 @@ internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, IL
                 return (matrix.StatusCode, matrix.Error);
             case MatrixRequestException refused:
                 return (MatrixErrorStatus.For(refused.ErrCode), new MatrixError(refused.ErrCode, refused.Error));
-            case RoomBusyException or OrleansMessageRejectionException or TimeoutException or GatewayTooBusyException or ClientNotAvailableException:
+            case RoomBusyException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException
+                or GatewayTooBusyException or ClientNotAvailableException:
                 LogUnavailable(exception, context.Request.Method, context.Request.Path);
                 return (StatusCodes.Status503ServiceUnavailable, MatrixErrorResponse.Unavailable("The server is busy; try again shortly."));
             case StoreUnavailableError:

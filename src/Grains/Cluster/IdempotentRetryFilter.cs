@@ -4,13 +4,14 @@ using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 
 namespace HomeServer.Grains.Cluster;
 
 /// <summary>
 /// Sends a call to a method marked <see cref="IdempotentAttribute"/> again when it failed because its silo went away or
 /// refused it (a drain, a crash, an overloaded silo): Orleans re-places the grain, so a drain is invisible to the caller.
-/// Other calls fail as they are: running them twice could apply a write twice.
+/// Other calls fail as they are, unless they were never sent: running them twice could apply a write twice.
 /// </summary>
 public sealed partial class IdempotentRetryFilter(ILogger<IdempotentRetryFilter> logger) : IOutgoingGrainCallFilter
 {
@@ -27,7 +28,7 @@ public sealed partial class IdempotentRetryFilter(ILogger<IdempotentRetryFilter>
                 await context.Invoke();
                 return;
             }
-            catch (Exception e) when (attempt < MaxRetries && IsRetriable(e) && IsIdempotent(context.InterfaceMethod))
+            catch (Exception e) when (attempt < MaxRetries && (e is ConnectionFailedException || IsRetriable(e) && IsIdempotent(context.InterfaceMethod)))
             {
                 ClusterMetrics.RetriedCalls.Add(1);
                 LogRetrying(context.InterfaceMethod?.Name, context.TargetId.ToString(), attempt + 1, e.GetType().Name);
@@ -37,7 +38,10 @@ public sealed partial class IdempotentRetryFilter(ILogger<IdempotentRetryFilter>
         }
     }
 
-    /// <summary>The call did not run to completion on a live activation: its silo died, stopped, or refused it.</summary>
+    /// <summary>
+    /// The call did not run to completion on a live activation: its silo died, stopped, or refused it. (A call whose
+    /// connection could not even be opened was never sent, so any call is sent again then.)
+    /// </summary>
     public static bool IsRetriable(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException;
 
     private static bool IsIdempotent(MethodInfo? method) =>

@@ -16,6 +16,17 @@ internal static class OrleansHosting
     /// <summary>The Orleans service id: stable across deployments of the homeserver, unlike the cluster id.</summary>
     private const string ServiceId = "matrix-homeserver";
 
+    /// <summary>How often a silo probes its peers, and how long a probe may take.</summary>
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
+
+    private const int MissedProbesLimit = 3;
+
+    /// <summary>
+    /// The longest a killed silo should stay Active in the table: each of the two voting silos misses its probes, then the
+    /// second vote declares it dead.
+    /// </summary>
+    internal static TimeSpan FailureDetectionTime => ProbeTimeout * (MissedProbesLimit + 1) * 2;
+
     public static void AddSilo(WebApplicationBuilder builder, ClusterOptions cluster)
     {
         if (cluster.Membership == MembershipKind.Postgres)
@@ -60,8 +71,8 @@ internal static class OrleansHosting
             {
                 // A killed silo is declared dead within a few seconds instead of Orleans' default of tens of seconds:
                 // calls to its grains fail until then.
-                options.ProbeTimeout = TimeSpan.FromSeconds(1);
-                options.NumMissedProbesLimit = 3;
+                options.ProbeTimeout = ProbeTimeout;
+                options.NumMissedProbesLimit = MissedProbesLimit;
                 options.DefunctSiloExpiration = TimeSpan.FromHours(1);
             });
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));

@@ -1,5 +1,5 @@
 using HomeServer.Silo.Configuration;
-//TEMP using HomeServer.Silo.Startup.Clustering;
+using HomeServer.Silo.Startup.Clustering;
 using HomeServer.Storage.Postgres;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -12,7 +12,7 @@ internal sealed class PostgresClusteringSchemaSetUp(IOptions<ClusterOptions> opt
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         await using var dataSource = NpgsqlDataSource.Create(PostgresConnectionSettings.WithFailFastDefaults(options.Value.ConnectionString!));
-        await Task.CompletedTask; //TEMP await PostgresClusteringSchema.ApplyAsync(dataSource, cancellationToken);
+        await PostgresClusteringSchema.ApplyAsync(dataSource, cancellationToken);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

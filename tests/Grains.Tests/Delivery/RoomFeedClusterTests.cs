@@ -3,17 +3,25 @@ using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
 using HomeServer.Grains.Sync.Json;
-using HomeServer.Runtime;
-using HomeServer.Runtime.Testing;
+using HomeServer.Grains.Tests.Infrastructure;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Orleans;
+using Orleans.Runtime;
 
 namespace HomeServer.Grains.Tests.Delivery;
 
 /// <summary>Stands in for the sync grain and keeps every batch of shared events it receives.</summary>
-public sealed class ReceivingSyncGrain(ReceivedFeeds received) : Grain, ISyncGrain
+[GrainType("sync")]
+public sealed class ReceivingSyncGrain(ReceivedFeeds received, LocalSyncGrains local) : HomeServerGrain, ISyncGrain
 {
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        local.Add(Key, this.AsReference<ISyncGrain>());
+        return Task.CompletedTask;
+    }
+
     public Task NotifyAsync(SyncNotice notice)
     {
         received.Add(Key, notice);
@@ -44,7 +52,7 @@ public sealed class ReceivedFeeds
     public IReadOnlyList<SyncNotice> NoticesOf(string userId) => _notices.TryGetValue(userId, out var notices) ? notices.ToArray() : [];
 }
 
-/// <summary>A room's fan-out over three silos: one message per silo with members, the same bytes at every reader, nobody woken.</summary>
+/// <summary>A room's fan-out over three silos: one message per active silo, the same bytes at every reader, nobody woken.</summary>
 public sealed class RoomFeedClusterTests
 {
     private static readonly LocalServer Server = new("test");
@@ -67,21 +75,23 @@ public sealed class RoomFeedClusterTests
     }
 
     [Fact]
-    public async Task A_batch_goes_once_to_each_silo_with_members_and_reaches_only_their_running_sync_grains()
+    public async Task A_batch_goes_once_to_each_silo_and_reaches_only_the_running_sync_grains_of_members()
     {
         var received = new ReceivedFeeds();
-        await using var cluster = await TestCluster.StartAsync(3,
-            grains => grains.AddGrain<ISyncGrain, ReceivingSyncGrain>().AddGrain<IRoomFeedHubGrain, RoomFeedHubGrain>(),
-            services: services => services.AddSingleton(received));
+        await using var cluster = await GrainTestCluster.StartAsync(3, store: null, Server, silo =>
+        {
+            GrainTestCluster.WithStandIn<SyncGrain, ReceivingSyncGrain>()(silo);
+            silo.Services.AddSingleton(received);
+        });
         var members = Enumerable.Range(0, 30).Select(i => Server.UserId($"member{i}")).ToList();
         var running = members.Where((_, i) => i % 3 != 0).ToList();
-        foreach (var userId in running) await cluster.Client.GetGrain<ISyncGrain>(userId).NotifyAsync(new SyncNotice(SyncNoticeKind.Typing, null, 0));
-        var roomSilo = cluster.Silos[0];
-        var silosWithMembers = members.Select(userId => roomSilo.Locator.OwnerOf<ISyncGrain>(userId)).Distinct().Count();
-        Assert.Equal(3, silosWithMembers);
+        foreach (var userId in running) await cluster.Grains.GetGrain<ISyncGrain>(userId).NotifyAsync(new SyncNotice(SyncNoticeKind.Typing, null, 0));
+        var roomSilo = cluster.SiloServices(0);
+        var silos = roomSilo.GetRequiredService<ActiveSilos>();
+        Assert.Equal(3, silos.Current().Count);
 
         using var meter = new MessageCounter();
-        var publisher = new RoomFeedPublisher(roomSilo.GrainFactory, roomSilo.Locator, Server, NullLogger.Instance);
+        var publisher = new RoomFeedPublisher(roomSilo.GetRequiredService<IGrainFactory>(), silos, Server, NullLogger.Instance);
         publisher.Publish("!room:test", 4, [Message(5, "first"), Message(6, "second")], members.Append("@remote:elsewhere"));
         publisher.Publish("!room:test", 6, [Message(7, "third")], members);
 
@@ -99,19 +109,21 @@ public sealed class RoomFeedClusterTests
         foreach (var userId in members.Except(running))
         {
             Assert.Empty(received.Of(userId));
-            Assert.DoesNotContain(cluster.Silos, silo => silo.IsHosting(new GrainId("sync", userId)));
+            Assert.False(cluster.IsActive(SyncGrainId(userId)));
         }
-        Assert.Equal(2 * silosWithMembers, meter.Messages);
+        Assert.Equal(2 * 3, meter.Messages);
         Assert.Equal(2, meter.Batches);
         Assert.Equal(3, meter.Serialised);
 
         var typing = new SyncNotice(SyncNoticeKind.Typing, "!room:test", 9);
-        new SyncNotifier(roomSilo.GrainFactory, roomSilo.Locator, Server, new SyncDeliveryOptions(), NullLogger.Instance).Notify(members, typing);
+        new SyncNotifier(roomSilo.GetRequiredService<IGrainFactory>(), silos, Server, new SyncDeliveryOptions(), NullLogger.Instance).Notify(members, typing);
         deadline = DateTime.UtcNow.AddSeconds(10);
         while (running.Any(userId => !received.NoticesOf(userId).Contains(typing)) && DateTime.UtcNow < deadline) await Task.Delay(20);
         Assert.All(running, userId => Assert.Contains(typing, received.NoticesOf(userId)));
-        Assert.All(members.Except(running), userId => Assert.DoesNotContain(cluster.Silos, silo => silo.IsHosting(new GrainId("sync", userId))));
+        Assert.All(members.Except(running), userId => Assert.False(cluster.IsActive(SyncGrainId(userId))));
     }
+
+    private static GrainId SyncGrainId(string userId) => GrainId.Create("sync", userId);
 
     /// <summary>The fan-out counters recorded on this thread's test only (other tests of this assembly do not publish).</summary>
     private sealed class MessageCounter : IDisposable

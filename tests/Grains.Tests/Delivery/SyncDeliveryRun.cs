@@ -4,7 +4,8 @@ using System.Text.Json;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
 using HomeServer.Grains.Tests.Infrastructure;
-using HomeServer.Runtime;
+using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 
 namespace HomeServer.Grains.Tests.Delivery;
 
@@ -206,7 +207,7 @@ public sealed class SyncDeliveryRun
             {
                 return await call();
             }
-            catch (Exception e) when (e is SiloUnavailableException or TransientRejectionException or GrainCallTimeoutException or StoreUnavailableException
+            catch (Exception e) when (e is OrleansMessageRejectionException or ConnectionFailedException or RoomBusyException or TimeoutException or StoreUnavailableError
                                       && clock.Elapsed < RetryWindow)
             {
                 Interlocked.Increment(ref _retries);

@@ -1,33 +1,44 @@
 using HomeServer.Grains.Delivery;
-using HomeServer.Runtime;
-using HomeServer.Runtime.Hosting;
-using HomeServer.Runtime.Testing;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using Orleans.TestingHost;
 
 namespace HomeServer.Grains.Tests.Infrastructure;
 
 /// <summary>
-/// The homeserver's grains on an in-process cluster whose silos share one store. Tests reach the cluster only through
-/// this surface (a grain factory, the silo count and faults by silo index), so moving to another test host changes
-/// this file, not the tests.
+/// The homeserver's grains on an Orleans in-process test cluster whose silos share one store. Tests reach the cluster
+/// only through this surface (a grain factory, the silo count and faults by silo index).
 /// </summary>
 public sealed class GrainTestCluster : IAsyncDisposable
 {
-    private readonly TestCluster _cluster;
+    private readonly InProcessTestCluster _cluster;
 
-    private GrainTestCluster(TestCluster cluster) => _cluster = cluster;
+    private GrainTestCluster(InProcessTestCluster cluster) => _cluster = cluster;
 
-    public static async Task<GrainTestCluster> StartAsync(int silos, IHomeServerStore store, LocalServer server)
+    /// <param name="configureSilo">Extra silo configuration, such as a stand-in grain class.</param>
+    public static async Task<GrainTestCluster> StartAsync(int silos, IHomeServerStore? store, LocalServer server, Action<ISiloBuilder>? configureSilo = null)
     {
-        var cluster = await TestCluster.StartAsync(silos, grains => grains.AddHomeServerGrains(),
-            configure: options =>
-            {
-                // A call that hangs should fail the test long before xunit's patience runs out.
-                options.ResponseTimeout = TimeSpan.FromSeconds(15);
-                options.ShutdownTimeout = TimeSpan.FromSeconds(5);
-            },
-            services: services => services.AddSingleton(store).AddSingleton(server).AddSingleton(new SyncDeliveryOptions()));
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddHomeServerGrains();
+            if (store is not null) silo.Services.AddSingleton(store);
+            silo.Services.AddSingleton(server).AddSingleton(new SyncDeliveryOptions());
+            silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(15));
+            configureSilo?.Invoke(silo);
+        });
+        builder.ConfigureClient(client =>
+        {
+            client.Services.AddHomeServerExceptionTypes();
+            // A call that hangs should fail the test long before xunit's patience runs out.
+            client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(15));
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
         return new GrainTestCluster(cluster);
     }
 
@@ -35,6 +46,20 @@ public sealed class GrainTestCluster : IAsyncDisposable
     public IGrainFactory Grains => _cluster.Client;
 
     public int SiloCount => _cluster.Silos.Count;
+
+    /// <summary>The services of a silo, to act as its grains do.</summary>
+    public IServiceProvider SiloServices(int index) => SiloAt(index).ServiceProvider;
+
+    /// <summary>Whether any silo has an activation of the grain.</summary>
+    public bool IsActive(GrainId grain) => _cluster.TryGetGrainContext(grain, out _);
+
+    /// <summary>Replaces a grain class with a stand-in of the same grain type on every silo.</summary>
+    public static Action<ISiloBuilder> WithStandIn<TGrain, TStandIn>() => silo =>
+        silo.Services.PostConfigure<GrainTypeOptions>(options =>
+        {
+            options.Classes.Remove(typeof(TGrain));
+            options.Classes.Add(typeof(TStandIn));
+        });
 
     /// <summary>The silo vanishes without a word (a crashed process); a fresh silo takes its place.</summary>
     public async Task KillAndReplaceSiloAsync(int index)
@@ -55,7 +80,7 @@ public sealed class GrainTestCluster : IAsyncDisposable
 
     public Task WaitUntilStableAsync() => _cluster.WaitForLivenessToStabilizeAsync();
 
-    private Silo SiloAt(int index)
+    private InProcessSiloHandle SiloAt(int index)
     {
         var silos = _cluster.Silos;
         return silos[index % silos.Count];

@@ -1,12 +1,14 @@
-using HomeServer.TestSupport;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using HomeServer.TestSupport;
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Rooms;
 using HomeServer.Storage;
 using HomeServer.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.Serialization;
 using static HomeServer.Grains.Tests.Rooms.RoomTestEvents;
 
 namespace HomeServer.Grains.Tests.Rooms;
@@ -232,9 +234,10 @@ public sealed class StateSnapshotCacheTests : IAsyncLifetime
         var (room, history) = await CurrentAsync();
         var snapshot = await NewCache().AfterAsync(room, history, room.LastPosition);
         var section = new SyncStateSection(snapshot.Version.ToString(), snapshot.Events, snapshot.HeroesFor(Alice), 2, 0);
-        var options = new Runtime.Messaging.WireSerializer().Options;
+        using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        var serializer = services.GetRequiredService<Serializer>();
 
-        var received = JsonSerializer.Deserialize<SyncStateSection>(JsonSerializer.SerializeToUtf8Bytes(section, options), options)!;
+        var received = serializer.Deserialize<SyncStateSection>(serializer.SerializeToArray(section));
 
         Assert.Equal(section.StateVersion, received.StateVersion);
         Assert.Equal(section.Heroes, received.Heroes);

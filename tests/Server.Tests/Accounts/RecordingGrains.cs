@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
-using HomeServer.Runtime;
 using HomeServer.Server.Tests.Infrastructure;
+using Orleans;
 
 namespace HomeServer.Server.Tests.Accounts;
 
 /// <summary>Stands in for the room grain in tests of what the user grain sends to rooms; records each profile update.</summary>
+[GrainType("room")]
 public sealed class RecordingRoomGrain : RoomGrainStandIn
 {
     public static readonly ConcurrentQueue<(string RoomId, string UserId, string? DisplayName, string? AvatarUrl)> ProfileUpdates = new();
@@ -21,6 +22,7 @@ public sealed class RecordingRoomGrain : RoomGrainStandIn
 }
 
 /// <summary>Stands in for the sync grain in tests of what the user grain tells it; records each notice.</summary>
+[GrainType("sync")]
 public sealed class RecordingSyncGrain : SyncGrainStandIn
 {
     public static readonly ConcurrentQueue<(string UserId, SyncNotice Notice)> Notices = new();

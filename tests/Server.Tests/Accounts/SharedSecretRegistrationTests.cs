@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using HomeServer.Grains.Accounts;
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using static HomeServer.Server.Tests.Accounts.AccountsApi;

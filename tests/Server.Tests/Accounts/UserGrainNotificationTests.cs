@@ -1,7 +1,6 @@
 using System.Text;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
-using HomeServer.Runtime.Invocation;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,10 +13,11 @@ public sealed class RecordingGrainsServer : IAsyncLifetime
     public RunningServer Server { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
-        Server = await RunningServer.StartAsync(AccountsServerFixture.TestArguments, app =>
-            app.Services.GetRequiredService<GrainTypeRegistry>()
-                .AddGrain<IRoomGrain, RecordingRoomGrain>()
-                .AddGrain<ISyncGrain, RecordingSyncGrain>());
+        Server = await RunningServer.StartAsync(AccountsServerFixture.TestArguments, services: services =>
+        {
+            GrainStandIns.Replace<RoomGrain, RecordingRoomGrain>(services);
+            GrainStandIns.Replace<SyncGrain, RecordingSyncGrain>(services);
+        });
 
     public Task DisposeAsync() => Server.DisposeAsync().AsTask();
 }

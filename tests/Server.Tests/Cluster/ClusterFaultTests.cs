@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using HomeServer.Runtime.Membership;
+using HomeServer.Silo.Startup;
+using Orleans.Runtime;
 using Xunit.Abstractions;
 
 namespace HomeServer.Server.Tests.Cluster;
@@ -41,15 +42,14 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(2));
         await load.StopAsync(CatchUp);
 
-        var membership = new MembershipOptions();
-        var detectionTime = membership.ProbeInterval * (membership.NumMissedProbesLimit + 1) + membership.ProbeTimeout;
+        var detectionTime = OrleansHosting.FailureDetectionTime;
         output.WriteLine($"killed silo declared dead after {declaredDeadAfter.TotalSeconds:0.0} s (configured detection time {detectionTime.TotalSeconds:0} s); " +
             $"{load.AcknowledgedCount} sends acknowledged, the slowest after {load.SlowestSend.TotalSeconds:0.0} s; " +
             $"{load.Failures.Count} failed attempts, all retried:\n{string.Join('\n', load.Failures.Take(20))}");
         Assert.True(declaredDeadAfter <= detectionTime, $"declared dead after {declaredDeadAfter}, configured {detectionTime}");
 
-        var (old, renewed) = (SiloAddress.Parse(victim), SiloAddress.Parse(rejoined));
-        Assert.True(old.SameEndpoint(renewed) && renewed.Generation > old.Generation, $"{rejoined} should be a new generation of {victim}");
+        var (old, renewed) = (SiloAddress.FromParsableString(victim), SiloAddress.FromParsableString(rejoined));
+        Assert.True(old.Endpoint.Equals(renewed.Endpoint) && renewed.Generation > old.Generation, $"{rejoined} should be a new generation of {victim}");
         var silos = await cluster.ReadMembershipAsync(admin);
         Assert.Equal("Active", silos[rejoined]);
         Assert.Equal("Dead", silos[victim]);

@@ -60,7 +60,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var runDirectory = TemporaryDirectory.NewPath();
         Directory.CreateDirectory(runDirectory);
         var database = ownPostgres ? null : await PostgresTestDatabase.CreateAsync();
-        var ports = FreePorts(2 * SiloCount + GatewayCount + 1);
+        var ports = FreeTcpPorts.Take(3 * SiloCount + GatewayCount + 1);
         var siloHttp = ports[..SiloCount];
         var environment = new Dictionary<string, string>
         {
@@ -68,7 +68,8 @@ internal sealed class LocalCluster : IAsyncDisposable
             ["HOMESERVER_LOCAL_PORT"] = ports[^1].ToString(),
             ["HOMESERVER_LOCAL_SILO_HTTP_PORTS"] = string.Join(' ', siloHttp),
             ["HOMESERVER_LOCAL_SILO_CLUSTER_PORTS"] = string.Join(' ', ports[SiloCount..(2 * SiloCount)]),
-            ["HOMESERVER_LOCAL_GATEWAY_HTTP_PORTS"] = string.Join(' ', ports[(2 * SiloCount)..^1]),
+            ["HOMESERVER_LOCAL_SILO_GATEWAY_PORTS"] = string.Join(' ', ports[(2 * SiloCount)..(3 * SiloCount)]),
+            ["HOMESERVER_LOCAL_GATEWAY_HTTP_PORTS"] = string.Join(' ', ports[(3 * SiloCount)..^1]),
             ["HOMESERVER_LOCAL_DLL"] = Path.Combine(AppContext.BaseDirectory, "HomeServer.Silo.dll"),
         };
         if (database is not null) environment["HOMESERVER_LOCAL_POSTGRES"] = database.ConnectionString;
@@ -259,16 +260,6 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
         if (_database is not null) await _database.DisposeAsync();
         TemporaryDirectory.Delete(RunDirectory);
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        // All listeners stay open until every port is chosen, so no port is handed out twice.
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        foreach (var listener in listeners) listener.Start();
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var listener in listeners) listener.Stop();
-        return ports;
     }
 
     private static string FindRepositoryRoot()

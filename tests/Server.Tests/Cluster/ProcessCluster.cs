@@ -34,8 +34,10 @@ internal sealed class ProcessCluster : IAsyncDisposable
     {
         var directory = TemporaryDirectory.NewPath();
         _directories.Add(directory);
+        var ports = FreeTcpPorts.Take(2);
         var process = ServerProcess.Start([
             "--urls=http://127.0.0.1:0", $"--DataDirectory={directory}", $"--ServerName={_serverName}",
+            $"--Cluster:SiloPort={ports[0]}", $"--Cluster:GatewayPort={ports[1]}",
             "--Storage:Kind=postgres", $"--Storage:ConnectionString={_database.ConnectionString}",
             "--Cluster:Membership=postgres", "--PasswordHashing:Iterations=1000", $"--Registration:SharedSecret={SharedSecret}", .. extra]);
         _processes.Add(process);

@@ -1,5 +1,6 @@
+using HomeServer.Grains;
 using HomeServer.Grains.Rooms;
-using HomeServer.Runtime;
+using Orleans;
 
 namespace HomeServer.Server.Tests.Infrastructure;
 
@@ -7,7 +8,7 @@ namespace HomeServer.Server.Tests.Infrastructure;
 /// Base for test stand-ins of the room grain: every method throws until a subclass overrides the ones its test
 /// observes, so stand-ins stay small as the room grain's interface grows.
 /// </summary>
-public abstract class RoomGrainStandIn : Grain, IRoomGrain
+public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
 {
     public virtual Task CreateAsync(CreateRoomRequest request) => throw new NotSupportedException();
 

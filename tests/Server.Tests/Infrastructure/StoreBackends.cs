@@ -1,3 +1,4 @@
+using HomeServer.Grains.Sync;
 using HomeServer.TestSupport;
 
 namespace HomeServer.Server.Tests.Infrastructure;
@@ -11,8 +12,9 @@ public abstract class StoreBackend : IAsyncDisposable
     /// <summary>Command-line arguments that point a server at this backend's data.</summary>
     public abstract string[] ServerArguments { get; }
 
-    public Task<RunningServer> StartServerAsync(Action<Microsoft.AspNetCore.Builder.WebApplication>? configure = null) =>
-        RunningServer.StartAsync(ServerArguments, configure);
+    public Task<RunningServer> StartServerAsync(
+        Action<Microsoft.AspNetCore.Builder.WebApplication>? configure = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null) =>
+        RunningServer.StartAsync(ServerArguments, configure, services);
 
     public abstract ValueTask DisposeAsync();
 }
@@ -56,10 +58,15 @@ public abstract class BackendServerFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>Runs on the server's services before they are built.</summary>
+    protected virtual void ConfigureServices(Microsoft.Extensions.DependencyInjection.IServiceCollection services)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         _backend = await CreateBackendAsync();
-        _server = await _backend.StartServerAsync(Configure);
+        _server = await _backend.StartServerAsync(Configure, ConfigureServices);
     }
 
     public async Task DisposeAsync()
@@ -84,12 +91,14 @@ public sealed class SqliteRecordingServerFixture : BackendServerFixture
 {
     protected override Task<StoreBackend> CreateBackendAsync() => Task.FromResult<StoreBackend>(new SqliteBackend());
 
-    protected override void Configure(Microsoft.AspNetCore.Builder.WebApplication app) => Rooms.RecordingSyncGrain.Register(app);
+    protected override void ConfigureServices(Microsoft.Extensions.DependencyInjection.IServiceCollection services) =>
+        GrainStandIns.Replace<SyncGrain, Rooms.RecordingSyncGrain>(services);
 }
 
 public sealed class PostgresRecordingServerFixture : BackendServerFixture
 {
     protected override async Task<StoreBackend> CreateBackendAsync() => await PostgresBackend.CreateAsync();
 
-    protected override void Configure(Microsoft.AspNetCore.Builder.WebApplication app) => Rooms.RecordingSyncGrain.Register(app);
+    protected override void ConfigureServices(Microsoft.Extensions.DependencyInjection.IServiceCollection services) =>
+        GrainStandIns.Replace<SyncGrain, Rooms.RecordingSyncGrain>(services);
 }

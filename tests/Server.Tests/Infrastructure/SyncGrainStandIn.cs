@@ -1,5 +1,8 @@
+using HomeServer.Grains;
+using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Sync;
-using HomeServer.Runtime;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans;
 
 namespace HomeServer.Server.Tests.Infrastructure;
 
@@ -7,8 +10,21 @@ namespace HomeServer.Server.Tests.Infrastructure;
 /// Base for test stand-ins of the sync grain that only record notices: /sync itself is not served by them, so a
 /// test that reaches it fails loudly instead of getting a made-up response.
 /// </summary>
-public abstract class SyncGrainStandIn : Grain, ISyncGrain
+public abstract class SyncGrainStandIn : HomeServerGrain, ISyncGrain
 {
+    /// <summary>Registered as running on its silo, as the real sync grain is, so the silo's room feed hub reaches it.</summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        ServiceProvider.GetRequiredService<LocalSyncGrains>().Add(Key, this.AsReference<ISyncGrain>());
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        ServiceProvider.GetRequiredService<LocalSyncGrains>().Remove(Key);
+        return Task.CompletedTask;
+    }
+
     public abstract Task NotifyAsync(SyncNotice notice);
 
     /// <summary>Shared room events count as a room-event notice at the batch's last position.</summary>

@@ -1,14 +1,12 @@
 using System.Collections.Concurrent;
 using HomeServer.Grains.Sync;
-using HomeServer.Runtime;
-using HomeServer.Runtime.Invocation;
 using HomeServer.Server.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
+using Orleans;
 
 namespace HomeServer.Server.Tests.Rooms;
 
 /// <summary>Stands in for the sync grain and remembers every notice, so tests can see whom a room told what.</summary>
+[GrainType("sync")]
 public sealed class RecordingSyncGrain : SyncGrainStandIn
 {
     private static readonly ConcurrentDictionary<string, ConcurrentQueue<SyncNotice>> Received = new();
@@ -18,9 +16,6 @@ public sealed class RecordingSyncGrain : SyncGrainStandIn
         Received.GetOrAdd(Key, _ => new ConcurrentQueue<SyncNotice>()).Enqueue(notice);
         return Task.CompletedTask;
     }
-
-    public static void Register(WebApplication app) =>
-        app.Services.GetRequiredService<GrainTypeRegistry>().AddGrain<ISyncGrain, RecordingSyncGrain>();
 
     public static IReadOnlyList<SyncNotice> NoticesOf(string userId) =>
         Received.TryGetValue(userId, out var notices) ? notices.ToArray() : [];

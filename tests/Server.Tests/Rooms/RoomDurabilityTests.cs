@@ -1,6 +1,6 @@
 using System.Text.Json;
 using HomeServer.Grains.Rooms;
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,6 @@
 using System.Net;
 using HomeServer.Grains.Rooms;
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

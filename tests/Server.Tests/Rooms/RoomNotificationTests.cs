@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using HomeServer.Grains.Sync;
-using HomeServer.Runtime;
+using Orleans;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;
