@@ -2,7 +2,7 @@
 # Operator commands against a running homeserver (any gateway), with a server admin's access token.
 #
 #   HOMESERVER_URL=http://localhost:8008 HOMESERVER_TOKEN=mat_... scripts/homeserver-admin.sh silos
-#   HOMESERVER_URL=... HOMESERVER_TOKEN=... scripts/homeserver-admin.sh drain '127.0.0.1:11111@1795319716224'
+#   HOMESERVER_URL=... HOMESERVER_TOKEN=... scripts/homeserver-admin.sh drain '10.0.0.12:11111@118463721'   # an id from: silos
 set -Eeuo pipefail
 
 url="${HOMESERVER_URL:-http://localhost:8008}"

@@ -2,9 +2,9 @@ using HomeServer.Gateway;
 using HomeServer.Gateway.Admin;
 using HomeServer.Gateway.Health;
 using HomeServer.Grains;
-using HomeServer.Storage;
 using HomeServer.Silo.Configuration;
 using HomeServer.Silo.Startup;
+using HomeServer.Storage;
 using Microsoft.Extensions.Options;
 
 namespace HomeServer.Silo;

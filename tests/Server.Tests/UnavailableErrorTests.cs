@@ -1,10 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using HomeServer.Grains;
-using Orleans.Runtime;
 using HomeServer.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Orleans.Runtime;
 
 namespace HomeServer.Server.Tests;
 

@@ -4,9 +4,9 @@ using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
-using Orleans;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Orleans;
 
 namespace HomeServer.Gateway.Accounts;
 

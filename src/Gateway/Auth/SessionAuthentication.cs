@@ -1,9 +1,9 @@
 using HomeServer.Gateway.Errors;
 using HomeServer.Grains.Accounts;
-using Orleans;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
+using Orleans;
 
 namespace HomeServer.Gateway.Auth;
 

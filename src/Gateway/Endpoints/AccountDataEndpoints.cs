@@ -3,11 +3,11 @@ using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Identifiers;
-using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Orleans;
 
 namespace HomeServer.Gateway.Endpoints;
 

@@ -2,11 +2,11 @@ using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Json;
 using HomeServer.Grains.Accounts;
-using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Orleans;
 
 namespace HomeServer.Gateway.Endpoints;
 

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 namespace HomeServer.Gateway.Endpoints;
 
 /// <summary>
-/// <c>GET /_homeserver/admin/metrics</c>: a JSON snapshot of this process's <c>HomeServer.*</c> counters for server
+/// <c>GET /_homeserver/admin/metrics</c>: a JSON snapshot of this process's <c>HomeServer.*</c> and Orleans counters for server
 /// admins, so that a benchmark can read them before and after a run without an OTLP collector.
 /// </summary>
 internal static class MetricsEndpoints

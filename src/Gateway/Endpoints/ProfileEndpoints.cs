@@ -8,11 +8,11 @@ using HomeServer.Gateway.Json;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Identifiers;
-using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Orleans;
 
 namespace HomeServer.Gateway.Endpoints;
 

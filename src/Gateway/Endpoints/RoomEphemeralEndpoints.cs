@@ -4,10 +4,10 @@ using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains.Rooms;
-using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Orleans;
 
 namespace HomeServer.Gateway.Endpoints;
 

@@ -2,10 +2,10 @@ using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Json;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains.Rooms;
-using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Orleans;
 
 namespace HomeServer.Gateway.Endpoints;
 

@@ -3,12 +3,12 @@ using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
-using Orleans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using Orleans;
 
 namespace HomeServer.Gateway.Endpoints;
 

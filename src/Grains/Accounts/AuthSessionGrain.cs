@@ -1,12 +1,15 @@
 using Orleans;
+using Orleans.Placement;
 
 namespace HomeServer.Grains.Accounts;
 
 /// <summary>
 /// Holds one session in memory. The lifetimes callers choose stay below the runtime's idle collection age, so an
 /// activation is never collected while its session is still valid; an ended session deactivates its grain at once.
+/// Never moved by the rebalancer: the session exists only in this activation.
 /// </summary>
 [GrainType("auth-session")]
+[Immovable(ImmovableKind.Any)]
 public sealed class AuthSessionGrain : HomeServerGrain, IAuthSessionGrain
 {
     private readonly TimeProvider _time = TimeProvider.System;

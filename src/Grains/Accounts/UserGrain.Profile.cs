@@ -1,7 +1,7 @@
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Rooms;
-using Orleans;
 using Microsoft.Extensions.Logging;
+using Orleans;
 
 namespace HomeServer.Grains.Accounts;
 

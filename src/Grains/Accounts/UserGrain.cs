@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using HomeServer.Grains.Identifiers;
-using Orleans;
 using HomeServer.Storage;
 using Microsoft.Extensions.Logging;
+using Orleans;
 
 namespace HomeServer.Grains.Accounts;
 

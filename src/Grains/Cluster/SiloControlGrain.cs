@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans;
+using Orleans.Placement;
 
 namespace HomeServer.Grains.Cluster;
 
 [GrainType("silo-control")]
 [SiloKeyedPlacement]
+[Immovable(ImmovableKind.Any)]
 public sealed partial class SiloControlGrain(IHostApplicationLifetime lifetime, ILogger<SiloControlGrain> logger) : HomeServerGrain, ISiloControlGrain
 {
     public Task DrainAsync()

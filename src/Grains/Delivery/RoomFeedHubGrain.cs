@@ -2,6 +2,7 @@ using HomeServer.Grains.Cluster;
 using HomeServer.Grains.Sync;
 using Microsoft.Extensions.Logging;
 using Orleans;
+using Orleans.Placement;
 
 namespace HomeServer.Grains.Delivery;
 
@@ -13,6 +14,7 @@ namespace HomeServer.Grains.Delivery;
 /// </summary>
 [GrainType("room-feed-hub")]
 [SiloKeyedPlacement]
+[Immovable(ImmovableKind.Any)]
 [KeepAlive]
 public sealed class RoomFeedHubGrain(LocalSyncGrains active, ILogger<RoomFeedHubGrain> logger) : HomeServerGrain, IRoomFeedHubGrain
 {

@@ -1,8 +1,8 @@
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
-using Orleans;
 using HomeServer.Storage;
+using Orleans;
 
 namespace HomeServer.Grains.Rooms;
 

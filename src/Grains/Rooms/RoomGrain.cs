@@ -1,9 +1,9 @@
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Sync;
-using Orleans;
 using HomeServer.Storage;
 using Microsoft.Extensions.Logging;
+using Orleans;
 
 namespace HomeServer.Grains.Rooms;
 

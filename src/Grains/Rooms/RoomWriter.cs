@@ -1,4 +1,3 @@
-using Orleans;
 using HomeServer.Storage;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,6 @@
 using HomeServer.Grains.Events;
-using Orleans;
 using HomeServer.Storage;
+using Orleans;
 
 namespace HomeServer.Grains.Rooms;
 

@@ -1,6 +1,6 @@
 using HomeServer.Grains.Rooms;
-using Orleans;
 using HomeServer.Storage;
+using Orleans;
 
 namespace HomeServer.Grains.Sync;
 

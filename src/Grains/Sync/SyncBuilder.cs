@@ -1,5 +1,5 @@
-using Orleans;
 using HomeServer.Storage;
+using Orleans;
 
 namespace HomeServer.Grains.Sync;
 

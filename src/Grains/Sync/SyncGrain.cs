@@ -5,8 +5,8 @@ using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync.Filtering;
 using HomeServer.Grains.Sync.Json;
-using Orleans;
 using HomeServer.Storage;
+using Orleans;
 
 namespace HomeServer.Grains.Sync;
 

@@ -4,6 +4,7 @@ using HomeServer.Grains;
 using HomeServer.Grains.Cluster;
 using HomeServer.Silo.Configuration;
 using HomeServer.Storage.Postgres;
+using Orleans;
 using Orleans.Configuration;
 using ClusterOptions = HomeServer.Silo.Configuration.ClusterOptions;
 using OrleansClusterOptions = Orleans.Configuration.ClusterOptions;
@@ -39,7 +40,8 @@ internal static class OrleansHosting
             silo.AddHomeServerGrains();
             var siloPort = cluster.SiloPort ?? (cluster.Membership == MembershipKind.Postgres ? ClusterOptions.DefaultSiloPort : FreeTcpPort());
             var gatewayPort = cluster.GatewayPort ?? (cluster.Membership == MembershipKind.Postgres ? ClusterOptions.DefaultGatewayPort : 0);
-            var address = IPAddress.Parse(cluster.SiloHost);
+            // An invalid address is reported by options validation before the silo starts.
+            var address = IPAddress.TryParse(cluster.SiloHost, out var parsed) ? parsed : IPAddress.Loopback;
             if (cluster.Membership == MembershipKind.Postgres)
             {
                 silo.UseAdoNetClustering(options =>
@@ -107,8 +109,9 @@ internal static class OrleansHosting
             });
             client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
             client.AddOutgoingGrainCallFilter<IdempotentRetryFilter>();
-            client.AddClusterConnectionStatusObserver<GatewayClusterClient>();
-            client.UseConnectionRetryFilter<GatewayClusterClient>();
+            // One instance observes the connection, retries it and answers the readiness check.
+            client.Services.AddSingleton<IClusterConnectionStatusObserver>(provider => provider.GetRequiredService<GatewayClusterClient>());
+            client.Services.AddSingleton<IClientConnectionRetryFilter>(provider => provider.GetRequiredService<GatewayClusterClient>());
             client.AddActivityPropagation();
         });
     }

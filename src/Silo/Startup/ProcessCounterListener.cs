@@ -5,13 +5,14 @@ using HomeServer.Gateway.Admin;
 namespace HomeServer.Silo.Startup;
 
 /// <summary>
-/// Listens to every <c>HomeServer.*</c> meter of the process and keeps, per instrument, the running total of its
+/// Listens to every <c>HomeServer.*</c> meter of the process, and to Orleans' meter, and keeps, per instrument, the running total of its
 /// counters and up-down counters (since this listener started) and the latest value of its observable instruments,
 /// each summed over tags. Histograms are not kept.
 /// </summary>
 internal sealed class ProcessCounterListener : IProcessCounters, IDisposable
 {
     private const string MeterPrefix = "HomeServer.";
+    private const string OrleansMeter = "Microsoft.Orleans";
 
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, Total> _totals = new(StringComparer.Ordinal);
@@ -22,7 +23,7 @@ internal sealed class ProcessCounterListener : IProcessCounters, IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (!instrument.Meter.Name.StartsWith(MeterPrefix, StringComparison.Ordinal)) return;
+            if (!instrument.Meter.Name.StartsWith(MeterPrefix, StringComparison.Ordinal) && instrument.Meter.Name != OrleansMeter) return;
             if (instrument is Histogram<long> or Histogram<int> or Histogram<double>) return;
             if (!instrument.IsObservable) _totals.TryAdd(instrument.Name, new Total());
             listener.EnableMeasurementEvents(instrument);

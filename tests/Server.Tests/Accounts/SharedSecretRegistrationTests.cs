@@ -2,9 +2,9 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using HomeServer.Grains.Accounts;
-using Orleans;
 using HomeServer.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans;
 using static HomeServer.Server.Tests.Accounts.AccountsApi;
 
 namespace HomeServer.Server.Tests.Accounts;

@@ -57,9 +57,18 @@ public sealed class ClusteringSchemaTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Every host is stopped and the database dropped even when a stop fails; failures are reported afterwards.
+        var failures = new List<Exception>();
         for (var i = _hosts.Count - 1; i >= 0; i--)
         {
-            await StopAsync(_hosts[i]);
+            try
+            {
+                await StopAsync(_hosts[i]);
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
         }
         if (_dataSource is not null)
         {
@@ -68,6 +77,10 @@ public sealed class ClusteringSchemaTests : IAsyncLifetime
         if (_database is not null)
         {
             await _database.DisposeAsync();
+        }
+        if (failures.Count > 0)
+        {
+            throw new AggregateException(failures);
         }
     }
 
@@ -187,7 +200,7 @@ public sealed class ClusteringSchemaTests : IAsyncLifetime
 
         // An update needs the current version; a missing row changes nothing.
         stored.Status = SiloStatus.Active;
-        // The provider stores suspicion times to the millisecond.
+        // The provider writes suspicion times to the millisecond only; a whole second round-trips exactly.
         var voteTime = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc).AddSeconds(-5);
         stored.SuspectTimes = [Tuple.Create(SiloAddress.New(IPAddress.Loopback, 22222, 2), voteTime)];
         Assert.False(await table.UpdateRowAsync(stored, "0", new TableVersion(1, "0")));

@@ -14,7 +14,7 @@ public sealed partial class DeployFilesTests
     // Variables of the scripts themselves (scripts/postgres.sh and deploy/local), not server options.
     private static readonly HashSet<string> ScriptVariables =
         ["HOMESERVER_TEST_POSTGRES", "HOMESERVER_PG_STATE", "HOMESERVER_LOCAL_RUN", "HOMESERVER_LOCAL_PORT", "HOMESERVER_LOCAL_SILO_HTTP_PORTS",
-         "HOMESERVER_LOCAL_SILO_CLUSTER_PORTS", "HOMESERVER_LOCAL_GATEWAY_HTTP_PORTS", "HOMESERVER_LOCAL_POSTGRES", "HOMESERVER_LOCAL_DLL"];
+         "HOMESERVER_LOCAL_SILO_CLUSTER_PORTS", "HOMESERVER_LOCAL_SILO_GATEWAY_PORTS", "HOMESERVER_LOCAL_GATEWAY_HTTP_PORTS", "HOMESERVER_LOCAL_POSTGRES", "HOMESERVER_LOCAL_DLL"];
 
     [Fact]
     public void Every_yaml_file_parses()

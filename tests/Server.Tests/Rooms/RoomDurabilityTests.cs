@@ -1,9 +1,9 @@
 using System.Text.Json;
 using HomeServer.Grains.Rooms;
-using Orleans;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans;
 
 namespace HomeServer.Server.Tests.Rooms;
 

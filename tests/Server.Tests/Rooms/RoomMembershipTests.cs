@@ -1,8 +1,8 @@
 using System.Net;
 using HomeServer.Grains.Rooms;
-using Orleans;
 using HomeServer.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans;
 
 namespace HomeServer.Server.Tests.Rooms;
 

@@ -2,10 +2,10 @@ using System.Net;
 using System.Text;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
-using Orleans;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans;
 
 namespace HomeServer.Server.Tests.Rooms;
 

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using HomeServer.Grains.Sync;
-using Orleans;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans;
 
 namespace HomeServer.Server.Tests.Sync;
 

@@ -14,7 +14,7 @@ namespace HomeServer.Silo.Startup.Clustering;
 internal static class PostgresClusteringSchema
 {
     // Any constant unique to this schema ("HomeClus"); the store's migrations lock a different one.
-    internal const long LockKey = 0x486f6d65436c7573;
+    private const long LockKey = 0x486f6d65436c7573;
 
     private const string ResourceName = "HomeServer.Silo.Clustering.PostgresClusteringSchema.sql";
 
