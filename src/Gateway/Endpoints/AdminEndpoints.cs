@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Orleans;
 using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 
 namespace HomeServer.Gateway.Endpoints;
 
@@ -41,9 +42,24 @@ internal static class AdminEndpoints
         return TypedResults.Json(new DrainAccepted(siloId), AdminJsonContext.Default.DrainAccepted, statusCode: StatusCodes.Status202Accepted);
     }
 
-    /// <summary>Every silo in the membership table, dead ones included.</summary>
-    private static Task<MembershipEntry[]> ReadMembershipAsync(IGrainFactory grains) =>
-        grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
+    /// <summary>
+    /// Every silo in the membership table, dead ones included. A read, so it is asked again (for up to about as long as
+    /// failure detection takes) when the silo that answers for the management grain has just gone away.
+    /// </summary>
+    private static async Task<MembershipEntry[]> ReadMembershipAsync(IGrainFactory grains)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
+            }
+            catch (Exception e) when (e is OrleansMessageRejectionException or ConnectionFailedException && attempt < 10)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
 }
 
 internal sealed record SiloInfo(

@@ -8,4 +8,8 @@ public interface ISiloControlGrain : IGrainWithStringKey
 {
     /// <summary>Starts a graceful drain of the silo, as SIGTERM does, and returns without waiting for it.</summary>
     Task DrainAsync();
+
+    /// <summary>The build of the homeserver this silo runs (Cluster:BuildVersion), so peers can tell a mixed cluster.</summary>
+    [Idempotent]
+    Task<string> GetBuildVersionAsync();
 }

@@ -44,7 +44,7 @@ public sealed partial class IdempotentRetryFilter(ILogger<IdempotentRetryFilter>
     /// </summary>
     public static bool IsRetriable(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException;
 
-    private static bool IsIdempotent(MethodInfo? method) =>
+    public static bool IsIdempotent(MethodInfo? method) =>
         method is not null && Idempotent.GetOrAdd(method, m => m.IsDefined(typeof(IdempotentAttribute), inherit: false));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Retrying {Method} on {Grain} (attempt {Attempt}) after {Error}")]

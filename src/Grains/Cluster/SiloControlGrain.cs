@@ -8,8 +8,11 @@ namespace HomeServer.Grains.Cluster;
 [GrainType("silo-control")]
 [SiloKeyedPlacement]
 [Immovable(ImmovableKind.Any)]
-public sealed partial class SiloControlGrain(IHostApplicationLifetime lifetime, ILogger<SiloControlGrain> logger) : HomeServerGrain, ISiloControlGrain
+public sealed partial class SiloControlGrain(IHostApplicationLifetime lifetime, SiloBuild build, ILogger<SiloControlGrain> logger)
+    : HomeServerGrain, ISiloControlGrain
 {
+    public Task<string> GetBuildVersionAsync() => Task.FromResult(build.Version);
+
     public Task DrainAsync()
     {
         LogDrainRequested(Key);
@@ -21,3 +24,6 @@ public sealed partial class SiloControlGrain(IHostApplicationLifetime lifetime, 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Drain of silo {Silo} requested through the admin API")]
     private partial void LogDrainRequested(string silo);
 }
+
+/// <summary>The build of the homeserver this process runs, as the operator names it.</summary>
+public sealed record SiloBuild(string Version);

@@ -6,6 +6,7 @@ using HomeServer.Silo.Configuration;
 using HomeServer.Storage.Postgres;
 using Orleans;
 using Orleans.Configuration;
+using Orleans.Runtime;
 using ClusterOptions = HomeServer.Silo.Configuration.ClusterOptions;
 using OrleansClusterOptions = Orleans.Configuration.ClusterOptions;
 
@@ -38,6 +39,9 @@ internal static class OrleansHosting
         builder.UseOrleans(silo =>
         {
             silo.AddHomeServerGrains();
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrainLog>();
+            silo.Services.AddSingleton(new SiloBuild(cluster.BuildVersion ?? BuildVersion.OfThisAssembly));
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MixedBuildLog>();
             var siloPort = cluster.SiloPort ?? (cluster.Membership == MembershipKind.Postgres ? ClusterOptions.DefaultSiloPort : FreeTcpPort());
             var gatewayPort = cluster.GatewayPort ?? (cluster.Membership == MembershipKind.Postgres ? ClusterOptions.DefaultGatewayPort : 0);
             // An invalid address is reported by options validation before the silo starts.
@@ -95,6 +99,7 @@ internal static class OrleansHosting
     {
         builder.Services.AddHomeServerExceptionTypes();
         builder.Services.AddSingleton<GatewayClusterClient>();
+        builder.Services.AddSingleton<GatewayConnectionLoss>();
         builder.UseOrleansClient(client =>
         {
             client.UseAdoNetClustering(options =>
@@ -108,7 +113,9 @@ internal static class OrleansHosting
                 options.ServiceId = ServiceId;
             });
             client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+            // Filters run in this order: the retry filter sends again what the connection-loss filter fails.
             client.AddOutgoingGrainCallFilter<IdempotentRetryFilter>();
+            client.Services.AddSingleton<IOutgoingGrainCallFilter>(provider => provider.GetRequiredService<GatewayConnectionLoss>());
             // One instance observes the connection, retries it and answers the readiness check.
             client.Services.AddSingleton<IClusterConnectionStatusObserver>(provider => provider.GetRequiredService<GatewayClusterClient>());
             client.Services.AddSingleton<IClientConnectionRetryFilter>(provider => provider.GetRequiredService<GatewayClusterClient>());

@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Options;
+using HomeServer.Grains.Cluster;
 using Orleans.Runtime;
 
 namespace HomeServer.Silo.Startup;
@@ -13,12 +13,11 @@ internal static class SiloStatusEndpoint
 {
     public const string Path = "/_homeserver/silo";
 
-    private static readonly string? AssemblyVersion = typeof(SiloStatusEndpoint).Assembly.GetName().Version?.ToString();
 
     public static void MapSiloStatus(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGet(Path, (ISiloStatusOracle silo, IActivationWorkingSet activations, IOptions<Configuration.ClusterOptions> cluster) =>
+        endpoints.MapGet(Path, (ISiloStatusOracle silo, IActivationWorkingSet activations, SiloBuild build) =>
             TypedResults.Json(
-                new SiloStatusResponse(silo.SiloAddress.ToParsableString(), silo.CurrentStatus.ToString(), cluster.Value.BuildVersion ?? AssemblyVersion, activations.Count),
+                new SiloStatusResponse(silo.SiloAddress.ToParsableString(), silo.CurrentStatus.ToString(), build.Version, activations.Count),
                 SiloStatusJsonContext.Default.SiloStatusResponse));
 }
 

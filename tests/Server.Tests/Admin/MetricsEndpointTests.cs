@@ -58,7 +58,6 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
         // Other tests in this process activate grains too, so the count grows by at least this room's activation.
         Assert.True(after.GetProperty(Activations).GetDouble() >= before.GetProperty(Activations).GetDouble() + 1);
         Assert.True(after.GetProperty("orleans-catalog-activations").GetDouble() >= 1);
-        Assert.Contains(after.EnumerateObject(), counter => counter.Name.StartsWith("homeserver.", StringComparison.Ordinal));
         Assert.All(after.EnumerateObject(), counter =>
             Assert.True(counter.Name.StartsWith("homeserver.", StringComparison.Ordinal) || counter.Name.StartsWith("orleans-", StringComparison.Ordinal), counter.Name));
     }
