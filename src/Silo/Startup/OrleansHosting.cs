@@ -5,6 +5,7 @@ using HomeServer.Grains.Cluster;
 using HomeServer.Silo.Configuration;
 using HomeServer.Storage.Postgres;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using ClusterOptions = HomeServer.Silo.Configuration.ClusterOptions;
 using OrleansClusterOptions = Orleans.Configuration.ClusterOptions;
 
@@ -15,6 +16,9 @@ internal static class OrleansHosting
 {
     /// <summary>The Orleans service id: stable across deployments of the homeserver, unlike the cluster id.</summary>
     private const string ServiceId = "matrix-homeserver";
+
+    /// <summary>Where every process (silo or gateway) serves the Orleans Dashboard, to server admins only.</summary>
+    public const string DashboardPath = "/_homeserver/dashboard";
 
     /// <summary>How often a silo probes its peers, and how long a probe may take.</summary>
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
@@ -86,6 +90,9 @@ internal static class OrleansHosting
             });
             silo.Configure<ActivationRebalancerOptions>(builder.Configuration.GetSection("Orleans:Rebalancer"));
             silo.AddActivityPropagation();
+            // The dashboard's grains and per-silo collection; every silo needs them for any process to show the dashboard.
+            silo.AddDashboard();
+            silo.Services.Configure<DashboardOptions>(builder.Configuration.GetSection("Orleans:Dashboard"));
         });
     }
 
@@ -110,6 +117,9 @@ internal static class OrleansHosting
             client.AddClusterConnectionStatusObserver<GatewayClusterClient>();
             client.UseConnectionRetryFilter<GatewayClusterClient>();
             client.AddActivityPropagation();
+            // Serves the dashboard from the silos' dashboard grains.
+            client.AddDashboard();
+            client.Services.Configure<DashboardOptions>(builder.Configuration.GetSection("Orleans:Dashboard"));
         });
     }
 
