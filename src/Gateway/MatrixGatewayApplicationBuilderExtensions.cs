@@ -24,4 +24,11 @@ public static class MatrixGatewayApplicationBuilderExtensions
     /// <summary>Only server admins may reach the operator pages under <paramref name="paths"/>. Call after <see cref="UseMatrixGateway"/>.</summary>
     public static IApplicationBuilder UseServerAdminOnly(this IApplicationBuilder app, params PathString[] paths) =>
         app.UseMiddleware<ServerAdminOnlyMiddleware>(paths);
+
+    /// <summary>
+    /// Only server admins may reach the browser page under <paramref name="path"/> (the Orleans dashboard): opened once
+    /// with <c>?access_token=</c>, then authenticated by a cookie scoped to the path. Call after <see cref="UseMatrixGateway"/>.
+    /// </summary>
+    public static IApplicationBuilder UseServerAdminPage(this IApplicationBuilder app, PathString path) =>
+        app.UseMiddleware<ServerAdminPageMiddleware>(path);
 }

@@ -6,6 +6,7 @@ using HomeServer.Silo.Configuration;
 using HomeServer.Silo.Startup;
 using HomeServer.Storage;
 using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
 
 namespace HomeServer.Silo;
 
@@ -52,8 +53,10 @@ public static class HomeServerHost
 
         app.UseMatrixGateway();
         app.UseServerAdminOnly(TelemetryExport.PrometheusPath);
+        app.UseServerAdminPage(OrleansHosting.DashboardPath);
         app.MapMatrixClientApi();
         app.MapTelemetryExport();
+        app.MapOrleansDashboard(OrleansHosting.DashboardPath);
         if (cluster.Role == ClusterRole.Silo) app.MapSiloStatus();
         return app;
     }

@@ -16,19 +16,26 @@ public static class SessionAuthentication
     private const string SessionKey = "HomeServer.Session";
 
     /// <summary>The session of a server admin, or 403 <c>M_FORBIDDEN</c> for anyone else (401 without a valid token).</summary>
-    public static async ValueTask<Session> RequireAdminSessionAsync(this HttpContext context)
+    public static ValueTask<Session> RequireAdminSessionAsync(this HttpContext context) =>
+        context.RequireAdminSessionAsync(ReadAccessToken(context.Request));
+
+    /// <summary>As <see cref="RequireAdminSessionAsync(HttpContext)"/>, with the token found elsewhere (a cookie).</summary>
+    public static async ValueTask<Session> RequireAdminSessionAsync(this HttpContext context, string? token)
     {
-        var session = await context.RequireSessionAsync();
+        var session = await SessionOfAsync(context, token);
         return session.IsAdmin
             ? session
             : throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN", "Only server admins may do this.");
     }
 
     /// <summary>The request's session; 401 M_MISSING_TOKEN without a token, 401 M_UNKNOWN_TOKEN for an invalid one.</summary>
-    public static async ValueTask<Session> RequireSessionAsync(this HttpContext context)
+    public static ValueTask<Session> RequireSessionAsync(this HttpContext context) =>
+        SessionOfAsync(context, ReadAccessToken(context.Request));
+
+    private static async ValueTask<Session> SessionOfAsync(HttpContext context, string? token)
     {
         if (context.Items.TryGetValue(SessionKey, out var cached) && cached is Session known) return known;
-        var token = ReadAccessToken(context.Request)
+        token = token
             ?? throw new MatrixException(StatusCodes.Status401Unauthorized, "M_MISSING_TOKEN", "Missing access token.");
         var userId = AccessTokens.TryGetUserId(token) ?? throw UnknownToken();
         var grains = context.RequestServices.GetRequiredService<IGrainFactory>();

@@ -6,6 +6,7 @@ using HomeServer.Silo.Configuration;
 using HomeServer.Storage.Postgres;
 using Orleans;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Runtime;
 using ClusterOptions = HomeServer.Silo.Configuration.ClusterOptions;
 using OrleansClusterOptions = Orleans.Configuration.ClusterOptions;
@@ -17,6 +18,9 @@ internal static class OrleansHosting
 {
     /// <summary>The Orleans service id: stable across deployments of the homeserver, unlike the cluster id.</summary>
     private const string ServiceId = "matrix-homeserver";
+
+    /// <summary>Where every process (silo or gateway) serves the Orleans Dashboard, to server admins only.</summary>
+    public const string DashboardPath = "/_homeserver/dashboard";
 
     /// <summary>How often a silo probes its peers, and how long a probe may take.</summary>
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
@@ -92,6 +96,9 @@ internal static class OrleansHosting
             });
             silo.Configure<ActivationRebalancerOptions>(builder.Configuration.GetSection("Orleans:Rebalancer"));
             silo.AddActivityPropagation();
+            // The dashboard's grains and per-silo collection; every silo needs them for any process to show the dashboard.
+            silo.AddDashboard();
+            silo.Services.Configure<DashboardOptions>(builder.Configuration.GetSection("Orleans:Dashboard"));
         });
     }
 
@@ -120,6 +127,9 @@ internal static class OrleansHosting
             client.Services.AddSingleton<IClusterConnectionStatusObserver>(provider => provider.GetRequiredService<GatewayClusterClient>());
             client.Services.AddSingleton<IClientConnectionRetryFilter>(provider => provider.GetRequiredService<GatewayClusterClient>());
             client.AddActivityPropagation();
+            // Serves the dashboard from the silos' dashboard grains.
+            client.AddDashboard();
+            client.Services.Configure<DashboardOptions>(builder.Configuration.GetSection("Orleans:Dashboard"));
         });
     }
 
