@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans;
 using Orleans.Hosting;
 using Orleans.Runtime;
-using Orleans.Serialization;
 
 namespace HomeServer.Grains;
 
@@ -23,18 +22,10 @@ public static class HomeServerGrains
         silo.AddOutgoingGrainCallFilter<IdempotentRetryFilter>();
         silo.AddIncomingGrainCallFilter<StoreFailureFilter>();
         var services = silo.Services;
-        services.AddHomeServerExceptionTypes();
         services.TryAddSingleton<LocalSyncGrains>();
         services.TryAddSingleton<ActiveSilos>();
         services.TryAddSingleton<ParkedSyncRelease>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<ParkedSyncRelease>());
         return silo;
     }
-
-    /// <summary>
-    /// Lets the project's exceptions (<see cref="StoreUnavailableError"/>, <see cref="RoomBusyException"/>) cross grain calls
-    /// with their type, on silos and clients alike; <see cref="MatrixRequestException"/> has a generated serializer of its own.
-    /// </summary>
-    public static IServiceCollection AddHomeServerExceptionTypes(this IServiceCollection services) =>
-        services.Configure<ExceptionSerializationOptions>(options => options.SupportedNamespacePrefixes.Add("HomeServer"));
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
@@ -15,25 +16,32 @@ namespace HomeServer.Grains.Cluster;
 /// </summary>
 public sealed partial class IdempotentRetryFilter(ILogger<IdempotentRetryFilter> logger) : IOutgoingGrainCallFilter
 {
-    public const int MaxRetries = 3;
+    /// <summary>
+    /// How long a call keeps being sent again: a little longer than failure detection takes (a killed silo's grains can
+    /// only be placed elsewhere once it is declared dead).
+    /// </summary>
+    public static readonly TimeSpan RetryWindow = TimeSpan.FromSeconds(12);
 
     private static readonly ConcurrentDictionary<MethodInfo, bool> Idempotent = new();
 
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
-        for (var attempt = 0; ; attempt++)
+        long? firstFailure = null;
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await context.Invoke();
                 return;
             }
-            catch (Exception e) when (attempt < MaxRetries && (e is ConnectionFailedException || IsRetriable(e) && IsIdempotent(context.InterfaceMethod)))
+            catch (Exception e) when ((e is ConnectionFailedException || IsRetriable(e) && IsIdempotent(context.InterfaceMethod))
+                                      && Stopwatch.GetElapsedTime(firstFailure ??= Stopwatch.GetTimestamp()) < RetryWindow)
             {
                 ClusterMetrics.RetriedCalls.Add(1);
-                LogRetrying(context.InterfaceMethod?.Name, context.TargetId.ToString(), attempt + 1, e.GetType().Name);
-                // The first retry goes at once (the grain is usually re-placed already); later ones give membership time.
-                if (attempt > 0) await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt));
+                LogRetrying(context.InterfaceMethod?.Name, context.TargetId.ToString(), attempt, e.GetType().Name);
+                // The first retry goes at once (after a drain the grain is usually placed elsewhere already); later ones
+                // wait for membership to declare a crashed silo dead.
+                if (attempt > 1) await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 200 * attempt)));
             }
         }
     }

@@ -7,7 +7,7 @@ namespace HomeServer.Silo.Startup;
 /// In a gateway process: keeps the Orleans client trying to connect while no silo is up (silos may start after the
 /// gateway), and reports ready while the client is connected to at least one silo's gateway.
 /// </summary>
-internal sealed partial class GatewayClusterClient(GatewayConnectionLoss connectionLoss, ILogger<GatewayClusterClient> logger)
+internal sealed partial class GatewayClusterClient(SiloLossCallFilter siloLoss, ILogger<GatewayClusterClient> logger)
     : IClusterConnectionStatusObserver, IClientConnectionRetryFilter, IHealthCheck
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
@@ -24,7 +24,7 @@ internal sealed partial class GatewayClusterClient(GatewayConnectionLoss connect
     public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
     {
         _gateways = currentNumberOfGateways;
-        if (currentNumberOfGateways < previousNumberOfGateways) connectionLoss.OnConnectionLost();
+        if (currentNumberOfGateways < previousNumberOfGateways) siloLoss.OnSiloLost();
         LogGateways(currentNumberOfGateways);
     }
 

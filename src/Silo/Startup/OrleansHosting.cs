@@ -104,9 +104,9 @@ internal static class OrleansHosting
 
     public static void AddClient(WebApplicationBuilder builder, ClusterOptions cluster)
     {
-        builder.Services.AddHomeServerExceptionTypes();
         builder.Services.AddSingleton<GatewayClusterClient>();
-        builder.Services.AddSingleton<GatewayConnectionLoss>();
+        builder.Services.AddSingleton<SiloLossCallFilter>();
+        builder.Services.AddHostedService<ActiveSiloWatch>();
         builder.UseOrleansClient(client =>
         {
             client.UseAdoNetClustering(options =>
@@ -120,9 +120,9 @@ internal static class OrleansHosting
                 options.ServiceId = ServiceId;
             });
             client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
-            // Filters run in this order: the retry filter sends again what the connection-loss filter fails.
+            // Filters run in this order: the retry filter sends again what the silo-loss filter fails.
             client.AddOutgoingGrainCallFilter<IdempotentRetryFilter>();
-            client.Services.AddSingleton<IOutgoingGrainCallFilter>(provider => provider.GetRequiredService<GatewayConnectionLoss>());
+            client.Services.AddSingleton<IOutgoingGrainCallFilter>(provider => provider.GetRequiredService<SiloLossCallFilter>());
             // One instance observes the connection, retries it and answers the readiness check.
             client.Services.AddSingleton<IClusterConnectionStatusObserver>(provider => provider.GetRequiredService<GatewayClusterClient>());
             client.Services.AddSingleton<IClientConnectionRetryFilter>(provider => provider.GetRequiredService<GatewayClusterClient>());

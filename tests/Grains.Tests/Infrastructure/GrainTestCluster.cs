@@ -33,7 +33,6 @@ public sealed class GrainTestCluster : IAsyncDisposable
         });
         builder.ConfigureClient(client =>
         {
-            client.Services.AddHomeServerExceptionTypes();
             // A call that hangs should fail the test long before xunit's patience runs out.
             client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(15));
         });
