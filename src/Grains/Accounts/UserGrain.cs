@@ -20,7 +20,7 @@ public sealed partial class UserGrain(IHomeServerStore store, LocalServer localS
 
     private static CancellationToken None => CancellationToken.None;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override async Task ActivateAsync(CancellationToken cancellationToken)
     {
         // Keys come from access tokens and URLs: only a local user id can name an account.
         if (IsLocalUserId(Key)) _account = await store.Accounts.GetAccountAsync(Key, cancellationToken);

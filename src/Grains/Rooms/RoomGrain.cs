@@ -30,7 +30,7 @@ public sealed partial class RoomGrain(
 
     private string RoomId => Key;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override async Task ActivateAsync(CancellationToken cancellationToken)
     {
         _notifier = new SyncNotifier(GrainFactory, silos, server, _delivery, logger);
         _feed = new RoomFeedPublisher(GrainFactory, silos, server, logger);

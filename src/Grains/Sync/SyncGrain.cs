@@ -48,7 +48,7 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
     private bool _membershipChanged;
     private bool _roomsLoaded;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override async Task ActivateAsync(CancellationToken cancellationToken)
     {
         _rooms = new UserRooms(store, Key);
         // Registered before the baseline is read: every room event committed after the baseline then reaches this

@@ -16,7 +16,7 @@ namespace HomeServer.Grains.Tests.Delivery;
 [GrainType("sync")]
 public sealed class ReceivingSyncGrain(ReceivedFeeds received, LocalSyncGrains local) : HomeServerGrain, ISyncGrain
 {
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override Task ActivateAsync(CancellationToken cancellationToken)
     {
         local.Add(Key, this.AsReference<ISyncGrain>());
         return Task.CompletedTask;

@@ -13,7 +13,7 @@ namespace HomeServer.Server.Tests.Infrastructure;
 public abstract class SyncGrainStandIn : HomeServerGrain, ISyncGrain
 {
     /// <summary>Registered as running on its silo, as the real sync grain is, so the silo's room feed hub reaches it.</summary>
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override Task ActivateAsync(CancellationToken cancellationToken)
     {
         ServiceProvider.GetRequiredService<LocalSyncGrains>().Add(Key, this.AsReference<ISyncGrain>());
         return Task.CompletedTask;
