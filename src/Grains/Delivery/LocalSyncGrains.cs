@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using HomeServer.Grains.Sync;
 
 namespace HomeServer.Grains.Delivery;
 
@@ -10,13 +9,14 @@ namespace HomeServer.Grains.Delivery;
 /// </summary>
 public sealed class LocalSyncGrains
 {
-    private readonly ConcurrentDictionary<string, ISyncGrain> _active = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ILocalFeedReceiver> _active = new(StringComparer.Ordinal);
 
     public int Count => _active.Count;
 
-    public void Add(string userId, ISyncGrain grain) => _active[userId] = grain;
+    public void Add(string userId, ILocalFeedReceiver grain) => _active[userId] = grain;
 
-    public void Remove(string userId) => _active.TryRemove(userId, out _);
+    /// <summary>Removes the grain, unless another activation of the same user has taken its place meanwhile.</summary>
+    public void Remove(string userId, ILocalFeedReceiver grain) => _active.TryRemove(new KeyValuePair<string, ILocalFeedReceiver>(userId, grain));
 
-    public ISyncGrain? Get(string userId) => _active.GetValueOrDefault(userId);
+    public ILocalFeedReceiver? Get(string userId) => _active.GetValueOrDefault(userId);
 }

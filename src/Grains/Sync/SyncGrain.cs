@@ -15,11 +15,11 @@ namespace HomeServer.Grains.Sync;
 /// parks without touching the store, a request whose news are all shared room events is answered from them (see
 /// docs/adr/0008-shared-delta-fan-out.md), and any other request with something new reads the store once for all rooms.
 /// <see cref="SyncAsync"/>, <see cref="NotifyAsync"/> and <see cref="ReceiveAsync"/> interleave (a parked long-poll must
-/// not block notices), so the shared state is guarded: notice bookkeeping by a lock, computations one at a time by a
-/// semaphore.
+/// not block notices), and the silo's room feed hub calls <see cref="Notify"/> and <see cref="Receive"/> from outside the
+/// grain's turns, so the shared state is guarded: notice bookkeeping by a lock, computations one at a time by a semaphore.
 /// </summary>
 [GrainType("sync")]
-public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncGrains) : HomeServerGrain, ISyncGrain
+public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncGrains) : HomeServerGrain, ISyncGrain, ILocalFeedReceiver
 {
     private readonly object _lock = new();
     private readonly SemaphoreSlim _computing = new(1, 1);
@@ -53,14 +53,14 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
         _rooms = new UserRooms(store, Key);
         // Registered before the baseline is read: every room event committed after the baseline then reaches this
         // activation through its silo's room feed hub (Orleans holds those calls until activation completes).
-        localSyncGrains.Add(Key, this.AsReference<ISyncGrain>());
+        localSyncGrains.Add(Key, this);
         _baseline = await ReadPositionsAsync(cancellationToken);
         _latestRead = _baseline;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        localSyncGrains.Remove(Key);
+        localSyncGrains.Remove(Key, this);
         _deactivating.Cancel();
         return Task.CompletedTask;
     }
@@ -72,6 +72,19 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
     internal void ReleaseParkedRequests() => _ = _deactivating.CancelAsync();
 
     public Task NotifyAsync(SyncNotice notice)
+    {
+        Notify(notice);
+        return Task.CompletedTask;
+    }
+
+    public Task ReceiveAsync(RoomFeedEvents events)
+    {
+        Receive(events);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Called in a turn of this grain, or by its silo's room feed hub on the hub's thread (hence the lock).</summary>
+    public void Notify(SyncNotice notice)
     {
         TaskCompletionSource wake;
         lock (_lock)
@@ -86,7 +99,7 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
                     _membershipChanged = true;
                     break;
                 case SyncNoticeKind.Typing:
-                    if (notice.RoomId is null || !_typing.Record(notice.RoomId, notice.Position)) return Task.CompletedTask;
+                    if (notice.RoomId is null || !_typing.Record(notice.RoomId, notice.Position)) return;
                     break;
                 case SyncNoticeKind.Receipt:
                     _notifiedReceipts = Math.Max(_notifiedReceipts, notice.Position);
@@ -98,10 +111,10 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
             wake = TakeWake();
         }
         wake.TrySetResult();
-        return Task.CompletedTask;
     }
 
-    public Task ReceiveAsync(RoomFeedEvents events)
+    /// <summary>Called in a turn of this grain, or by its silo's room feed hub on the hub's thread (hence the lock).</summary>
+    public void Receive(RoomFeedEvents events)
     {
         TaskCompletionSource wake;
         lock (_lock)
@@ -110,7 +123,6 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
             wake = TakeWake();
         }
         wake.TrySetResult();
-        return Task.CompletedTask;
     }
 
     /// <summary>The signal parked requests wait on, replaced by a fresh one. Called under the lock.</summary>

@@ -46,60 +46,85 @@ internal static class OrleansHosting
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrainLog>();
             silo.Services.AddSingleton(new SiloBuild(cluster.BuildVersion ?? BuildVersion.OfThisAssembly));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MixedBuildLog>();
-            var siloPort = cluster.SiloPort ?? (cluster.Membership == MembershipKind.Postgres ? ClusterOptions.DefaultSiloPort : FreeTcpPort());
-            var gatewayPort = cluster.GatewayPort ?? (cluster.Membership == MembershipKind.Postgres ? ClusterOptions.DefaultGatewayPort : 0);
-            // An invalid address is reported by options validation before the silo starts.
-            var address = IPAddress.TryParse(cluster.SiloHost, out var parsed) ? parsed : IPAddress.Loopback;
-            if (cluster.Membership == MembershipKind.Postgres)
-            {
-                silo.UseAdoNetClustering(options =>
-                {
-                    options.Invariant = "Npgsql";
-                    options.ConnectionString = PostgresConnectionSettings.WithFailFastDefaults(cluster.ConnectionString!);
-                });
-            }
-            else
-            {
-                silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ServiceId, clusterId: cluster.ClusterId);
-            }
-            silo.Configure<OrleansClusterOptions>(options =>
-            {
-                options.ClusterId = cluster.ClusterId;
-                options.ServiceId = ServiceId;
-            });
-            silo.Configure<EndpointOptions>(options =>
-            {
-                options.AdvertisedIPAddress = address;
-                options.SiloPort = siloPort;
-                options.GatewayPort = gatewayPort;
-                options.SiloListeningEndpoint = new IPEndPoint(address, siloPort);
-                options.GatewayListeningEndpoint = gatewayPort == 0 ? null : new IPEndPoint(address, gatewayPort);
-            });
-            silo.Configure<SiloOptions>(options =>
-                options.SiloName = cluster.Membership == MembershipKind.InMemory ? "single-node" : $"{Environment.MachineName}-{siloPort}");
-            silo.Configure<ClusterMembershipOptions>(options =>
-            {
-                // A killed silo is declared dead within a few seconds instead of Orleans' default of tens of seconds:
-                // calls to its grains fail until then.
-                options.ProbeTimeout = ProbeTimeout;
-                options.NumMissedProbesLimit = MissedProbesLimit;
-                options.DefunctSiloExpiration = TimeSpan.FromHours(1);
-            });
-            silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
-#pragma warning disable ORLEANSEXP002 // The activation rebalancer is experimental in Orleans 10.4 (docs/adr/0011).
-            silo.AddActivationRebalancer();
-#pragma warning restore ORLEANSEXP002
-            silo.Configure<ActivationRebalancerOptions>(options =>
-            {
-                options.RebalancerDueTime = TimeSpan.FromSeconds(5);
-                options.SessionCyclePeriod = TimeSpan.FromSeconds(3);
-            });
-            silo.Configure<ActivationRebalancerOptions>(builder.Configuration.GetSection("Orleans:Rebalancer"));
+            UseClustering(silo, cluster);
+            UseFailureDetection(silo, builder.Configuration);
+            UseRebalancer(silo, builder.Configuration);
             silo.AddActivityPropagation();
             // The dashboard's grains and per-silo collection; every silo needs them for any process to show the dashboard.
             silo.AddDashboard();
             silo.Services.Configure<DashboardOptions>(builder.Configuration.GetSection("Orleans:Dashboard"));
         });
+    }
+
+    /// <summary>
+    /// Localhost clustering on a single node (a free silo port, no gateway port); the membership table in PostgreSQL in a
+    /// cluster, on the configured ports (defaults 11111 and 30000).
+    /// </summary>
+    private static void UseClustering(ISiloBuilder silo, ClusterOptions cluster)
+    {
+        var inCluster = cluster.Membership == MembershipKind.Postgres;
+        var siloPort = cluster.SiloPort ?? (inCluster ? ClusterOptions.DefaultSiloPort : FreeTcpPort());
+        var gatewayPort = cluster.GatewayPort ?? (inCluster ? ClusterOptions.DefaultGatewayPort : 0);
+        // An invalid address is reported by options validation before the silo starts.
+        var address = IPAddress.TryParse(cluster.SiloHost, out var parsed) ? parsed : IPAddress.Loopback;
+        if (inCluster)
+        {
+            silo.UseAdoNetClustering(options =>
+            {
+                options.Invariant = "Npgsql";
+                options.ConnectionString = PostgresConnectionSettings.WithFailFastDefaults(cluster.ConnectionString!);
+            });
+        }
+        else
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ServiceId, clusterId: cluster.ClusterId);
+        }
+        silo.Configure<OrleansClusterOptions>(options =>
+        {
+            options.ClusterId = cluster.ClusterId;
+            options.ServiceId = ServiceId;
+        });
+        silo.Configure<EndpointOptions>(options =>
+        {
+            options.AdvertisedIPAddress = address;
+            options.SiloPort = siloPort;
+            options.GatewayPort = gatewayPort;
+            options.SiloListeningEndpoint = new IPEndPoint(address, siloPort);
+            options.GatewayListeningEndpoint = gatewayPort == 0 ? null : new IPEndPoint(address, gatewayPort);
+        });
+        silo.Configure<SiloOptions>(options => options.SiloName = inCluster ? $"{Environment.MachineName}-{siloPort}" : "single-node");
+    }
+
+    /// <summary>
+    /// A killed silo is declared dead within a few seconds instead of Orleans' default of tens of seconds: calls to its
+    /// grains fail until then. <c>Orleans:Membership</c> overrides any setting.
+    /// </summary>
+    private static void UseFailureDetection(ISiloBuilder silo, IConfiguration configuration)
+    {
+        silo.Configure<ClusterMembershipOptions>(options =>
+        {
+            options.ProbeTimeout = ProbeTimeout;
+            options.NumMissedProbesLimit = MissedProbesLimit;
+            options.DefunctSiloExpiration = TimeSpan.FromHours(1);
+        });
+        silo.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
+    }
+
+    /// <summary>
+    /// Orleans' activation rebalancer, started soon after a silo joins so a restarted silo gets its share back within
+    /// seconds. <c>Orleans:Rebalancer</c> overrides any setting.
+    /// </summary>
+    private static void UseRebalancer(ISiloBuilder silo, IConfiguration configuration)
+    {
+#pragma warning disable ORLEANSEXP002 // The activation rebalancer is experimental in Orleans 10.4 (docs/adr/0011).
+        silo.AddActivationRebalancer();
+#pragma warning restore ORLEANSEXP002
+        silo.Configure<ActivationRebalancerOptions>(options =>
+        {
+            options.RebalancerDueTime = TimeSpan.FromSeconds(5);
+            options.SessionCyclePeriod = TimeSpan.FromSeconds(3);
+        });
+        silo.Configure<ActivationRebalancerOptions>(configuration.GetSection("Orleans:Rebalancer"));
     }
 
     public static void AddClient(WebApplicationBuilder builder, ClusterOptions cluster)

@@ -14,11 +14,11 @@ namespace HomeServer.Grains.Tests.Delivery;
 
 /// <summary>Stands in for the sync grain and keeps every batch of shared events it receives.</summary>
 [GrainType("sync")]
-public sealed class ReceivingSyncGrain(ReceivedFeeds received, LocalSyncGrains local) : HomeServerGrain, ISyncGrain
+public sealed class ReceivingSyncGrain(ReceivedFeeds received, LocalSyncGrains local) : HomeServerGrain, ISyncGrain, ILocalFeedReceiver
 {
     protected override Task ActivateAsync(CancellationToken cancellationToken)
     {
-        local.Add(Key, this.AsReference<ISyncGrain>());
+        local.Add(Key, this);
         return Task.CompletedTask;
     }
 
@@ -33,6 +33,10 @@ public sealed class ReceivingSyncGrain(ReceivedFeeds received, LocalSyncGrains l
         received.Add(Key, events);
         return Task.CompletedTask;
     }
+
+    void ILocalFeedReceiver.Receive(RoomFeedEvents events) => ReceiveAsync(events);
+
+    void ILocalFeedReceiver.Notify(SyncNotice notice) => NotifyAsync(notice);
 
     public Task<SyncResponse> SyncAsync(SyncRequest request, CancellationToken cancellationToken) =>
         throw new NotSupportedException("This stand-in only receives shared events.");

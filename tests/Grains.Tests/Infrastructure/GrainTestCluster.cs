@@ -1,3 +1,4 @@
+using HomeServer.Grains.Cluster;
 using HomeServer.Grains.Delivery;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,10 +30,17 @@ public sealed class GrainTestCluster : IAsyncDisposable
             if (store is not null) silo.Services.AddSingleton(store);
             silo.Services.AddSingleton(server).AddSingleton(new SyncDeliveryOptions());
             silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(15));
+            // A killed silo is declared dead in seconds, as in production (the retry filter's window assumes it).
+            silo.Configure<ClusterMembershipOptions>(options =>
+            {
+                options.ProbeTimeout = TimeSpan.FromSeconds(1);
+                options.NumMissedProbesLimit = 3;
+            });
             configureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client =>
         {
+            client.AddOutgoingGrainCallFilter<IdempotentRetryFilter>();
             // A call that hangs should fail the test long before xunit's patience runs out.
             client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(15));
         });
@@ -48,6 +56,20 @@ public sealed class GrainTestCluster : IAsyncDisposable
 
     /// <summary>The services of a silo, to act as its grains do.</summary>
     public IServiceProvider SiloServices(int index) => SiloAt(index).ServiceProvider;
+
+    /// <summary>The address of a silo, as silo-keyed grains are keyed.</summary>
+    public SiloAddress SiloAddress(int index) => SiloAt(index).SiloAddress;
+
+    /// <summary>Whether the silo has an activation of the grain.</summary>
+    public bool IsActiveOn(int index, GrainId grain) =>
+        SiloAt(index).ServiceProvider.GetRequiredService<ILocalActivationStatusChecker>().IsLocallyActivated(grain);
+
+    /// <summary>Asks Orleans to deactivate the grain (as idle collection or a move would) and waits until it is gone.</summary>
+    public async Task DeactivateAsync(GrainId grain)
+    {
+        await _cluster.DeactivateAsync(grain);
+        await _cluster.WaitForDeactivationAsync(grain);
+    }
 
     /// <summary>Whether any silo has an activation of the grain.</summary>
     public bool IsActive(GrainId grain) => _cluster.TryGetGrainContext(grain, out _);
