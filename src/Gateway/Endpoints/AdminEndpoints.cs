@@ -42,9 +42,13 @@ internal static class AdminEndpoints
         return TypedResults.Json(new DrainAccepted(siloId), AdminJsonContext.Default.DrainAccepted, statusCode: StatusCodes.Status202Accepted);
     }
 
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(3);
+
     /// <summary>
     /// Every silo in the membership table, dead ones included. A read, so it is asked again (for up to about as long as
-    /// failure detection takes) when the silo that answers for the management grain has just gone away.
+    /// failure detection takes) when the silo that answers for the management grain has just gone away; each attempt is
+    /// given a few seconds, because a call that silo was answering when it crashed would otherwise wait for Orleans'
+    /// 30 s response timeout.
     /// </summary>
     private static async Task<MembershipEntry[]> ReadMembershipAsync(IGrainFactory grains)
     {
@@ -52,9 +56,9 @@ internal static class AdminEndpoints
         {
             try
             {
-                return await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
+                return await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false).WaitAsync(AttemptTimeout);
             }
-            catch (Exception e) when (e is OrleansMessageRejectionException or ConnectionFailedException && attempt < 10)
+            catch (Exception e) when (e is OrleansMessageRejectionException or ConnectionFailedException or TimeoutException && attempt < 10)
             {
                 await Task.Delay(TimeSpan.FromSeconds(1));
             }

@@ -21,7 +21,8 @@ internal sealed partial class ActiveSiloWatch(IClusterClient client, SiloLossCal
             SiloAddress[] now;
             try
             {
-                now = (await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Keys.ToArray();
+                // Bounded: a call the answering silo had when it crashed would wait for the 30 s response timeout.
+                now = (await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(Period * 2, stoppingToken)).Keys.ToArray();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
