@@ -71,19 +71,15 @@ internal static class OrleansHosting
         {
             silo.UseAdoNetClustering(options =>
             {
-                options.Invariant = "Npgsql";
-                options.ConnectionString = PostgresConnectionSettings.WithFailFastDefaults(cluster.ConnectionString!);
+                options.Invariant = AdoNetInvariant;
+                options.ConnectionString = MembershipConnectionString(cluster);
             });
         }
         else
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ServiceId, clusterId: cluster.ClusterId);
         }
-        silo.Configure<OrleansClusterOptions>(options =>
-        {
-            options.ClusterId = cluster.ClusterId;
-            options.ServiceId = ServiceId;
-        });
+        silo.Configure<OrleansClusterOptions>(options => SetIds(options, cluster));
         silo.Configure<EndpointOptions>(options =>
         {
             options.AdvertisedIPAddress = address;
@@ -136,14 +132,10 @@ internal static class OrleansHosting
         {
             client.UseAdoNetClustering(options =>
             {
-                options.Invariant = "Npgsql";
-                options.ConnectionString = PostgresConnectionSettings.WithFailFastDefaults(cluster.ConnectionString!);
+                options.Invariant = AdoNetInvariant;
+                options.ConnectionString = MembershipConnectionString(cluster);
             });
-            client.Configure<OrleansClusterOptions>(options =>
-            {
-                options.ClusterId = cluster.ClusterId;
-                options.ServiceId = ServiceId;
-            });
+            client.Configure<OrleansClusterOptions>(options => SetIds(options, cluster));
             client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
             // Filters run in this order: the retry filter sends again what the silo-loss filter fails.
             client.AddOutgoingGrainCallFilter<IdempotentRetryFilter>();
@@ -156,6 +148,19 @@ internal static class OrleansHosting
             client.AddDashboard();
             client.Services.Configure<DashboardOptions>(builder.Configuration.GetSection("Orleans:Dashboard"));
         });
+    }
+
+    private const string AdoNetInvariant = "Npgsql";
+
+    /// <summary>The membership table's PostgreSQL, failing fast like the store's connections.</summary>
+    private static string MembershipConnectionString(ClusterOptions cluster) =>
+        PostgresConnectionSettings.WithFailFastDefaults(cluster.ConnectionString!);
+
+    /// <summary>Silos and gateways of one cluster share its cluster id and the homeserver's service id.</summary>
+    private static void SetIds(OrleansClusterOptions options, ClusterOptions cluster)
+    {
+        options.ClusterId = cluster.ClusterId;
+        options.ServiceId = ServiceId;
     }
 
     /// <summary>A TCP port free now on loopback; a single node's silo port, which nothing outside the process uses.</summary>

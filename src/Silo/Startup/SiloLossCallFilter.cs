@@ -1,3 +1,4 @@
+using HomeServer.Grains.Cluster;
 using Orleans;
 using Orleans.Runtime;
 
@@ -20,7 +21,7 @@ internal sealed class SiloLossCallFilter : IOutgoingGrainCallFilter
 
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
-        if (!Grains.Cluster.IdempotentRetryFilter.IsIdempotent(context.InterfaceMethod))
+        if (!IdempotentRetryFilter.IsIdempotent(context.InterfaceMethod))
         {
             await context.Invoke();
             return;

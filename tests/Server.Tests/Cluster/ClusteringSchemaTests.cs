@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using HomeServer.Silo.Startup.Clustering;
 using HomeServer.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
@@ -257,8 +256,8 @@ public sealed class ClusteringSchemaTests : IAsyncLifetime
 
     private async Task<IHost> StartSiloAsync(string clusterId)
     {
-        var siloPort = FreePort();
-        var gatewayPort = FreePort();
+        var ports = FreeTcpPorts.Take(2);
+        var (siloPort, gatewayPort) = (ports[0], ports[1]);
         var host = new HostBuilder()
             .ConfigureLogging(logging => logging.ClearProviders())
             .UseOrleans(silo => silo
@@ -363,12 +362,5 @@ public sealed class ClusteringSchemaTests : IAsyncLifetime
             }
             await Task.Delay(200);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
