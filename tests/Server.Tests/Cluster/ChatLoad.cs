@@ -38,6 +38,7 @@ internal sealed class ChatLoad
     private Task[] _syncers = [];
     private int _limited;
     private int _skippedByLimits;
+    private int _backfilled;
     private int _resyncs;
     private int _abandoned;
     private long _slowestSendTicks;
@@ -69,8 +70,11 @@ internal sealed class ChatLoad
     /// </summary>
     public IReadOnlyCollection<string> UnwarrantedLimits => _unwarrantedLimits;
 
-    /// <summary>Messages that limited timelines left out, summed over members: the gaps a client would have to backfill.</summary>
+    /// <summary>Messages that limited timelines left out, summed over members: the gaps a client has to backfill.</summary>
     public int SkippedByLimits => _skippedByLimits;
+
+    /// <summary>Messages members fetched with <c>/messages</c> to fill the gaps of limited timelines.</summary>
+    public int Backfilled => _backfilled;
 
     /// <summary>Incremental syncs that carried room state again, which only a resync does.</summary>
     public int Resyncs => _resyncs;
@@ -86,6 +90,9 @@ internal sealed class ChatLoad
     public int AcknowledgedCount => Sent.Sum(s => s.Count);
 
     public TimeSpan Now => _clock.Elapsed;
+
+    /// <summary>The wall-clock time of <see cref="Now"/> zero, to lay the load's timeline beside process logs.</summary>
+    public DateTime StartedAtUtc { get; } = DateTime.UtcNow;
 
     /// <summary>
     /// Registers <paramref name="rooms"/> × <paramref name="membersPerRoom"/> users and puts each group in a room; every
@@ -170,7 +177,8 @@ internal sealed class ChatLoad
     {
         List<(TimeSpan Down, TimeSpan BackAt)> outages;
         lock (_outages) outages = [.. _outages];
-        int checkedPairs = 0, late = 0, missing = 0;
+        int checkedPairs = 0, missing = 0;
+        var late = new List<string>();
         TimeSpan worst = TimeSpan.Zero, worstSinceAcknowledged = TimeSpan.Zero;
         foreach (var member in _members)
         {
@@ -183,11 +191,14 @@ internal sealed class ChatLoad
                     missing++;
                     continue;
                 }
-                var backBefore = outages.Where(o => o.Down <= arrived).Select(o => o.BackAt).DefaultIfEmpty(TimeSpan.Zero).Max();
+                // Only an outage that began before the message was due excuses it: one that began later found it delivered already.
+                var backBefore = outages.Where(o => o.Down <= acknowledged + allowed).Select(o => o.BackAt).DefaultIfEmpty(TimeSpan.Zero).Max();
                 var lateness = arrived - (acknowledged > backBefore ? acknowledged : backBefore);
                 if (lateness > worst) worst = lateness;
                 if (arrived - acknowledged > worstSinceAcknowledged) worstSinceAcknowledged = arrived - acknowledged;
-                if (lateness > allowed) late++;
+                if (lateness > allowed)
+                    late.Add($"user{member.Index}: {body} acknowledged at {acknowledged.TotalSeconds:0.0} s, arrived at {arrived.TotalSeconds:0.0} s\n" +
+                        $"  its /sync requests around then:\n{member.DescribeSyncsAround(acknowledged)}");
             }
         }
         return new Lateness(checkedPairs, late, missing, worst, worstSinceAcknowledged);
@@ -262,9 +273,19 @@ internal sealed class ChatLoad
             var receivedIds = firstOccurrences.ToHashSet();
             var outOfOrder = !firstOccurrences.SequenceEqual(expected.Where(receivedIds.Contains));
             if (missing > 0 || (duplicates > 0 && !duplicatesAllowed) || outOfOrder)
-                problems.Add($"user{member.Index}: {missing} missing, {duplicates} duplicates, out of order: {outOfOrder} ({expected.Count} sent)");
+                problems.Add($"user{member.Index}: {missing} missing, {duplicates} duplicates, out of order: {outOfOrder} ({expected.Count} sent)\n" +
+                    $"  its /sync requests around the first gap:\n{member.DescribeSyncsAround(FirstGap(member, expected, received))}");
         }
         return problems;
+    }
+
+    /// <summary>When the first acknowledged message the member never received was acknowledged.</summary>
+    private TimeSpan FirstGap(Member member, List<string> expected, List<string> received)
+    {
+        var missingIndex = expected.FindIndex(id => !received.Contains(id));
+        if (missingIndex < 0) return TimeSpan.Zero;
+        var body = Body(member.Room, missingIndex);
+        return _acknowledgedAt.TryGetValue(body, out var at) ? at : TimeSpan.Zero;
     }
 
     /// <summary>Send-to-receive latencies (send issued → a member's /sync response containing it), split by disturbance.</summary>
@@ -355,14 +376,17 @@ internal sealed class ChatLoad
     {
         while (!_stopSyncing.IsCancellationRequested)
         {
+            var started = Now;
             var response = await TryAsync(HttpMethod.Get,
                 $"/_matrix/client/v3/sync?timeout=5000&since={Uri.EscapeDataString(member.Since)}&filter={Uri.EscapeDataString(_filter)}", member.Token);
             if (response is not { } sync)
             {
+                member.RecordSync(new SyncAttempt(started, Now, member.Since, null, 0, false));
                 await Task.Delay(250);
                 continue;
             }
             var at = Now;
+            member.RecordSync(SyncAttempt.Of(started, at, member.Since, sync, _rooms[member.Room]));
             member.Since = sync.GetProperty("next_batch").GetString()!;
             if (!sync.TryGetProperty("rooms", out var rooms) || !rooms.TryGetProperty("join", out var joined)) continue;
             foreach (var room in joined.EnumerateObject())
@@ -374,6 +398,7 @@ internal sealed class ChatLoad
                 {
                     Interlocked.Increment(ref _limited);
                     CheckLimitWarranted(member, timeline, at);
+                    await BackfillAsync(member, room.Name, timeline);
                 }
                 foreach (var e in timeline.GetProperty("events").EnumerateArray())
                 {
@@ -386,6 +411,45 @@ internal sealed class ChatLoad
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// What a client does with a limited timeline: pages back with <c>/messages</c> from its <c>prev_batch</c> until it
+    /// reaches a message it has, and shows the gap's messages before the timeline's. They count as delivered when the
+    /// backfill answered.
+    /// </summary>
+    private async Task BackfillAsync(Member member, string roomId, JsonElement timeline)
+    {
+        if (!timeline.TryGetProperty("prev_batch", out var prevBatch) || prevBatch.GetString() is not { } from) return;
+        var newest = member.NewestNumber;
+        var gap = new List<(string EventId, string Body)>();
+        for (var page = 0; page < 100; page++)
+        {
+            var response = await TryAsync(HttpMethod.Get,
+                $"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/messages?dir=b&limit=50&from={Uri.EscapeDataString(from)}", member.Token);
+            if (response is not { } messages)
+            {
+                await Task.Delay(250);
+                continue;
+            }
+            var reachedKnown = false;
+            foreach (var e in messages.GetProperty("chunk").EnumerateArray())
+            {
+                if (e.GetProperty("type").GetString() != "m.room.message") continue;
+                var body = e.GetProperty("content").GetProperty("body").GetString()!;
+                if (NumberOf(body) <= newest)
+                {
+                    reachedKnown = true;
+                    break;
+                }
+                gap.Add((e.GetProperty("event_id").GetString()!, body));
+            }
+            if (reachedKnown || !messages.TryGetProperty("end", out var end) || end.GetString() is not { } next) break;
+            from = next;
+        }
+        Interlocked.Add(ref _backfilled, gap.Count);
+        var at = Now;
+        for (var i = gap.Count - 1; i >= 0; i--) member.Receive(gap[i].EventId, gap[i].Body, at);
     }
 
     /// <summary>
@@ -461,6 +525,21 @@ internal sealed class ChatLoad
             }
         }
 
+        private readonly List<SyncAttempt> _syncs = [];
+
+        public void RecordSync(SyncAttempt attempt)
+        {
+            lock (_syncs) _syncs.Add(attempt);
+        }
+
+        /// <summary>The member's /sync attempts from 10 s before <paramref name="at"/> to 40 s after it.</summary>
+        public string DescribeSyncsAround(TimeSpan at)
+        {
+            lock (_syncs)
+                return string.Join('\n', _syncs.Where(s => s.End >= at - TimeSpan.FromSeconds(10) && s.Start <= at + TimeSpan.FromSeconds(40))
+                    .Select(s => $"    {s}"));
+        }
+
         public List<string> ReceivedIds()
         {
             lock (_received) return [.. _received];
@@ -488,7 +567,30 @@ internal sealed class ChatLoad
 /// the end of an outage, how many never arrived, the latest arrival by that measure and the longest time from an
 /// acknowledgement to the arrival, outages included.
 /// </summary>
-internal sealed record Lateness(int Checked, int Late, int Missing, TimeSpan Worst, TimeSpan WorstSinceAcknowledged);
+internal sealed record Lateness(int Checked, IReadOnlyList<string> LateDeliveries, int Missing, TimeSpan Worst, TimeSpan WorstSinceAcknowledged)
+{
+    public int Late => LateDeliveries.Count;
+}
+
+/// <summary>One /sync long-poll of a member: when, from which token to which, and what its room's timeline held.</summary>
+internal sealed record SyncAttempt(TimeSpan Start, TimeSpan End, string Since, string? NextBatch, int Messages, bool Limited)
+{
+    public static SyncAttempt Of(TimeSpan start, TimeSpan end, string since, JsonElement sync, string roomId)
+    {
+        var messages = 0;
+        var limited = false;
+        if (sync.TryGetProperty("rooms", out var rooms) && rooms.TryGetProperty("join", out var joined) &&
+            joined.TryGetProperty(roomId, out var room) && room.TryGetProperty("timeline", out var timeline))
+        {
+            messages = timeline.GetProperty("events").GetArrayLength();
+            limited = timeline.TryGetProperty("limited", out var l) && l.GetBoolean();
+        }
+        return new SyncAttempt(start, end, since, sync.GetProperty("next_batch").GetString(), messages, limited);
+    }
+
+    public override string ToString() =>
+        $"{Start.TotalSeconds:0.0}–{End.TotalSeconds:0.0} s since {Since} -> {NextBatch ?? "failed"}: {Messages} events{(Limited ? ", limited" : "")}";
+}
 
 /// <summary>A request that did not succeed: its HTTP status (null for a connection failure), body, Retry-After and duration.</summary>
 internal sealed record FailedRequest(string Method, string Path, int? Status, string Body, TimeSpan? RetryAfter, TimeSpan At, TimeSpan Took)

@@ -71,6 +71,10 @@ internal sealed class LocalCluster : IAsyncDisposable
             ["HOMESERVER_LOCAL_SILO_GATEWAY_PORTS"] = string.Join(' ', ports[(2 * SiloCount)..(3 * SiloCount)]),
             ["HOMESERVER_LOCAL_GATEWAY_HTTP_PORTS"] = string.Join(' ', ports[(3 * SiloCount)..^1]),
             ["HOMESERVER_LOCAL_DLL"] = Path.Combine(AppContext.BaseDirectory, "HomeServer.Silo.dll"),
+            // Process logs that can be laid beside the test's own timeline.
+            ["HOMESERVER_Logging__Console__FormatterName"] = "simple",
+            ["HOMESERVER_Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+            ["HOMESERVER_Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
         };
         if (database is not null) environment["HOMESERVER_LOCAL_POSTGRES"] = database.ConnectionString;
         var cluster = new LocalCluster(output, runDirectory, environment, database, siloHttp, ports[^1]);
@@ -259,7 +263,10 @@ internal sealed class LocalCluster : IAsyncDisposable
             _output.WriteLine($"stop.sh failed: {exception.Message}");
         }
         if (_database is not null) await _database.DisposeAsync();
-        TemporaryDirectory.Delete(RunDirectory);
+        if (Environment.GetEnvironmentVariable("HOMESERVER_KEEP_CLUSTER_LOGS") == "1")
+            _output.WriteLine($"logs kept in {RunDirectory}");
+        else
+            TemporaryDirectory.Delete(RunDirectory);
     }
 
     private static string FindRepositoryRoot()
