@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using Orleans;
+using Orleans.Runtime;
 
 namespace HomeServer.Gateway.Endpoints;
 
@@ -17,6 +18,9 @@ internal static class SyncEndpoints
     /// client timeout is served as consecutive waits, each continuing from the previous empty answer's next_batch.
     /// </summary>
     private static readonly TimeSpan GrainWaitSlice = TimeSpan.FromSeconds(20);
+    /// <summary>How often a long-poll whose silo went away is asked again before the client gets a 503.</summary>
+    private const int MaxAsksAfterSiloLoss = 5;
+    private static readonly TimeSpan PauseBeforeAskingAgain = TimeSpan.FromMilliseconds(500);
 
     private static readonly string[] PresenceValues = ["offline", "online", "unavailable"];
 
@@ -45,6 +49,7 @@ internal static class SyncEndpoints
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.ApplicationStopping);
         var deadline = DateTimeOffset.UtcNow + timeout;
         SyncResponse response;
+        var lostCalls = 0;
         while (true)
         {
             var remaining = deadline - DateTimeOffset.UtcNow;
@@ -58,6 +63,13 @@ internal static class SyncEndpoints
             {
                 response = await grain.SyncAsync(request with { Timeout = TimeSpan.Zero }, aborted);
                 break;
+            }
+            catch (SiloUnavailableException) when (!aborted.IsCancellationRequested && ++lostCalls <= MaxAsksAfterSiloLoss)
+            {
+                // The silo holding the wait went away (or the wait was given up as overdue while the cluster changed):
+                // ask again, wherever the grain is now. The same since token makes asking twice harmless.
+                if (lostCalls > 1) await Task.Delay(PauseBeforeAskingAgain, aborted);
+                continue;
             }
             if (!response.IsEmpty || DateTimeOffset.UtcNow >= deadline || waiting.IsCancellationRequested) break;
             since = response.NextBatch;

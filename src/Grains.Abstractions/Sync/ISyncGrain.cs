@@ -25,7 +25,7 @@ public sealed record SyncNotice(SyncNoticeKind Kind, string? RoomId, long Positi
 /// <param name="Filter">A filter id or inline filter JSON (starts with '{'), or null for the default filter.</param>
 /// <param name="Timeout">How long to wait for something new before answering with an empty response.</param>
 [GenerateSerializer, Alias("hs.SyncRequest")]
-public sealed record SyncRequest(string DeviceId, string? Since, string? Filter, bool FullState, TimeSpan Timeout)
+public sealed record SyncRequest(string DeviceId, string? Since, string? Filter, bool FullState, TimeSpan Timeout) : ILongPollRequest
 {
     /// <summary>Longest long-poll wait; longer client timeouts are shortened to this.</summary>
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromMinutes(5);

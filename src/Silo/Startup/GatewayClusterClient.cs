@@ -24,7 +24,7 @@ internal sealed partial class GatewayClusterClient(SiloLossCallFilter siloLoss, 
     public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
     {
         _gateways = currentNumberOfGateways;
-        if (currentNumberOfGateways < previousNumberOfGateways) siloLoss.OnSiloLost();
+        if (currentNumberOfGateways < previousNumberOfGateways) siloLoss.OnClusterChanged();
         LogGateways(currentNumberOfGateways);
     }
 

@@ -4,6 +4,7 @@ using HomeServer.Grains;
 using HomeServer.Grains.Cluster;
 using HomeServer.Silo.Configuration;
 using HomeServer.Storage.Postgres;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -126,6 +127,7 @@ internal static class OrleansHosting
     public static void AddClient(WebApplicationBuilder builder, ClusterOptions cluster)
     {
         builder.Services.AddSingleton<GatewayClusterClient>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SiloLossCallFilter>();
         builder.Services.AddHostedService<ActiveSiloWatch>();
         builder.UseOrleansClient(client =>
@@ -137,9 +139,11 @@ internal static class OrleansHosting
             });
             client.Configure<OrleansClusterOptions>(options => SetIds(options, cluster));
             client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
-            // Filters run in this order: the retry filter sends again what the silo-loss filter fails.
-            client.AddOutgoingGrainCallFilter<IdempotentRetryFilter>();
+            // Filters run in this order. The silo-loss filter must come first: a filter that gives up on a call still in
+            // flight cannot send it again through the rest of the chain (Orleans' invoker would skip the filters after
+            // it), so an abandoned call fails to its caller, which sends it anew.
             client.Services.AddSingleton<IOutgoingGrainCallFilter>(provider => provider.GetRequiredService<SiloLossCallFilter>());
+            client.AddOutgoingGrainCallFilter<IdempotentRetryFilter>();
             // One instance observes the connection, retries it and answers the readiness check.
             client.Services.AddSingleton<IClusterConnectionStatusObserver>(provider => provider.GetRequiredService<GatewayClusterClient>());
             client.Services.AddSingleton<IClientConnectionRetryFilter>(provider => provider.GetRequiredService<GatewayClusterClient>());
