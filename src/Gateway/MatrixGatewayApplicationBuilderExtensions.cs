@@ -7,13 +7,14 @@ namespace HomeServer.Gateway;
 public static class MatrixGatewayApplicationBuilderExtensions
 {
     /// <summary>
-    /// Adds the gateway's middleware: CORS headers and preflight answers, Matrix errors for every
+    /// Adds the gateway's middleware: the client address from <c>X-Forwarded-For</c> of trusted proxies, CORS headers and preflight answers, Matrix errors for every
     /// exception, <c>M_UNRECOGNIZED</c> for unknown paths and methods under <c>/_matrix</c>, and the
     /// request body size limit.
     /// Call before mapping endpoints.
     /// </summary>
     public static IApplicationBuilder UseMatrixGateway(this IApplicationBuilder app)
     {
+        app.UseForwardedHeaders();
         app.UseMiddleware<MatrixCorsMiddleware>();
         app.UseMiddleware<MatrixExceptionMiddleware>();
         app.UseMiddleware<UnrecognizedRequestMiddleware>();

@@ -1,5 +1,7 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Health;
+using HomeServer.Gateway.RateLimiting;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -10,7 +12,7 @@ public static class MatrixGatewayServiceCollectionExtensions
 {
     /// <summary>
     /// Registers what the Client-Server API endpoints need: validated <see cref="MatrixGatewayOptions"/>,
-    /// <see cref="ReadinessState"/> and the readiness health check.
+    /// <see cref="ReadinessState"/>, the readiness health check and the rate limits (<see cref="RateLimitOptions"/>).
     /// </summary>
     public static IServiceCollection AddMatrixGateway(this IServiceCollection services, Action<MatrixGatewayOptions>? configure = null)
     {
@@ -24,6 +26,16 @@ public static class MatrixGatewayServiceCollectionExtensions
         services.TryAddSingleton<ReadinessState>();
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("readiness", tags: [GatewayHealthTags.Ready]);
         services.AddMatrixAccounts();
+        services.AddMatrixRateLimits();
         return services;
+    }
+
+    private static void AddMatrixRateLimits(this IServiceCollection services)
+    {
+        services.AddOptions<RateLimitOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>());
+        services.AddOptions<ForwardedHeadersOptions>()
+            .Configure<IOptions<RateLimitOptions>>((forwarded, limits) => TrustedProxies.Configure(forwarded, limits.Value.TrustedProxies));
+        services.TryAddSingleton<RateLimits>();
     }
 }

@@ -5,6 +5,7 @@ using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Identifiers;
@@ -92,6 +93,7 @@ internal static partial class ProfileEndpoints
         if (userId != session.UserId) throw AccountErrors.Forbidden("Cannot change the profile of another user.");
         RequireValidKey(keyName);
         if (keyName is not (DisplayName or AvatarUrl)) throw AccountErrors.Forbidden($"The profile field {keyName} cannot be changed on this server.");
+        await context.RateLimits().RequireForUserAsync(session, RateLimitBucket.Message);
         return grains.GetGrain<IUserGrain>(userId);
     }
 

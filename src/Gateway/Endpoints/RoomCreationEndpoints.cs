@@ -3,6 +3,7 @@ using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
 using HomeServer.Gateway.Rooms;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Grains.Rooms;
@@ -21,6 +22,7 @@ internal static class RoomCreationEndpoints
     private static async Task<IResult> CreateRoomAsync(HttpContext context, IGrainFactory grains, LocalServer server)
     {
         var session = await context.RequireSessionAsync();
+        await context.RateLimits().RequireForUserAsync(session, RateLimitBucket.RoomCreation);
         var body = await context.Request.ReadMatrixJsonAsync(RoomsJsonContext.Default.CreateRoomBody);
         var request = ToRequest(session.UserId, body);
         var roomId = RoomId.Generate(ServerName.Parse(server.Name)).Value;

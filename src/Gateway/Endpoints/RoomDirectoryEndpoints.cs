@@ -3,6 +3,7 @@ using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
 using HomeServer.Gateway.Rooms;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Grains.Rooms;
 using Microsoft.AspNetCore.Builder;
@@ -64,6 +65,7 @@ internal static class RoomDirectoryEndpoints
     private static async Task<IResult> GetLocalAliasesAsync(HttpContext context, IGrainFactory grains, string roomId)
     {
         var session = await context.RequireSessionAsync();
+        context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
         var aliases = await grains.GetGrain<IRoomGrain>(RoomPath.RoomId(roomId)).GetLocalAliasesAsync(session.UserId);
         return TypedResults.Json(new AliasesResponse(aliases), RoomsJsonContext.Default.AliasesResponse);
     }

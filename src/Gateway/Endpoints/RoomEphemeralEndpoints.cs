@@ -3,6 +3,7 @@ using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
 using HomeServer.Gateway.Rooms;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains.Rooms;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -27,6 +28,7 @@ internal static class RoomEphemeralEndpoints
     private static async Task<IResult> SetTypingAsync(HttpContext context, IGrainFactory grains, string roomId, string userId)
     {
         var session = await context.RequireSessionAsync();
+        context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
         roomId = RoomPath.RoomId(roomId);
         userId = RoomPath.UserId(userId);
         if (userId != session.UserId)
@@ -41,6 +43,7 @@ internal static class RoomEphemeralEndpoints
     private static async Task<IResult> SetReceiptAsync(HttpContext context, IGrainFactory grains, string roomId, string receiptType, string eventId)
     {
         var session = await context.RequireSessionAsync();
+        context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
         roomId = RoomPath.RoomId(roomId);
         eventId = RoomPath.EventId(eventId);
         receiptType = RoomPath.Text(receiptType);
@@ -60,6 +63,7 @@ internal static class RoomEphemeralEndpoints
     private static async Task<IResult> SetReadMarkersAsync(HttpContext context, IGrainFactory grains, string roomId)
     {
         var session = await context.RequireSessionAsync();
+        context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
         roomId = RoomPath.RoomId(roomId);
         var body = await context.Request.ReadMatrixJsonAsync(RoomsJsonContext.Default.ReadMarkersBody);
         foreach (var eventId in new[] { body.FullyRead, body.Read, body.ReadPrivate }.OfType<string>()) RoomPath.EventId(eventId);

@@ -30,7 +30,8 @@ internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, IL
             context.Response.Clear();
             if (error.RetryAfterMs is { } retryAfterMs)
             {
-                context.Response.Headers.RetryAfter = Math.Max(1, retryAfterMs / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                // Whole seconds, rounded up: a client that waits exactly this long finds the tokens there.
+                context.Response.Headers.RetryAfter = Math.Max(1, (retryAfterMs + 999) / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
             await MatrixErrorResponse.WriteAsync(context.Response, statusCode, error);
         }

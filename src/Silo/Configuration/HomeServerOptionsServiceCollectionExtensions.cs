@@ -1,5 +1,6 @@
 using HomeServer.Gateway;
 using HomeServer.Gateway.Accounts;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains.Delivery;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -58,6 +59,14 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             });
         services.AddOptions<PasswordHashingOptions>()
             .BindReportingErrors(configuration.GetSection(PasswordHashingOptions.SectionName))
+            .ValidateOnStart();
+
+        services.AddOptions<PasswordPolicyOptions>()
+            .BindReportingErrors(configuration.GetSection(PasswordPolicyOptions.SectionName))
+            .ValidateOnStart();
+
+        services.AddOptions<RateLimitOptions>()
+            .BindReportingErrors(configuration.GetSection(RateLimitOptions.SectionName))
             .ValidateOnStart();
 
         services.AddOptions<SyncDeliveryOptions>()
