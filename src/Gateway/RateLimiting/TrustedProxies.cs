@@ -21,7 +21,6 @@ internal static class TrustedProxies
 
     public static void Configure(ForwardedHeadersOptions forwarded, IEnumerable<string> proxies)
     {
-        forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
         forwarded.KnownProxies.Clear();
         forwarded.KnownIPNetworks.Clear();
         // Every trusted proxy in the chain is skipped; the first address not trusted is the client.
@@ -30,5 +29,7 @@ internal static class TrustedProxies
         {
             if (TryParse(proxy, out var network)) forwarded.KnownIPNetworks.Add(network);
         }
+        // With no known proxies or networks at all, the middleware would believe the header from anyone.
+        forwarded.ForwardedHeaders = forwarded.KnownIPNetworks.Count == 0 ? ForwardedHeaders.None : ForwardedHeaders.XForwardedFor;
     }
 }
