@@ -81,7 +81,8 @@ public sealed class RateLimits : IDisposable
     public async Task RequireNotExhaustedAsync(string userId, RateLimitBucket bucket)
     {
         if (!_options.Enabled) return;
-        var decision = await _grains.GetGrain<IRateLimitGrain>(userId).CheckAsync(Rule(bucket, persisted: false));
+        // As persisted: a stored bucket that has refilled is then deleted (there is none for accounts that do not exist).
+        var decision = await _grains.GetGrain<IRateLimitGrain>(userId).CheckAsync(Rule(bucket, persisted: true));
         if (!decision.Allowed) throw RateLimitExceeded.After(decision.RetryAfterMs);
     }
 
