@@ -1,7 +1,7 @@
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Json;
-using HomeServer.Gateway.Rooms;
 using HomeServer.Gateway.RateLimiting;
+using HomeServer.Gateway.Rooms;
 using HomeServer.Grains.Rooms;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

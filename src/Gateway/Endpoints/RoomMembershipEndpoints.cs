@@ -1,8 +1,8 @@
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
-using HomeServer.Gateway.Rooms;
 using HomeServer.Gateway.RateLimiting;
+using HomeServer.Gateway.Rooms;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Rooms;
