@@ -86,6 +86,19 @@ public sealed class RateLimitConfigurationTests
         Assert.Equal("10.7.8.9", device.GetProperty("last_seen_ip").GetString());
     }
 
+    [Fact]
+    public void The_local_cluster_and_bench_raise_every_bucket()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory!.FullName, "deploy", "local", "rate-limits.sh"))) directory = directory.Parent;
+        var script = File.ReadAllText(Path.Combine(directory.FullName, "deploy", "local", "rate-limits.sh"));
+
+        var listed = System.Text.RegularExpressions.Regex.Match(script, @"for bucket in ([^;]*);").Groups[1].Value
+            .Split([' ', '\\', '\n'], StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(Enum.GetNames<RateLimitBucket>().Order(), listed.Order());
+    }
+
     private static void AssertBucket(double perSecond, int burst, TokenBucketOptions bucket)
     {
         Assert.Equal(perSecond, bucket.PerSecond);
