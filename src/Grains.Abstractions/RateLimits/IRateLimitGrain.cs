@@ -10,6 +10,10 @@ namespace HomeServer.Grains.RateLimits;
 public interface IRateLimitGrain : IGrainWithStringKey
 {
     /// <summary>Takes <paramref name="cost"/> tokens when the bucket has them; otherwise takes nothing and says when it will.</summary>
+    /// <remarks>
+    /// Sent again when its silo is lost: at worst a request pays twice, which beats holding it for the response timeout.
+    /// </remarks>
+    [Idempotent]
     Task<RateLimitDecision> TryTakeAsync(RateLimitRule rule, int cost = 1);
 
     /// <summary>Whether the bucket holds at least one token, without taking any.</summary>
@@ -17,5 +21,6 @@ public interface IRateLimitGrain : IGrainWithStringKey
     Task<RateLimitDecision> CheckAsync(RateLimitRule rule);
 
     /// <summary>Takes <paramref name="cost"/> tokens whatever the bucket holds, leaving it empty at worst (a failed login).</summary>
+    [Idempotent]
     Task PenalizeAsync(RateLimitRule rule, int cost = 1);
 }
