@@ -1,5 +1,6 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Health;
+using HomeServer.Gateway.Limits;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -9,7 +10,7 @@ namespace HomeServer.Gateway;
 public static class MatrixGatewayServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers what the Client-Server API endpoints need: validated <see cref="MatrixGatewayOptions"/>,
+    /// Registers what the Client-Server API endpoints need: validated <see cref="MatrixGatewayOptions"/> and <see cref="InputLimitsOptions"/>,
     /// <see cref="ReadinessState"/> and the readiness health check.
     /// </summary>
     public static IServiceCollection AddMatrixGateway(this IServiceCollection services, Action<MatrixGatewayOptions>? configure = null)
@@ -21,6 +22,8 @@ public static class MatrixGatewayServiceCollectionExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MatrixGatewayOptions>, MatrixGatewayOptionsValidator>());
+        services.AddOptions<InputLimitsOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InputLimitsOptions>, InputLimitsOptionsValidator>());
         services.TryAddSingleton<ReadinessState>();
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("readiness", tags: [GatewayHealthTags.Ready]);
         services.AddMatrixAccounts();

@@ -1,5 +1,6 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Auth;
+using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
 using HomeServer.Grains.Accounts;
@@ -25,8 +26,9 @@ internal static class FilterEndpoints
     {
         var user = await RequireOwnUserAsync(context, userId, grains);
         var body = await AccountsJsonBody.ReadAllAsync(context.Request);
-        var filter = AccountsJsonBody.ParseObject(body);
-        RequireValid(MatrixJsonBody.Deserialize(new System.Buffers.ReadOnlySequence<byte>(body), AccountsJsonContext.Default.FilterDefinition));
+        var limits = context.InputLimits();
+        var filter = MatrixJsonBody.ParseObject(new System.Buffers.ReadOnlySequence<byte>(body), limits.MaxJsonDepth);
+        RequireValid(MatrixJsonBody.Deserialize(new System.Buffers.ReadOnlySequence<byte>(body), AccountsJsonContext.Default.FilterDefinition, limits.MaxJsonDepth));
         var filterId = await user.CreateFilterAsync(AccountsJsonBody.Compact(filter));
         return TypedResults.Json(new FilterResponse(filterId), AccountsJsonContext.Default.FilterResponse);
     }

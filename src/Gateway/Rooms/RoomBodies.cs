@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using Microsoft.AspNetCore.Http;
 
 namespace HomeServer.Gateway.Rooms;
@@ -19,28 +20,17 @@ internal static class RoomBodies
         var body = await ReadAllAsync(request, maxBytes: null);
         return body.Length == 0 || body.AsSpan().Trim(" \t\r\n"u8).IsEmpty
             ? empty
-            : MatrixJsonBody.Deserialize(new System.Buffers.ReadOnlySequence<byte>(body), typeInfo);
+            : MatrixJsonBody.Deserialize(new System.Buffers.ReadOnlySequence<byte>(body), typeInfo, request.InputLimits().MaxJsonDepth);
     }
 
     /// <summary>An event content: a JSON object of at most 64 KiB (413 M_TOO_LARGE), M_NOT_JSON / M_BAD_JSON otherwise.</summary>
     public static async ValueTask<JsonElement> ReadEventContentAsync(HttpRequest request)
     {
         var body = await ReadAllAsync(request, MaxEventContentBytes);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body);
-        }
-        catch (JsonException)
-        {
-            throw MatrixException.NotJson();
-        }
-        using (document)
-        {
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? document.RootElement.Clone()
-                : throw MatrixException.BadJson("The event content must be a JSON object.");
-        }
+        using var document = MatrixJsonBody.Parse(new System.Buffers.ReadOnlySequence<byte>(body), request.InputLimits().MaxJsonDepth);
+        return document.RootElement.ValueKind == JsonValueKind.Object
+            ? document.RootElement.Clone()
+            : throw MatrixException.BadJson("The event content must be a JSON object.");
     }
 
     private static async ValueTask<byte[]> ReadAllAsync(HttpRequest request, int? maxBytes)

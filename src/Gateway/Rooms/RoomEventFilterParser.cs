@@ -11,10 +11,10 @@ internal static class RoomEventFilterParser
     public sealed record Parsed(RoomEventFilter? Filter, int? Limit);
 
     /// <summary>Null when absent; M_NOT_JSON for bad syntax, M_BAD_JSON for a wrong shape.</summary>
-    public static Parsed Parse(string? json, string roomId)
+    public static Parsed Parse(string? json, string roomId, int maxJsonDepth)
     {
         if (string.IsNullOrEmpty(json)) return new Parsed(null, null);
-        var body = MatrixJsonBody.Deserialize(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(json)), RoomsJsonContext.Default.RoomEventFilterBody);
+        var body = MatrixJsonBody.Deserialize(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(json)), RoomsJsonContext.Default.RoomEventFilterBody, maxJsonDepth);
         var excludesRoom = (body.Rooms is not null && !body.Rooms.Contains(roomId)) || body.NotRooms?.Contains(roomId) == true;
         var filter = new RoomEventFilter
         {

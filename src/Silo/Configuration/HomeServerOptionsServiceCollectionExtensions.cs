@@ -1,5 +1,6 @@
 using HomeServer.Gateway;
 using HomeServer.Gateway.Accounts;
+using HomeServer.Gateway.Limits;
 using HomeServer.Grains.Delivery;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,6 +70,9 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .BindReportingErrors(configuration)
             .PostConfigure<IOptions<HomeServerOptions>>((gateway, host) =>
                 gateway.PublicBaseUrl ??= PublicBaseUrlDefault.From(host.Value.ParseListenUrls(), host.Value.ServerName));
+
+        services.AddOptions<InputLimitsOptions>()
+            .BindReportingErrors(configuration.GetSection(InputLimitsOptions.SectionName));
 
         services.AddOptions<HostOptions>()
             .Configure<IOptions<HomeServerOptions>>((hostOptions, host) =>
