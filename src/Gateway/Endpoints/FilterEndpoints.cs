@@ -1,8 +1,8 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Auth;
-using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Identifiers;
 using Microsoft.AspNetCore.Builder;
@@ -28,7 +28,9 @@ internal static class FilterEndpoints
         var body = await AccountsJsonBody.ReadAllAsync(context.Request);
         var limits = context.InputLimits();
         var filter = MatrixJsonBody.ParseObject(new System.Buffers.ReadOnlySequence<byte>(body), limits.MaxJsonDepth);
-        RequireValid(MatrixJsonBody.Deserialize(new System.Buffers.ReadOnlySequence<byte>(body), AccountsJsonContext.Default.FilterDefinition, limits.MaxJsonDepth));
+        var definition = MatrixJsonBody.Deserialize(new System.Buffers.ReadOnlySequence<byte>(body), AccountsJsonContext.Default.FilterDefinition, limits.MaxJsonDepth);
+        RequireValid(definition);
+        FilterSizeRules.Require(definition, limits);
         var filterId = await user.CreateFilterAsync(AccountsJsonBody.Compact(filter));
         return TypedResults.Json(new FilterResponse(filterId), AccountsJsonContext.Default.FilterResponse);
     }

@@ -3,7 +3,8 @@ namespace HomeServer.Gateway.Limits;
 /// <summary>
 /// How much a single request may carry, so no client can make the server parse, hold or store without bound
 /// (docs/adr/0013-input-limits.md). Bound from the <c>InputLimits</c> configuration section; the largest body of all is
-/// <see cref="MatrixGatewayOptions.MaxRequestBodyBytes"/>.
+/// <see cref="MatrixGatewayOptions.MaxRequestBodyBytes"/>. The section's <c>MaxParkedSyncsPerUser</c> belongs to the sync
+/// grains (<c>ParkedSyncOptions</c>).
 /// </summary>
 public sealed class InputLimitsOptions
 {
@@ -29,9 +30,6 @@ public sealed class InputLimitsOptions
 
     /// <summary>Length in UTF-8 bytes of each string in a filter's lists.</summary>
     public int MaxFilterStringBytes { get; set; } = 255;
-
-    /// <summary>Long-polling /sync requests one user may have waiting at once; more are 429 <c>M_LIMIT_EXCEEDED</c>.</summary>
-    public int MaxParkedSyncsPerUser { get; set; } = 20;
 
     /// <summary>Open connections from one IP address; further ones are closed at once. 0 turns the limit off.</summary>
     public int MaxConnectionsPerIp { get; set; } = 200;

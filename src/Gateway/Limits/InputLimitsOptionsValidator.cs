@@ -15,7 +15,6 @@ internal sealed class InputLimitsOptionsValidator : IValidateOptions<InputLimits
         Positive(options.MaxInitialStateEvents, nameof(options.MaxInitialStateEvents));
         Positive(options.MaxFilterListItems, nameof(options.MaxFilterListItems));
         Positive(options.MaxFilterStringBytes, nameof(options.MaxFilterStringBytes));
-        Positive(options.MaxParkedSyncsPerUser, nameof(options.MaxParkedSyncsPerUser));
         if (options.MaxJsonDepth > StoredJson.MaxClientDepth)
             failures.Add($"{InputLimitsOptions.SectionName}:MaxJsonDepth must be at most {StoredJson.MaxClientDepth} (got {options.MaxJsonDepth}).");
         if (options.MaxConnectionsPerIp < 0)

@@ -2,6 +2,7 @@ using HomeServer.Gateway;
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Limits;
 using HomeServer.Grains.Delivery;
+using HomeServer.Grains.Sync;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -73,6 +74,10 @@ internal static class HomeServerOptionsServiceCollectionExtensions
 
         services.AddOptions<InputLimitsOptions>()
             .BindReportingErrors(configuration.GetSection(InputLimitsOptions.SectionName));
+        services.AddOptions<ParkedSyncOptions>()
+            .BindReportingErrors(configuration.GetSection(ParkedSyncOptions.SectionName))
+            .Validate(parking => parking.MaxParkedSyncsPerUser > 0, "InputLimits:MaxParkedSyncsPerUser must be greater than zero.")
+            .ValidateOnStart();
 
         services.AddOptions<HostOptions>()
             .Configure<IOptions<HomeServerOptions>>((hostOptions, host) =>
