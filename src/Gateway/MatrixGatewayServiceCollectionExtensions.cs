@@ -1,6 +1,7 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Health;
 using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.Middleware;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public static class MatrixGatewayServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MatrixGatewayOptions>, MatrixGatewayOptionsValidator>());
         services.AddOptions<InputLimitsOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InputLimitsOptions>, InputLimitsOptionsValidator>());
+        services.AddRequestLoggingWithoutSecrets();
         services.TryAddSingleton<ReadinessState>();
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("readiness", tags: [GatewayHealthTags.Ready]);
         services.AddMatrixAccounts();

@@ -13,10 +13,10 @@ namespace HomeServer.Server.Tests.Fuzz;
 
 /// <summary>
 /// Sends every route of the server, with every HTTP method, seeded random malformed requests, signed in and not, and
-/// checks each answer: never a 5xx, never a stack trace or exception name, a Matrix error body for every 4xx, and the
-/// store unchanged by every refused request. <c>HOMESERVER_FUZZ_SEED</c> and <c>HOMESERVER_FUZZ_ROUNDS</c> override the
-/// seed and the requests per route, method and kind of authentication; <c>HOMESERVER_FUZZ_TRACE</c> names a file
-/// that gets every request before it is sent.
+/// checks each answer: never a 5xx, never a stack trace or exception name, a Matrix error body for every 4xx,
+/// <c>nosniff</c> on everything the server itself answers, and the store unchanged by every refused request.
+/// <c>HOMESERVER_FUZZ_SEED</c> and <c>HOMESERVER_FUZZ_ROUNDS</c> override the seed and the requests per route, method
+/// and kind of authentication; <c>HOMESERVER_FUZZ_TRACE</c> names a file that gets every request before it is sent.
 /// </summary>
 public sealed class HostileRequestFuzzTests(ITestOutputHelper output)
 {
@@ -168,6 +168,8 @@ public sealed class HostileRequestFuzzTests(ITestOutputHelper output)
                 if (ResponseRules.Check(method, status, response.Content.Headers.ContentType?.MediaType, text, connectionClose) is { } problem)
                     Fail(problem, route, method, described + $"\n    answer: {Truncate(text, 300)}");
                 if (ResponseRules.IsProtocolLevel(status, connectionClose, text)) ProtocolLevel++;
+                else if (!response.Headers.TryGetValues("X-Content-Type-Options", out var sniff) || !sniff.Contains("nosniff"))
+                    Fail($"{status} without X-Content-Type-Options: nosniff", route, method, described);
                 // The server closed the connection; a pooled one must not be reused for the next request.
                 if (connectionClose) RenewClient();
 
