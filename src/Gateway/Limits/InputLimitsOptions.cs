@@ -32,5 +32,5 @@ public sealed class InputLimitsOptions
     public int MaxFilterStringBytes { get; set; } = 255;
 
     /// <summary>Open connections from one IP address; further ones are closed at once. 0 turns the limit off.</summary>
-    public int MaxConnectionsPerIp { get; set; } = 200;
+    public int MaxConnectionsPerIp { get; set; } = 1000;
 }
