@@ -1,5 +1,7 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Health;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.Middleware;
 using HomeServer.Gateway.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +13,7 @@ namespace HomeServer.Gateway;
 public static class MatrixGatewayServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers what the Client-Server API endpoints need: validated <see cref="MatrixGatewayOptions"/>,
+    /// Registers what the Client-Server API endpoints need: validated <see cref="MatrixGatewayOptions"/> and <see cref="InputLimitsOptions"/>,
     /// <see cref="ReadinessState"/>, the readiness health check and the rate limits (<see cref="RateLimitOptions"/>).
     /// </summary>
     public static IServiceCollection AddMatrixGateway(this IServiceCollection services, Action<MatrixGatewayOptions>? configure = null)
@@ -23,6 +25,9 @@ public static class MatrixGatewayServiceCollectionExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MatrixGatewayOptions>, MatrixGatewayOptionsValidator>());
+        services.AddOptions<InputLimitsOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InputLimitsOptions>, InputLimitsOptionsValidator>());
+        services.AddRequestLoggingWithoutSecrets();
         services.TryAddSingleton<ReadinessState>();
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("readiness", tags: [GatewayHealthTags.Ready]);
         services.AddMatrixAccounts();

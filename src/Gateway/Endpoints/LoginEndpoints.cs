@@ -3,6 +3,7 @@ using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Discovery;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
@@ -23,9 +24,9 @@ internal static class LoginEndpoints
     public static void MapLoginEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/_matrix/client/v3/login", GetFlows);
-        endpoints.MapPost("/_matrix/client/v3/login", LogInAsync);
-        endpoints.MapPost("/_matrix/client/v3/logout", LogOutAsync);
-        endpoints.MapPost("/_matrix/client/v3/logout/all", LogOutAllAsync);
+        endpoints.MapPost("/_matrix/client/v3/login", LogInAsync).WithBodySize(BodySize.Small);
+        endpoints.MapPost("/_matrix/client/v3/logout", LogOutAsync).WithBodySize(BodySize.Small);
+        endpoints.MapPost("/_matrix/client/v3/logout/all", LogOutAllAsync).WithBodySize(BodySize.Small);
         endpoints.MapGet("/_matrix/client/v3/account/whoami", (Delegate)WhoAmIAsync);
     }
 

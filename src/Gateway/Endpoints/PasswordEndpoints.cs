@@ -1,6 +1,7 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains.Accounts;
 using Microsoft.AspNetCore.Builder;
@@ -17,7 +18,7 @@ internal static class PasswordEndpoints
     private static readonly IReadOnlyList<IReadOnlyList<string>> Flows = [[UserInteractiveAuth.Password]];
 
     public static void MapPasswordEndpoints(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapPost("/_matrix/client/v3/account/password", ChangePasswordAsync);
+        endpoints.MapPost("/_matrix/client/v3/account/password", ChangePasswordAsync).WithBodySize(BodySize.Small);
 
     private static async Task<IResult> ChangePasswordAsync(
         HttpContext context,

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
@@ -27,7 +28,7 @@ internal static class RegistrationEndpoints
 
     public static void MapRegistrationEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/_matrix/client/v3/register", RegisterAsync);
+        endpoints.MapPost("/_matrix/client/v3/register", RegisterAsync).WithBodySize(BodySize.Small);
         endpoints.MapGet("/_matrix/client/v3/register/available", CheckAvailabilityAsync);
         endpoints.MapGet("/_matrix/client/v1/register/m.login.registration_token/validity", CheckTokenValidity);
     }

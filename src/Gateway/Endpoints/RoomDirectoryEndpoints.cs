@@ -2,6 +2,7 @@ using System.Globalization;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains;
@@ -17,7 +18,7 @@ internal static class RoomDirectoryEndpoints
 {
     public static void MapRoomDirectoryEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var v3 = endpoints.MapGroup("/_matrix/client/v3");
+        var v3 = endpoints.MapGroup("/_matrix/client/v3").WithBodySize(BodySize.Small);
         v3.MapGet("/directory/room/{roomAlias}", ResolveAliasAsync);
         v3.MapPut("/directory/room/{roomAlias}", CreateAliasAsync);
         v3.MapDelete("/directory/room/{roomAlias}", DeleteAliasAsync);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains.Rooms;
@@ -19,7 +20,7 @@ internal static class RoomEphemeralEndpoints
 
     public static void MapRoomEphemeralEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var rooms = endpoints.MapGroup("/_matrix/client/v3/rooms/{roomId}");
+        var rooms = endpoints.MapGroup("/_matrix/client/v3/rooms/{roomId}").WithBodySize(BodySize.Small);
         rooms.MapPut("/typing/{userId}", SetTypingAsync);
         rooms.MapPost("/receipt/{receiptType}/{eventId}", SetReceiptAsync);
         rooms.MapPost("/read_markers", SetReadMarkersAsync);

@@ -1,5 +1,6 @@
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains.Rooms;
@@ -14,7 +15,7 @@ internal static class RoomEventEndpoints
 {
     public static void MapRoomEventEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var rooms = endpoints.MapGroup("/_matrix/client/v3/rooms/{roomId}");
+        var rooms = endpoints.MapGroup("/_matrix/client/v3/rooms/{roomId}").WithBodySize(BodySize.Event);
         rooms.MapPut("/send/{eventType}/{txnId}", SendAsync);
         rooms.MapPut("/state/{eventType}/{stateKey?}", SetStateAsync);
         rooms.MapPut("/redact/{eventId}/{txnId}", RedactAsync);

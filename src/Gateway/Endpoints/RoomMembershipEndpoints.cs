@@ -1,6 +1,7 @@
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains;
@@ -17,7 +18,7 @@ internal static class RoomMembershipEndpoints
 {
     public static void MapRoomMembershipEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var v3 = endpoints.MapGroup("/_matrix/client/v3");
+        var v3 = endpoints.MapGroup("/_matrix/client/v3").WithBodySize(BodySize.Small);
         v3.MapPost("/join/{roomIdOrAlias}", JoinByIdOrAliasAsync);
         v3.MapPost("/rooms/{roomId}/join", JoinAsync);
         v3.MapPost("/rooms/{roomId}/invite", (HttpContext c, IGrainFactory g, string roomId) =>

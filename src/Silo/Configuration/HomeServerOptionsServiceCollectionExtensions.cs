@@ -1,7 +1,9 @@
 using HomeServer.Gateway;
 using HomeServer.Gateway.Accounts;
+using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains.Delivery;
+using HomeServer.Grains.Sync;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -78,6 +80,13 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .BindReportingErrors(configuration)
             .PostConfigure<IOptions<HomeServerOptions>>((gateway, host) =>
                 gateway.PublicBaseUrl ??= PublicBaseUrlDefault.From(host.Value.ParseListenUrls(), host.Value.ServerName));
+
+        services.AddOptions<InputLimitsOptions>()
+            .BindReportingErrors(configuration.GetSection(InputLimitsOptions.SectionName));
+        services.AddOptions<ParkedSyncOptions>()
+            .BindReportingErrors(configuration.GetSection(ParkedSyncOptions.SectionName))
+            .Validate(parking => parking.MaxParkedSyncsPerUser > 0, "InputLimits:MaxParkedSyncsPerUser must be greater than zero.")
+            .ValidateOnStart();
 
         services.AddOptions<HostOptions>()
             .Configure<IOptions<HomeServerOptions>>((hostOptions, host) =>
