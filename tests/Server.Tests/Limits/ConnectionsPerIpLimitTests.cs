@@ -70,4 +70,18 @@ public sealed class ConnectionsPerIpLimitTests
         while (status is null && DateTime.UtcNow < deadline);
         Assert.Equal("HTTP/1.1 200 OK", status);
     }
+
+    [Fact]
+    public async Task A_trusted_proxy_is_not_limited_because_its_connections_carry_many_clients()
+    {
+        await using var server = await RunningServer.StartAsync(["--InputLimits:MaxConnectionsPerIp=2", "--RateLimits:TrustedProxies:0=127.0.0.1"]);
+        var address = server.Client.BaseAddress!;
+
+        using var first = await ConnectAsync(address);
+        using var second = await ConnectAsync(address);
+        using var third = await ConnectAsync(address);
+        Assert.Equal("HTTP/1.1 200 OK", await VersionsStatusAsync(first));
+        Assert.Equal("HTTP/1.1 200 OK", await VersionsStatusAsync(second));
+        Assert.Equal("HTTP/1.1 200 OK", await VersionsStatusAsync(third));
+    }
 }
