@@ -15,6 +15,8 @@
 set -Eeuo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+# The load comes from one address: every rate limit bucket is raised (generous_rate_limits).
+source "$repo/deploy/local/rate-limits.sh"
 scenario="${1:-}"
 [[ "$scenario" =~ ^(fanout|herd|throughput|drain)$ ]] || { sed -n '2,3p' "$0" >&2; exit 2; }
 shift
@@ -68,7 +70,7 @@ start_server() {
   url="http://127.0.0.1:$port"
   dotnet "$silo_dll" "--urls=$url" --Storage:Kind=postgres "--Storage:ConnectionString=$pg" \
     --PasswordHashing:Iterations=1 --Registration:Mode=open "--Registration:SharedSecret=$secret" \
-    "--SyncDelivery:Mode=$1" "--DataDirectory=$work/data" --Logging:LogLevel:Default=Warning \
+    "--SyncDelivery:Mode=$1" "--DataDirectory=$work/data" --Logging:LogLevel:Default=Warning "${generous_rate_limits[@]}" \
     >>"$work/server.log" 2>&1 &
   server_pid=$!
   local deadline=$((SECONDS + 120))

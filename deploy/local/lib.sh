@@ -9,6 +9,8 @@
 #   throwaway server (stop.sh then leaves it alone).
 # HOMESERVER_LOCAL_DLL: a built HomeServer.Silo.dll to run instead of building src/Silo (Release).
 
+source "$(dirname "${BASH_SOURCE[0]}")/rate-limits.sh"
+
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 run_dir="${HOMESERVER_LOCAL_RUN:-$repo_root/deploy/local/.run}"
 nginx_port="${HOMESERVER_LOCAL_PORT:-8008}"

@@ -44,6 +44,7 @@ $servers        keepalive 32;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
             proxy_next_upstream error timeout http_502 http_503;
             proxy_next_upstream_tries 2;
             proxy_connect_timeout 2s;

@@ -28,9 +28,14 @@ else
     || { tail -n 30 "$run_dir/build.log" >&2; die "build failed (log: $run_dir/build.log)"; }
 fi
 
+# nginx on loopback names the client in X-Forwarded-For. Everything reaching this cluster (development, drills, the
+# cluster tests, bench/) comes from 127.0.0.1 and registers and sends far faster than a person, so every rate limit
+# bucket is raised far above the production defaults (README, "Rate limits"); arguments to this script still win.
+limits=(--RateLimits:TrustedProxies:0=127.0.0.1 "${generous_rate_limits[@]}")
+
 common=(--Storage:Kind=postgres "--Storage:ConnectionString=$pg" --Cluster:Membership=postgres
   --ServerName=localhost "--PublicBaseUrl=http://127.0.0.1:$nginx_port"
-  "--ShutdownTimeout=00:00:$shutdown_timeout_seconds" --Registration:Mode=open "$@")
+  "--ShutdownTimeout=00:00:$shutdown_timeout_seconds" --Registration:Mode=open "${limits[@]}" "$@")
 
 for i in $(seq 1 $silo_count); do
   printf '%s\n' "${common[@]}" --Cluster:Role=silo "--urls=http://127.0.0.1:$(silo_http_port "$i")" \

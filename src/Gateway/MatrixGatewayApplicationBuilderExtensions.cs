@@ -7,13 +7,17 @@ namespace HomeServer.Gateway;
 public static class MatrixGatewayApplicationBuilderExtensions
 {
     /// <summary>
-    /// Adds the gateway's middleware: CORS headers and preflight answers, Matrix errors for every
-    /// exception, <c>M_UNRECOGNIZED</c> for unknown paths and methods under <c>/_matrix</c>, and the
-    /// request body size limit.
+    /// Adds the gateway's middleware: the client address from <c>X-Forwarded-For</c> of trusted proxies (first, so
+    /// everything after it, request logs and rate limits included, sees the client's address), request logs without
+    /// query strings, <c>nosniff</c> and CORS headers and preflight answers, Matrix errors for every exception,
+    /// <c>M_UNRECOGNIZED</c> for unknown paths and methods, and the request body size limits.
     /// Call before mapping endpoints.
     /// </summary>
     public static IApplicationBuilder UseMatrixGateway(this IApplicationBuilder app)
     {
+        app.UseForwardedHeaders();
+        app.UseHttpLogging();
+        app.UseMiddleware<NoSniffMiddleware>();
         app.UseMiddleware<MatrixCorsMiddleware>();
         app.UseMiddleware<MatrixExceptionMiddleware>();
         app.UseMiddleware<UnrecognizedRequestMiddleware>();

@@ -1,5 +1,9 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Health;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.Middleware;
+using HomeServer.Gateway.RateLimiting;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -9,8 +13,8 @@ namespace HomeServer.Gateway;
 public static class MatrixGatewayServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers what the Client-Server API endpoints need: validated <see cref="MatrixGatewayOptions"/>,
-    /// <see cref="ReadinessState"/> and the readiness health check.
+    /// Registers what the Client-Server API endpoints need: validated <see cref="MatrixGatewayOptions"/> and <see cref="InputLimitsOptions"/>,
+    /// <see cref="ReadinessState"/>, the readiness health check and the rate limits (<see cref="RateLimitOptions"/>).
     /// </summary>
     public static IServiceCollection AddMatrixGateway(this IServiceCollection services, Action<MatrixGatewayOptions>? configure = null)
     {
@@ -21,9 +25,22 @@ public static class MatrixGatewayServiceCollectionExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MatrixGatewayOptions>, MatrixGatewayOptionsValidator>());
+        services.AddOptions<InputLimitsOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InputLimitsOptions>, InputLimitsOptionsValidator>());
+        services.AddRequestLoggingWithoutSecrets();
         services.TryAddSingleton<ReadinessState>();
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("readiness", tags: [GatewayHealthTags.Ready]);
         services.AddMatrixAccounts();
+        services.AddMatrixRateLimits();
         return services;
+    }
+
+    private static void AddMatrixRateLimits(this IServiceCollection services)
+    {
+        services.AddOptions<RateLimitOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>());
+        services.AddOptions<ForwardedHeadersOptions>()
+            .Configure<IOptions<RateLimitOptions>>((forwarded, limits) => TrustedProxies.Configure(forwarded, limits.Value.TrustedProxies));
+        services.TryAddSingleton<RateLimits>();
     }
 }

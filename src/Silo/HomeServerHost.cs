@@ -1,6 +1,8 @@
 using HomeServer.Gateway;
 using HomeServer.Gateway.Admin;
 using HomeServer.Gateway.Health;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Silo.Configuration;
 using HomeServer.Silo.Startup;
@@ -42,6 +44,13 @@ public static class HomeServerHost
         builder.Services.AddHostedService<DrainGracePeriod>();
         builder.Services.AddTelemetryExport(builder.Configuration);
         builder.Services.AddSingleton<IProcessCounters, ProcessCounterListener>();
+        builder.Services.AddSingleton(provider => new ConnectionsPerIpLimit(
+            provider.GetRequiredService<IOptions<InputLimitsOptions>>().Value.MaxConnectionsPerIp,
+            provider.GetRequiredService<ILogger<ConnectionsPerIpLimit>>(),
+            provider.GetRequiredService<IOptions<RateLimitOptions>>().Value.TrustedProxies));
+        // Endpoint defaults reach the endpoints of `urls` too; the limit is read when Kestrel starts, after validation.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
+            listen.UseConnectionsPerIpLimit(kestrel.ApplicationServices.GetRequiredService<ConnectionsPerIpLimit>())));
         builder.Services.AddHostedService<StartupSummaryLogger>();
         configureServices?.Invoke(builder.Services);
 

@@ -16,4 +16,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IAccountDataStore AccountData { get; }
     IReceiptStore Receipts { get; }
     IFilterStore Filters { get; }
+    IRateLimitStore RateLimits { get; }
 }

@@ -51,7 +51,7 @@ public sealed class MatrixJsonBodyTests
     }
 
     private static EchoRequest Deserialize(string json) =>
-        MatrixJsonBody.Deserialize(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(json)), TestJsonContext.Default.EchoRequest);
+        MatrixJsonBody.Deserialize(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(json)), TestJsonContext.Default.EchoRequest, maxDepth: 64);
 
     private static void AssertError(string json, string errcode)
     {

@@ -32,3 +32,5 @@ public sealed class PostgresDurabilityTests : DurabilityTests<PostgresTestBacken
 public sealed class PostgresMigrationTests : MigrationTests<PostgresTestBackend>;
 
 public sealed class PostgresBadInputTests : BadInputTests<PostgresTestBackend>;
+
+public sealed class PostgresRateLimitStoreTests : RateLimitStoreTests<PostgresTestBackend>;

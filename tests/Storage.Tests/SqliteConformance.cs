@@ -32,3 +32,5 @@ public sealed class SqliteDurabilityTests : DurabilityTests<SqliteTestBackend>;
 public sealed class SqliteMigrationTests : MigrationTests<SqliteTestBackend>;
 
 public sealed class SqliteBadInputTests : BadInputTests<SqliteTestBackend>;
+
+public sealed class SqliteRateLimitStoreTests : RateLimitStoreTests<SqliteTestBackend>;

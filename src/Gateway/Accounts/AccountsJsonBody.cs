@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using Microsoft.AspNetCore.Http;
 
 namespace HomeServer.Gateway.Accounts;
@@ -11,13 +12,14 @@ namespace HomeServer.Gateway.Accounts;
 internal static class AccountsJsonBody
 {
     /// <summary>The body as a JSON object: M_NOT_JSON for bad syntax, M_BAD_JSON for any other value.</summary>
-    public static async ValueTask<JsonElement> ReadObjectAsync(HttpRequest request) => ParseObject(await ReadAllAsync(request));
+    public static async ValueTask<JsonElement> ReadObjectAsync(HttpRequest request) =>
+        MatrixJsonBody.ParseObject(new ReadOnlySequence<byte>(await ReadAllAsync(request)), request.InputLimits().MaxJsonDepth);
 
     /// <summary>The body, or null when it is empty: some clients send none where every field is optional.</summary>
     public static async ValueTask<T?> ReadOptionalAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo) where T : class
     {
         var body = await ReadAllAsync(request);
-        return body.AsSpan().Trim(" \t\r\n"u8).IsEmpty ? null : MatrixJsonBody.Deserialize(new ReadOnlySequence<byte>(body), typeInfo);
+        return body.AsSpan().Trim(" \t\r\n"u8).IsEmpty ? null : MatrixJsonBody.Deserialize(new ReadOnlySequence<byte>(body), typeInfo, request.InputLimits().MaxJsonDepth);
     }
 
     public static async ValueTask<byte[]> ReadAllAsync(HttpRequest request)
@@ -32,21 +34,6 @@ internal static class AccountsJsonBody
         var body = result.Buffer.ToArray();
         reader.AdvanceTo(result.Buffer.End);
         return body;
-    }
-
-    public static JsonElement ParseObject(byte[] body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? document.RootElement.Clone()
-                : throw MatrixException.BadJson("The body must be a JSON object.");
-        }
-        catch (JsonException)
-        {
-            throw MatrixException.NotJson();
-        }
     }
 
     /// <summary>The object without insignificant whitespace, as it is stored and later served.</summary>

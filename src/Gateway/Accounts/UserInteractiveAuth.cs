@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
 using Microsoft.AspNetCore.Http;
@@ -19,7 +20,8 @@ internal sealed class UserInteractiveAuth(
     IGrainFactory grains,
     PasswordHasher hasher,
     IOptions<RegistrationSettings> registration,
-    LocalServer localServer)
+    LocalServer localServer,
+    RateLimits limits)
 {
     public const string Dummy = "m.login.dummy";
     public const string Password = "m.login.password";
@@ -116,8 +118,12 @@ internal sealed class UserInteractiveAuth(
         var named = auth.Identifier is null && auth.User is null ? userId : LoginUser.Resolve(auth.Identifier, auth.User, localServer);
         if (named != userId) return new MatrixError("M_FORBIDDEN", "The identifier does not name the authenticated user.");
         if (auth.Password is null) return new MatrixError("M_MISSING_PARAM", "Missing password.");
+        // A stolen access token must not become a way around the login limits for guessing the password.
+        await limits.RequireNotExhaustedAsync(userId, RateLimitBucket.LoginFailedAttempts);
         var hash = await grains.GetGrain<IUserGrain>(userId).GetPasswordHashAsync();
-        return await hasher.VerifyAsync(auth.Password, hash, cancellationToken) ? null : new MatrixError("M_FORBIDDEN", "Invalid password.");
+        if (await hasher.VerifyAsync(auth.Password, hash, cancellationToken)) return null;
+        await limits.PenalizeAccountAsync(userId, RateLimitBucket.LoginFailedAttempts, persisted: hash is not null);
+        return new MatrixError("M_FORBIDDEN", "Invalid password.");
     }
 
     private static IResult Challenge(IReadOnlyList<IReadOnlyList<string>> flows, string sessionId, IReadOnlyList<string> completed, MatrixError? failure) =>

@@ -1,6 +1,7 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
+using HomeServer.Gateway.Limits;
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Identifiers;
 using Microsoft.AspNetCore.Builder;
@@ -20,9 +21,9 @@ internal static class AccountDataEndpoints
     public static void MapAccountDataEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/_matrix/client/v3/user/{userId}/account_data/{type}", GetGlobalAsync);
-        endpoints.MapPut("/_matrix/client/v3/user/{userId}/account_data/{type}", SetGlobalAsync);
+        endpoints.MapPut("/_matrix/client/v3/user/{userId}/account_data/{type}", SetGlobalAsync).WithBodySize(BodySize.Event);
         endpoints.MapGet("/_matrix/client/v3/user/{userId}/rooms/{roomId}/account_data/{type}", GetForRoomAsync);
-        endpoints.MapPut("/_matrix/client/v3/user/{userId}/rooms/{roomId}/account_data/{type}", SetForRoomAsync);
+        endpoints.MapPut("/_matrix/client/v3/user/{userId}/rooms/{roomId}/account_data/{type}", SetForRoomAsync).WithBodySize(BodySize.Event);
     }
 
     private static Task<IResult> GetGlobalAsync(HttpContext context, string userId, string type, [FromServices] IGrainFactory grains) =>

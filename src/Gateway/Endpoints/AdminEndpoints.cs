@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
+using HomeServer.Gateway.Limits;
 using HomeServer.Grains.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -16,7 +17,7 @@ internal static class AdminEndpoints
 {
     public static void MapAdminEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var admin = endpoints.MapGroup("/_homeserver/admin");
+        var admin = endpoints.MapGroup("/_homeserver/admin").WithBodySize(BodySize.Small);
         admin.MapGet("/silos", ListSilosAsync);
         admin.MapPost("/silos/{siloId}/drain", DrainAsync);
     }

@@ -1,6 +1,7 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains.Identifiers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -26,7 +27,8 @@ internal static class CapabilitiesEndpoints
 
     private static async Task<IResult> GetAsync(HttpContext context)
     {
-        await context.RequireSessionAsync();
+        var session = await context.RequireSessionAsync();
+        context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
         return TypedResults.Json(Current, AccountsJsonContext.Default.CapabilitiesResponse);
     }
 }

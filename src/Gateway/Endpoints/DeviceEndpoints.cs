@@ -1,6 +1,7 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Grains.Accounts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -19,8 +20,8 @@ internal static class DeviceEndpoints
     {
         endpoints.MapGet("/_matrix/client/v3/devices", GetDevicesAsync);
         endpoints.MapGet("/_matrix/client/v3/devices/{deviceId}", GetDeviceAsync);
-        endpoints.MapPut("/_matrix/client/v3/devices/{deviceId}", UpdateDeviceAsync);
-        endpoints.MapDelete("/_matrix/client/v3/devices/{deviceId}", DeleteDeviceAsync);
+        endpoints.MapPut("/_matrix/client/v3/devices/{deviceId}", UpdateDeviceAsync).WithBodySize(BodySize.Small);
+        endpoints.MapDelete("/_matrix/client/v3/devices/{deviceId}", DeleteDeviceAsync).WithBodySize(BodySize.Small);
         endpoints.MapPost("/_matrix/client/v3/delete_devices", DeleteDevicesAsync);
     }
 

@@ -2,6 +2,7 @@ using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Identifiers;
 using Microsoft.AspNetCore.Builder;
@@ -25,8 +26,11 @@ internal static class FilterEndpoints
     {
         var user = await RequireOwnUserAsync(context, userId, grains);
         var body = await AccountsJsonBody.ReadAllAsync(context.Request);
-        var filter = AccountsJsonBody.ParseObject(body);
-        RequireValid(MatrixJsonBody.Deserialize(new System.Buffers.ReadOnlySequence<byte>(body), AccountsJsonContext.Default.FilterDefinition));
+        var limits = context.InputLimits();
+        var filter = MatrixJsonBody.ParseObject(new System.Buffers.ReadOnlySequence<byte>(body), limits.MaxJsonDepth);
+        var definition = MatrixJsonBody.Deserialize(new System.Buffers.ReadOnlySequence<byte>(body), AccountsJsonContext.Default.FilterDefinition, limits.MaxJsonDepth);
+        RequireValid(definition);
+        FilterSizeRules.Require(definition, limits);
         var filterId = await user.CreateFilterAsync(AccountsJsonBody.Compact(filter));
         return TypedResults.Json(new FilterResponse(filterId), AccountsJsonContext.Default.FilterResponse);
     }

@@ -3,6 +3,8 @@ using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Discovery;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
 using Microsoft.AspNetCore.Builder;
@@ -22,13 +24,17 @@ internal static class LoginEndpoints
     public static void MapLoginEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/_matrix/client/v3/login", GetFlows);
-        endpoints.MapPost("/_matrix/client/v3/login", LogInAsync);
-        endpoints.MapPost("/_matrix/client/v3/logout", LogOutAsync);
-        endpoints.MapPost("/_matrix/client/v3/logout/all", LogOutAllAsync);
+        endpoints.MapPost("/_matrix/client/v3/login", LogInAsync).WithBodySize(BodySize.Small);
+        endpoints.MapPost("/_matrix/client/v3/logout", LogOutAsync).WithBodySize(BodySize.Small);
+        endpoints.MapPost("/_matrix/client/v3/logout/all", LogOutAllAsync).WithBodySize(BodySize.Small);
         endpoints.MapGet("/_matrix/client/v3/account/whoami", (Delegate)WhoAmIAsync);
     }
 
-    private static IResult GetFlows() => TypedResults.Json(Flows, AccountsJsonContext.Default.LoginFlowsResponse);
+    private static IResult GetFlows(HttpContext context)
+    {
+        context.RateLimits().RequireForAddress(context, RateLimitBucket.AddressRequests);
+        return TypedResults.Json(Flows, AccountsJsonContext.Default.LoginFlowsResponse);
+    }
 
     private static async Task<IResult> LogInAsync(
         HttpContext context,
@@ -37,16 +43,28 @@ internal static class LoginEndpoints
         [FromServices] LocalServer server,
         [FromServices] IOptions<MatrixGatewayOptions> gateway)
     {
+        var limits = context.RateLimits();
+        limits.RequireForAddress(context, RateLimitBucket.LoginAddress);
         var body = await context.Request.ReadMatrixJsonAsync(AccountsJsonContext.Default.LoginRequest, context.RequestAborted);
         if (body.Type != UserInteractiveAuth.Password) throw new MatrixException(StatusCodes.Status400BadRequest, "M_UNKNOWN", "Bad login type.");
         var userId = LoginUser.Resolve(body.Identifier, body.User, server);
         var password = body.Password ?? throw AccountErrors.MissingParam("Missing parameter: password.");
+        if (userId is not null)
+        {
+            // Unknown user ids are counted too, so the answers do not tell which accounts exist.
+            await limits.RequireNotExhaustedAsync(userId, RateLimitBucket.LoginFailedAttempts);
+            await limits.RequireForAccountAsync(userId, RateLimitBucket.LoginAccount);
+        }
 
         var user = userId is null ? null : grains.GetGrain<IUserGrain>(userId);
         var hash = user is null ? null : await user.GetPasswordHashAsync();
         // An unknown user costs the same hashing as a wrong password, so timing does not tell which it was.
         if (!await hasher.VerifyAsync(password, hash, context.RequestAborted) || user is null || hash is null)
+        {
+            limits.ChargeAddress(context, RateLimitBucket.LoginAddress);
+            if (userId is not null) await limits.PenalizeAccountAsync(userId, RateLimitBucket.LoginFailedAttempts, persisted: hash is not null);
             throw AccountErrors.Forbidden("Invalid username or password.");
+        }
 
         var result = await user.LogInAsync(new DeviceLogin(body.DeviceId, body.InitialDeviceDisplayName, RegistrationEndpoints.ClientIp(context)), hash);
         var wellKnown = new WellKnownClientResponse(new HomeServerInformation(gateway.Value.PublicBaseUrl!.TrimEnd('/')));
@@ -72,6 +90,7 @@ internal static class LoginEndpoints
     private static async Task<IResult> WhoAmIAsync(HttpContext context)
     {
         var session = await context.RequireSessionAsync();
+        context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
         return TypedResults.Json(new WhoAmIResponse(session.UserId, session.DeviceId, IsGuest: false), AccountsJsonContext.Default.WhoAmIResponse);
     }
 }

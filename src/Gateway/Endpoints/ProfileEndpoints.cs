@@ -5,6 +5,8 @@ using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Identifiers;
@@ -31,8 +33,8 @@ internal static partial class ProfileEndpoints
     {
         endpoints.MapGet("/_matrix/client/v3/profile/{userId}", GetProfileAsync);
         endpoints.MapGet("/_matrix/client/v3/profile/{userId}/{keyName}", GetFieldAsync);
-        endpoints.MapPut("/_matrix/client/v3/profile/{userId}/{keyName}", SetFieldAsync);
-        endpoints.MapDelete("/_matrix/client/v3/profile/{userId}/{keyName}", DeleteFieldAsync);
+        endpoints.MapPut("/_matrix/client/v3/profile/{userId}/{keyName}", SetFieldAsync).WithBodySize(BodySize.Small);
+        endpoints.MapDelete("/_matrix/client/v3/profile/{userId}/{keyName}", DeleteFieldAsync).WithBodySize(BodySize.Small);
     }
 
     private static async Task<IResult> GetProfileAsync(string userId, [FromServices] IGrainFactory grains, [FromServices] LocalServer server)
@@ -92,6 +94,7 @@ internal static partial class ProfileEndpoints
         if (userId != session.UserId) throw AccountErrors.Forbidden("Cannot change the profile of another user.");
         RequireValidKey(keyName);
         if (keyName is not (DisplayName or AvatarUrl)) throw AccountErrors.Forbidden($"The profile field {keyName} cannot be changed on this server.");
+        await context.RateLimits().RequireForUserAsync(session, RateLimitBucket.Message);
         return grains.GetGrain<IUserGrain>(userId);
     }
 

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Identifiers;
@@ -26,7 +28,7 @@ internal static class RegistrationEndpoints
 
     public static void MapRegistrationEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/_matrix/client/v3/register", RegisterAsync);
+        endpoints.MapPost("/_matrix/client/v3/register", RegisterAsync).WithBodySize(BodySize.Small);
         endpoints.MapGet("/_matrix/client/v3/register/available", CheckAvailabilityAsync);
         endpoints.MapGet("/_matrix/client/v1/register/m.login.registration_token/validity", CheckTokenValidity);
     }
@@ -37,21 +39,26 @@ internal static class RegistrationEndpoints
         [FromServices] IGrainFactory grains,
         [FromServices] UserInteractiveAuth uia,
         [FromServices] PasswordHasher hasher,
+        [FromServices] AccountPasswords passwords,
         [FromServices] IOptions<RegistrationSettings> settings,
         [FromServices] LocalServer server)
     {
         if (kind == "guest") throw new MatrixException(StatusCodes.Status403Forbidden, "M_GUEST_ACCESS_FORBIDDEN", "Guest access is not allowed on this server.");
         if (kind is not (null or "user")) throw AccountErrors.InvalidParam("kind must be user or guest.");
         if (!settings.Value.Enabled) throw AccountErrors.Forbidden("Registration is disabled");
+        // As Synapse: every request is refused while the address's bucket is empty, but only an account created takes a token.
+        var limits = context.RateLimits();
+        limits.RequireAddressNotExhausted(context, RateLimitBucket.Registration);
 
         var body = await context.Request.ReadMatrixJsonAsync(AccountsJsonContext.Default.RegisterRequest, context.RequestAborted);
         // The spec wants username problems reported before authentication, and a request that tries to complete it must be complete.
         var requestedUserId = body.Username is null ? null : await RequireAvailableAsync(body.Username, grains, server);
-        if (body.Auth is not null) AccountPasswords.RequireAcceptable(body.Password);
+        if (body.Auth is not null) passwords.RequireAcceptable(body.Password);
 
         var flows = settings.Value.RequiresToken ? TokenFlows : OpenFlows;
         if (await uia.AuthorizeAsync(context, body.Auth, flows, userId: null) is { } challenge) return challenge;
 
+        limits.RequireForAddress(context, RateLimitBucket.Registration);
         var passwordHash = await hasher.HashAsync(body.Password!, context.RequestAborted);
         var login = body.InhibitLogin == true ? null : new DeviceLogin(body.DeviceId, body.InitialDeviceDisplayName, ClientIp(context));
         var registration = new AccountRegistration(passwordHash, IsAdmin: false, DisplayName: null, login);
@@ -62,15 +69,17 @@ internal static class RegistrationEndpoints
     }
 
     private static async Task<IResult> CheckAvailabilityAsync(
-        [FromQuery] string? username, [FromServices] IGrainFactory grains, [FromServices] LocalServer server)
+        HttpContext context, [FromQuery] string? username, [FromServices] IGrainFactory grains, [FromServices] LocalServer server)
     {
+        context.RateLimits().RequireForAddress(context, RateLimitBucket.RegistrationAvailability);
         await RequireAvailableAsync(username ?? throw AccountErrors.MissingParam("Missing parameter: username."), grains, server);
         return TypedResults.Json(new AvailabilityResponse(true), AccountsJsonContext.Default.AvailabilityResponse);
     }
 
     private static IResult CheckTokenValidity(
-        [FromQuery] string? token, [FromServices] UserInteractiveAuth uia, [FromServices] IOptions<RegistrationSettings> settings)
+        HttpContext context, [FromQuery] string? token, [FromServices] UserInteractiveAuth uia, [FromServices] IOptions<RegistrationSettings> settings)
     {
+        context.RateLimits().RequireForAddress(context, RateLimitBucket.RegistrationTokenValidity);
         if (token is null) throw AccountErrors.MissingParam("Missing parameter: token.");
         if (!settings.Value.Enabled) throw AccountErrors.Forbidden("Registration is not enabled on this homeserver.");
         var valid = settings.Value.RequiresToken && uia.IsRegistrationToken(token);

@@ -2,6 +2,8 @@ using System.Text.Json;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains;
 using HomeServer.Grains.Identifiers;
@@ -21,11 +23,21 @@ internal static class RoomCreationEndpoints
     private static async Task<IResult> CreateRoomAsync(HttpContext context, IGrainFactory grains, LocalServer server)
     {
         var session = await context.RequireSessionAsync();
+        await context.RateLimits().RequireForUserAsync(session, RateLimitBucket.RoomCreation);
         var body = await context.Request.ReadMatrixJsonAsync(RoomsJsonContext.Default.CreateRoomBody);
+        RequireWithinLimits(body, context.InputLimits());
         var request = ToRequest(session.UserId, body);
         var roomId = RoomId.Generate(ServerName.Parse(server.Name)).Value;
         await grains.GetGrain<IRoomGrain>(roomId).CreateAsync(request);
         return TypedResults.Json(new RoomIdResponse(roomId), RoomsJsonContext.Default.RoomIdResponse);
+    }
+
+    private static void RequireWithinLimits(CreateRoomBody body, InputLimitsOptions limits)
+    {
+        if (body.Invite?.Count > limits.MaxInvitesPerRoomCreation)
+            throw RoomPath.InvalidParam($"At most {limits.MaxInvitesPerRoomCreation} users may be invited when a room is created.");
+        if (body.InitialState?.Count > limits.MaxInitialStateEvents)
+            throw RoomPath.InvalidParam($"At most {limits.MaxInitialStateEvents} initial_state events are allowed.");
     }
 
     private static CreateRoomRequest ToRequest(string creator, CreateRoomBody body)

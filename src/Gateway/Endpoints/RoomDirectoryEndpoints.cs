@@ -2,6 +2,8 @@ using System.Globalization;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains;
 using HomeServer.Grains.Rooms;
@@ -16,7 +18,7 @@ internal static class RoomDirectoryEndpoints
 {
     public static void MapRoomDirectoryEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var v3 = endpoints.MapGroup("/_matrix/client/v3");
+        var v3 = endpoints.MapGroup("/_matrix/client/v3").WithBodySize(BodySize.Small);
         v3.MapGet("/directory/room/{roomAlias}", ResolveAliasAsync);
         v3.MapPut("/directory/room/{roomAlias}", CreateAliasAsync);
         v3.MapDelete("/directory/room/{roomAlias}", DeleteAliasAsync);
@@ -64,6 +66,7 @@ internal static class RoomDirectoryEndpoints
     private static async Task<IResult> GetLocalAliasesAsync(HttpContext context, IGrainFactory grains, string roomId)
     {
         var session = await context.RequireSessionAsync();
+        context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
         var aliases = await grains.GetGrain<IRoomGrain>(RoomPath.RoomId(roomId)).GetLocalAliasesAsync(session.UserId);
         return TypedResults.Json(new AliasesResponse(aliases), RoomsJsonContext.Default.AliasesResponse);
     }

@@ -2,6 +2,8 @@ using System.Text.Json;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains.Rooms;
 using Microsoft.AspNetCore.Builder;
@@ -18,7 +20,7 @@ internal static class RoomEphemeralEndpoints
 
     public static void MapRoomEphemeralEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var rooms = endpoints.MapGroup("/_matrix/client/v3/rooms/{roomId}");
+        var rooms = endpoints.MapGroup("/_matrix/client/v3/rooms/{roomId}").WithBodySize(BodySize.Small);
         rooms.MapPut("/typing/{userId}", SetTypingAsync);
         rooms.MapPost("/receipt/{receiptType}/{eventId}", SetReceiptAsync);
         rooms.MapPost("/read_markers", SetReadMarkersAsync);
@@ -27,6 +29,7 @@ internal static class RoomEphemeralEndpoints
     private static async Task<IResult> SetTypingAsync(HttpContext context, IGrainFactory grains, string roomId, string userId)
     {
         var session = await context.RequireSessionAsync();
+        context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
         roomId = RoomPath.RoomId(roomId);
         userId = RoomPath.UserId(userId);
         if (userId != session.UserId)
@@ -41,6 +44,7 @@ internal static class RoomEphemeralEndpoints
     private static async Task<IResult> SetReceiptAsync(HttpContext context, IGrainFactory grains, string roomId, string receiptType, string eventId)
     {
         var session = await context.RequireSessionAsync();
+        context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
         roomId = RoomPath.RoomId(roomId);
         eventId = RoomPath.EventId(eventId);
         receiptType = RoomPath.Text(receiptType);
@@ -60,6 +64,7 @@ internal static class RoomEphemeralEndpoints
     private static async Task<IResult> SetReadMarkersAsync(HttpContext context, IGrainFactory grains, string roomId)
     {
         var session = await context.RequireSessionAsync();
+        context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
         roomId = RoomPath.RoomId(roomId);
         var body = await context.Request.ReadMatrixJsonAsync(RoomsJsonContext.Default.ReadMarkersBody);
         foreach (var eventId in new[] { body.FullyRead, body.Read, body.ReadPrivate }.OfType<string>()) RoomPath.EventId(eventId);

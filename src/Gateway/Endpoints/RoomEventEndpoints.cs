@@ -1,5 +1,7 @@
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains.Rooms;
 using Microsoft.AspNetCore.Builder;
@@ -13,7 +15,7 @@ internal static class RoomEventEndpoints
 {
     public static void MapRoomEventEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var rooms = endpoints.MapGroup("/_matrix/client/v3/rooms/{roomId}");
+        var rooms = endpoints.MapGroup("/_matrix/client/v3/rooms/{roomId}").WithBodySize(BodySize.Event);
         rooms.MapPut("/send/{eventType}/{txnId}", SendAsync);
         rooms.MapPut("/state/{eventType}/{stateKey?}", SetStateAsync);
         rooms.MapPut("/redact/{eventId}/{txnId}", RedactAsync);
@@ -23,6 +25,7 @@ internal static class RoomEventEndpoints
     {
         var session = await context.RequireSessionAsync();
         roomId = RoomPath.RoomId(roomId);
+        await context.RateLimits().RequireForUserAsync(session, RateLimitBucket.Message);
         var content = await RoomBodies.ReadEventContentAsync(context.Request);
         var eventId = await grains.GetGrain<IRoomGrain>(roomId).SendMessageAsync(
             new MessageRequest(session.UserId, session.DeviceId, RoomPath.Key(eventType, "event type"), content, RoomPath.Key(txnId, "transaction id")));
@@ -33,6 +36,7 @@ internal static class RoomEventEndpoints
     {
         var session = await context.RequireSessionAsync();
         roomId = RoomPath.RoomId(roomId);
+        await context.RateLimits().RequireForUserAsync(session, RateLimitBucket.Message);
         var content = await RoomBodies.ReadEventContentAsync(context.Request);
         var eventId = await grains.GetGrain<IRoomGrain>(roomId).SetStateAsync(
             new StateRequest(session.UserId, RoomPath.Key(eventType, "event type"), RoomPath.Key(stateKey ?? "", "state key"), content));
@@ -44,6 +48,7 @@ internal static class RoomEventEndpoints
         var session = await context.RequireSessionAsync();
         roomId = RoomPath.RoomId(roomId);
         eventId = RoomPath.EventId(eventId);
+        await context.RateLimits().RequireForUserAsync(session, RateLimitBucket.Message);
         var body = await RoomBodies.ReadOptionalAsync(context.Request, RoomsJsonContext.Default.ReasonBody, new ReasonBody(null));
         var redactionId = await grains.GetGrain<IRoomGrain>(roomId).RedactAsync(
             new RedactionRequest(session.UserId, session.DeviceId, eventId, body.Reason, RoomPath.Key(txnId, "transaction id")));

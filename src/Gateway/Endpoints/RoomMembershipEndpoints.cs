@@ -1,8 +1,11 @@
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains;
+using HomeServer.Grains.Accounts;
 using HomeServer.Grains.Rooms;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -15,11 +18,11 @@ internal static class RoomMembershipEndpoints
 {
     public static void MapRoomMembershipEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var v3 = endpoints.MapGroup("/_matrix/client/v3");
+        var v3 = endpoints.MapGroup("/_matrix/client/v3").WithBodySize(BodySize.Small);
         v3.MapPost("/join/{roomIdOrAlias}", JoinByIdOrAliasAsync);
         v3.MapPost("/rooms/{roomId}/join", JoinAsync);
         v3.MapPost("/rooms/{roomId}/invite", (HttpContext c, IGrainFactory g, string roomId) =>
-            ChangeMembershipAsync(c, g, roomId, (room, request) => room.InviteAsync(request)));
+            ChangeMembershipAsync(c, g, roomId, (room, request) => room.InviteAsync(request), RequireInviteLimitsAsync));
         v3.MapPost("/rooms/{roomId}/kick", (HttpContext c, IGrainFactory g, string roomId) =>
             ChangeMembershipAsync(c, g, roomId, (room, request) => room.KickAsync(request)));
         v3.MapPost("/rooms/{roomId}/ban", (HttpContext c, IGrainFactory g, string roomId) =>
@@ -60,26 +63,44 @@ internal static class RoomMembershipEndpoints
         var body = await RoomBodies.ReadOptionalAsync(context.Request, RoomsJsonContext.Default.JoinBody, new JoinBody(null, null));
         if (body.ThirdPartySigned is not null)
             throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN", "Third-party invites are not supported.");
+        var limits = context.RateLimits();
+        await limits.RequireForUserAsync(session, RateLimitBucket.JoinsLocal);
+        await limits.RequireAsync(session, roomId, RateLimitBucket.JoinsPerRoom);
         await grains.GetGrain<IRoomGrain>(roomId).JoinAsync(session.UserId, body.Reason);
         return TypedResults.Json(new RoomIdResponse(roomId), RoomsJsonContext.Default.RoomIdResponse);
     }
 
     private static async Task<IResult> ChangeMembershipAsync(
-        HttpContext context, IGrainFactory grains, string roomId, Func<IRoomGrain, MembershipRequest, Task> change)
+        HttpContext context, IGrainFactory grains, string roomId, Func<IRoomGrain, MembershipRequest, Task> change,
+        Func<RateLimits, MembershipRequest, Session, string, Task>? requireLimits = null)
     {
         var session = await context.RequireSessionAsync();
         roomId = RoomPath.RoomId(roomId);
         var body = await context.Request.ReadMatrixJsonAsync(RoomsJsonContext.Default.TargetUserBody);
         var target = body.UserId ?? throw RoomPath.MissingParam("user_id is required.");
         if (!Grains.Identifiers.UserId.IsValid(target)) throw RoomPath.InvalidParam($"'{target}' is not a user ID.");
-        await change(grains.GetGrain<IRoomGrain>(roomId), new MembershipRequest(session.UserId, target, body.Reason));
+        var request = new MembershipRequest(session.UserId, target, body.Reason);
+        await (requireLimits ?? RequireMessageLimitAsync)(context.RateLimits(), request, session, roomId);
+        await change(grains.GetGrain<IRoomGrain>(roomId), request);
         return RoomResults.Empty();
+    }
+
+    private static Task RequireMessageLimitAsync(RateLimits limits, MembershipRequest request, Session session, string roomId) =>
+        limits.RequireForUserAsync(session, RateLimitBucket.Message);
+
+    /// <summary>As Synapse: invites sent by the user, sent into the room and received by the target are each limited.</summary>
+    private static async Task RequireInviteLimitsAsync(RateLimits limits, MembershipRequest request, Session session, string roomId)
+    {
+        await limits.RequireForUserAsync(session, RateLimitBucket.InvitesPerIssuer);
+        await limits.RequireAsync(session, roomId, RateLimitBucket.InvitesPerRoom);
+        await limits.RequireAsync(session, request.TargetUserId, RateLimitBucket.InvitesPerUser);
     }
 
     private static async Task<IResult> LeaveAsync(HttpContext context, IGrainFactory grains, string roomId)
     {
         var session = await context.RequireSessionAsync();
         roomId = RoomPath.RoomId(roomId);
+        await context.RateLimits().RequireForUserAsync(session, RateLimitBucket.Message);
         var body = await RoomBodies.ReadOptionalAsync(context.Request, RoomsJsonContext.Default.ReasonBody, new ReasonBody(null));
         await grains.GetGrain<IRoomGrain>(roomId).LeaveAsync(session.UserId, body.Reason);
         return RoomResults.Empty();
@@ -89,6 +110,7 @@ internal static class RoomMembershipEndpoints
     {
         var session = await context.RequireSessionAsync();
         roomId = RoomPath.RoomId(roomId);
+        await context.RateLimits().RequireForUserAsync(session, RateLimitBucket.Message);
         try
         {
             await grains.GetGrain<IRoomGrain>(roomId).ForgetAsync(session.UserId);

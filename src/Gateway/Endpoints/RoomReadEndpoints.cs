@@ -1,5 +1,6 @@
 using System.Globalization;
 using HomeServer.Gateway.Auth;
+using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.Rooms;
 using HomeServer.Grains.Rooms;
 using Microsoft.AspNetCore.Builder;
@@ -85,7 +86,7 @@ internal static class RoomReadEndpoints
             "" => throw RoomPath.MissingParam("dir is required."),
             _ => throw RoomPath.InvalidParam("dir must be 'b' or 'f'."),
         };
-        var filter = RoomEventFilterParser.Parse(Single(query["filter"]), roomId);
+        var filter = RoomEventFilterParser.Parse(Single(query["filter"]), roomId, context.InputLimits());
         var limit = ParseLimit(Single(query["limit"])) ?? filter.Limit ?? DefaultLimit;
         var json = await grains.GetGrain<IRoomGrain>(roomId).GetMessagesAsync(
             new Reader(session.UserId, session.DeviceId),
@@ -99,7 +100,7 @@ internal static class RoomReadEndpoints
         roomId = RoomPath.RoomId(roomId);
         eventId = RoomPath.EventId(eventId);
         var query = context.Request.Query;
-        var filter = RoomEventFilterParser.Parse(Single(query["filter"]), roomId);
+        var filter = RoomEventFilterParser.Parse(Single(query["filter"]), roomId, context.InputLimits());
         var limit = ParseLimit(Single(query["limit"])) ?? filter.Limit ?? DefaultLimit;
         var json = await grains.GetGrain<IRoomGrain>(roomId).GetContextAsync(
             new Reader(session.UserId, session.DeviceId), new ContextQuery(eventId, limit, filter.Filter));

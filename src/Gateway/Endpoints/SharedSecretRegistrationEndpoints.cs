@@ -1,6 +1,7 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
 using Microsoft.AspNetCore.Builder;
@@ -31,7 +32,7 @@ internal static class SharedSecretRegistrationEndpoints
     public static void MapSharedSecretRegistrationEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet(Path, GetNonceAsync);
-        endpoints.MapPost(Path, RegisterAsync);
+        endpoints.MapPost(Path, RegisterAsync).WithBodySize(BodySize.Small);
     }
 
     private static async Task<IResult> GetNonceAsync([FromServices] IGrainFactory grains, [FromServices] IOptions<RegistrationSettings> settings)

@@ -1,6 +1,8 @@
 using System.Globalization;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
+using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Grains.Sync;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -41,6 +43,7 @@ internal static class SyncEndpoints
             throw InvalidParam("set_presence must be one of offline, online, unavailable.");
         var since = NullIfEmpty(query["since"].ToString());
         var filter = NullIfEmpty(query["filter"].ToString());
+        if (filter is not null && filter.StartsWith('{')) RequireInlineFilterWithinLimits(filter, context.InputLimits());
 
         var grain = grains.GetGrain<ISyncGrain>(session.UserId);
         var aborted = context.RequestAborted;
@@ -71,7 +74,7 @@ internal static class SyncEndpoints
                 if (lostCalls > 1) await Task.Delay(PauseBeforeAskingAgain, aborted);
                 continue;
             }
-            if (!response.IsEmpty || DateTimeOffset.UtcNow >= deadline || waiting.IsCancellationRequested) break;
+            if (!response.IsEmpty || response.Superseded || DateTimeOffset.UtcNow >= deadline || waiting.IsCancellationRequested) break;
             since = response.NextBatch;
         }
 
@@ -79,6 +82,13 @@ internal static class SyncEndpoints
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = response.Json.Length;
         await context.Response.Body.WriteAsync(response.Json, aborted);
+    }
+
+    /// <summary>The sync grain reads the filter; the gateway only bounds its size before it travels there.</summary>
+    private static void RequireInlineFilterWithinLimits(string filter, InputLimitsOptions limits)
+    {
+        var body = new System.Buffers.ReadOnlySequence<byte>(System.Text.Encoding.UTF8.GetBytes(filter));
+        FilterSizeRules.Require(MatrixJsonBody.Deserialize(body, AccountsJsonContext.Default.FilterDefinition, limits.MaxJsonDepth), limits);
     }
 
     private static long ParseTimeoutMs(string? value)

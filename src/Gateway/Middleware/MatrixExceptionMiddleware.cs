@@ -30,7 +30,8 @@ internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, IL
             context.Response.Clear();
             if (error.RetryAfterMs is { } retryAfterMs)
             {
-                context.Response.Headers.RetryAfter = Math.Max(1, retryAfterMs / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                // Whole seconds, rounded up: a client that waits exactly this long finds the tokens there.
+                context.Response.Headers.RetryAfter = Math.Max(1, (retryAfterMs + 999) / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
             await MatrixErrorResponse.WriteAsync(context.Response, statusCode, error);
         }
@@ -43,7 +44,11 @@ internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, IL
             case MatrixException matrix:
                 return (matrix.StatusCode, matrix.Error);
             case MatrixRequestException refused:
-                return (MatrixErrorStatus.For(refused.ErrCode), new MatrixError(refused.ErrCode, refused.Error));
+                // A grain's M_LIMIT_EXCEEDED (too many waiting /sync requests) is soon over; clients wait retry_after_ms.
+                return (MatrixErrorStatus.For(refused.ErrCode), new MatrixError(refused.ErrCode, refused.Error)
+                {
+                    RetryAfterMs = refused.ErrCode == MatrixErrorCode.LimitExceeded ? 1000 : null,
+                });
             case RoomBusyException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException
                 or GatewayTooBusyException or ClientNotAvailableException:
                 LogUnavailable(exception, context.Request.Method, context.Request.Path);

@@ -5,16 +5,13 @@ namespace HomeServer.Gateway.Middleware;
 
 /// <summary>
 /// Routing answers an unknown path with an empty 404 and a known path with the wrong method with an
-/// empty 405; under <c>/_matrix</c> the spec wants both to carry <c>M_UNRECOGNIZED</c>.
+/// empty 405; the spec wants both to carry <c>M_UNRECOGNIZED</c>. Every path of the server gets that answer, not only
+/// those under <c>/_matrix</c>: <c>/.well-known/matrix</c> is part of the API too, and and a client cannot tell
+/// the operator's paths from the API's.
 /// </summary>
 internal sealed class UnrecognizedRequestMiddleware(RequestDelegate next)
 {
-    private static readonly PathString MatrixPrefix = "/_matrix";
-
-    public Task InvokeAsync(HttpContext context) =>
-        context.Request.Path.StartsWithSegments(MatrixPrefix) ? InvokeForMatrixAsync(context) : next(context);
-
-    private async Task InvokeForMatrixAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context)
     {
         await next(context);
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using Microsoft.AspNetCore.Http;
 
 namespace HomeServer.Gateway.Rooms;
@@ -9,56 +10,40 @@ namespace HomeServer.Gateway.Rooms;
 /// <summary>Reading request bodies of the rooms API.</summary>
 internal static class RoomBodies
 {
-    /// <summary>The spec's limit for a whole event; a content this large can never fit in one.</summary>
-    public const int MaxEventContentBytes = 65_536;
-
     /// <summary>The body, or <paramref name="empty"/> when there is none (clients often send nothing for POST /leave and friends).</summary>
     public static async ValueTask<T> ReadOptionalAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo, T empty)
         where T : class
     {
-        var body = await ReadAllAsync(request, maxBytes: null);
+        var body = await ReadAllAsync(request);
         return body.Length == 0 || body.AsSpan().Trim(" \t\r\n"u8).IsEmpty
             ? empty
-            : MatrixJsonBody.Deserialize(new System.Buffers.ReadOnlySequence<byte>(body), typeInfo);
+            : MatrixJsonBody.Deserialize(new System.Buffers.ReadOnlySequence<byte>(body), typeInfo, request.InputLimits().MaxJsonDepth);
     }
 
-    /// <summary>An event content: a JSON object of at most 64 KiB (413 M_TOO_LARGE), M_NOT_JSON / M_BAD_JSON otherwise.</summary>
+    /// <summary>
+    /// An event content: a JSON object (M_NOT_JSON / M_BAD_JSON otherwise). Its size is bounded by the endpoints'
+    /// <see cref="Limits.BodySize.Event"/> class, 65536 bytes by default, the spec's limit for a whole event.
+    /// </summary>
     public static async ValueTask<JsonElement> ReadEventContentAsync(HttpRequest request)
     {
-        var body = await ReadAllAsync(request, MaxEventContentBytes);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body);
-        }
-        catch (JsonException)
-        {
-            throw MatrixException.NotJson();
-        }
-        using (document)
-        {
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? document.RootElement.Clone()
-                : throw MatrixException.BadJson("The event content must be a JSON object.");
-        }
+        var body = await ReadAllAsync(request);
+        using var document = MatrixJsonBody.Parse(new System.Buffers.ReadOnlySequence<byte>(body), request.InputLimits().MaxJsonDepth);
+        return document.RootElement.ValueKind == JsonValueKind.Object
+            ? document.RootElement.Clone()
+            : throw MatrixException.BadJson("The event content must be a JSON object.");
     }
 
-    private static async ValueTask<byte[]> ReadAllAsync(HttpRequest request, int? maxBytes)
+    private static async ValueTask<byte[]> ReadAllAsync(HttpRequest request)
     {
-        if (maxBytes is { } limit && request.ContentLength > limit) throw TooLarge(limit);
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
         {
             buffer.Write(chunk, 0, read);
-            if (maxBytes is { } max && buffer.Length > max) throw TooLarge(max);
         }
         return buffer.ToArray();
     }
-
-    private static MatrixException TooLarge(int limit) =>
-        new(StatusCodes.Status413PayloadTooLarge, MatrixErrorCode.TooLarge, $"Event content is limited to {limit} bytes.");
 }
 
 /// <summary>Answers with JSON bytes a grain produced, unchanged.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using HomeServer.Gateway.Json;
+using HomeServer.Gateway.Limits;
 using HomeServer.Grains.Rooms;
 
 namespace HomeServer.Gateway.Rooms;
@@ -11,10 +12,11 @@ internal static class RoomEventFilterParser
     public sealed record Parsed(RoomEventFilter? Filter, int? Limit);
 
     /// <summary>Null when absent; M_NOT_JSON for bad syntax, M_BAD_JSON for a wrong shape.</summary>
-    public static Parsed Parse(string? json, string roomId)
+    public static Parsed Parse(string? json, string roomId, InputLimitsOptions limits)
     {
         if (string.IsNullOrEmpty(json)) return new Parsed(null, null);
-        var body = MatrixJsonBody.Deserialize(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(json)), RoomsJsonContext.Default.RoomEventFilterBody);
+        var body = MatrixJsonBody.Deserialize(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(json)), RoomsJsonContext.Default.RoomEventFilterBody, limits.MaxJsonDepth);
+        FilterSizeRules.Require(body, limits);
         var excludesRoom = (body.Rooms is not null && !body.Rooms.Contains(roomId)) || body.NotRooms?.Contains(roomId) == true;
         var filter = new RoomEventFilter
         {

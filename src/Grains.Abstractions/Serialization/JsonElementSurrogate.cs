@@ -19,10 +19,18 @@ public sealed class JsonElementSurrogateConverter : IConverter<JsonElement, Json
     public JsonElement ConvertFromSurrogate(in JsonElementSurrogate surrogate)
     {
         if (surrogate.Utf8 is not { Length: > 0 } utf8) return default;
-        using var document = JsonDocument.Parse(utf8);
+        using var document = JsonDocument.Parse(utf8, StoredJson.DocumentOptions);
         return document.RootElement.Clone();
     }
 
-    public JsonElementSurrogate ConvertToSurrogate(in JsonElement value) =>
-        new(value.ValueKind == JsonValueKind.Undefined ? [] : JsonSerializer.SerializeToUtf8Bytes(value));
+    public JsonElementSurrogate ConvertToSurrogate(in JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Undefined) return new([]);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = StoredJson.MaxDepth }))
+        {
+            value.WriteTo(writer);
+        }
+        return new(buffer.WrittenSpan.ToArray());
+    }
 }

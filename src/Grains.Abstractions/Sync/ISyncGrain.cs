@@ -36,7 +36,15 @@ public sealed record SyncRequest(string DeviceId, string? Since, string? Filter,
 /// <param name="NextBatch">The response's next_batch (also inside <paramref name="Json"/>).</param>
 /// <param name="IsEmpty">True when nothing new was found before the timeout: the caller may wait again from <paramref name="NextBatch"/>.</param>
 [GenerateSerializer, Immutable, Alias("hs.SyncResponse")]
-public sealed record SyncResponse(byte[] Json, string NextBatch, bool IsEmpty);
+public sealed record SyncResponse(byte[] Json, string NextBatch, bool IsEmpty)
+{
+    /// <summary>
+    /// The empty answer to a long-poll that a newer request of the same device replaced: the caller must not wait
+    /// again on behalf of it, or the two would keep superseding each other.
+    /// </summary>
+    [Id(3)]
+    public bool Superseded { get; init; }
+}
 
 /// <summary>One user's sync state (key: the full user id): answers /sync at once or parks it until something arrives.</summary>
 [Alias("sync")]

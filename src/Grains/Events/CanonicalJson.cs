@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using HomeServer.Grains.Serialization;
 
 namespace HomeServer.Grains.Events;
 
@@ -35,7 +36,7 @@ public static class CanonicalJson
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(utf8Json.ToArray());
+            document = JsonDocument.Parse(utf8Json.ToArray(), StoredJson.DocumentOptions);
         }
         catch (JsonException e)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HomeServer.Grains.Identifiers;
+using HomeServer.Grains.Serialization;
 
 namespace HomeServer.Grains.Events;
 
@@ -51,7 +52,7 @@ public sealed class Pdu
         JsonElement json;
         try
         {
-            json = JsonElement.Parse(utf8Json);
+            json = JsonElement.Parse(utf8Json, StoredJson.DocumentOptions);
         }
         catch (JsonException e)
         {

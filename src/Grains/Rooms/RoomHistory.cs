@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using HomeServer.Grains.Events;
+using HomeServer.Grains.Serialization;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Rooms;
@@ -127,7 +128,7 @@ internal sealed class RoomHistory
 
     private static string? ReadVisibility(byte[] json)
     {
-        using var document = JsonDocument.Parse(json);
+        using var document = JsonDocument.Parse(json, StoredJson.DocumentOptions);
         return document.RootElement.TryGetProperty("content", out var content)
                && content.ValueKind == JsonValueKind.Object
                && content.TryGetProperty("history_visibility", out var value)

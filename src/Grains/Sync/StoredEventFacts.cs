@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HomeServer.Grains.Serialization;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync;
@@ -9,7 +10,7 @@ internal static class StoredEventFacts
     /// <summary>The membership before this member event, when the room recorded it (<c>unsigned.prev_content.membership</c>).</summary>
     public static string? PreviousMembership(StoredEvent memberEvent)
     {
-        using var document = JsonDocument.Parse(memberEvent.Json);
+        using var document = JsonDocument.Parse(memberEvent.Json, StoredJson.DocumentOptions);
         return document.RootElement.TryGetProperty("unsigned", out var unsigned) && unsigned.ValueKind == JsonValueKind.Object
             && unsigned.TryGetProperty("prev_content", out var previous) && previous.ValueKind == JsonValueKind.Object
             && previous.TryGetProperty("membership", out var membership) && membership.ValueKind == JsonValueKind.String
@@ -20,7 +21,7 @@ internal static class StoredEventFacts
     /// <summary>The state event this one replaced, when the room recorded it (<c>unsigned.replaces_state</c>).</summary>
     public static string? ReplacesState(StoredEvent stateEvent)
     {
-        using var document = JsonDocument.Parse(stateEvent.Json);
+        using var document = JsonDocument.Parse(stateEvent.Json, StoredJson.DocumentOptions);
         return document.RootElement.TryGetProperty("unsigned", out var unsigned) && unsigned.ValueKind == JsonValueKind.Object
             && unsigned.TryGetProperty("replaces_state", out var replaces) && replaces.ValueKind == JsonValueKind.String
                 ? replaces.GetString()
@@ -29,7 +30,7 @@ internal static class StoredEventFacts
 
     public static bool ContentHasUrl(StoredEvent storedEvent)
     {
-        using var document = JsonDocument.Parse(storedEvent.Json);
+        using var document = JsonDocument.Parse(storedEvent.Json, StoredJson.DocumentOptions);
         return document.RootElement.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object
             && content.TryGetProperty("url", out _);
     }
@@ -37,7 +38,7 @@ internal static class StoredEventFacts
     /// <summary>content.name, content.alias or similar string of a state event; null when absent or empty.</summary>
     public static string? ContentString(StoredEvent storedEvent, string property)
     {
-        using var document = JsonDocument.Parse(storedEvent.Json);
+        using var document = JsonDocument.Parse(storedEvent.Json, StoredJson.DocumentOptions);
         return document.RootElement.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Object
             && content.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
             && value.GetString() is { Length: > 0 } text

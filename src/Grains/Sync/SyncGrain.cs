@@ -6,6 +6,7 @@ using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync.Filtering;
 using HomeServer.Grains.Sync.Json;
 using HomeServer.Storage;
+using Microsoft.Extensions.Options;
 using Orleans;
 
 namespace HomeServer.Grains.Sync;
@@ -19,7 +20,8 @@ namespace HomeServer.Grains.Sync;
 /// grain's turns, so the shared state is guarded: notice bookkeeping by a lock, computations one at a time by a semaphore.
 /// </summary>
 [GrainType("sync")]
-public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncGrains) : HomeServerGrain, ISyncGrain, ILocalFeedReceiver
+public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncGrains, IOptions<ParkedSyncOptions> parking)
+    : HomeServerGrain, ISyncGrain, ILocalFeedReceiver
 {
     private readonly object _lock = new();
     private readonly SemaphoreSlim _computing = new(1, 1);
@@ -27,6 +29,7 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
     private readonly TypingChanges _typing = new();
     private readonly FeedBuffer _feed = new();
     private readonly LazyMembers _lazyMembers = new();
+    private readonly ParkedSyncs _parked = new(parking.Value.MaxParkedSyncsPerUser);
     private readonly Dictionary<long, SyncFilter> _filters = [];
     private readonly int _epoch = Random.Shared.Next(1, int.MaxValue);
     private UserRooms _rooms = null!;
@@ -151,43 +154,53 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
         var timeout = request.Timeout < TimeSpan.Zero ? TimeSpan.Zero : request.Timeout > SyncRequest.MaxTimeout ? SyncRequest.MaxTimeout : request.Timeout;
         var started = Stopwatch.GetTimestamp();
         var current = since;
-        while (true)
+        ParkedSync? parked = null;
+        try
         {
-            Task wake;
-            bool mayHaveNews;
-            lock (_lock)
+            while (true)
             {
-                wake = _wake.Task;
-                mayHaveNews = MayHaveNews(current);
+                Task wake;
+                bool mayHaveNews;
+                lock (_lock)
+                {
+                    wake = _wake.Task;
+                    mayHaveNews = MayHaveNews(current);
+                }
+                if (mayHaveNews)
+                {
+                    var computed = await ComputeAsync(request.DeviceId, current, filter, fullState: false, cancellationToken);
+                    if (!computed.Result.IsEmpty) return Respond(computed, request.DeviceId);
+                    // Nothing for this user, but the token may move past other users' changes while waiting.
+                    current = computed.NextBatch;
+                    continue;
+                }
+                var remaining = timeout - Stopwatch.GetElapsedTime(started);
+                if (remaining <= TimeSpan.Zero || _deactivating.IsCancellationRequested || parked?.IsSuperseded == true)
+                    return Respond(new Computed(new SyncResult(current), current, Source: null), request.DeviceId) with { Superseded = parked?.IsSuperseded == true };
+                parked ??= _parked.Park(request.DeviceId);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deactivating.Token, parked.Superseded);
+                SyncMetrics.ParkedLongPolls.Add(1);
+                try
+                {
+                    await wake.WaitAsync(remaining, stop.Token);
+                }
+                catch (TimeoutException)
+                {
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                }
+                finally
+                {
+                    SyncMetrics.ParkedLongPolls.Add(-1);
+                }
+                cancellationToken.ThrowIfCancellationRequested();
             }
-            if (mayHaveNews)
-            {
-                var computed = await ComputeAsync(request.DeviceId, current, filter, fullState: false, cancellationToken);
-                if (!computed.Result.IsEmpty) return Respond(computed, request.DeviceId);
-                // Nothing for this user, but the token may move past other users' changes while waiting.
-                current = computed.NextBatch;
-                continue;
-            }
-            var remaining = timeout - Stopwatch.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero || _deactivating.IsCancellationRequested)
-                return Respond(new Computed(new SyncResult(current), current, Source: null), request.DeviceId);
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deactivating.Token);
-            SyncMetrics.ParkedLongPolls.Add(1);
-            try
-            {
-                await wake.WaitAsync(remaining, stop.Token);
-            }
-            catch (TimeoutException)
-            {
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-            }
-            finally
-            {
-                SyncMetrics.ParkedLongPolls.Add(-1);
-            }
-            cancellationToken.ThrowIfCancellationRequested();
+        }
+        finally
+        {
+            // A superseded or refused request must not leave its device's slot taken.
+            if (parked is not null) _parked.Release(request.DeviceId, parked);
         }
     }
 

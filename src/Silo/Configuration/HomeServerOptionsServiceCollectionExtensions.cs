@@ -1,6 +1,9 @@
 using HomeServer.Gateway;
 using HomeServer.Gateway.Accounts;
+using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains.Delivery;
+using HomeServer.Grains.Sync;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -60,6 +63,14 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .BindReportingErrors(configuration.GetSection(PasswordHashingOptions.SectionName))
             .ValidateOnStart();
 
+        services.AddOptions<PasswordPolicyOptions>()
+            .BindReportingErrors(configuration.GetSection(PasswordPolicyOptions.SectionName))
+            .ValidateOnStart();
+
+        services.AddOptions<RateLimitOptions>()
+            .BindReportingErrors(configuration.GetSection(RateLimitOptions.SectionName))
+            .ValidateOnStart();
+
         services.AddOptions<SyncDeliveryOptions>()
             .BindReportingErrors(configuration.GetSection(SyncDeliveryOptions.SectionName))
             .ValidateOnStart();
@@ -69,6 +80,13 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .BindReportingErrors(configuration)
             .PostConfigure<IOptions<HomeServerOptions>>((gateway, host) =>
                 gateway.PublicBaseUrl ??= PublicBaseUrlDefault.From(host.Value.ParseListenUrls(), host.Value.ServerName));
+
+        services.AddOptions<InputLimitsOptions>()
+            .BindReportingErrors(configuration.GetSection(InputLimitsOptions.SectionName));
+        services.AddOptions<ParkedSyncOptions>()
+            .BindReportingErrors(configuration.GetSection(ParkedSyncOptions.SectionName))
+            .Validate(parking => parking.MaxParkedSyncsPerUser > 0, "InputLimits:MaxParkedSyncsPerUser must be greater than zero.")
+            .ValidateOnStart();
 
         services.AddOptions<HostOptions>()
             .Configure<IOptions<HomeServerOptions>>((hostOptions, host) =>

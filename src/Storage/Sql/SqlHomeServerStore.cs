@@ -12,6 +12,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IAccountDataStore AccountData { get; } = new SqlAccountDataStore(db);
     public IReceiptStore Receipts { get; } = new SqlReceiptStore(db);
     public IFilterStore Filters { get; } = new SqlFilterStore(db);
+    public IRateLimitStore RateLimits { get; } = new SqlRateLimitStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

@@ -186,6 +186,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IAccountDataStore AccountData => inner.AccountData;
         public IReceiptStore Receipts => inner.Receipts;
         public IFilterStore Filters => inner.Filters;
+        public IRateLimitStore RateLimits => inner.RateLimits;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

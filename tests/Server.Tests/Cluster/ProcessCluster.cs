@@ -39,7 +39,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
             "--urls=http://127.0.0.1:0", $"--DataDirectory={directory}", $"--ServerName={_serverName}",
             $"--Cluster:SiloPort={ports[0]}", $"--Cluster:GatewayPort={ports[1]}",
             "--Storage:Kind=postgres", $"--Storage:ConnectionString={_database.ConnectionString}",
-            "--Cluster:Membership=postgres", "--PasswordHashing:Iterations=1000", $"--Registration:SharedSecret={SharedSecret}", .. extra]);
+            "--Cluster:Membership=postgres", "--PasswordHashing:Iterations=1000", $"--Registration:SharedSecret={SharedSecret}",
+            .. RateLimitArguments.Generous, .. extra]);
         _processes.Add(process);
         string url;
         try

@@ -37,7 +37,7 @@ public sealed class RunningServer : IAsyncDisposable
 
     public CapturingLoggerProvider Logs { get; }
 
-    /// <param name="args">Command-line arguments; later ones win over the test defaults.</param>
+    /// <param name="args">Command-line arguments; later ones win over the test defaults (which include generous rate limits).</param>
     /// <param name="configure">Runs after build and before start, e.g. to map test-only endpoints.</param>
     /// <param name="services">Runs on the services before they are built, e.g. to swap a grain class for a stand-in.</param>
     public static Task<RunningServer> StartAsync(string[]? args = null, Action<WebApplication>? configure = null, Action<IServiceCollection>? services = null) =>
@@ -56,7 +56,7 @@ public sealed class RunningServer : IAsyncDisposable
     private static async Task<RunningServer> StartAsync(
         string[] args, Action<WebApplication>? configure, Action<IServiceCollection>? services, string dataDirectory)
     {
-        var app = HomeServerHost.Build(["--urls=http://127.0.0.1:0", $"--DataDirectory={dataDirectory}", .. args], services);
+        var app = HomeServerHost.Build(["--urls=http://127.0.0.1:0", $"--DataDirectory={dataDirectory}", .. RateLimitArguments.Generous, .. args], services);
         var logs = new CapturingLoggerProvider();
         app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
         configure?.Invoke(app);

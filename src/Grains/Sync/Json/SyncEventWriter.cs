@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.Text.Json;
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Rooms;
+using HomeServer.Grains.Serialization;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync.Json;
@@ -42,7 +43,7 @@ internal static class SyncEventWriter
         var contentHasUrl = false;
         using (var writer = new Utf8JsonWriter(body, new JsonWriterOptions { SkipValidation = true }))
         {
-            var reader = new Utf8JsonReader(json);
+            var reader = new Utf8JsonReader(json, StoredJson.ReaderOptions);
             reader.Read();
             writer.WriteStartObject();
             writer.WriteString("event_id"u8, storedEvent.EventId);
@@ -99,7 +100,7 @@ internal static class SyncEventWriter
     public static void WriteStripped(Utf8JsonWriter writer, StoredEvent storedEvent)
     {
         var json = storedEvent.Json;
-        var reader = new Utf8JsonReader(json);
+        var reader = new Utf8JsonReader(json, StoredJson.ReaderOptions);
         reader.Read();
         writer.WriteStartObject();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -126,7 +127,7 @@ internal static class SyncEventWriter
         ClientTransactionInfo? transaction = null;
         using (var writer = new Utf8JsonWriter(rest, new JsonWriterOptions { SkipValidation = true }))
         {
-            var reader = new Utf8JsonReader(unsigned);
+            var reader = new Utf8JsonReader(unsigned, StoredJson.ReaderOptions);
             reader.Read();
             writer.WriteStartObject();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -149,7 +150,7 @@ internal static class SyncEventWriter
 
     private static bool HasProperty(ReadOnlySpan<byte> jsonObject, ReadOnlySpan<byte> name)
     {
-        var reader = new Utf8JsonReader(jsonObject);
+        var reader = new Utf8JsonReader(jsonObject, StoredJson.ReaderOptions);
         reader.Read();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -163,7 +164,7 @@ internal static class SyncEventWriter
     /// <summary>The device and txn_id of a stored <c>hs.transaction</c> object ({"device_id":…,"txn_id":…}).</summary>
     private static ClientTransactionInfo? ReadTransaction(ReadOnlySpan<byte> transaction)
     {
-        var reader = new Utf8JsonReader(transaction);
+        var reader = new Utf8JsonReader(transaction, StoredJson.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
         string? device = null, transactionId = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
