@@ -69,8 +69,8 @@ internal static class SyncEndpoints
             }
             catch (SiloUnavailableException) when (!aborted.IsCancellationRequested && ++lostCalls <= MaxAsksAfterSiloLoss)
             {
-                // The silo holding the wait went away (or the wait was given up as overdue while the cluster changed):
-                // ask again, wherever the grain is now. The same since token makes asking twice harmless.
+                // The silo holding the wait went away and the call could not be sent anew in time: ask again, wherever
+                // the grain is now. The same since token makes asking twice harmless.
                 if (lostCalls > 1) await Task.Delay(PauseBeforeAskingAgain, aborted);
                 continue;
             }

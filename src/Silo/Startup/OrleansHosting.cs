@@ -139,9 +139,8 @@ internal static class OrleansHosting
             });
             client.Configure<OrleansClusterOptions>(options => SetIds(options, cluster));
             client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
-            // Filters run in this order. The silo-loss filter must come first: a filter that gives up on a call still in
-            // flight cannot send it again through the rest of the chain (Orleans' invoker would skip the filters after
-            // it), so an abandoned call fails to its caller, which sends it anew.
+            // Filters run in this order: the silo-loss filter watches each call, whichever filters come after it, and sends
+            // a call it gives up anew as a new call through all of them.
             client.Services.AddSingleton<IOutgoingGrainCallFilter>(provider => provider.GetRequiredService<SiloLossCallFilter>());
             client.AddOutgoingGrainCallFilter<IdempotentRetryFilter>();
             // One instance observes the connection, retries it and answers the readiness check.
