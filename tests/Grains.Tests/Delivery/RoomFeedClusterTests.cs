@@ -130,19 +130,26 @@ public sealed class RoomFeedClusterTests
     private static GrainId SyncGrainId(string userId) => GrainId.Create("sync", userId);
 
     /// <summary>The fan-out counters recorded on this thread's test only (other tests of this assembly do not publish).</summary>
+    /// <summary>
+    /// Counts the fan-out measurements recorded by this test's own calls: the meter is process-wide and other test
+    /// classes publish in parallel, so a measurement counts only when it is made in the flow that created the counter.
+    /// </summary>
     private sealed class MessageCounter : IDisposable
     {
+        private static readonly AsyncLocal<MessageCounter?> Counting = new();
         private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
         private long _messages, _batches, _serialised;
 
         public MessageCounter()
         {
+            Counting.Value = this;
             _listener.InstrumentPublished = (instrument, listener) =>
             {
                 if (instrument.Meter.Name == SyncMetrics.MeterName) listener.EnableMeasurementEvents(instrument);
             };
             _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
             {
+                if (Counting.Value != this) return;
                 if (instrument == SyncMetrics.FanOutMessages) Interlocked.Add(ref _messages, value);
                 if (instrument == SyncMetrics.FanOutBatches) Interlocked.Add(ref _batches, value);
                 if (instrument == SyncMetrics.EventsSerialised && tags.ToArray().Any(t => t.Key == "source" && (string?)t.Value == "room"))
