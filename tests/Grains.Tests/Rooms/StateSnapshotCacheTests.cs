@@ -237,7 +237,7 @@ public sealed class StateSnapshotCacheTests : IAsyncLifetime
         using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
         var serializer = services.GetRequiredService<Serializer>();
 
-        var received = serializer.Deserialize<SyncStateSection>(serializer.SerializeToArray(section));
+        var received = serializer.Deserialize<SyncStateSection>(serializer.SerializeToArray(section))!;
 
         Assert.Equal(section.StateVersion, received.StateVersion);
         Assert.Equal(section.Heroes, received.Heroes);

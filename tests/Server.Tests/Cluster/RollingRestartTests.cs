@@ -54,6 +54,9 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifeti
         var limited = 0;
         using var stop = new CancellationTokenSource();
         var catchUpDeadline = DateTime.MaxValue;
+        // Syncers stop only once every sender has returned: a send still in flight when `stop` fires is counted
+        // in `sent` after it is acknowledged, and its members must still receive it.
+        var sendersDone = new TaskCompletionSource();
         const string filter = """{"room":{"timeline":{"limit":100}}}""";
 
         // Initial syncs before the first send, so every message arrives through incremental syncs.
@@ -63,7 +66,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifeti
         var syncers = tokens.Select(async (token, user) =>
         {
             var since = initial[user];
-            while (!stop.IsCancellationRequested || (received[user].Count < sent[memberRooms[user]].Count && DateTime.UtcNow < catchUpDeadline))
+            while (!sendersDone.Task.IsCompleted || (received[user].Count < sent[memberRooms[user]].Count && DateTime.UtcNow < catchUpDeadline))
             {
                 try
                 {
@@ -83,7 +86,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifeti
                 catch (Exception exception)
                 {
                     lock (failures) failures.Add($"sync: {exception.Message}");
-                    if (stop.IsCancellationRequested) return;
+                    if (sendersDone.Task.IsCompleted) return;
                 }
             }
         }).ToArray();
@@ -116,9 +119,10 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifeti
             await Task.Delay(500);
         }
         await Task.Delay(1000);
-        catchUpDeadline = DateTime.UtcNow.AddSeconds(20);
         stop.Cancel();
         await Task.WhenAll(senders);
+        catchUpDeadline = DateTime.UtcNow.AddSeconds(20);
+        sendersDone.SetResult();
         await Task.WhenAll(syncers);
 
         output.WriteLine($"{sent.Values.Sum(s => s.Count)} messages sent; {received.Sum(r => r.Count)} deliveries; {failures.Count} failures");
