@@ -60,13 +60,14 @@ internal static class RoomMembershipEndpoints
     {
         var session = await context.RequireSessionAsync();
         roomId = RoomPath.RoomId(roomId);
-        var body = await RoomBodies.ReadOptionalAsync(context.Request, RoomsJsonContext.Default.JoinBody, new JoinBody(null, null));
+        var (body, content) = await RoomBodies.ReadOptionalWithObjectAsync(context.Request, RoomsJsonContext.Default.JoinBody, new JoinBody(null, null));
         if (body.ThirdPartySigned is not null)
             throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN", "Third-party invites are not supported.");
         var limits = context.RateLimits();
         await limits.RequireForUserAsync(session, RateLimitBucket.JoinsLocal);
         await limits.RequireAsync(session, roomId, RateLimitBucket.JoinsPerRoom);
-        await grains.GetGrain<IRoomGrain>(roomId).JoinAsync(session.UserId, body.Reason);
+        // As Synapse: the body is the member content (reason and any custom keys); the grain sets membership and profile.
+        await grains.GetGrain<IRoomGrain>(roomId).JoinWithContentAsync(new JoinRequest(session.UserId, content));
         return TypedResults.Json(new RoomIdResponse(roomId), RoomsJsonContext.Default.RoomIdResponse);
     }
 
