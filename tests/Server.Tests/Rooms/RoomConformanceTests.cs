@@ -176,6 +176,31 @@ public abstract class RoomConformanceTests(BackendServerFixture fixture) : RoomT
         await alice.OkAsync(Delete, $"/directory/room/{E(alternatives[0])}");
         Assert.Empty((await alice.GetStateEventAsync(roomId, "m.room.canonical_alias")).EnumerateObject());
     }
+
+    [Fact]
+    public async Task A_third_party_invite_is_checked_for_its_shape_then_refused_as_this_server_has_no_identity_server()
+    {
+        var alice = await UserAsync("alice");
+        var roomId = await alice.CreateRoomAsync();
+        var invite = $"/rooms/{E(roomId)}/invite";
+
+        await alice.FailsAsync(Post, invite, new { medium = "email", address = "bob@example.org" }, HttpStatusCode.BadRequest, "M_MISSING_PARAM");
+        await alice.FailsAsync(Post, invite, new { id_server = "id.example.org", id_access_token = "t", medium = "email" },
+            HttpStatusCode.BadRequest, "M_MISSING_PARAM");
+        await alice.FailsAsync(Post, invite, new { id_server = "id.example.org", id_access_token = "t", medium = "email", address = 5 },
+            HttpStatusCode.BadRequest, "M_BAD_JSON");
+        await alice.FailsAsync(Post, invite, new { }, HttpStatusCode.BadRequest, "M_MISSING_PARAM");
+
+        using var refused = await alice.RequestAsync(Post, invite,
+            new { id_server = "id.example.org", id_access_token = "t", medium = "email", address = "bob@example.org" });
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        var error = await refused.ReadJsonAsync();
+        Assert.Equal("M_FORBIDDEN", error.GetProperty("errcode").GetString());
+        Assert.Contains("identity server", error.GetProperty("error").GetString());
+        var state = await alice.OkAsync(Get, $"/rooms/{E(roomId)}/state");
+        Assert.DoesNotContain("m.room.third_party_invite", Types(state));
+        Assert.Equal(["m.room.member"], Types(state).Where(t => t == "m.room.member"));
+    }
 }
 
 public sealed class SqliteRoomConformanceTests(SqliteServerFixture fixture) : RoomConformanceTests(fixture), IClassFixture<SqliteServerFixture>;
