@@ -39,6 +39,18 @@ public sealed class MatrixJsonBodyTests
         AssertError(json, MatrixErrorCode.BadJson);
     }
 
+    [Theory]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', (byte)'t', (byte)'e', (byte)'x', (byte)'t', (byte)'"', (byte)':', (byte)'"', 0xFF, (byte)'"', (byte)'}' })]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', (byte)'t', (byte)'e', (byte)'x', (byte)'t', (byte)'"', (byte)':', (byte)'"', 0xC3, (byte)'"', (byte)'}' })]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', 0xED, 0xA0, 0x80, (byte)'"', (byte)':', (byte)'1', (byte)'}' })]
+    [InlineData(new byte[] { (byte)' ', (byte)'\n' })]
+    public void Invalid_utf8_or_a_blank_body_is_not_json(byte[] body)
+    {
+        var exception = Assert.Throws<MatrixException>(() =>
+            MatrixJsonBody.Deserialize(new ReadOnlySequence<byte>(body), TestJsonContext.Default.EchoRequest, maxDepth: 64));
+        Assert.Equal(MatrixErrorCode.NotJson, exception.Error.ErrCode);
+    }
+
     [Fact]
     public async Task Reads_the_whole_request_body()
     {

@@ -47,7 +47,7 @@ internal static class AccountsJsonBody
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static IResult Bytes(byte[] json) => TypedResults.Bytes(json, "application/json");
+    public static IResult Bytes(byte[] json) => TypedResults.Bytes(json, JsonContentType.Utf8);
 
     public static IResult Empty() => TypedResults.Json(EmptyObject.Instance, AccountsJsonContext.Default.EmptyObject);
 }

@@ -116,7 +116,11 @@ internal sealed class UserInteractiveAuth(
     {
         // The stage proves the authenticated user knows their own password; naming the user is optional.
         var named = auth.Identifier is null && auth.User is null ? userId : LoginUser.Resolve(auth.Identifier, auth.User, localServer);
-        if (named != userId) return new MatrixError("M_FORBIDDEN", "The identifier does not name the authenticated user.");
+        // As Synapse: a stage for another user is refused with 403, not as a failed stage, and the session stays usable
+        // with the right identifier. Unlike Synapse, the other user's password is not checked: the answer would tell
+        // whether it is right.
+        if (named != userId)
+            throw AccountErrors.Forbidden("Invalid auth: the identifier names another user than the one the access token belongs to.");
         if (auth.Password is null) return new MatrixError("M_MISSING_PARAM", "Missing password.");
         // A stolen access token must not become a way around the login limits for guessing the password.
         await limits.RequireNotExhaustedAsync(userId, RateLimitBucket.LoginFailedAttempts);

@@ -17,18 +17,20 @@ internal static class RoomEventEndpoints
     {
         var rooms = endpoints.MapGroup("/_matrix/client/v3/rooms/{roomId}").WithBodySize(BodySize.Event);
         rooms.MapPut("/send/{eventType}/{txnId}", SendAsync);
+        // Not in the spec any more, but Synapse still serves it and old clients and bots use it: every call is a new event.
+        rooms.MapPost("/send/{eventType}", (HttpContext c, IGrainFactory g, string roomId, string eventType) => SendAsync(c, g, roomId, eventType, null));
         rooms.MapPut("/state/{eventType}/{stateKey?}", SetStateAsync);
         rooms.MapPut("/redact/{eventId}/{txnId}", RedactAsync);
     }
 
-    private static async Task<IResult> SendAsync(HttpContext context, IGrainFactory grains, string roomId, string eventType, string txnId)
+    private static async Task<IResult> SendAsync(HttpContext context, IGrainFactory grains, string roomId, string eventType, string? txnId)
     {
         var session = await context.RequireSessionAsync();
         roomId = RoomPath.RoomId(roomId);
         await context.RateLimits().RequireForUserAsync(session, RateLimitBucket.Message);
         var content = await RoomBodies.ReadEventContentAsync(context.Request);
         var eventId = await grains.GetGrain<IRoomGrain>(roomId).SendMessageAsync(
-            new MessageRequest(session.UserId, session.DeviceId, RoomPath.Key(eventType, "event type"), content, RoomPath.Key(txnId, "transaction id")));
+            new MessageRequest(session.UserId, session.DeviceId, RoomPath.Key(eventType, "event type"), content, txnId is null ? null : RoomPath.Key(txnId, "transaction id")));
         return TypedResults.Json(new EventIdResponse(eventId), RoomsJsonContext.Default.EventIdResponse);
     }
 

@@ -21,8 +21,7 @@ internal static class RoomMembershipEndpoints
         var v3 = endpoints.MapGroup("/_matrix/client/v3").WithBodySize(BodySize.Small);
         v3.MapPost("/join/{roomIdOrAlias}", JoinByIdOrAliasAsync);
         v3.MapPost("/rooms/{roomId}/join", JoinAsync);
-        v3.MapPost("/rooms/{roomId}/invite", (HttpContext c, IGrainFactory g, string roomId) =>
-            ChangeMembershipAsync(c, g, roomId, (room, request) => room.InviteAsync(request), RequireInviteLimitsAsync));
+        v3.MapPost("/rooms/{roomId}/invite", InviteAsync);
         v3.MapPost("/rooms/{roomId}/kick", (HttpContext c, IGrainFactory g, string roomId) =>
             ChangeMembershipAsync(c, g, roomId, (room, request) => room.KickAsync(request)));
         v3.MapPost("/rooms/{roomId}/ban", (HttpContext c, IGrainFactory g, string roomId) =>
@@ -60,29 +59,65 @@ internal static class RoomMembershipEndpoints
     {
         var session = await context.RequireSessionAsync();
         roomId = RoomPath.RoomId(roomId);
-        var body = await RoomBodies.ReadOptionalAsync(context.Request, RoomsJsonContext.Default.JoinBody, new JoinBody(null, null));
+        var (body, content) = await RoomBodies.ReadOptionalWithObjectAsync(context.Request, RoomsJsonContext.Default.JoinBody, new JoinBody(null, null));
         if (body.ThirdPartySigned is not null)
             throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN", "Third-party invites are not supported.");
         var limits = context.RateLimits();
         await limits.RequireForUserAsync(session, RateLimitBucket.JoinsLocal);
         await limits.RequireAsync(session, roomId, RateLimitBucket.JoinsPerRoom);
-        await grains.GetGrain<IRoomGrain>(roomId).JoinAsync(session.UserId, body.Reason);
+        // As Synapse: the body is the member content (reason and any custom keys); the grain sets membership and profile.
+        await grains.GetGrain<IRoomGrain>(roomId).JoinWithContentAsync(new JoinRequest(session.UserId, content));
         return TypedResults.Json(new RoomIdResponse(roomId), RoomsJsonContext.Default.RoomIdResponse);
     }
 
     private static async Task<IResult> ChangeMembershipAsync(
-        HttpContext context, IGrainFactory grains, string roomId, Func<IRoomGrain, MembershipRequest, Task> change,
-        Func<RateLimits, MembershipRequest, Session, string, Task>? requireLimits = null)
+        HttpContext context, IGrainFactory grains, string roomId, Func<IRoomGrain, MembershipRequest, Task> change)
     {
         var session = await context.RequireSessionAsync();
         roomId = RoomPath.RoomId(roomId);
         var body = await context.Request.ReadMatrixJsonAsync(RoomsJsonContext.Default.TargetUserBody);
-        var target = body.UserId ?? throw RoomPath.MissingParam("user_id is required.");
-        if (!Grains.Identifiers.UserId.IsValid(target)) throw RoomPath.InvalidParam($"'{target}' is not a user ID.");
-        var request = new MembershipRequest(session.UserId, target, body.Reason);
-        await (requireLimits ?? RequireMessageLimitAsync)(context.RateLimits(), request, session, roomId);
+        var request = new MembershipRequest(session.UserId, RequireTarget(body.UserId), body.Reason);
+        await RequireMessageLimitAsync(context.RateLimits(), request, session, roomId);
         await change(grains.GetGrain<IRoomGrain>(roomId), request);
         return RoomResults.Empty();
+    }
+
+    private static async Task<IResult> InviteAsync(HttpContext context, IGrainFactory grains, string roomId)
+    {
+        var session = await context.RequireSessionAsync();
+        roomId = RoomPath.RoomId(roomId);
+        var body = await context.Request.ReadMatrixJsonAsync(RoomsJsonContext.Default.InviteBody);
+        if (body.IsThirdParty) RefuseThirdPartyInvite(body);
+        var request = new MembershipRequest(session.UserId, RequireTarget(body.UserId), body.Reason);
+        await RequireInviteLimitsAsync(context.RateLimits(), request, session, roomId);
+        await grains.GetGrain<IRoomGrain>(roomId).InviteAsync(request);
+        return RoomResults.Empty();
+    }
+
+    /// <summary>
+    /// An invite by email or phone number needs an identity server: to look the address up, and to store the invite,
+    /// sign it and later vouch for the invitee (the token and keys of m.room.third_party_invite). This server reaches
+    /// none, so after checking the request's shape it answers as Synapse does when third-party lookups are disabled.
+    /// </summary>
+    private static void RefuseThirdPartyInvite(InviteBody body)
+    {
+        string[] missing =
+        [
+            .. body.IdServer is null ? ["id_server"] : Array.Empty<string>(),
+            .. body.IdAccessToken is null ? ["id_access_token"] : Array.Empty<string>(),
+            .. body.Medium is null ? ["medium"] : Array.Empty<string>(),
+            .. body.Address is null ? ["address"] : Array.Empty<string>(),
+        ];
+        if (missing.Length > 0)
+            throw RoomPath.MissingParam($"An invite by third-party identifier needs {string.Join(", ", missing)} (or give user_id).");
+        throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN",
+            "Looking up third-party identifiers is denied from this server: it has no identity server, so invite by user ID.");
+    }
+
+    private static string RequireTarget(string? userId)
+    {
+        var target = userId ?? throw RoomPath.MissingParam("user_id is required.");
+        return Grains.Identifiers.UserId.IsValid(target) ? target : throw RoomPath.InvalidParam($"'{target}' is not a user ID.");
     }
 
     private static Task RequireMessageLimitAsync(RateLimits limits, MembershipRequest request, Session session, string roomId) =>

@@ -79,7 +79,7 @@ internal static class SyncEndpoints
         }
 
         context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "application/json";
+        context.Response.ContentType = JsonContentType.Utf8;
         context.Response.ContentLength = response.Json.Length;
         await context.Response.Body.WriteAsync(response.Json, aborted);
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Unicode;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using HomeServer.Gateway.Errors;
@@ -10,8 +11,8 @@ namespace HomeServer.Gateway.Json;
 
 /// <summary>
 /// Reads request JSON and reports problems with the Matrix error codes. Every JSON the gateway accepts passes here, so
-/// what reaches the grains can always be written out again as canonical JSON: syntax errors and invalid UTF-8 are
-/// <c>M_NOT_JSON</c>; nesting deeper than <see cref="InputLimitsOptions.MaxJsonDepth"/>, duplicate keys, unpaired
+/// what reaches the grains can always be written out again as canonical JSON: syntax errors, invalid UTF-8 and an
+/// empty body are <c>M_NOT_JSON</c>; nesting deeper than <see cref="InputLimitsOptions.MaxJsonDepth"/>, duplicate keys, unpaired
 /// surrogate escapes (<c>"\ud800"</c>, which no UTF-8 can hold) and well-formed JSON of the wrong shape are
 /// <c>M_BAD_JSON</c>.
 /// </summary>
@@ -72,6 +73,9 @@ public static class MatrixJsonBody
     /// <summary>Parses and checks the body; the caller disposes the document.</summary>
     public static JsonDocument Parse(ReadOnlySequence<byte> body, int maxDepth)
     {
+        // The reader does not check the bytes inside strings, so a body that is not UTF-8 would otherwise fail later as
+        // a bad shape; it is not JSON at all (RFC 8259 section 8.1), as Synapse answers.
+        if (!IsUtf8(body)) throw MatrixException.NotJson("Content not JSON: the body is not valid UTF-8.");
         JsonDocument document;
         try
         {
@@ -101,6 +105,9 @@ public static class MatrixJsonBody
             throw;
         }
     }
+
+    private static bool IsUtf8(ReadOnlySequence<byte> body) =>
+        Utf8.IsValid(body.IsSingleSegment ? body.FirstSpan : body.ToArray());
 
     private static bool MayHoldEscapes(ReadOnlySequence<byte> body) =>
         body.IsSingleSegment ? body.FirstSpan.IndexOf("\\u"u8) >= 0 : body.ToArray().AsSpan().IndexOf("\\u"u8) >= 0;
@@ -134,14 +141,17 @@ public static class MatrixJsonBody
     {
         deepest = 0;
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = maxDepth });
+        var tokens = 0;
         try
         {
             while (reader.Read())
             {
+                tokens++;
                 if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) deepest = Math.Max(deepest, reader.CurrentDepth + 1);
             }
 
-            return true;
+            // An empty (or blank) body holds no JSON value at all.
+            return tokens > 0;
         }
         catch (JsonException)
         {

@@ -8,6 +8,7 @@ namespace HomeServer.Gateway.Json;
 [JsonSerializable(typeof(JoinBody))]
 [JsonSerializable(typeof(ReasonBody))]
 [JsonSerializable(typeof(TargetUserBody))]
+[JsonSerializable(typeof(InviteBody))]
 [JsonSerializable(typeof(TypingBody))]
 [JsonSerializable(typeof(ReceiptBody))]
 [JsonSerializable(typeof(ReadMarkersBody))]

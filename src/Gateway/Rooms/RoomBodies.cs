@@ -21,6 +21,24 @@ internal static class RoomBodies
     }
 
     /// <summary>
+    /// The body both as <typeparamref name="T"/> (to check the fields the API names) and as the whole JSON object (to
+    /// keep the others); an empty body reads as <c>{}</c>.
+    /// </summary>
+    public static async ValueTask<(T Body, JsonElement Object)> ReadOptionalWithObjectAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo, T empty)
+        where T : class
+    {
+        var body = await ReadAllAsync(request);
+        if (body.Length == 0 || body.AsSpan().Trim(" \t\r\n"u8).IsEmpty)
+        {
+            using var nothing = JsonDocument.Parse("{}");
+            return (empty, nothing.RootElement.Clone());
+        }
+        var sequence = new System.Buffers.ReadOnlySequence<byte>(body);
+        var maxDepth = request.InputLimits().MaxJsonDepth;
+        return (MatrixJsonBody.Deserialize(sequence, typeInfo, maxDepth), MatrixJsonBody.ParseObject(sequence, maxDepth));
+    }
+
+    /// <summary>
     /// An event content: a JSON object (M_NOT_JSON / M_BAD_JSON otherwise). Its size is bounded by the endpoints'
     /// <see cref="Limits.BodySize.Event"/> class, 65536 bytes by default, the spec's limit for a whole event.
     /// </summary>
@@ -51,7 +69,7 @@ internal static class RoomResults
 {
     private static readonly byte[] EmptyObject = "{}"u8.ToArray();
 
-    public static IResult Json(byte[] utf8Json) => Results.Bytes(utf8Json, "application/json");
+    public static IResult Json(byte[] utf8Json) => Results.Bytes(utf8Json, JsonContentType.Utf8);
 
-    public static IResult Empty() => Results.Bytes(EmptyObject, "application/json");
+    public static IResult Empty() => Results.Bytes(EmptyObject, JsonContentType.Utf8);
 }

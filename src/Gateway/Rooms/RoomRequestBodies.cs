@@ -35,6 +35,18 @@ internal sealed record TargetUserBody(
     [property: JsonPropertyName("user_id")] string? UserId,
     [property: JsonPropertyName("reason")] string? Reason);
 
+/// <summary>POST /invite: by user id, or by third-party identifier (id_server, id_access_token, medium, address).</summary>
+internal sealed record InviteBody(
+    [property: JsonPropertyName("user_id")] string? UserId,
+    [property: JsonPropertyName("reason")] string? Reason,
+    [property: JsonPropertyName("id_server")] string? IdServer,
+    [property: JsonPropertyName("id_access_token")] string? IdAccessToken,
+    [property: JsonPropertyName("medium")] string? Medium,
+    [property: JsonPropertyName("address")] string? Address)
+{
+    public bool IsThirdParty => UserId is null && (IdServer ?? IdAccessToken ?? Medium ?? Address) is not null;
+}
+
 internal sealed record TypingBody(
     [property: JsonPropertyName("typing")] bool? Typing,
     [property: JsonPropertyName("timeout")] long? Timeout);

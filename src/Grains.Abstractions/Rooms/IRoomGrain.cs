@@ -29,6 +29,10 @@ public interface IRoomGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task JoinAsync(string userId, string? reason);
 
+    /// <summary>Joins the user with the member content of their request (custom keys kept); the same content again is a no-op.</summary>
+    [AlwaysInterleave]
+    Task JoinWithContentAsync(JoinRequest request);
+
     /// <summary>A no-op when the target is already invited.</summary>
     [AlwaysInterleave]
     Task InviteAsync(MembershipRequest request);
@@ -123,6 +127,13 @@ public interface IRoomGrain : IGrainWithStringKey
     [Idempotent]
     [AlwaysInterleave]
     Task<bool> CanSendStateAsync(string userId, string eventType);
+
+    /// <summary>
+    /// After <paramref name="alias"/> was deleted from the directory: drops it from m.room.canonical_alias (alias and
+    /// alt_aliases) with a state event sent by <paramref name="userId"/>, when they may; otherwise leaves the state.
+    /// </summary>
+    [AlwaysInterleave]
+    Task RemoveCanonicalAliasAsync(string alias, string userId);
 
     /// <summary>The local aliases of the room (GET /rooms/{roomId}/aliases).</summary>
     [Idempotent]

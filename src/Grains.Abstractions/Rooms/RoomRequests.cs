@@ -11,9 +11,14 @@ public sealed record Reader(string UserId, string DeviceId);
 [GenerateSerializer, Alias("hs.MembershipRequest")]
 public sealed record MembershipRequest(string SenderUserId, string TargetUserId, string? Reason);
 
+/// <param name="Content">The member content the client asked for (the join body, a JSON object); membership and profile are added.</param>
+[GenerateSerializer, Alias("hs.JoinRequest")]
+public sealed record JoinRequest(string UserId, JsonElement Content);
+
 /// <param name="Content">The event content, a JSON object.</param>
+/// <param name="TransactionId">Null for the legacy <c>POST /send/{eventType}</c>: each call is a new event.</param>
 [GenerateSerializer, Alias("hs.MessageRequest")]
-public sealed record MessageRequest(string SenderUserId, string DeviceId, string EventType, JsonElement Content, string TransactionId);
+public sealed record MessageRequest(string SenderUserId, string DeviceId, string EventType, JsonElement Content, string? TransactionId);
 
 /// <param name="Content">The event content, a JSON object.</param>
 [GenerateSerializer, Alias("hs.StateRequest")]

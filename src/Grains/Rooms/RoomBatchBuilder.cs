@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Nodes;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Storage;
@@ -59,6 +60,20 @@ internal sealed class RoomBatchBuilder
         _stateChanges.RemoveRange(mark.StateChanges, _stateChanges.Count - mark.StateChanges);
         _redactions.RemoveRange(mark.Redactions, _redactions.Count - mark.Redactions);
         _view = null;
+    }
+
+    /// <summary>
+    /// Adds a state event unless the current event of its slot has the same sender and content; then nothing is added
+    /// and that current event is returned. As Synapse, which answers such a repeat with the current event id.
+    /// </summary>
+    public Pdu AddUnlessUnchanged(EventSpec spec)
+    {
+        if (spec.StateKey is { } stateKey
+            && State.Get(new StateEventKey(spec.Type, stateKey)) is { } current
+            && current.Sender.Value == spec.Sender
+            && JsonNode.DeepEquals(JsonNode.Parse(current.Content.GetRawText()), spec.Content))
+            return current;
+        return Add(spec);
     }
 
     /// <summary>Builds, authorises and adds the event; throws <see cref="MatrixRequestException"/> when refused.</summary>

@@ -34,6 +34,8 @@ public sealed class RoomDirectoryGrain(IHomeServerStore store, LocalServer serve
         if (!allowed) throw MatrixRequestException.Forbidden("Only the alias's creator, room admins and server admins may delete it.");
         if (!await store.Aliases.DeleteAliasAsync(alias, CancellationToken.None))
             throw MatrixRequestException.NotFound($"Room alias {alias} not found.");
+        // As Synapse: a deleted alias no longer stands in the room's canonical alias state.
+        await GrainFactory.GetGrain<IRoomGrain>(mapping.RoomId).RemoveCanonicalAliasAsync(alias, userId);
     }
 
     public Task<byte[]> GetPublicRoomsAsync(PublicRoomsQuery query) =>

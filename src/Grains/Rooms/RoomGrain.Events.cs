@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Identifiers;
+using Microsoft.Extensions.Logging;
 
 namespace HomeServer.Grains.Rooms;
 
@@ -29,7 +30,7 @@ public sealed partial class RoomGrain
         if (request.EventType == EventTypes.Create)
             throw MatrixRequestException.Forbidden("A room has exactly one m.room.create event.");
         var content = ContentObject(request.Content);
-        var transaction = new ClientTransactionInfo(request.DeviceId, request.TransactionId);
+        var transaction = request.TransactionId is { } txnId ? new ClientTransactionInfo(request.DeviceId, txnId) : null;
         return SendOnceAsync(request.SenderUserId, request.DeviceId, request.TransactionId, async () =>
             (await _writer.SubmitAsync(builder =>
                 builder.Add(new EventSpec(request.EventType, null, request.SenderUserId, content) { Transaction = transaction }).EventId.Value))!);
@@ -52,12 +53,15 @@ public sealed partial class RoomGrain
         var content = ContentObject(request.Content);
         if (request.EventType == CanonicalAliasType && request.StateKey == "")
             await CheckCanonicalAliasAsync(snapshot, content);
+        if (request.EventType == EventTypes.Member)
+            await AddProfileAsync(request.StateKey, content);
         return (await _writer.SubmitAsync(builder =>
-            builder.Add(EventSpec.State(request.EventType, request.StateKey, request.SenderUserId, content)).EventId.Value))!;
+            builder.AddUnlessUnchanged(EventSpec.State(request.EventType, request.StateKey, request.SenderUserId, content)).EventId.Value))!;
     }
 
-    private Task<string> SendOnceAsync(string userId, string deviceId, string transactionId, Func<Task<string>> send)
+    private Task<string> SendOnceAsync(string userId, string deviceId, string? transactionId, Func<Task<string>> send)
     {
+        if (transactionId is null) return send();
         var key = (userId, deviceId, transactionId);
         var attempt = _sendsInFlight.GetOrAdd(key, _ => new Lazy<Task<string>>(() => SendOrFindAsync(key, send)));
         return attempt.Value;
@@ -76,10 +80,10 @@ public sealed partial class RoomGrain
         }
     }
 
-    private async Task<string> RedactAsync(string userId, string deviceId, string transactionId, string eventId, JsonObject content)
+    private async Task<string> RedactAsync(string userId, string deviceId, string? transactionId, string eventId, JsonObject content)
     {
         var original = ToPdu(await RequireEventInRoomAsync(eventId));
-        var transaction = new ClientTransactionInfo(deviceId, transactionId);
+        var transaction = transactionId is null ? null : new ClientTransactionInfo(deviceId, transactionId);
         // v10 carries the target at top level only; v11 in the content. The builder puts it where the version wants it.
         content.Remove("redacts");
         return (await _writer.SubmitAsync(builder =>
@@ -91,6 +95,25 @@ public sealed partial class RoomGrain
             };
             return builder.Add(spec).EventId.Value;
         }))!;
+    }
+
+    public async Task RemoveCanonicalAliasAsync(string alias, string userId)
+    {
+        if (_writer.Current is not { Exists: true }) return;
+        try
+        {
+            await _writer.SubmitAsync(builder =>
+            {
+                if (builder.View.Get(CanonicalAliasType) is not { } current
+                    || CanonicalAliasContent.Without(JsonObject.Create(current.Content)!, alias) is not { } content) return null;
+                return builder.Add(EventSpec.State(CanonicalAliasType, "", userId, content)).EventId.Value;
+            });
+        }
+        catch (MatrixRequestException e) when (e.ErrCode == "M_FORBIDDEN")
+        {
+            // As Synapse: the alias is gone either way; a deleter who may not change the state leaves it as it is.
+            logger.LogInformation("{UserId} deleted {Alias} but may not update m.room.canonical_alias of {RoomId}: {Reason}", userId, alias, RoomId, e.Error);
+        }
     }
 
     /// <summary>New aliases in m.room.canonical_alias must be valid and point to this room (existing ones are not re-checked).</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Identifiers;
@@ -6,14 +7,20 @@ namespace HomeServer.Grains.Rooms;
 
 public sealed partial class RoomGrain
 {
-    public async Task JoinAsync(string userId, string? reason)
+    public Task JoinAsync(string userId, string? reason) =>
+        JoinWithContentAsync(new JoinRequest(userId, JsonSerializer.SerializeToElement(MembershipContent(Membership.Join, reason))));
+
+    public async Task JoinWithContentAsync(JoinRequest request)
     {
         if (_writer.Current is not { Exists: true }) throw MatrixRequestException.NotFound("Unknown room.");
-        var profile = await ProfileContentAsync(userId, Membership.Join, reason);
+        // As Synapse: the whole body of the join request is the member content, so custom keys survive.
+        var content = request.Content.ValueKind == JsonValueKind.Undefined ? new JsonObject() : ContentObject(request.Content);
+        content["membership"] = Membership.Join;
+        await AddProfileAsync(request.UserId, content);
         await _writer.SubmitAsync(builder =>
         {
-            if (builder.View.IsJoined(userId)) return null;
-            builder.Add(EventSpec.Member(userId, userId, profile));
+            // Joining again with the same content changes nothing (the same event answers); other content is a new event.
+            builder.AddUnlessUnchanged(EventSpec.Member(request.UserId, request.UserId, content));
             return null;
         });
     }
@@ -123,11 +130,22 @@ public sealed partial class RoomGrain
     private async Task<JsonObject> ProfileContentAsync(string userId, string membership, string? reason)
     {
         var content = MembershipContent(membership, reason);
-        if (!server.IsLocal(userId)) return content;
-        var account = await store.Accounts.GetAccountAsync(userId, CancellationToken.None);
-        if (account?.DisplayName is { } displayName) content["displayname"] = displayName;
-        if (account?.AvatarUrl is { } avatarUrl) content["avatar_url"] = avatarUrl;
+        await AddProfileAsync(userId, content);
         return content;
+    }
+
+    /// <summary>
+    /// As Synapse: a join, invite or knock of a local user carries their profile's displayname and avatar_url,
+    /// unless the content already has the key (a per-room profile, or an explicit null).
+    /// </summary>
+    private async Task AddProfileAsync(string userId, JsonObject content)
+    {
+        if (content["membership"] is not JsonValue value || !value.TryGetValue<string>(out var membership)
+            || membership is not (Membership.Join or Membership.Invite or Membership.Knock)) return;
+        if (!server.IsLocal(userId) || content.ContainsKey("displayname") && content.ContainsKey("avatar_url")) return;
+        var account = await store.Accounts.GetAccountAsync(userId, CancellationToken.None);
+        if (account?.DisplayName is { } displayName && !content.ContainsKey("displayname")) content["displayname"] = displayName;
+        if (account?.AvatarUrl is { } avatarUrl && !content.ContainsKey("avatar_url")) content["avatar_url"] = avatarUrl;
     }
 
     private static void RequireUserId(string userId)

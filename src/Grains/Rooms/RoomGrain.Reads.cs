@@ -92,9 +92,10 @@ public sealed partial class RoomGrain
             foreach (var member in snapshot.JoinedMembers)
             {
                 var pdu = snapshot.Get(EventTypes.Member, member)!;
+                // As Synapse: both keys are always there, null when the member event has none.
                 writer.WriteStartObject(member);
-                if (pdu.GetContentString("displayname") is { } displayName) writer.WriteString("display_name", displayName);
-                if (pdu.GetContentString("avatar_url") is { } avatarUrl) writer.WriteString("avatar_url", avatarUrl);
+                writer.WriteString("display_name", pdu.GetContentString("displayname"));
+                writer.WriteString("avatar_url", pdu.GetContentString("avatar_url"));
                 writer.WriteEndObject();
             }
             writer.WriteEndObject();

@@ -44,6 +44,26 @@ public class RoomBatchBuilderTests
     }
 
     [Fact]
+    public void A_state_event_equal_to_the_current_one_from_the_same_sender_adds_nothing()
+    {
+        var builder = PublicRoom();
+        builder.Add(Join(Bob));
+        var first = builder.Add(EventSpec.State("m.room.topic", "", Alice, new JsonObject { ["topic"] = "t", ["n"] = 1 }));
+        var count = builder.Events.Count;
+
+        var same = builder.AddUnlessUnchanged(EventSpec.State("m.room.topic", "", Alice, new JsonObject { ["n"] = 1, ["topic"] = "t" }));
+        Assert.Equal(first.EventId, same.EventId);
+        Assert.Equal(count, builder.Events.Count);
+
+        var otherContent = builder.AddUnlessUnchanged(EventSpec.State("m.room.topic", "", Alice, new JsonObject { ["topic"] = "t", ["n"] = 2 }));
+        Assert.NotEqual(first.EventId, otherContent.EventId);
+        var message = builder.AddUnlessUnchanged(Message(Alice, "not state"));
+        var again = builder.AddUnlessUnchanged(Message(Alice, "not state"));
+        Assert.NotEqual(message.EventId, again.EventId);
+        Assert.Equal(count + 3, builder.Events.Count);
+    }
+
+    [Fact]
     public void State_events_record_what_they_replace_and_the_batch_points_the_slots_at_them()
     {
         var builder = PublicRoom();

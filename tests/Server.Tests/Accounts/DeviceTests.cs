@@ -113,6 +113,40 @@ public abstract class DeviceTests(AccountsServerFixture server)
     }
 
     [Fact]
+    public async Task A_password_stage_naming_another_user_is_403_and_the_session_then_works_for_the_right_user()
+    {
+        var user = await Client.RegisterAsync(NewUsername());
+        var other = await Client.RegisterAsync(NewUsername());
+        var phone = await Client.LogInAsync(user.Localpart, deviceId: "PHONE");
+        using var challenge = await Client.DeleteAsync($"{V3}/devices/PHONE", body: null, user.AccessToken);
+        var session = await challenge.ChallengeSessionAsync("m.login.password");
+
+        foreach (var named in new[] { other.UserId, other.Localpart })
+        {
+            using var refused = await Client.DeleteAsync($"{V3}/devices/PHONE", Json(new { auth = PasswordAuth(session, named) }), user.AccessToken);
+            await refused.AssertErrorAsync(HttpStatusCode.Forbidden, "M_FORBIDDEN");
+        }
+        using (var bulk = await Client.PostAsync($"{V3}/delete_devices",
+                   Json(new { devices = new[] { "PHONE" }, auth = PasswordAuth(null, other.UserId) }), user.AccessToken))
+            await bulk.AssertErrorAsync(HttpStatusCode.Forbidden, "M_FORBIDDEN");
+        Assert.Equal(HttpStatusCode.OK, await Client.WhoAmIStatusAsync(phone.AccessToken));
+
+        // A wrong password of the right user is a failed stage: 401 with the flows, the session and M_FORBIDDEN.
+        using (var wrong = await Client.DeleteAsync($"{V3}/devices/PHONE", Json(new { auth = PasswordAuth(session, user.UserId, "guess") }), user.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+            var body = await wrong.ReadJsonAsync();
+            Assert.Equal("M_FORBIDDEN", body.GetProperty("errcode").GetString());
+            Assert.Equal(session, body.GetProperty("session").GetString());
+            Assert.Equal("m.login.password", body.GetProperty("flows")[0].GetProperty("stages")[0].GetString());
+        }
+
+        using var accepted = await Client.DeleteAsync($"{V3}/devices/PHONE", Json(new { auth = PasswordAuth(session, user.UserId) }), user.AccessToken);
+        await accepted.OkJsonAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, await Client.WhoAmIStatusAsync(phone.AccessToken));
+    }
+
+    [Fact]
     public async Task A_session_authorises_only_the_operation_that_started_it()
     {
         var user = await Client.RegisterAsync(NewUsername());

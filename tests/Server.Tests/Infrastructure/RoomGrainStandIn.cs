@@ -14,6 +14,10 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
 
     public virtual Task JoinAsync(string userId, string? reason) => throw new NotSupportedException();
 
+    public virtual Task JoinWithContentAsync(JoinRequest request) => throw new NotSupportedException();
+
+    public virtual Task RemoveCanonicalAliasAsync(string alias, string userId) => throw new NotSupportedException();
+
     public virtual Task InviteAsync(MembershipRequest request) => throw new NotSupportedException();
 
     public virtual Task LeaveAsync(string userId, string? reason) => throw new NotSupportedException();
