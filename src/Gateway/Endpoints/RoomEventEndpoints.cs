@@ -17,8 +17,11 @@ internal static class RoomEventEndpoints
     {
         var rooms = endpoints.MapGroup("/_matrix/client/v3/rooms/{roomId}").WithBodySize(BodySize.Event);
         rooms.MapPut("/send/{eventType}/{txnId}", SendAsync);
-        // Not in the spec any more, but Synapse still serves it and old clients and bots use it: every call is a new event.
-        rooms.MapPost("/send/{eventType}", (HttpContext c, IGrainFactory g, string roomId, string eventType) => SendAsync(c, g, roomId, eventType, null));
+        // Not in the spec any more, but Synapse still serves it and old clients and bots use it: every call is a new
+        // event. The transaction id made here keeps the grain call idempotent, so a call sent again after a silo is
+        // lost cannot post the message twice.
+        rooms.MapPost("/send/{eventType}", (HttpContext c, IGrainFactory g, string roomId, string eventType) =>
+            SendAsync(c, g, roomId, eventType, $"legacy.{Guid.NewGuid():N}"));
         rooms.MapPut("/state/{eventType}/{stateKey?}", SetStateAsync);
         rooms.MapPut("/redact/{eventId}/{txnId}", RedactAsync);
     }
