@@ -10,6 +10,7 @@ public sealed partial class RoomGrain
     {
         if (_writer.Current is not { Exists: true }) throw MatrixRequestException.NotFound("Unknown room.");
         var profile = await ProfileContentAsync(userId, Membership.Join, reason);
+        await AuthoriseRestrictedJoinAsync(userId, profile); // see RoomGrain.JoinRules.cs
         await _writer.SubmitAsync(builder =>
         {
             if (builder.View.IsJoined(userId)) return null;
