@@ -72,9 +72,22 @@ public static class EventAuthorizer
         if (pdu.Type == EventTypes.PowerLevels)
             return PowerLevelsRules.Authorize(version, pdu, state.Get(StateEventKey.PowerLevels), senderLevel);
 
+        // v1, v2 only: redactions are part of the auth rules. The sender needs the redact level, or the redacted
+        // event must come from the redaction's own server (judged by the server names in the opaque event IDs).
+        // From v3 on this check moved to the handling of redactions (RedactionAuthorizer).
+        if (pdu.Type == EventTypes.Redaction && version.EventIdInEvent && senderLevel < powerLevels.Redact)
+        {
+            var redacts = RedactionAuthorizer.GetRedactedEventId(version, pdu)?.Value;
+            if (redacts is null || ServerOf(redacts) != ServerOf(pdu.EventId.Value))
+                return AuthResult.Reject($"Redacting an event of another server needs power level {powerLevels.Redact}; the sender has {senderLevel}.");
+        }
+
         // 10
         return AuthResult.Allow;
     }
+
+    private static string? ServerOf(string opaqueEventId) =>
+        opaqueEventId.IndexOf(':') is var colon and > 0 ? opaqueEventId[(colon + 1)..] : null;
 
     private static AuthResult AuthorizeCreate(RoomVersion version, Pdu pdu)
     {

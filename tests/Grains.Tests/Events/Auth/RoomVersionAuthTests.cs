@@ -152,3 +152,28 @@ public class RoomVersionAuthTests
         else AuthAssert.Allowed(lowered);
     }
 }
+
+public class RoomVersionRedactionAuthTests
+{
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2")]
+    [InlineData("3")]
+    [InlineData("11")]
+    public void In_v1_and_v2_redacting_another_servers_event_needs_the_redact_level(string version)
+    {
+        var room = Create(version);
+        room.SetMembership(Carol, Membership.Join);
+        var target = RoomVersion.TryGet(version, out var v) && v.EventIdInEvent
+            ? EventId.Opaque("abc", "elsewhere.org")
+            : EventId.FromReferenceHash(new byte[32]);
+        var local = room.State[StateEventKey.JoinRules].EventId;
+        var remote = room.Check(room.Build(Carol, EventTypes.Redaction, null, "{}", redacts: target));
+        var sameServer = room.Check(room.Build(Carol, EventTypes.Redaction, null, "{}", redacts: local));
+        var moderator = room.Check(room.Build(Alice, EventTypes.Redaction, null, "{}", redacts: target));
+        AuthAssert.Allowed(sameServer);
+        AuthAssert.Allowed(moderator);
+        if (int.Parse(version) <= 2) AuthAssert.Rejected(remote, "another server");
+        else AuthAssert.Allowed(remote); // judged later, when the redaction is applied
+    }
+}
