@@ -128,6 +128,45 @@ public abstract class RoomVersionTests(BackendServerFixture fixture) : RoomTestB
         await bob.FailsAsync(Post, $"/knock/{E("!nowhere:localhost")}", new { }, HttpStatusCode.NotFound, "M_NOT_FOUND");
         await bob.FailsAsync(Post, $"/knock/{E("#nowhere:localhost")}", new { }, HttpStatusCode.NotFound, "M_NOT_FOUND");
         await bob.FailsAsync(Post, "/knock/nowhere", new { }, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
+
+        var alias = $"knock{Guid.NewGuid():N}";
+        var knockRoom = await alice.CreateRoomAsync(new
+        {
+            room_version = "7",
+            room_alias_name = alias,
+            initial_state = new[] { new { type = "m.room.join_rules", state_key = "", content = new { join_rule = "knock" } } },
+        });
+        Assert.Equal(knockRoom, (await bob.OkAsync(Post, $"/knock/{E($"#{alias}:localhost")}", new { })).GetProperty("room_id").GetString());
+        Assert.Equal("knock", await MembershipAsync(alice, knockRoom, bob.UserId));
+        // The rules let a knocker knock again (only ban, invite and join forbid it); a member may not.
+        await bob.OkAsync(Post, $"/knock/{E(knockRoom)}", new { reason = "still here" });
+        Assert.Equal("knock", await MembershipAsync(alice, knockRoom, bob.UserId));
+        await alice.FailsAsync(Post, $"/knock/{E(knockRoom)}", new { }, HttpStatusCode.Forbidden, "M_FORBIDDEN");
+    }
+
+    [Fact]
+    public async Task A_restricted_room_where_nobody_may_invite_admits_nobody_through_its_allow_list()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob");
+        var space = await alice.CreateRoomAsync(new { preset = "public_chat" });
+        var roomId = await alice.CreateRoomAsync(new
+        {
+            room_version = "10",
+            power_level_content_override = new { invite = 101 },
+            initial_state = new[]
+            {
+                new
+                {
+                    type = "m.room.join_rules", state_key = "",
+                    content = new { join_rule = "restricted", allow = new[] { new { type = "m.room_membership", room_id = space } } },
+                },
+            },
+        });
+        await bob.JoinAsync(space);
+
+        await bob.FailsAsync(Post, $"/join/{E(roomId)}", new { }, HttpStatusCode.Forbidden, "M_FORBIDDEN");
+        Assert.Null(await MembershipAsync(alice, roomId, bob.UserId));
     }
 
     [Theory]
