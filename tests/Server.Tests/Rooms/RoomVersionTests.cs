@@ -44,6 +44,11 @@ public abstract class RoomVersionTests(BackendServerFixture fixture) : RoomTestB
         AssertEventIdFormat(version, message);
         Assert.Equal("hello", (await bob.GetEventAsync(roomId, message)).GetProperty("content").GetProperty("body").GetString());
 
+        // Every endpoint that takes an event ID in its path takes this version's (v3 IDs hold '/' and '+').
+        await bob.OkAsync(Post, $"/rooms/{E(roomId)}/receipt/m.read/{E(message)}", new { });
+        var context = await bob.OkAsync(Get, $"/rooms/{E(roomId)}/context/{E(message)}?limit=2");
+        Assert.Equal(message, context.GetProperty("event").GetProperty("event_id").GetString());
+
         var sync = await bob.OkAsync(Get, "/sync?timeout=0");
         var timeline = sync.GetProperty("rooms").GetProperty("join").GetProperty(roomId).GetProperty("timeline").GetProperty("events");
         Assert.Contains(message, EventIds(timeline));
