@@ -14,6 +14,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapSyncEndpoints();
         endpoints.MapRoomCreationEndpoints();
         endpoints.MapRoomMembershipEndpoints();
+        endpoints.MapKnockEndpoints();
         endpoints.MapRoomEventEndpoints();
         endpoints.MapRoomReadEndpoints();
         endpoints.MapRoomDirectoryEndpoints();

@@ -15,8 +15,8 @@ internal static class RoomPath
     }
 
     /// <summary>
-    /// Event ids of room versions 4 and later. Anything starting with <c>$</c> may name an event (of an older format
-    /// that cannot exist here), so only other strings are refused as malformed.
+    /// Event ids of any room version (v1/v2 <c>$opaque:server</c>, v3 base64 with <c>/</c> and <c>+</c>, v4+ URL-safe
+    /// base64). Anything starting with <c>$</c> may name an event, so only other strings are refused as malformed.
     /// </summary>
     public static string EventId(string value)
     {

@@ -33,6 +33,10 @@ public interface IRoomGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task JoinWithContentAsync(JoinRequest request);
 
+    /// <summary>Knocks (room versions 7+, join rule knock or knock_restricted); M_FORBIDDEN where not allowed.</summary>
+    [AlwaysInterleave]
+    Task KnockAsync(string userId, string? reason);
+
     /// <summary>A no-op when the target is already invited.</summary>
     [AlwaysInterleave]
     Task InviteAsync(MembershipRequest request);

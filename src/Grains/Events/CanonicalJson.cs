@@ -16,17 +16,22 @@ public static class CanonicalJson
     public const long MaxSafeInteger = SafeInteger.Max;
     public const long MinSafeInteger = -SafeInteger.Max;
 
-    public static byte[] Encode(JsonElement value)
+    /// <param name="strict">
+    /// False for room versions 1-5, whose events may hold fractions and integers beyond ±(2^53 - 1): such
+    /// numbers are then written as they were received instead of being refused.
+    /// </param>
+    public static byte[] Encode(JsonElement value, bool strict = true)
     {
         var output = new ArrayBufferWriter<byte>(256);
-        WriteValue(output, value);
+        WriteValue(output, value, strict);
         return output.WrittenSpan.ToArray();
     }
 
-    public static byte[] Encode(JsonNode? value)
+    /// <param name="strict">As for <see cref="Encode(JsonElement, bool)"/>.</param>
+    public static byte[] Encode(JsonNode? value, bool strict = true)
     {
         var output = new ArrayBufferWriter<byte>(256);
-        WriteNode(output, value);
+        WriteNode(output, value, strict);
         return output.WrittenSpan.ToArray();
     }
 
@@ -60,12 +65,12 @@ public static class CanonicalJson
         return SafeInteger.TryParse(value.GetRawText(), out integer);
     }
 
-    private static void WriteValue(ArrayBufferWriter<byte> output, JsonElement value)
+    private static void WriteValue(ArrayBufferWriter<byte> output, JsonElement value, bool strict)
     {
         switch (value.ValueKind)
         {
             case JsonValueKind.Object:
-                WriteObject(output, value);
+                WriteObject(output, value, strict);
                 break;
             case JsonValueKind.Array:
                 output.Write("["u8);
@@ -75,7 +80,7 @@ public static class CanonicalJson
                     if (!first)
                         output.Write(","u8);
                     first = false;
-                    WriteValue(output, item);
+                    WriteValue(output, item, strict);
                 }
                 output.Write("]"u8);
                 break;
@@ -83,7 +88,12 @@ public static class CanonicalJson
                 WriteString(output, ReadString(value));
                 break;
             case JsonValueKind.Number:
-                if (!TryGetInteger(value, out var integer))
+                if (!TryGetInteger(value, out var integer) && !strict)
+                {
+                    WriteAscii(output, value.GetRawText());
+                    break;
+                }
+                if (!TryGetInteger(value, out integer))
                     throw new CanonicalJsonException(
                         $"The number {value.GetRawText()} is not an integer in the range [{MinSafeInteger}, {MaxSafeInteger}].");
                 WriteAscii(output, integer.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -103,7 +113,7 @@ public static class CanonicalJson
     }
 
     // Nodes are walked directly: Utf8JsonWriter would silently turn unpaired surrogates into U+FFFD.
-    private static void WriteNode(ArrayBufferWriter<byte> output, JsonNode? node)
+    private static void WriteNode(ArrayBufferWriter<byte> output, JsonNode? node, bool strict)
     {
         switch (node)
         {
@@ -111,7 +121,7 @@ public static class CanonicalJson
                 output.Write("null"u8);
                 break;
             case JsonObject obj:
-                WriteMembers(output, obj.Select(p => (p.Key, p.Value)).ToList(), WriteNode);
+                WriteMembers(output, obj.Select(p => (p.Key, p.Value)).ToList(), (o, v) => WriteNode(o, v, strict));
                 break;
             case JsonArray array:
                 output.Write("["u8);
@@ -119,12 +129,12 @@ public static class CanonicalJson
                 {
                     if (i > 0)
                         output.Write(","u8);
-                    WriteNode(output, array[i]);
+                    WriteNode(output, array[i], strict);
                 }
                 output.Write("]"u8);
                 break;
             case JsonValue value when value.TryGetValue<JsonElement>(out var element):
-                WriteValue(output, element);
+                WriteValue(output, element, strict);
                 break;
             case JsonValue value when value.TryGetValue<string>(out var text):
                 WriteString(output, text);
@@ -143,17 +153,17 @@ public static class CanonicalJson
                 {
                     throw new CanonicalJsonException($"The value cannot be written as JSON: {e.Message}", e);
                 }
-                WriteValue(output, formatted);
+                WriteValue(output, formatted, strict);
                 break;
         }
     }
 
-    private static void WriteObject(ArrayBufferWriter<byte> output, JsonElement value)
+    private static void WriteObject(ArrayBufferWriter<byte> output, JsonElement value, bool strict)
     {
         var members = new List<(string Name, JsonElement Value)>();
         foreach (var property in value.EnumerateObject())
             members.Add((ReadName(property), property.Value));
-        WriteMembers(output, members, WriteValue);
+        WriteMembers(output, members, (o, v) => WriteValue(o, v, strict));
     }
 
     private static void WriteMembers<T>(ArrayBufferWriter<byte> output, List<(string Name, T Value)> members,

@@ -4,14 +4,15 @@ using HomeServer.Grains.Identifiers;
 namespace HomeServer.Grains.Events;
 
 /// <summary>
-/// The authorization rules of room versions 10 and 11, checked against the room state before the
-/// event. Rule numbers in comments refer to the spec's list.
+/// The authorization rules of room versions 1 to 11, checked against the room state before the
+/// event. Rule numbers in comments refer to the spec's list for v10/v11; where an older version
+/// differs, the <see cref="RoomVersion"/> switch says so.
 /// </summary>
 /// <remarks>
 /// Rules 2.1-2.3 judge the <c>auth_events</c> a remote server chose; here the caller supplies the state
 /// itself (and <see cref="AuthEventSelector"/> derives auth events from it), so they do not apply.
 /// Signatures are not checked: this server does not federate and holds no keys. Features that need
-/// signature checks (third-party invites, joins authorised by another server) are refused.
+/// signature checks (third-party invites, joins authorised by a user of another server) are refused.
 /// </remarks>
 public static class EventAuthorizer
 {
@@ -30,6 +31,16 @@ public static class EventAuthorizer
             && federate.ValueKind == JsonValueKind.False
             && pdu.Sender.Server != create.Sender.Server)
             return AuthResult.Reject("The room is not federated and the sender is from another server.");
+
+        // v1-v5 only: m.room.aliases is the sending server's own business.
+        if (pdu.Type == EventTypes.Aliases && version.SpecialCasesAliases)
+        {
+            if (pdu.StateKey is not { } aliasesServer)
+                return AuthResult.Reject("An m.room.aliases event needs a state key.");
+            return aliasesServer == pdu.Sender.Server.Value
+                ? AuthResult.Allow
+                : AuthResult.Reject("The state key of m.room.aliases must be the sender's server.");
+        }
 
         // 4
         if (pdu.Type == EventTypes.Member)
@@ -59,11 +70,24 @@ public static class EventAuthorizer
 
         // 9
         if (pdu.Type == EventTypes.PowerLevels)
-            return PowerLevelsRules.Authorize(pdu, state.Get(StateEventKey.PowerLevels), senderLevel);
+            return PowerLevelsRules.Authorize(version, pdu, state.Get(StateEventKey.PowerLevels), senderLevel);
+
+        // v1, v2 only: redactions are part of the auth rules. The sender needs the redact level, or the redacted
+        // event must come from the redaction's own server (judged by the server names in the opaque event IDs).
+        // From v3 on this check moved to the handling of redactions (RedactionAuthorizer).
+        if (pdu.Type == EventTypes.Redaction && version.EventIdInEvent && senderLevel < powerLevels.Redact)
+        {
+            var redacts = RedactionAuthorizer.GetRedactedEventId(version, pdu)?.Value;
+            if (redacts is null || ServerOf(redacts) != ServerOf(pdu.EventId.Value))
+                return AuthResult.Reject($"Redacting an event of another server needs power level {powerLevels.Redact}; the sender has {senderLevel}.");
+        }
 
         // 10
         return AuthResult.Allow;
     }
+
+    private static string? ServerOf(string opaqueEventId) =>
+        opaqueEventId.IndexOf(':') is var colon and > 0 ? opaqueEventId[(colon + 1)..] : null;
 
     private static AuthResult AuthorizeCreate(RoomVersion version, Pdu pdu)
     {
@@ -82,7 +106,7 @@ public static class EventAuthorizer
             if (declared != version)
                 return AuthResult.Reject($"The create event declares room version {declared}, but is checked as {version}.");
         }
-        // 1.4 (v10 only)
+        // 1.4 (v1-v10)
         if (!version.CreatorIsSender && !pdu.Content.TryGetProperty("creator", out _))
             return AuthResult.Reject("In this room version the create event must name its creator.");
         return AuthResult.Allow;

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -5,7 +6,7 @@ using HomeServer.Grains.Identifiers;
 
 namespace HomeServer.Grains.Events;
 
-/// <summary>Builds, hashes and identifies new events for room versions 10 and 11.</summary>
+/// <summary>Builds, hashes and identifies new events in the format of their room version.</summary>
 public static class EventBuilder
 {
     public const int MaxEventBytes = 65536;
@@ -21,11 +22,11 @@ public static class EventBuilder
 
         var pdu = new JsonObject
         {
-            ["auth_events"] = new JsonArray(draft.AuthEvents.Select(id => (JsonNode)id.Value).ToArray()),
+            ["auth_events"] = References(draft, draft.AuthEvents),
             ["content"] = content,
             ["depth"] = draft.Depth,
             ["origin_server_ts"] = draft.OriginServerTs,
-            ["prev_events"] = new JsonArray(draft.PrevEvents.Select(id => (JsonNode)id.Value).ToArray()),
+            ["prev_events"] = References(draft, draft.PrevEvents),
             ["room_id"] = draft.RoomId.Value,
             ["sender"] = draft.Sender.Value,
             ["type"] = draft.Type,
@@ -34,11 +35,14 @@ public static class EventBuilder
             pdu["state_key"] = draft.StateKey;
         if (draft.Type == EventTypes.Redaction)
             SetRedacts(version, pdu, content, draft.Redacts);
+        // v1/v2: the sending server names the event, and the ID is part of what the hashes cover.
+        if (version.EventIdInEvent)
+            pdu["event_id"] = EventId.Opaque(RandomNumberGenerator.GetString(OpaqueIdAlphabet, 18), draft.Sender.Server.ToString()).Value;
 
         byte[] contentHash;
         try
         {
-            contentHash = EventHashing.ComputeContentHash(pdu);
+            contentHash = EventHashing.ComputeContentHash(pdu, version.StrictCanonicalJson);
         }
         catch (CanonicalJsonException e)
         {
@@ -50,13 +54,38 @@ public static class EventBuilder
         // change event IDs.
         pdu["signatures"] = new JsonObject();
 
-        var json = CanonicalJson.Encode(pdu);
+        byte[] json;
+        try
+        {
+            json = CanonicalJson.Encode(pdu, version.StrictCanonicalJson);
+        }
+        catch (CanonicalJsonException e)
+        {
+            throw new EventBuildException(EventBuildError.BadJson, e.Message, e);
+        }
         if (json.Length > MaxEventBytes)
             throw new EventBuildException(EventBuildError.TooLarge,
                 $"The event is {json.Length} bytes of canonical JSON; the limit is {MaxEventBytes}.");
 
         var eventId = EventHashing.ComputeEventId(version, pdu);
         return new BuiltEvent(eventId, json, Pdu.Parse(eventId, json));
+    }
+
+    private const string OpaqueIdAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+    /// <summary>Bare event IDs from v3 on; <c>[event_id, {"sha256": content hash}]</c> pairs in v1 and v2.</summary>
+    private static JsonArray References(EventDraft draft, IReadOnlyList<EventId> ids)
+    {
+        if (!draft.RoomVersion.EventIdInEvent)
+            return new JsonArray(ids.Select(id => (JsonNode)id.Value).ToArray());
+        return new JsonArray(ids.Select(id => (JsonNode)new JsonArray(
+            id.Value,
+            new JsonObject
+            {
+                ["sha256"] = draft.ReferencedContentHashes.TryGetValue(id, out var hash)
+                    ? hash
+                    : throw Invalid($"The content hash of the referenced event {id} is not known."),
+            })).ToArray());
     }
 
     private static void Validate(EventDraft draft)

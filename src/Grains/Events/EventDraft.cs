@@ -24,6 +24,12 @@ public sealed record EventDraft
 
     public IReadOnlyList<EventId> AuthEvents { get; init; } = [];
 
+    /// <summary>
+    /// The content hashes (<c>hashes.sha256</c>) of the prev and auth events, which room versions 1 and 2 cite
+    /// beside each event ID. Later versions ignore them.
+    /// </summary>
+    public IReadOnlyDictionary<EventId, string> ReferencedContentHashes { get; init; } = new Dictionary<EventId, string>();
+
     public required long Depth { get; init; }
 
     public required long OriginServerTs { get; init; }

@@ -9,13 +9,14 @@ namespace HomeServer.Grains.Events;
 public static class EventHashing
 {
     /// <summary>SHA-256 of the canonical event without <c>unsigned</c>, <c>signatures</c> and <c>hashes</c>.</summary>
-    public static byte[] ComputeContentHash(JsonObject pdu)
+    /// <param name="strict">False for room versions before 6, whose events need not be strict canonical JSON.</param>
+    public static byte[] ComputeContentHash(JsonObject pdu, bool strict = true)
     {
         var copy = (JsonObject)pdu.DeepClone();
         copy.Remove("unsigned");
         copy.Remove("signatures");
         copy.Remove("hashes");
-        return SHA256.HashData(CanonicalJson.Encode(copy));
+        return SHA256.HashData(CanonicalJson.Encode(copy, strict));
     }
 
     /// <summary>SHA-256 of the canonical redacted event without <c>signatures</c>, <c>age_ts</c> and <c>unsigned</c>.</summary>
@@ -25,12 +26,22 @@ public static class EventHashing
         redacted.Remove("signatures");
         redacted.Remove("age_ts");
         redacted.Remove("unsigned");
-        return SHA256.HashData(CanonicalJson.Encode(redacted));
+        return SHA256.HashData(CanonicalJson.Encode(redacted, version.StrictCanonicalJson));
     }
 
-    /// <summary>The event ID of a PDU (which, from room version 3 on, does not contain its own ID).</summary>
-    public static EventId ComputeEventId(RoomVersion version, JsonObject pdu) =>
-        EventId.FromReferenceHash(ComputeReferenceHash(version, pdu));
+    /// <summary>
+    /// The event ID of a PDU of room version 3 or later (which does not contain its own ID): its reference hash,
+    /// in standard base64 for v3 and URL-safe base64 from v4 on. In v1 and v2 the ID is not derived from the
+    /// event but chosen by its server and written into it (see <see cref="EventBuilder"/>).
+    /// </summary>
+    public static EventId ComputeEventId(RoomVersion version, JsonObject pdu) => version.EventIdFormat switch
+    {
+        EventIdFormat.ReferenceHashUrlSafe => EventId.FromReferenceHash(ComputeReferenceHash(version, pdu)),
+        EventIdFormat.ReferenceHashBase64 => EventId.FromReferenceHashStandardBase64(ComputeReferenceHash(version, pdu)),
+        _ => pdu["event_id"] is JsonValue id && id.TryGetValue<string>(out var text) && EventId.TryParse(text, out var parsed)
+            ? parsed
+            : throw new ArgumentException($"A room version {version} event carries its own event_id.", nameof(pdu)),
+    };
 
     public static EventId ComputeEventId(RoomVersion version, JsonElement pdu) =>
         ComputeEventId(version, AsObject(pdu));

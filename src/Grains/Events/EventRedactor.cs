@@ -4,10 +4,14 @@ using HomeServer.Grains.Identifiers;
 
 namespace HomeServer.Grains.Events;
 
-/// <summary>The redaction algorithm of room versions 10 (same as 9) and 11.</summary>
+/// <summary>
+/// The redaction algorithm of each room version. v1 is the base; v6 stops protecting <c>m.room.aliases</c>; v8
+/// keeps the join rules' <c>allow</c>; v9 keeps a member's <c>join_authorised_via_users_server</c>; v11 (see
+/// <see cref="V11TopLevelKeys"/>) keeps more content and fewer top-level keys.
+/// </summary>
 public static class EventRedactor
 {
-    private static readonly HashSet<string> V10TopLevelKeys =
+    private static readonly HashSet<string> V1TopLevelKeys =
     [
         "event_id", "type", "room_id", "sender", "state_key", "content", "hashes", "signatures", "depth",
         "prev_events", "prev_state", "auth_events", "origin", "origin_server_ts", "membership",
@@ -27,7 +31,7 @@ public static class EventRedactor
     /// <summary>Returns a redacted deep copy; the input is not modified.</summary>
     public static JsonObject Redact(RoomVersion version, JsonObject pdu)
     {
-        var keep = version.UsesV11RedactionRules ? V11TopLevelKeys : V10TopLevelKeys;
+        var keep = version.UsesV11RedactionRules ? V11TopLevelKeys : V1TopLevelKeys;
         var type = pdu["type"] is JsonValue typeValue && typeValue.TryGetValue<string>(out var t) ? t : null;
         var content = pdu["content"] as JsonObject;
 
@@ -55,7 +59,9 @@ public static class EventRedactor
         switch (type)
         {
             case EventTypes.Member:
-                Copy(content, result, "membership", "join_authorised_via_users_server");
+                Copy(content, result, "membership");
+                if (version.RedactionKeepsJoinAuthoriser)
+                    Copy(content, result, "join_authorised_via_users_server");
                 if (v11 && content["third_party_invite"] is JsonObject thirdPartyInvite)
                 {
                     var kept = new JsonObject();
@@ -69,7 +75,9 @@ public static class EventRedactor
                 Copy(content, result, "creator");
                 break;
             case EventTypes.JoinRules:
-                Copy(content, result, "join_rule", "allow");
+                Copy(content, result, "join_rule");
+                if (version.RestrictedJoinRule)
+                    Copy(content, result, "allow");
                 break;
             case EventTypes.PowerLevels:
                 Copy(content, result, "ban", "events", "events_default", "kick", "redact", "state_default", "users", "users_default");
@@ -78,6 +86,9 @@ public static class EventRedactor
                 break;
             case EventTypes.HistoryVisibility:
                 Copy(content, result, "history_visibility");
+                break;
+            case EventTypes.Aliases when version.SpecialCasesAliases:
+                Copy(content, result, "aliases");
                 break;
             case EventTypes.Redaction when v11:
                 Copy(content, result, "redacts");

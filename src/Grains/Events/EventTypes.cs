@@ -10,6 +10,7 @@ public static class EventTypes
     public const string HistoryVisibility = "m.room.history_visibility";
     public const string ThirdPartyInvite = "m.room.third_party_invite";
     public const string Redaction = "m.room.redaction";
+    public const string Aliases = "m.room.aliases";
 }
 
 /// <summary>Values of <c>content.membership</c> in <c>m.room.member</c> events.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using HomeServer.Grains.Identifiers;
 
 namespace HomeServer.Grains.Events;
@@ -16,9 +17,13 @@ internal static class MembershipRules
         if (!UserId.IsValid(target))
             return AuthResult.Reject("The state key of an m.room.member event must be a user ID.");
 
-        // 4.2
-        if (pdu.Content.TryGetProperty("join_authorised_via_users_server", out _))
-            return AuthResult.Reject("Joins authorised by another server need signature checks, which are not supported.");
+        // 4.2 (v8+; before, the key means nothing). The rule asks for the authorising user's server's signature.
+        // This server signs nothing, so it only accepts authorisers of the sender's own server: the events it
+        // builds itself, where it chose the authoriser.
+        if (version.RestrictedJoinRule && pdu.Content.TryGetProperty("join_authorised_via_users_server", out var authoriser)
+            && (authoriser.ValueKind != JsonValueKind.String || !UserId.TryParse(authoriser.GetString(), out var authoriserId)
+                || authoriserId.Server != pdu.Sender.Server))
+            return AuthResult.Reject("Joins authorised by a user of another server need signature checks, which are not supported.");
 
         var sender = pdu.Sender.Value;
         var membership = pdu.GetContentString("membership");
@@ -28,7 +33,7 @@ internal static class MembershipRules
             Membership.Invite => AuthorizeInvite(version, pdu, state, target),
             Membership.Leave => AuthorizeLeave(version, state, sender, target),
             Membership.Ban => AuthorizeBan(version, state, sender, target),
-            Membership.Knock => AuthorizeKnock(state, sender, target),
+            Membership.Knock when version.KnockJoinRule => AuthorizeKnock(version, state, sender, target),
             _ => AuthResult.Reject($"Unknown membership {pdu.Content.GetProperty("membership").GetRawText()}."), // 4.8
         };
     }
@@ -50,17 +55,31 @@ internal static class MembershipRules
         var invitedOrJoined = current is Membership.Invite or Membership.Join;
         switch (joinRule)
         {
-            case JoinRules.Invite or JoinRules.Knock when invitedOrJoined:
+            case JoinRules.Invite when invitedOrJoined:
+            case JoinRules.Knock when invitedOrJoined && version.KnockJoinRule:
                 return AuthResult.Allow;
-            case JoinRules.Restricted or JoinRules.KnockRestricted:
-                return invitedOrJoined
-                    ? AuthResult.Allow
-                    : AuthResult.Reject($"Joining a '{joinRule}' room without an invite needs an authorising server, which is not supported.");
+            case JoinRules.Restricted when version.RestrictedJoinRule:
+            case JoinRules.KnockRestricted when version.KnockRestrictedJoinRule:
+                return invitedOrJoined ? AuthResult.Allow : AuthorizeRestrictedJoin(version, pdu, state, joinRule);
             case JoinRules.Public:
                 return AuthResult.Allow;
             default:
                 return AuthResult.Reject($"The room's join rule is '{joinRule}' and the user is not invited.");
         }
+    }
+
+    // 4.3.5.2: a join vouched for by a member who may invite (the server checked the allow list before).
+    private static AuthResult AuthorizeRestrictedJoin(RoomVersion version, Pdu pdu, IReadOnlyDictionary<StateEventKey, Pdu> state, string joinRule)
+    {
+        if (pdu.GetContentString("join_authorised_via_users_server") is not { } authoriser)
+            return AuthResult.Reject($"Joining a '{joinRule}' room without an invite needs join_authorised_via_users_server.");
+        if (state.MembershipOf(authoriser) != Membership.Join)
+            return AuthResult.Reject("The authorising user is not joined to the room.");
+        var powerLevels = PowerLevels.FromState(version, state);
+        var authoriserLevel = powerLevels.UserLevel(authoriser);
+        return authoriserLevel >= powerLevels.Invite
+            ? AuthResult.Allow
+            : AuthResult.Reject($"The authorising user needs the invite level {powerLevels.Invite}; they have {authoriserLevel}.");
     }
 
     // 4.4
@@ -118,11 +137,11 @@ internal static class MembershipRules
             : AuthResult.Reject("The sender's power level must be above the target's.");
     }
 
-    // 4.7
-    private static AuthResult AuthorizeKnock(IReadOnlyDictionary<StateEventKey, Pdu> state, string sender, string target)
+    // 4.7 (v7+)
+    private static AuthResult AuthorizeKnock(RoomVersion version, IReadOnlyDictionary<StateEventKey, Pdu> state, string sender, string target)
     {
         var joinRule = state.JoinRuleOf();
-        if (joinRule is not (JoinRules.Knock or JoinRules.KnockRestricted))
+        if (!(joinRule == JoinRules.Knock || (joinRule == JoinRules.KnockRestricted && version.KnockRestrictedJoinRule)))
             return AuthResult.Reject($"The room's join rule '{joinRule}' does not allow knocking.");
         if (sender != target)
             return AuthResult.Reject("Users can only knock on their own behalf.");

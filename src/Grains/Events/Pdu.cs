@@ -6,7 +6,8 @@ namespace HomeServer.Grains.Events;
 
 /// <summary>
 /// A read-only view of a persisted event (PDU) and its ID, with typed access to the fields the
-/// authorization rules read. The JSON is that of the federation format: it has no <c>event_id</c>.
+/// authorization rules read. The JSON is that of the federation format: from room version 3 on it has no
+/// <c>event_id</c>, and in v1 and v2 its <c>prev_events</c> and <c>auth_events</c> are <c>[id, hashes]</c> pairs.
 /// </summary>
 public sealed class Pdu
 {
@@ -47,6 +48,13 @@ public sealed class Pdu
 
     public IReadOnlyList<string> AuthEvents { get; }
 
+    /// <summary><c>hashes.sha256</c>, which room versions 1 and 2 cite beside the ID of a referenced event.</summary>
+    public string? ContentHash =>
+        Json.TryGetProperty("hashes", out var hashes) && hashes.ValueKind == JsonValueKind.Object
+        && hashes.TryGetProperty("sha256", out var sha256) && sha256.ValueKind == JsonValueKind.String
+            ? sha256.GetString()
+            : null;
+
     public static Pdu Parse(EventId eventId, ReadOnlySpan<byte> utf8Json)
     {
         JsonElement json;
@@ -78,9 +86,13 @@ public sealed class Pdu
             return [];
         if (value.ValueKind != JsonValueKind.Array)
             throw Invalid($"{key} must be an array of event IDs");
-        return value.EnumerateArray()
-            .Select(item => item.ValueKind == JsonValueKind.String ? item.GetString()! : throw Invalid($"{key} must be an array of event IDs"))
-            .ToList();
+        return value.EnumerateArray().Select(item => item.ValueKind switch
+            {
+                JsonValueKind.String => item.GetString()!,
+                // v1/v2: [event_id, {"sha256": ...}]
+                JsonValueKind.Array when item.GetArrayLength() == 2 && item[0].ValueKind == JsonValueKind.String => item[0].GetString()!,
+                _ => throw Invalid($"{key} must be an array of event IDs"),
+            }).ToList();
     }
 
     private FormatException Invalid(string reason) => new($"Event {EventId} is malformed: {reason}.");

@@ -14,9 +14,11 @@ public sealed class PowerLevels
 
     private readonly JsonElement? content;
     private readonly string? creator;
+    private readonly RoomVersion version;
 
-    private PowerLevels(JsonElement? content, string? creator)
+    private PowerLevels(RoomVersion version, JsonElement? content, string? creator)
     {
+        this.version = version;
         this.content = content;
         this.creator = creator;
     }
@@ -25,6 +27,7 @@ public sealed class PowerLevels
     {
         var create = state.Get(StateEventKey.Create);
         return new PowerLevels(
+            version,
             state.Get(StateEventKey.PowerLevels)?.Content,
             create is null ? null : RoomCreator.Of(version, create));
     }
@@ -82,18 +85,34 @@ public sealed class PowerLevels
         ["users_default"] = 0,
     };
 
-    // Values are integers in any accepted v10/v11 power levels event; anything else falls back to the default.
+    /// <summary>
+    /// A level as the room version reads it: a JSON integer, or before v10 also a string holding one (as
+    /// Synapse's <c>int()</c> does: surrounding white space and a sign are allowed).
+    /// </summary>
+    public static bool TryReadLevel(RoomVersion version, JsonElement value, out long level)
+    {
+        if (CanonicalJson.TryGetInteger(value, out level))
+            return true;
+        return !version.IntegerOnlyPowerLevels
+            && value.ValueKind == JsonValueKind.String
+            && long.TryParse(value.GetString(),
+                System.Globalization.NumberStyles.AllowLeadingSign | System.Globalization.NumberStyles.AllowLeadingWhite
+                | System.Globalization.NumberStyles.AllowTrailingWhite,
+                System.Globalization.CultureInfo.InvariantCulture, out level);
+    }
+
+    // Values are levels in any accepted power levels event; anything else falls back to the default.
     private long Named(string key, long fallback) =>
-        content is { } levels && levels.TryGetProperty(key, out var value) && CanonicalJson.TryGetInteger(value, out var level)
+        content is { } levels && levels.TryGetProperty(key, out var value) && TryReadLevel(version, value, out var level)
             ? level
             : fallback;
 
-    private static bool TryGetMapEntry(JsonElement levels, string map, string key, out long level)
+    private bool TryGetMapEntry(JsonElement levels, string map, string key, out long level)
     {
         level = 0;
         return levels.TryGetProperty(map, out var entries)
             && entries.ValueKind == JsonValueKind.Object
             && entries.TryGetProperty(key, out var value)
-            && CanonicalJson.TryGetInteger(value, out level);
+            && TryReadLevel(version, value, out level);
     }
 }

@@ -23,6 +23,7 @@ internal sealed class RoomBatchBuilder
     private readonly List<StateChange> _stateChanges = [];
     private readonly List<Redaction> _redactions = [];
     private EventId? _last;
+    private string? _lastHash;
     private long _depth;
     private RoomSnapshot? _view;
 
@@ -31,12 +32,13 @@ internal sealed class RoomBatchBuilder
         _start = start;
         _clock = clock;
         _last = start.LastEventId;
+        _lastHash = start.LastEventContentHash;
         _depth = start.Depth;
         _view = start;
         State = start.State;
     }
 
-    public readonly record struct Mark(ImmutableDictionary<StateEventKey, Pdu> State, EventId? Last, long Depth, int Events, int StateChanges, int Redactions);
+    public readonly record struct Mark(ImmutableDictionary<StateEventKey, Pdu> State, EventId? Last, string? LastHash, long Depth, int Events, int StateChanges, int Redactions);
 
     public RoomVersion Version => _start.Version;
 
@@ -47,14 +49,18 @@ internal sealed class RoomBatchBuilder
     public IReadOnlyList<PlannedEvent> Events => _events;
 
     /// <summary>The room as it would be after the events added so far.</summary>
-    public RoomSnapshot View => _view ??= new RoomSnapshot(RoomId, Version, State, _start.LastPosition + _events.Count, _last, _depth);
+    public RoomSnapshot View => _view ??= new RoomSnapshot(RoomId, Version, State, _start.LastPosition + _events.Count, _last, _depth)
+    {
+        LastEventContentHash = _lastHash,
+    };
 
-    public Mark Save() => new(State, _last, _depth, _events.Count, _stateChanges.Count, _redactions.Count);
+    public Mark Save() => new(State, _last, _lastHash, _depth, _events.Count, _stateChanges.Count, _redactions.Count);
 
     public void Restore(Mark mark)
     {
         State = mark.State;
         _last = mark.Last;
+        _lastHash = mark.LastHash;
         _depth = mark.Depth;
         _events.RemoveRange(mark.Events, _events.Count - mark.Events);
         _stateChanges.RemoveRange(mark.StateChanges, _stateChanges.Count - mark.StateChanges);
@@ -111,6 +117,7 @@ internal sealed class RoomBatchBuilder
         }
         if (spec.RedactedOriginal is { } original) ApplyRedaction(original, stored);
         _last = built.EventId;
+        _lastHash = built.Pdu.ContentHash;
         _depth++;
         _view = null;
         return stored;
@@ -124,10 +131,14 @@ internal sealed class RoomBatchBuilder
         };
 
     /// <summary>The snapshot once the batch is appended; <paramref name="lastPosition"/> is its last event's position.</summary>
-    public RoomSnapshot Commit(long lastPosition) => new(RoomId, Version, State, lastPosition, _last, _depth);
+    public RoomSnapshot Commit(long lastPosition) => new(RoomId, Version, State, lastPosition, _last, _depth)
+    {
+        LastEventContentHash = _lastHash,
+    };
 
     private BuiltEvent Build(EventSpec spec, UserId sender)
     {
+        var authEvents = AuthEventSelector.Select(spec.Type, spec.StateKey, sender, spec.Content, State);
         try
         {
             return EventBuilder.Build(new EventDraft
@@ -139,7 +150,8 @@ internal sealed class RoomBatchBuilder
                 StateKey = spec.StateKey,
                 Content = spec.Content,
                 PrevEvents = _last is null ? [] : [_last],
-                AuthEvents = AuthEventSelector.Select(spec.Type, spec.StateKey, sender, spec.Content, State),
+                AuthEvents = authEvents,
+                ReferencedContentHashes = Version.EventIdInEvent ? ReferencedContentHashes(authEvents) : new Dictionary<EventId, string>(),
                 Depth = _depth + 1,
                 OriginServerTs = _clock(),
                 Redacts = spec.Redacts,
@@ -154,6 +166,18 @@ internal sealed class RoomBatchBuilder
                 _ => MatrixRequestException.InvalidParam(e.Message),
             };
         }
+    }
+
+    /// <summary>The content hashes of the auth events (all in the current state) and of the previous event.</summary>
+    private Dictionary<EventId, string> ReferencedContentHashes(IReadOnlyList<EventId> authEvents)
+    {
+        var hashes = new Dictionary<EventId, string>();
+        foreach (var pdu in State.Values)
+        {
+            if (authEvents.Contains(pdu.EventId) && pdu.ContentHash is { } hash) hashes[pdu.EventId] = hash;
+        }
+        if (_last is { } last && _lastHash is { } lastHash) hashes[last] = lastHash;
+        return hashes;
     }
 
     private void ApplyRedaction(Pdu original, Pdu redaction)

@@ -17,6 +17,7 @@ public sealed partial class RoomGrain
         var content = request.Content.ValueKind == JsonValueKind.Undefined ? new JsonObject() : ContentObject(request.Content);
         content["membership"] = Membership.Join;
         await AddProfileAsync(request.UserId, content);
+        await AuthoriseRestrictedJoinAsync(request.UserId, content); // see RoomGrain.JoinRules.cs
         await _writer.SubmitAsync(builder =>
         {
             // Joining again with the same content changes nothing (the same event answers); other content is a new event.

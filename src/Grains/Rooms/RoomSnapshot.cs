@@ -40,6 +40,9 @@ internal sealed class RoomSnapshot
     /// <summary>The newest event, the only forward extremity of the linear timeline.</summary>
     public EventId? LastEventId { get; }
 
+    /// <summary>The newest event's content hash, which room versions 1 and 2 cite with its ID in prev_events.</summary>
+    public string? LastEventContentHash { get; init; }
+
     public long Depth { get; }
 
     /// <summary>A room exists for its users once its create event is written.</summary>

@@ -32,6 +32,10 @@ internal static class RoomSnapshotLoader
             state[new StateEventKey(stored.Type, stored.StateKey!)] = Pdu.Parse(EventId.Parse(stored.EventId), stored.Json);
         }
         var depth = lastPdu.Json.GetProperty("depth").GetInt64();
-        return (new RoomSnapshot(roomId, version, state.ToImmutable(), last.RoomPosition, lastPdu.EventId, depth), last.GlobalPosition);
+        var snapshot = new RoomSnapshot(roomId, version, state.ToImmutable(), last.RoomPosition, lastPdu.EventId, depth)
+        {
+            LastEventContentHash = lastPdu.ContentHash,
+        };
+        return (snapshot, last.GlobalPosition);
     }
 }

@@ -68,7 +68,7 @@ internal static class StoredEventJson
     /// </summary>
     public static byte[] Redacted(RoomVersion version, Pdu original, Pdu redaction)
     {
-        var canonical = CanonicalJson.Encode(EventRedactor.Redact(version, original.Json));
+        var canonical = CanonicalJson.Encode(EventRedactor.Redact(version, original.Json), version.StrictCanonicalJson);
         var stored = StoredUnsigned(original.Json);
         return Compose(canonical, new StoredExtras(
             ReplacesState: stored is { } u && u.TryGetProperty("replaces_state", out var replaces) ? replaces.GetString() : null,

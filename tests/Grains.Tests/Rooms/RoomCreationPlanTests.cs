@@ -56,7 +56,9 @@ public class RoomCreationPlanTests
 
     [Theory]
     [InlineData("""{"preset":"nope"}""", "M_BAD_JSON")]
-    [InlineData("""{"version":"1"}""", "M_UNSUPPORTED_ROOM_VERSION")]
+    [InlineData("""{"version":"12"}""", "M_UNSUPPORTED_ROOM_VERSION")]
+    [InlineData("""{"version":"0"}""", "M_UNSUPPORTED_ROOM_VERSION")]
+    [InlineData("""{"version":"org.example.custom"}""", "M_UNSUPPORTED_ROOM_VERSION")]
     [InlineData("""{"alias":"bad:alias"}""", "M_INVALID_PARAM")]
     [InlineData("""{"alias":""}""", "M_INVALID_PARAM")]
     [InlineData("""{"invite":"not-a-user"}""", "M_INVALID_PARAM")]

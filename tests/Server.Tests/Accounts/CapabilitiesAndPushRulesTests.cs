@@ -20,7 +20,9 @@ public sealed class CapabilitiesAndPushRulesTests(SqliteAccountsServer server) :
         var capabilities = (await response.OkJsonAsync()).GetProperty("capabilities");
         var versions = capabilities.GetProperty("m.room_versions");
         Assert.Equal("10", versions.GetProperty("default").GetString());
-        Assert.Equal("""{"10":"stable","11":"stable"}""", versions.GetProperty("available").GetRawText());
+        Assert.Equal(
+            """{"1":"stable","2":"stable","3":"stable","4":"stable","5":"stable","6":"stable","7":"stable","8":"stable","9":"stable","10":"stable","11":"stable"}""",
+            versions.GetProperty("available").GetRawText());
         Assert.True(capabilities.GetProperty("m.change_password").GetProperty("enabled").GetBoolean());
         Assert.True(capabilities.GetProperty("m.set_displayname").GetProperty("enabled").GetBoolean());
         Assert.True(capabilities.GetProperty("m.set_avatar_url").GetProperty("enabled").GetBoolean());

@@ -18,6 +18,8 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
 
     public virtual Task RemoveCanonicalAliasAsync(string alias, string userId) => throw new NotSupportedException();
 
+    public virtual Task KnockAsync(string userId, string? reason) => throw new NotSupportedException();
+
     public virtual Task InviteAsync(MembershipRequest request) => throw new NotSupportedException();
 
     public virtual Task LeaveAsync(string userId, string? reason) => throw new NotSupportedException();

@@ -132,8 +132,9 @@ public abstract class RoomCreationTests(BackendServerFixture fixture) : RoomTest
     }
 
     [Theory]
-    [InlineData("9")]
+    [InlineData("0")]
     [InlineData("12")]
+    [InlineData("01")]
     [InlineData("banana")]
     public async Task Unsupported_room_versions_are_refused(string version)
     {

@@ -94,6 +94,42 @@ public abstract class RoomDurabilityTests : IAsyncLifetime
         Assert.Equal("public", (await alice2.OkAsync(HttpMethod.Get, $"/directory/list/room/{RoomsClient.Escape(roomId)}")).GetProperty("visibility").GetString());
         await bob2.FailsAsync(HttpMethod.Get, $"/rooms/{RoomsClient.Escape(roomId)}/messages?dir=b", null, System.Net.HttpStatusCode.Forbidden, "M_FORBIDDEN");
     }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("3")]
+    public async Task Rooms_of_old_versions_continue_after_a_restart_citing_their_last_event(string version)
+    {
+        TestUser alice;
+        string roomId, lastBefore;
+        await using (var first = await _backend.StartServerAsync())
+        {
+            alice = await TestUsers.CreateAsync(first, "alice");
+            var a = new RoomsClient(first.Client, alice);
+            roomId = await a.CreateRoomAsync(new { room_version = version });
+            lastBefore = await a.SendTextAsync(roomId, "before");
+        }
+
+        await using var second = await _backend.StartServerAsync();
+        var alice2 = new RoomsClient(second.Client, alice);
+        var after = await alice2.SendTextAsync(roomId, "after");
+
+        // In v1/v2 prev_events holds [id, {"sha256": hash}] pairs, so the reloaded room must know the last event's hash.
+        var stored = await second.App.Services.GetRequiredService<IHomeServerStore>().Events.GetLatestEventsAsync(roomId, 2, CancellationToken.None);
+        var newest = stored.Single(e => e.EventId == after);
+        var previous = stored.Single(e => e.EventId == lastBefore);
+        var prevEvents = JsonDocument.Parse(newest.Json).RootElement.GetProperty("prev_events");
+        if (version == "1")
+        {
+            Assert.Equal(lastBefore, prevEvents[0][0].GetString());
+            var previousHash = JsonDocument.Parse(previous.Json).RootElement.GetProperty("hashes").GetProperty("sha256").GetString();
+            Assert.Equal(previousHash, prevEvents[0][1].GetProperty("sha256").GetString());
+        }
+        else
+        {
+            Assert.Equal(lastBefore, prevEvents[0].GetString());
+        }
+    }
 }
 
 public sealed class SqliteRoomDurabilityTests : RoomDurabilityTests

@@ -37,7 +37,7 @@ public class CreateEventAuthTests
     }
 
     [Theory]
-    [InlineData("10", """{ "creator": "@alice:example.org", "room_version": "9" }""", "Unsupported room version")]
+    [InlineData("10", """{ "creator": "@alice:example.org", "room_version": "12" }""", "Unsupported room version")]
     [InlineData("10", """{ "creator": "@alice:example.org", "room_version": 10 }""", "Unsupported room version")]
     [InlineData("11", """{ "room_version": "banana" }""", "Unsupported room version")]
     [InlineData("10", """{ "creator": "@alice:example.org", "room_version": "11" }""", "declares room version 11")]

@@ -39,8 +39,12 @@ public class MembershipAuthTests
     public void Refuses_joins_authorised_via_another_server(string version)
     {
         var room = Create(version, JoinRules.Restricted);
+        room.SetMembership(Eve, Membership.Join);
         AuthAssert.Rejected(
-            room.CheckMembership(Carol, Carol, Membership.Join, "\"join_authorised_via_users_server\": \"@alice:example.org\""),
+            room.CheckMembership(Carol, Carol, Membership.Join, "\"join_authorised_via_users_server\": \"@eve:elsewhere.org\""),
+            "not supported");
+        AuthAssert.Rejected(
+            room.CheckMembership(Carol, Carol, Membership.Join, "\"join_authorised_via_users_server\": 5"),
             "not supported");
     }
 
@@ -139,10 +143,10 @@ public class MembershipAuthTests
     [Theory]
     [InlineData("10", JoinRules.Restricted)]
     [InlineData("11", JoinRules.KnockRestricted)]
-    public void Restricted_rooms_admit_invited_users_and_refuse_others_as_unsupported(string version, string joinRule)
+    public void Restricted_rooms_admit_invited_users_and_refuse_others_without_an_authoriser(string version, string joinRule)
     {
         var room = Create(version, joinRule);
-        AuthAssert.Rejected(room.CheckMembership(Carol, Carol, Membership.Join), "not supported");
+        AuthAssert.Rejected(room.CheckMembership(Carol, Carol, Membership.Join), "join_authorised_via_users_server");
         room.SetMembership(Carol, Membership.Invite, Alice);
         AuthAssert.Allowed(room.CheckMembership(Carol, Carol, Membership.Join));
     }

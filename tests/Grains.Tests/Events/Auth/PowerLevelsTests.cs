@@ -23,13 +23,13 @@ public class PowerLevelsTests
     }
 
     [Fact]
-    public void V10_creator_is_the_creator_field_and_v11_creator_is_the_sender()
+    public void Before_v11_creator_is_the_creator_field_and_from_v11_the_sender()
     {
         foreach (var version in RoomVersion.Supported)
         {
             var room = new TestRoom(version);
             var create = room.Send(Alice, EventTypes.Create, "", $$"""{ "room_version": "{{version.Id}}", "creator": "@bob:example.org" }""");
-            var expected = version == RoomVersion.V10 ? Bob : Alice;
+            var expected = version.CreatorIsSender ? Alice : Bob;
             Assert.Equal(expected.Value, RoomCreator.Of(version, create));
             Assert.Equal(100, PowerLevels.FromState(version, room.State).UserLevel(expected.Value));
         }

@@ -27,6 +27,7 @@ internal sealed class TestRoom
         """;
 
     private readonly Dictionary<StateEventKey, Pdu> state = [];
+    private readonly Dictionary<EventId, string> contentHashes = [];
     private List<EventId> latest = [];
     private long depth;
 
@@ -78,6 +79,7 @@ internal sealed class TestRoom
             Depth = depth + 1,
             OriginServerTs = 1_000 + depth,
             Redacts = redacts,
+            ReferencedContentHashes = contentHashes,
         }).Pdu;
     }
 
@@ -115,6 +117,7 @@ internal sealed class TestRoom
         if (pdu.StateKey is not null)
             state[new StateEventKey(pdu.Type, pdu.StateKey)] = pdu;
         latest = [pdu.EventId];
+        contentHashes[pdu.EventId] = pdu.ContentHash!;
         depth++;
     }
 
