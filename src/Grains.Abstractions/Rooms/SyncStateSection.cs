@@ -23,7 +23,7 @@ public sealed record SyncStateEvent(
 
 /// <summary>The state section of a joined room and the room summary, from the room's cached snapshot.</summary>
 /// <param name="StateVersion">The cached snapshot the events come from (see docs/adr/0009-state-snapshot-cache.md).</param>
-/// <param name="Heroes">m.heroes for the user, from the current state.</param>
+/// <param name="Heroes">m.heroes for the user, from the current state; null when the room has a name or canonical alias.</param>
 [GenerateSerializer, Immutable, Alias("hs.SyncStateSection")]
 public sealed record SyncStateSection(
-    string StateVersion, IReadOnlyList<SyncStateEvent> Events, IReadOnlyList<string> Heroes, int JoinedMemberCount, int InvitedMemberCount);
+    string StateVersion, IReadOnlyList<SyncStateEvent> Events, IReadOnlyList<string>? Heroes, int JoinedMemberCount, int InvitedMemberCount);

@@ -17,7 +17,7 @@ public sealed partial class RoomGrain
         var atStart = await StateSnapshotAfterAsync(room, query.TimelineStart - 1);
         var current = await StateSnapshotAfterAsync(room, room.LastPosition);
         var heroes = current.HeroesFor(query.UserId);
-        var events = query.Members is null ? atStart.SyncEvents : atStart.WithMembersOf(query.Members.Concat(heroes));
+        var events = query.Members is null ? atStart.SyncEvents : atStart.WithMembersOf(query.Members.Concat(heroes ?? []));
         return new SyncStateSection(atStart.Version.ToString(), events, heroes, current.JoinedMemberCount, current.InvitedMemberCount);
     }
 }

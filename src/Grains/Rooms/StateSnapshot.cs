@@ -25,11 +25,13 @@ internal sealed class StateSnapshot
     private readonly Dictionary<string, SyncStateEvent> _members;
     private readonly IReadOnlyList<(string UserId, string? Membership)> _membersInStreamOrder;
     private readonly Lazy<byte[]> _stateJson;
+    private readonly bool _named;
 
     private StateSnapshot(
         StateVersion version, IReadOnlyList<SyncStateEvent> events, IReadOnlyList<SyncStateEvent> syncEvents,
-        IReadOnlyList<(string UserId, string? Membership)> membersInStreamOrder)
+        IReadOnlyList<(string UserId, string? Membership)> membersInStreamOrder, bool named)
     {
+        _named = named;
         Version = version;
         Events = events;
         SyncEvents = syncEvents;
@@ -71,7 +73,10 @@ internal sealed class StateSnapshot
             .OrderBy(e => history.MemberEventPosition(e.StateKey, version.StateEventPosition))
             .Select(e => (e.StateKey, e.Membership))
             .ToList();
-        return new StateSnapshot(version, events, syncEvents, membersInStreamOrder);
+        var named = RoomStateReader.IsNamed(
+            state.GetValueOrDefault(new StateEventKey("m.room.name", ""))?.GetContentString("name"),
+            state.GetValueOrDefault(new StateEventKey("m.room.canonical_alias", ""))?.GetContentString("alias"));
+        return new StateSnapshot(version, events, syncEvents, membersInStreamOrder, named);
     }
 
     /// <summary>The non-member state and the member events of <paramref name="userIds"/> (those that have one), as /sync writes them.</summary>
@@ -85,8 +90,11 @@ internal sealed class StateSnapshot
         return selected;
     }
 
-    /// <summary>m.heroes: up to 5 joined or invited members other than the user, in stream order; else those who left.</summary>
-    public IReadOnlyList<string> HeroesFor(string userId) => RoomStateReader.Heroes(_membersInStreamOrder, userId);
+    /// <summary>
+    /// m.heroes: up to 5 joined or invited members other than the user, in stream order; else those who left. Null when
+    /// the room has a name or canonical alias (<see cref="RoomStateReader.IsNamed"/>).
+    /// </summary>
+    public IReadOnlyList<string>? HeroesFor(string userId) => _named ? null : RoomStateReader.Heroes(_membersInStreamOrder, userId);
 
     /// <summary>The body of GET /rooms/{roomId}/members: the member events whose membership passes, by user id.</summary>
     public byte[] MembersJson(Func<string?, bool> membershipMatches) =>

@@ -63,14 +63,27 @@ internal sealed class RoomStateReader(IHomeServerStore store, IGrainFactory grai
         return state;
     }
 
-    /// <summary>m.heroes (up to 5 joined or invited members other than the user, in stream order; else those who left) and the counts.</summary>
+    /// <summary>
+    /// The counts, and m.heroes (up to 5 joined or invited members other than the user, in stream order; else those who
+    /// left) unless the room has a name or canonical alias.
+    /// </summary>
     public static RoomSummary Summarize(IReadOnlyList<StoredEvent> current, string userId)
     {
         var members = current.Where(e => e.Type == MemberType && e.StateKey is not null).OrderBy(e => e.GlobalPosition).ToList();
         var joined = members.Count(e => e.Membership == "join");
         var invited = members.Count(e => e.Membership == "invite");
-        return new RoomSummary(Heroes(members.Select(e => (e.StateKey!, e.Membership)), userId), joined, invited);
+        var named = IsNamed(ContentOf(current, "m.room.name", "name"), ContentOf(current, "m.room.canonical_alias", "alias"));
+        return new RoomSummary(named ? null : Heroes(members.Select(e => (e.StateKey!, e.Membership)), userId), joined, invited);
     }
+
+    /// <summary>
+    /// Whether a room with this m.room.name name and m.room.canonical_alias alias needs no heroes. The spec makes heroes
+    /// required only when both are unset or empty; like Synapse, none are sent otherwise (clients name the room from them).
+    /// </summary>
+    public static bool IsNamed(string? name, string? canonicalAlias) => !string.IsNullOrEmpty(name) || !string.IsNullOrEmpty(canonicalAlias);
+
+    private static string? ContentOf(IReadOnlyList<StoredEvent> state, string type, string property) =>
+        state.FirstOrDefault(e => e.Type == type && e.StateKey == "") is { } stateEvent ? StoredEventFacts.ContentString(stateEvent, property) : null;
 
     /// <summary>m.heroes of <paramref name="membersInStreamOrder"/> (user id and membership of each member event) for the user.</summary>
     public static IReadOnlyList<string> Heroes(IEnumerable<(string UserId, string? Membership)> membersInStreamOrder, string userId)

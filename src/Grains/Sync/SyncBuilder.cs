@@ -89,8 +89,16 @@ internal sealed class SyncBuilder
                 scanned.Add(room.RoomId);
         }
         var (window, end) = await _streams.EventsAfterAsync(scanned, since, upper.Events);
-        (end, var laterOwnMemberEvents) = EndOfCatchUp(window, end);
-        var result = new SyncResult(TokenAt(end));
+        var laterOwnMemberEvents = new Dictionary<string, StoredEvent>(StringComparer.Ordinal);
+        var token = TokenAt(end);
+        if (CatchesUp(since))
+        {
+            var windowEnd = end;
+            (end, laterOwnMemberEvents) = EndOfCatchUp(window, end);
+            // Cut short: the next response goes on catching up, so its token keeps naming the other activation.
+            token = end < windowEnd ? TokenAt(end) with { TypingEpoch = since.TypingEpoch } : TokenAt(end);
+        }
+        var result = new SyncResult(token);
 
         var rooms = new List<RoomChange>();
         foreach (var roomId in scanned)
@@ -132,9 +140,19 @@ internal sealed class SyncBuilder
     }
 
     /// <summary>
+    /// Whether a short backlog beyond the limit is delivered whole over consecutive responses instead of as a gap: only for
+    /// a token another activation of this grain issued. Such a client was parked on an activation that is gone (a silo
+    /// that died, a drain, a restart) and its backlog piled up through no choice of its own (docs/adr/0007). A token of
+    /// this activation is answered as the spec describes: more new events than the limit make a gap, the newest events
+    /// with <c>limited</c>, and the state of the gap. A response cut short keeps the other activation's epoch in its token,
+    /// so the catch-up goes on until the backlog is delivered (its typing is then read in full once more, which is harmless).
+    /// </summary>
+    private bool CatchesUp(SyncToken since) => since.TypingEpoch != _input.TypingEpoch;
+
+    /// <summary>
     /// Ends the response early when the part of a room's window the user was joined for is a short backlog beyond the
     /// timeline limit (<see cref="TimelineReader.CatchUpEnd"/>), and drops the window's events after that end: they come
-    /// next time.
+    /// next time. Only for a token of another activation (see <see cref="CatchesUp"/>).
     /// </summary>
     /// <returns>The end, and by room the user's first own member event dropped (it tells the membership up to the end).</returns>
     private (long End, Dictionary<string, StoredEvent> LaterOwnMemberEvents) EndOfCatchUp(Dictionary<string, List<StoredEvent>> window, long end)
@@ -166,6 +184,7 @@ internal sealed class SyncBuilder
         return join < 0 ? null : events.GetRange(join, events.Count - join);
     }
 
+
     /// <summary>A joined room with its full state at the start of the timeline (initial sync, full_state, newly joined).</summary>
     private async Task<JoinedRoomResult> FullRoomAsync(
         string roomId, List<StoredEvent> events, bool limited, long end,
@@ -191,10 +210,10 @@ internal sealed class SyncBuilder
         {
             Forced = true,
             Summary = summary,
-            Timeline = TimelineReader.Result(events, limited),
+            Timeline = await TimelineAsync(roomId, events, limited, end),
             StateIsPreSerialised = cached.HasValue,
         };
-        room.State.AddRange(FilterState(roomId, state, events, includeOwnMember: true, summary.Heroes, changedAfter: null));
+        room.State.AddRange(FilterState(roomId, state, events, includeOwnMember: true, summary.Heroes ?? [], changedAfter: null));
         // Whatever the token, a client that gets the room in full gets its current typing.
         await _input.Typing.ReadAsync([roomId]);
         AddEphemeralAndAccountData(room, receipts, roomData);
@@ -207,10 +226,13 @@ internal sealed class SyncBuilder
         Dictionary<string, List<Receipt>> receipts, Dictionary<string, List<AccountDataEntry>> roomData)
     {
         var (events, limited) = _timeline.FromWindow(change.Events);
-        var newlyJoined = change.Before != "join";
+        var newlyJoined = JoinedInWindow(change);
         if (_input.FullState || newlyJoined)
         {
-            return await FullRoomAsync(change.RoomId, events, limited, end, receipts, roomData);
+            // A room the client has not had (or lost, by leaving) comes whole; its timeline is limited unless it shows the
+            // room from its creation, so the client knows there is history to page back to (Synapse marks every newly
+            // joined room limited).
+            return await FullRoomAsync(change.RoomId, events, limited || (newlyJoined && !StartsAtCreation(events)), end, receipts, roomData);
         }
 
         var room = new JoinedRoomResult(change.RoomId)
@@ -250,10 +272,22 @@ internal sealed class SyncBuilder
     {
         var left = new LeftRoomResult(change.RoomId);
         var leaveEvent = change.Own[^1];
-        if (change.Before == "invite")
+        var joinedInWindow = JoinedInWindow(change);
+        if (change.Before == "invite" && !joinedInWindow)
         {
             // A rejected or withdrawn invite: the user never saw the room's timeline, only this event.
             left.Timeline = TimelineReader.Result([leaveEvent], false);
+        }
+        else if (joinedInWindow)
+        {
+            // Joined and left since the token: the client never had the room, so it gets it whole as it was up to the
+            // leave (Synapse sends such a room as newly joined, with full state).
+            var upToLeave = change.Events.TakeWhile(e => e.GlobalPosition <= leaveEvent.GlobalPosition).ToList();
+            var (events, limited) = _timeline.FromWindow(upToLeave);
+            left.Timeline = await TimelineAsync(change.RoomId, events, limited || !StartsAtCreation(events), leaveEvent.GlobalPosition);
+            var current = await _state.CurrentAsync(change.RoomId, _cancellationToken);
+            var state = await _state.BeforeAsync(current, events.Count > 0 ? events[0].GlobalPosition : leaveEvent.GlobalPosition + 1, _cancellationToken);
+            left.State.AddRange(FilterState(change.RoomId, state, events, includeOwnMember: true, [], changedAfter: null));
         }
         else
         {
@@ -280,13 +314,52 @@ internal sealed class SyncBuilder
         if (leaveEvent is not null)
         {
             var (events, limited) = await _timeline.LatestAsync(roomId, leaveEvent.GlobalPosition, leaveEvent.RoomPosition + 1, _cancellationToken);
-            left.Timeline = TimelineReader.Result(events, limited);
+            left.Timeline = await TimelineAsync(roomId, events, limited, leaveEvent.GlobalPosition);
             var current = await _state.CurrentAsync(roomId, _cancellationToken);
             var state = await _state.BeforeAsync(current, events.Count > 0 ? events[0].GlobalPosition : leaveEvent.GlobalPosition + 1, _cancellationToken);
             left.State.AddRange(FilterState(roomId, state, events, includeOwnMember: true, [], changedAfter: null));
         }
         AddRoomAccountData(roomId, left.AccountData, roomData);
         return left;
+    }
+
+    /// <summary>
+    /// Whether the user joined the room anew in the window: a join whose previous membership was not a join (from an
+    /// invite, after a leave, or after a join and leave in the same window). A profile change (join to join) is not one.
+    /// </summary>
+    private static bool JoinedInWindow(RoomChange change)
+    {
+        var previous = change.Before;
+        foreach (var own in change.Own)
+        {
+            if (own.Membership == "join" && previous != "join") return true;
+            previous = own.Membership;
+        }
+        return false;
+    }
+
+    private static bool StartsAtCreation(List<StoredEvent> timeline) =>
+        timeline.Count > 0 && timeline[0].Type == "m.room.create" && timeline[0].StateKey == "";
+
+    /// <summary>
+    /// The timeline with a prev_batch even when it is empty (the filter matched nothing, nothing new in a full_state
+    /// sync): then the token at the room's newest event up to <paramref name="end"/>, from which /messages pages back.
+    /// </summary>
+    private async Task<TimelineResult> TimelineAsync(string roomId, List<StoredEvent> events, bool limited, long end)
+    {
+        var timeline = TimelineReader.Result(events, limited);
+        if (timeline.PrevBatch is not null) return timeline;
+        var from = long.MaxValue;
+        while (true)
+        {
+            var page = await _store.Events.GetRoomEventsAsync(roomId, from, Direction.Backward, 50, _cancellationToken);
+            foreach (var storedEvent in page)
+            {
+                if (storedEvent.GlobalPosition <= end) return timeline with { PrevBatch = Rooms.RoomStreamToken.Format(storedEvent.RoomPosition) };
+                from = storedEvent.RoomPosition;
+            }
+            if (page.Count < 50) return timeline;
+        }
     }
 
     /// <summary>

@@ -19,7 +19,8 @@ internal sealed record TimelineResult(IReadOnlyList<StoredEvent> Events, bool Li
 /// <summary>A timeline assembled from the rooms' shared events: never limited (such responses come from the store).</summary>
 internal sealed record SharedTimelineResult(IReadOnlyList<SharedEvent> Events, string PrevBatch);
 
-internal sealed record RoomSummary(IReadOnlyList<string> Heroes, int JoinedMemberCount, int InvitedMemberCount);
+/// <param name="Heroes">Null when the room has a name or canonical alias: clients need no heroes to name it.</param>
+internal sealed record RoomSummary(IReadOnlyList<string>? Heroes, int JoinedMemberCount, int InvitedMemberCount);
 
 internal sealed class JoinedRoomResult(string roomId)
 {

@@ -7,14 +7,16 @@ namespace HomeServer.Grains.Tests.Delivery;
 /// Checks every sync response of every chain against the rooms' histories as it arrives: per room, a chain's
 /// timelines concatenated are the room's history from where the chain began following it (its start token, its
 /// initial sync or the user's join), in order, without duplicates; a gap only where the timeline says limited, and
-/// only when more than <see cref="GaplessBacklog"/> events of the room were new. Remembers what each token delivered,
+/// only when more events of the room were new than the filter's limit, or than <see cref="GaplessBacklog"/> for a token
+/// of another sync grain activation (which catches up without a gap). Remembers what each token delivered,
 /// so a chain restarted from an old token is checked against exactly what came after it.
 /// </summary>
 public sealed class DeliveryChecker(RoomHistories histories)
 {
     /// <summary>
-    /// How many new events of a room an incremental sync delivers without a gap (over several responses when the
-    /// filter's limit is smaller); only a larger backlog may be answered with a limited timeline.
+    /// How many new events of a room an incremental sync from another activation's token delivers without a gap (over
+    /// several responses when the filter's limit is smaller); only a larger backlog may be answered with a limited
+    /// timeline then. A token of the same activation is answered with a gap as soon as the backlog exceeds the limit.
     /// </summary>
     public const int GaplessBacklog = 100;
 
@@ -39,13 +41,17 @@ public sealed class DeliveryChecker(RoomHistories histories)
         var label = $"{chain} response {chain.Responses + 1} (limit {timelineLimit}, since {chain.Since ?? "none"})";
         var initial = chain.Since is null;
         Statistics.Response(initial);
-        foreach (var timeline in response.Joined) await CheckTimelineAsync(chain, timelineLimit, timeline, initial, label);
+        var catchingUp = !initial && Epoch(chain.Since!) != Epoch(response.NextBatch);
+        foreach (var timeline in response.Joined) await CheckTimelineAsync(chain, timelineLimit, timeline, initial, catchingUp, label);
         foreach (var roomId in response.Left) Violation("left room", $"{label}: {roomId} is under rooms.leave, but nobody leaves a room");
         chain.Advance(response.NextBatch);
         RememberToken(response.NextBatch, chain, label);
     }
 
-    private async Task CheckTimelineAsync(SyncChain chain, int limit, ClientTimeline timeline, bool initial, string label)
+    /// <summary>The sync grain activation a token names (its typing epoch, <c>s{E}_{A}_{R}_{epoch}.{sequence}</c>).</summary>
+    private static string Epoch(string token) => token.Split('_')[3].Split('.')[0];
+
+    private async Task CheckTimelineAsync(SyncChain chain, int limit, ClientTimeline timeline, bool initial, bool catchingUp, string label)
     {
         var roomId = timeline.RoomId;
         label = $"{label}, {roomId}";
@@ -68,16 +74,16 @@ public sealed class DeliveryChecker(RoomHistories histories)
         }
         if (chain.Cursors.TryGetValue(roomId, out var cursor))
         {
-            await CheckContinuationAsync(roomId, cursor, first, timeline.Limited, limit, label);
+            await CheckContinuationAsync(roomId, cursor, first, timeline.Limited, limit, catchingUp, label);
             chain.Cursors[roomId] = Math.Max(cursor, last);
             return;
         }
-        await CheckNewlyJoinedAsync(chain.UserId, roomId, first, last, timeline.Limited, limit, label);
+        await CheckNewlyJoinedAsync(chain.UserId, roomId, first, last, timeline.Limited, limit, catchingUp, label);
         chain.Cursors[roomId] = last;
     }
 
     /// <summary>A room the chain already follows: the timeline starts right after the chain's last event there, unless limited.</summary>
-    private async Task CheckContinuationAsync(string roomId, long cursor, long first, bool limited, int limit, string label)
+    private async Task CheckContinuationAsync(string roomId, long cursor, long first, bool limited, int limit, bool catchingUp, string label)
     {
         var backlog = await histories.LatestPositionAsync(roomId) - cursor;
         Statistics.Backlog(backlog, limit);
@@ -88,7 +94,7 @@ public sealed class DeliveryChecker(RoomHistories histories)
         else if (first > cursor + 1)
         {
             if (!limited) Violation("gap without limited", $"{label}: positions {cursor + 1}..{first - 1} skipped without limited");
-            else CheckLimitedGap(backlog, limit, $"{label}: limited, skipping {cursor + 1}..{first - 1}");
+            else CheckLimitedGap(backlog, limit, catchingUp, $"{label}: limited, skipping {cursor + 1}..{first - 1}");
         }
         else if (limited)
         {
@@ -97,7 +103,7 @@ public sealed class DeliveryChecker(RoomHistories histories)
     }
 
     /// <summary>A room the chain sees for the first time: the user joined it, and the timeline covers the join unless limited.</summary>
-    private async Task CheckNewlyJoinedAsync(string userId, string roomId, long first, long last, bool limited, int limit, string label)
+    private async Task CheckNewlyJoinedAsync(string userId, string roomId, long first, long last, bool limited, int limit, bool catchingUp, string label)
     {
         Statistics.NewlyJoined();
         if (await histories.JoinAsync(roomId, userId, last) is not { } joinEvent)
@@ -113,15 +119,15 @@ public sealed class DeliveryChecker(RoomHistories histories)
             Violation("join skipped without limited",
                 $"{label}: first seen with a timeline starting at {first}, after the user's join at {join} (global {joinEvent.GlobalPosition}), not limited");
         }
-        else CheckLimitedGap(backlog, limit, $"{label}: newly joined, limited, skipping {join}..{first - 1}");
+        else CheckLimitedGap(backlog, limit, catchingUp, $"{label}: newly joined, limited, skipping {join}..{first - 1}");
     }
 
     /// <param name="backlog">The room's events after the chain's position as the store has them now: at least what the server saw.</param>
-    private void CheckLimitedGap(long backlog, int limit, string description)
+    private void CheckLimitedGap(long backlog, int limit, bool catchingUp, string description)
     {
         Statistics.Limited(backlog);
         if (backlog <= limit) Violation("limited within the limit", $"{description}, with only {backlog} new events");
-        else if (backlog <= GaplessBacklog) Violation("limited within the backlog", $"{description}, with only {backlog} new events (up to {GaplessBacklog} arrive without a gap)");
+        else if (catchingUp && backlog <= GaplessBacklog) Violation("limited within the backlog", $"{description}, with only {backlog} new events (up to {GaplessBacklog} arrive without a gap)");
     }
 
     /// <summary>The timeline's events in the room's history, or null (and a violation) when one is not in it.</summary>

@@ -8,7 +8,8 @@ namespace HomeServer.Grains.Tests.Delivery;
 /// Issue 9's property at grain level: under random interleavings of sends in several rooms, syncs from random earlier
 /// tokens with random limits and timeouts, late joins and silo kills, restarts and drains, every chain of sync responses
 /// delivers each room's history for the span it covers exactly once and in order, with gaps only where a timeline is
-/// limited and more than <see cref="DeliveryChecker.GaplessBacklog"/> events were new.
+/// limited and more events were new than the filter's limit (than <see cref="DeliveryChecker.GaplessBacklog"/> for a token
+/// of another activation, which catches up without a gap).
 /// </summary>
 public sealed class SyncDeliveryPropertyTests(ITestOutputHelper output)
 {

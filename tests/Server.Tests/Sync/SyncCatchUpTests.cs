@@ -4,9 +4,11 @@ using HomeServer.Server.Tests.Infrastructure;
 namespace HomeServer.Server.Tests.Sync;
 
 /// <summary>
-/// A client that falls a little behind (it waited on a silo that died, its connection dropped for a few seconds) gets
-/// every event it missed, across consecutive responses of at most the filter's limit, and never a gap; only a room
-/// with more than 100 new events is cut to its newest ones with <c>limited</c>, as for a client that was away.
+/// A client that falls a little behind because the sync grain activation it waited on is gone (a silo that died, a drain,
+/// a restart: its token names another activation) gets every event it missed, across consecutive responses of at most
+/// the filter's limit, and never a gap; only a room with more than 100 new events is cut to its newest ones with
+/// <c>limited</c>, as for a client that was away. A token of the same activation gets a gapped, limited timeline as soon
+/// as more events than the limit are new (<see cref="SyncContractTests"/>).
 /// </summary>
 public abstract class SyncCatchUpTests : SyncTestBase
 {
@@ -19,6 +21,7 @@ public abstract class SyncCatchUpTests : SyncTestBase
         var roomId = await Rooms.CreateRoomAsync(alice.UserId);
         var since = NextBatch(await alice.SyncAsync());
         await Rooms.SendMessagesAsync(roomId, alice.UserId, 25);
+        alice = await OnNewActivationAsync(alice);
 
         var responses = await SyncUntilEmptyAsync(alice, since, LimitFilter(10));
 
@@ -39,6 +42,7 @@ public abstract class SyncCatchUpTests : SyncTestBase
             await Rooms.SendMessageAsync(busy, alice.UserId, $"busy {i}");
             if (i % 3 == 0) await Rooms.SendMessageAsync(quiet, alice.UserId, $"quiet {i / 3}");
         }
+        alice = await OnNewActivationAsync(alice);
 
         var responses = await SyncUntilEmptyAsync(alice, since, LimitFilter(4));
 
@@ -78,6 +82,7 @@ public abstract class SyncCatchUpTests : SyncTestBase
         var roomId = await Rooms.CreateRoomAsync(alice.UserId);
         var since = NextBatch(await alice.SyncAsync());
         await Rooms.SendMessagesAsync(roomId, alice.UserId, 7);
+        alice = await OnNewActivationAsync(alice);
         var caughtUp = await SyncUntilEmptyAsync(alice, since, LimitFilter(3));
         Assert.Equal(7, caughtUp.Sum(r => r.Bodies(roomId).Count));
 
@@ -135,6 +140,13 @@ public abstract class SyncCatchUpTests : SyncTestBase
         Assert.True((await alice.GetAsync($"/_matrix/client/v3/rooms/{Uri.EscapeDataString(roomId)}/state")).IsSuccessStatusCode);
 
         Assert.Equal(["committed, never handed on"], new Response(await parked).Bodies(roomId));
+    }
+
+    /// <summary>Restarts the server, so the user's next sync reaches a new activation of its sync grain, as after a silo died.</summary>
+    private async Task<SyncUser> OnNewActivationAsync(SyncUser user)
+    {
+        await RestartAsync();
+        return user.On(Server);
     }
 
     /// <summary>Syncs with timeout 0 from <paramref name="since"/> until a response brings no room; returns those that did.</summary>

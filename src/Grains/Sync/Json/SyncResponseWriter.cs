@@ -97,9 +97,12 @@ internal static class SyncResponseWriter
         {
             writer.WritePropertyName("summary"u8);
             writer.WriteStartObject();
-            writer.WriteStartArray("m.heroes"u8);
-            foreach (var hero in summary.Heroes) writer.WriteStringValue(hero);
-            writer.WriteEndArray();
+            if (summary.Heroes is { } heroes)
+            {
+                writer.WriteStartArray("m.heroes"u8);
+                foreach (var hero in heroes) writer.WriteStringValue(hero);
+                writer.WriteEndArray();
+            }
             writer.WriteNumber("m.joined_member_count"u8, summary.JoinedMemberCount);
             writer.WriteNumber("m.invited_member_count"u8, summary.InvitedMemberCount);
             writer.WriteEndObject();
