@@ -10,9 +10,11 @@ public sealed partial class RoomGrain
     {
         if (_writer.Current is not { Exists: true }) throw MatrixRequestException.NotFound("Unknown room.");
         var profile = await ProfileContentAsync(userId, Membership.Join, reason);
+        var isGuest = await IsGuestAsync(userId);
         await _writer.SubmitAsync(builder =>
         {
             if (builder.View.IsJoined(userId)) return null;
+            if (isGuest) RequireGuestsMayJoin(builder.View);
             builder.Add(EventSpec.Member(userId, userId, profile));
             return null;
         });
