@@ -18,6 +18,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapRoomReadEndpoints();
         endpoints.MapRoomDirectoryEndpoints();
         endpoints.MapRoomEphemeralEndpoints();
+        endpoints.MapLegacySyncEndpoints();
         endpoints.MapAdminEndpoints();
         endpoints.MapMetricsEndpoints();
         return endpoints;

@@ -72,6 +72,7 @@ public sealed partial class RoomGrain(
         if (_typing.Remove(left)) NotifyTyping(batch.After);
 
         KickGuestsIfAccessRevoked(batch);
+        SignalCommitWaiters();
     }
 
     /// <summary>Naive delivery, kept for comparison: one notice per member, whose sync grain then reads the store.</summary>
