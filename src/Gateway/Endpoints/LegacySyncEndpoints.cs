@@ -14,7 +14,7 @@ namespace HomeServer.Gateway.Endpoints;
 
 /// <summary>
 /// The deprecated sync API that tools, bots and room previews still use: <c>GET /rooms/{roomId}/initialSync</c>
-/// (also for peeking into world_readable rooms), <c>GET /initialSync</c> and <c>GET /events</c> (with
+/// (also for peeking into world_readable rooms), <c>GET /initialSync</c>, <c>GET /events/{eventId}</c> and <c>GET /events</c> (with
 /// <c>room_id</c>: a room's stream, for peeking; without: the user's stream, served by the sync grain).
 /// </summary>
 internal static class LegacySyncEndpoints
@@ -42,6 +42,7 @@ internal static class LegacySyncEndpoints
             endpoints.MapGet($"/_matrix/client/{version}/rooms/{{roomId}}/initialSync", RoomInitialSyncAsync);
             endpoints.MapGet($"/_matrix/client/{version}/initialSync", InitialSyncAsync);
             endpoints.MapGet($"/_matrix/client/{version}/events", EventsAsync);
+            endpoints.MapGet($"/_matrix/client/{version}/events/{{eventId}}", GetEventAsync);
         }
     }
 
@@ -122,6 +123,13 @@ internal static class LegacySyncEndpoints
             }
         }
         writer.WriteEndObject();
+    }
+
+    private static async Task<IResult> GetEventAsync(HttpContext context, IGrainFactory grains, string eventId)
+    {
+        var session = await context.RequireSessionAsync();
+        var json = await grains.GetGrain<IEventLookupGrain>("local").GetEventAsync(new Reader(session.UserId, session.DeviceId), RoomPath.EventId(eventId));
+        return RoomResults.Json(json);
     }
 
     private static async Task<IResult> EventsAsync(HttpContext context, IGrainFactory grains)

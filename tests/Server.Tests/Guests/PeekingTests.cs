@@ -248,6 +248,26 @@ public abstract class PeekingTests(BackendServerFixture fixture) : RoomTestBase(
     }
 
     [Fact]
+    public async Task The_legacy_event_endpoint_finds_an_event_by_id_for_those_who_may_see_it()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob");
+        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
+        var hidden = await alice.SendTextAsync(roomId, "members only");
+        var (worldReadable, _, _, visible) = await WorldReadableRoomAsync(alice);
+
+        var e = await alice.OkAsync(Get, $"/events/{E(hidden)}");
+        Assert.Equal(hidden, e.GetProperty("event_id").GetString());
+        Assert.Equal(roomId, e.GetProperty("room_id").GetString());
+        Assert.Equal("members only", e.GetProperty("content").GetProperty("body").GetString());
+        Assert.Equal(worldReadable, (await bob.OkAsync(Get, $"/events/{E(visible)}")).GetProperty("room_id").GetString());
+
+        await bob.FailsAsync(Get, $"/events/{E(hidden)}", null, HttpStatusCode.NotFound, "M_NOT_FOUND");
+        await bob.FailsAsync(Get, $"/events/{E("$unknown-event")}", null, HttpStatusCode.NotFound, "M_NOT_FOUND");
+        await bob.FailsAsync(Get, "/events/not-an-event-id", null, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
+    }
+
+    [Fact]
     public async Task Guests_may_not_use_initial_sync_nor_the_users_events_stream()
     {
         var guest = await GuestAsync();
