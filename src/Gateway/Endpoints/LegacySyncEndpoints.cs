@@ -33,7 +33,11 @@ internal static class LegacySyncEndpoints
     private const string InitialSyncArchivedRoomsFilter =
         """{"room":{"timeline":{"limit":1},"state":{"types":[]},"ephemeral":{"types":[]},"account_data":{"types":[]},"include_leave":true}}""";
     private const string NowFilter = """{"room":{"rooms":[]},"account_data":{"types":[]},"presence":{"types":[]}}""";
-    private const string StreamFilter = """{"room":{"timeline":{"limit":100},"state":{"types":[]},"account_data":{"types":[]}},"account_data":{"types":[]}}""";
+    // A room's backlog of up to the timeline limit arrives whole over consecutive answers (docs/adr/0007).
+    private static string StreamFilter(int limit) =>
+        $$$"""{"room":{"timeline":{"limit":{{{Math.Max(limit, 1)}}}},"state":{"types":[]},"account_data":{"types":[]}},"account_data":{"types":[]}}""";
+    // The most events of one room in one /events answer, as the room grain's.
+    private const int MaxEventsLimit = 100;
 
     public static void MapLegacySyncEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -139,15 +143,17 @@ internal static class LegacySyncEndpoints
         var timeout = TimeSpan.FromMilliseconds(ParseTimeoutMs(query["timeout"]));
         var from = NullIfEmpty(query["from"].ToString());
         var roomId = NullIfEmpty(query["room_id"].ToString());
+        var limit = query["limit"].Count == 0 ? MaxEventsLimit : Math.Min(ParseLimit(query["limit"]), MaxEventsLimit);
         var reader = new Reader(session.UserId, session.DeviceId);
-        if (roomId is not null) return RoomResults.Json(await RoomEventsAsync(grains, RoomPath.RoomId(roomId), reader, from, timeout, context.RequestAborted));
+        if (roomId is not null)
+            return RoomResults.Json(await RoomEventsAsync(grains, RoomPath.RoomId(roomId), reader, from, limit, timeout, context.RequestAborted));
         // Guests may use /events only for room previews, with room_id.
         if (session.IsGuest) throw GuestRegistration.GuestAccessForbidden("Guests may call /events only with room_id.");
-        return RoomResults.Json(await UserEventsAsync(grains, session, from, timeout, context.RequestAborted));
+        return RoomResults.Json(await UserEventsAsync(grains, session, from, limit, timeout, context.RequestAborted));
     }
 
     private static async Task<byte[]> RoomEventsAsync(
-        IGrainFactory grains, string roomId, Reader reader, string? from, TimeSpan timeout, CancellationToken aborted)
+        IGrainFactory grains, string roomId, Reader reader, string? from, int limit, TimeSpan timeout, CancellationToken aborted)
     {
         if (from is not null && !RoomStreamToken.TryParse(from, out _))
             throw RoomPath.InvalidParam("from must be a token of this room's stream (from its initialSync or an earlier /events).");
@@ -157,7 +163,7 @@ internal static class LegacySyncEndpoints
         {
             var remaining = deadline - DateTimeOffset.UtcNow;
             var slice = remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining < GrainWaitSlice ? remaining : GrainWaitSlice;
-            var json = await room.GetEventsAfterAsync(reader, from, slice);
+            var json = await room.GetEventsAfterAsync(reader, from, limit, slice);
             using var document = JsonDocument.Parse(json);
             if (document.RootElement.GetProperty("chunk").GetArrayLength() > 0 || DateTimeOffset.UtcNow >= deadline || aborted.IsCancellationRequested)
                 return json;
@@ -170,7 +176,8 @@ internal static class LegacySyncEndpoints
     /// /sync or an earlier /events; none: from now), from the sync grain's incremental sync, flattened into one chunk
     /// of events that carry their room_id.
     /// </summary>
-    private static async Task<byte[]> UserEventsAsync(IGrainFactory grains, Session session, string? from, TimeSpan timeout, CancellationToken aborted)
+    private static async Task<byte[]> UserEventsAsync(
+        IGrainFactory grains, Session session, string? from, int limit, TimeSpan timeout, CancellationToken aborted)
     {
         var grain = grains.GetGrain<ISyncGrain>(session.UserId);
         from ??= (await grain.SyncAsync(new SyncRequest(session.DeviceId, null, NowFilter, false, TimeSpan.Zero), aborted)).NextBatch;
@@ -181,7 +188,7 @@ internal static class LegacySyncEndpoints
         {
             var remaining = deadline - DateTimeOffset.UtcNow;
             var slice = remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining < GrainWaitSlice ? remaining : GrainWaitSlice;
-            response = await grain.SyncAsync(new SyncRequest(session.DeviceId, since, StreamFilter, false, slice), aborted);
+            response = await grain.SyncAsync(new SyncRequest(session.DeviceId, since, StreamFilter(limit), false, slice), aborted);
             if (!response.IsEmpty || response.Superseded || DateTimeOffset.UtcNow >= deadline || aborted.IsCancellationRequested) break;
             since = response.NextBatch;
         }

@@ -172,10 +172,11 @@ public interface IRoomGrain : IGrainWithStringKey
 
     /// <summary>
     /// The JSON of GET /events?room_id= (start, end, chunk): the events after the room token <paramref name="from"/>
-    /// (null: from now) that the reader may see, waiting up to <paramref name="wait"/> for one when there are none yet.
+    /// (null: from now) that the reader may see, at most <paramref name="limit"/> of them, waiting up to
+    /// <paramref name="wait"/> for one when there are none yet.
     /// </summary>
     [Idempotent]
     [AlwaysInterleave]
     [return: Immutable]
-    Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, TimeSpan wait);
+    Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, int limit, TimeSpan wait);
 }

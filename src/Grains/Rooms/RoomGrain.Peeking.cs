@@ -10,7 +10,7 @@ namespace HomeServer.Grains.Rooms;
 /// </summary>
 public sealed partial class RoomGrain
 {
-    /// <summary>The most events one /events answer carries; the client continues from its end token.</summary>
+    /// <summary>The most events one /events answer carries (as the client's limit asks); the client continues from its end token.</summary>
     public const int MaxPeekEvents = 100;
 
     // Completed (and replaced) after each committed batch, so /events callers wait for new events without polling.
@@ -66,7 +66,7 @@ public sealed partial class RoomGrain
         });
     }
 
-    public async Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, TimeSpan wait)
+    public async Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, int limit, TimeSpan wait)
     {
         var access = await RequireReadAccessAsync(reader.UserId);
         var end = access.LeftAt ?? access.Snapshot.LastPosition;
@@ -80,7 +80,7 @@ public sealed partial class RoomGrain
 
         var snapshot = access.Snapshot;
         var scan = new TimelineScan(store, snapshot, await GetHistoryAsync(snapshot), reader.UserId, access.JoinedNow, filter: null);
-        var page = await scan.ReadAsync(start, forward: true, to: end, MaxPeekEvents);
+        var page = await scan.ReadAsync(start, forward: true, to: end, Math.Clamp(limit, 0, MaxPeekEvents));
         var options = ClientEventOptions.For(reader);
         return JsonOutput.Write(writer =>
         {

@@ -178,6 +178,30 @@ public abstract class PeekingTests(BackendServerFixture fixture) : RoomTestBase(
         await alice.FailsAsync(Get, $"/events?room_id={E(roomId)}&from=nonsense", null, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
         await alice.FailsAsync(Get, $"/events?room_id={E(roomId)}&timeout=soon", null, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
         await alice.FailsAsync(Get, $"/rooms/{E(roomId)}/initialSync?limit=-1", null, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
+        await alice.FailsAsync(Get, $"/events?room_id={E(roomId)}&limit=-1", null, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
+        await alice.FailsAsync(Get, "/events?limit=many", null, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
+        await alice.FailsAsync(Get, "/initialSync?limit=ten", null, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
+        await alice.FailsAsync(Get, "/initialSync?archived=maybe", null, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
+    }
+
+    [Fact]
+    public async Task Room_events_stream_pages_by_limit_without_losing_events()
+    {
+        var alice = await UserAsync("alice");
+        var roomId = await alice.CreateRoomAsync();
+        var end = (await alice.OkAsync(Get, $"/rooms/{E(roomId)}/initialSync?limit=0")).GetProperty("messages").GetProperty("end").GetString()!;
+        var sent = new[] { await alice.SendTextAsync(roomId, "one"), await alice.SendTextAsync(roomId, "two"), await alice.SendTextAsync(roomId, "three") };
+
+        var received = new List<string>();
+        var from = end;
+        for (var i = 0; i < 3; i++)
+        {
+            var page = await alice.OkAsync(Get, $"/events?room_id={E(roomId)}&from={E(from)}&limit=1&timeout=0");
+            received.AddRange(EventIds(page.GetProperty("chunk")));
+            from = page.GetProperty("end").GetString()!;
+        }
+
+        Assert.Equal(sent, received);
     }
 
     [Fact]

@@ -72,5 +72,5 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
 
     public virtual Task<byte[]> GetInitialSyncAsync(Reader reader, int limit) => throw new NotSupportedException();
 
-    public virtual Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, TimeSpan wait) => throw new NotSupportedException();
+    public virtual Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, int limit, TimeSpan wait) => throw new NotSupportedException();
 }
