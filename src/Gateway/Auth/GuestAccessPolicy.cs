@@ -38,7 +38,8 @@ internal static partial class GuestAccessPolicy
         // End-to-end encryption.
         ("POST", Path(@"keys/(upload|query|claim)")),
         // Not in the spec's lists, but allowed to guests by Synapse and used by clients of guests (filters for
-        // /sync, read receipts and markers, typing, settings in account data, push rules, the room directory).
+        // /sync, read receipts and markers, typing, settings in account data, push rules, the room directory,
+        // profiles, capabilities, TURN servers).
         ("GET", Path(@"user/[^/]+/filter/[^/]+")),
         ("POST", Path(@"user/[^/]+/filter")),
         ("POST", Path(@"rooms/[^/]+/receipt/[^/]+/[^/]+")),
@@ -49,6 +50,9 @@ internal static partial class GuestAccessPolicy
         ("GET", Path(@"pushrules/.*")),
         ("GET", Path(@"publicRooms")),
         ("POST", Path(@"publicRooms")),
+        ("GET", Path(@"profile/[^/]+(/[^/]+)?")),
+        ("GET", Path(@"capabilities")),
+        ("GET", Path(@"voip/turnServer")),
     ];
 
     /// <summary>403 M_GUEST_ACCESS_FORBIDDEN unless a guest may make this request.</summary>

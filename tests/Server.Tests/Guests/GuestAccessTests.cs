@@ -82,6 +82,9 @@ public abstract class GuestAccessTests(BackendServerFixture fixture) : RoomTestB
         await guest.OkAsync(Put, $"/profile/{E(guest.UserId)}/displayname", new { displayname = "Visitor" });
         await guest.OkAsync(Put, $"/devices/{E(guest.User.DeviceId)}", new { display_name = "Browser" });
         await guest.OkAsync(Post, $"/user/{E(guest.UserId)}/filter", new { room = new { timeline = new { limit = 5 } } });
+        await guest.OkAsync(Get, "/capabilities");
+        await guest.OkAsync(Get, "/pushrules/");
+        Assert.Equal("Visitor", (await guest.OkAsync(Get, $"/profile/{E(guest.UserId)}/displayname")).GetProperty("displayname").GetString());
     }
 
     [Fact]
