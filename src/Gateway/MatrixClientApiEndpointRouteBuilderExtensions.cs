@@ -19,6 +19,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapRoomReadEndpoints();
         endpoints.MapRoomDirectoryEndpoints();
         endpoints.MapRoomEphemeralEndpoints();
+        endpoints.MapLegacySyncEndpoints();
         endpoints.MapAdminEndpoints();
         endpoints.MapMetricsEndpoints();
         return endpoints;

@@ -3,7 +3,8 @@ namespace HomeServer.Storage;
 /// <param name="UserId">Full Matrix user id, <c>@local:server</c>.</param>
 /// <param name="PasswordHash">Encoded password hash, or null for an account without password login.</param>
 /// <param name="CreatedTs">Milliseconds since the Unix epoch.</param>
-public sealed record NewAccount(string UserId, string? PasswordHash, long CreatedTs, bool IsAdmin = false);
+/// <param name="IsGuest">A guest account (registered with kind=guest): it may use only part of the API.</param>
+public sealed record NewAccount(string UserId, string? PasswordHash, long CreatedTs, bool IsAdmin = false, bool IsGuest = false);
 
 public sealed record Account(
     string UserId,
@@ -12,4 +13,5 @@ public sealed record Account(
     bool IsAdmin,
     bool Deactivated,
     string? DisplayName,
-    string? AvatarUrl);
+    string? AvatarUrl,
+    bool IsGuest = false);

@@ -11,6 +11,12 @@ public interface IAccountStore
     /// <summary>Replaces the password hash (null disables password login); false when there is no such account.</summary>
     Task<bool> SetPasswordHashAsync(string userId, string? passwordHash, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Turns an active guest account into a full account with this password hash, in one statement; false when
+    /// there is no such account or it is not an active guest (so of two concurrent upgrades only one succeeds).
+    /// </summary>
+    Task<bool> UpgradeGuestAsync(string userId, string passwordHash, CancellationToken cancellationToken);
+
     Task<bool> SetAdminAsync(string userId, bool isAdmin, CancellationToken cancellationToken);
 
     Task<bool> SetDisplayNameAsync(string userId, string? displayName, CancellationToken cancellationToken);

@@ -11,6 +11,8 @@ internal sealed class RegisterRequest
     [JsonPropertyName("initial_device_display_name")] public string? InitialDeviceDisplayName { get; init; }
     [JsonPropertyName("inhibit_login")] public bool? InhibitLogin { get; init; }
     [JsonPropertyName("refresh_token")] public bool? RefreshToken { get; init; }
+    /// <summary>Upgrades the guest account of this access token (the Guest Access module).</summary>
+    [JsonPropertyName("guest_access_token")] public string? GuestAccessToken { get; init; }
 }
 
 internal sealed record RegisterResponse([property: JsonPropertyName("user_id")] string UserId)

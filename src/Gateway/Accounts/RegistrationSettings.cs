@@ -11,6 +11,9 @@ public sealed class RegistrationSettings
 
     public IReadOnlyList<string> Tokens { get; set; } = [];
 
+    /// <summary>Whether <c>POST /register?kind=guest</c> creates guest accounts (Synapse's <c>allow_guest_access</c>, off by default).</summary>
+    public bool AllowGuests { get; set; }
+
     /// <summary>Enables the shared-secret registration API (<c>/_synapse/admin/v1/register</c>) when set.</summary>
     public string? SharedSecret { get; set; }
 }

@@ -34,13 +34,20 @@ public static class SessionAuthentication
 
     private static async ValueTask<Session> SessionOfAsync(HttpContext context, string? token)
     {
-        if (context.Items.TryGetValue(SessionKey, out var cached) && cached is Session known) return known;
+        if (context.Items.TryGetValue(SessionKey, out var cached) && cached is Session known) return RequireGuestAllowed(context, known);
         token = token
             ?? throw new MatrixException(StatusCodes.Status401Unauthorized, "M_MISSING_TOKEN", "Missing access token.");
         var userId = AccessTokens.TryGetUserId(token) ?? throw UnknownToken();
         var grains = context.RequestServices.GetRequiredService<IGrainFactory>();
         var session = await grains.GetGrain<IUserGrain>(userId).AuthenticateAsync(token) ?? throw UnknownToken();
         context.Items[SessionKey] = session;
+        return RequireGuestAllowed(context, session);
+    }
+
+    // Guest Access module: a guest's session is good only for the endpoints guests may call.
+    private static Session RequireGuestAllowed(HttpContext context, Session session)
+    {
+        if (session.IsGuest) GuestAccessPolicy.RequireAllowed(context.Request);
         return session;
     }
 

@@ -91,6 +91,6 @@ internal static class LoginEndpoints
     {
         var session = await context.RequireSessionAsync();
         context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
-        return TypedResults.Json(new WhoAmIResponse(session.UserId, session.DeviceId, IsGuest: false), AccountsJsonContext.Default.WhoAmIResponse);
+        return TypedResults.Json(new WhoAmIResponse(session.UserId, session.DeviceId, session.IsGuest), AccountsJsonContext.Default.WhoAmIResponse);
     }
 }

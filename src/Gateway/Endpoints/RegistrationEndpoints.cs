@@ -43,7 +43,7 @@ internal static class RegistrationEndpoints
         [FromServices] IOptions<RegistrationSettings> settings,
         [FromServices] LocalServer server)
     {
-        if (kind == "guest") throw new MatrixException(StatusCodes.Status403Forbidden, "M_GUEST_ACCESS_FORBIDDEN", "Guest access is not allowed on this server.");
+        if (kind == "guest") return await GuestRegistration.RegisterGuestAsync(context, grains, settings.Value, server);
         if (kind is not (null or "user")) throw AccountErrors.InvalidParam("kind must be user or guest.");
         if (!settings.Value.Enabled) throw AccountErrors.Forbidden("Registration is disabled");
         // As Synapse: every request is refused while the address's bucket is empty, but only an account created takes a token.
@@ -52,7 +52,11 @@ internal static class RegistrationEndpoints
 
         var body = await context.Request.ReadMatrixJsonAsync(AccountsJsonContext.Default.RegisterRequest, context.RequestAborted);
         // The spec wants username problems reported before authentication, and a request that tries to complete it must be complete.
-        var requestedUserId = body.Username is null ? null : await RequireAvailableAsync(body.Username, grains, server);
+        // Guest Access module: with guest_access_token the request upgrades that guest instead of taking a new id.
+        var upgradedGuest = body.GuestAccessToken is null
+            ? null
+            : await GuestRegistration.RequireUpgradableGuestAsync(body.GuestAccessToken, body.Username, grains, server);
+        var requestedUserId = body.Username is null || upgradedGuest is not null ? null : await RequireAvailableAsync(body.Username, grains, server);
         if (body.Auth is not null) passwords.RequireAcceptable(body.Password);
 
         var flows = settings.Value.RequiresToken ? TokenFlows : OpenFlows;
@@ -61,6 +65,8 @@ internal static class RegistrationEndpoints
         limits.RequireForAddress(context, RateLimitBucket.Registration);
         var passwordHash = await hasher.HashAsync(body.Password!, context.RequestAborted);
         var login = body.InhibitLogin == true ? null : new DeviceLogin(body.DeviceId, body.InitialDeviceDisplayName, ClientIp(context));
+        if (upgradedGuest is not null)
+            return RegisteredResponse(upgradedGuest, await grains.GetGrain<IUserGrain>(upgradedGuest).UpgradeGuestAsync(passwordHash, login), server);
         var registration = new AccountRegistration(passwordHash, IsAdmin: false, DisplayName: null, login);
         var (userId, result) = requestedUserId is null
             ? await RegisterWithGeneratedUserIdAsync(grains, server, registration)
@@ -90,6 +96,7 @@ internal static class RegistrationEndpoints
     internal static async Task<string> RequireAvailableAsync(string username, IGrainFactory grains, LocalServer server)
     {
         if (!UserId.TryCreate(username, ServerName.Parse(server.Name), out var userId)) throw AccountErrors.InvalidUsername();
+        if (GuestUserIds.IsGuestLocalpart(username)) throw AccountErrors.InvalidUsername("Numeric user IDs are reserved for guest users.");
         if (await grains.GetGrain<IUserGrain>(userId.Value).ExistsAsync()) throw AccountErrors.UserInUse();
         return userId.Value;
     }

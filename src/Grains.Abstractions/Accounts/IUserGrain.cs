@@ -4,8 +4,9 @@ using Orleans.Concurrency;
 namespace HomeServer.Grains.Accounts;
 
 /// <summary>Who made a request: the user and device an access token belongs to.</summary>
+/// <param name="IsGuest">A guest account (the Guest Access module), which may use only part of the API.</param>
 [GenerateSerializer, Alias("hs.Session")]
-public sealed record Session(string UserId, string DeviceId, bool IsAdmin);
+public sealed record Session(string UserId, string DeviceId, bool IsAdmin, bool IsGuest = false);
 
 /// <summary>
 /// One local user (key: the full user id): account, devices and access tokens, profile, account data, filters.
@@ -28,6 +29,18 @@ public interface IUserGrain : IGrainWithStringKey
     /// Refuses with M_USER_IN_USE when the id is taken; checks every input before writing anything.
     /// </summary>
     Task<LoginResult?> RegisterAsync(AccountRegistration registration);
+
+    /// <summary>
+    /// Creates this account as a guest (no password) with its first device and access token. The key must be a
+    /// guest user id (a numeric localpart); M_USER_IN_USE when taken.
+    /// </summary>
+    Task<LoginResult> RegisterGuestAsync(DeviceLogin login);
+
+    /// <summary>
+    /// Turns this guest account into a full account with the password hash, keeping its user id, rooms and
+    /// devices, and, when <paramref name="login"/> is set, logs in a device. M_FORBIDDEN when it is not an active guest.
+    /// </summary>
+    Task<LoginResult?> UpgradeGuestAsync(string passwordHash, DeviceLogin? login);
 
     /// <summary>The encoded password hash of an active account, or null (no such account, deactivated, no password).</summary>
     [Idempotent]

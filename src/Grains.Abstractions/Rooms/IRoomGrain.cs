@@ -172,4 +172,26 @@ public interface IRoomGrain : IGrainWithStringKey
 
     [AlwaysInterleave]
     Task SetReadMarkersAsync(ReadMarkersRequest request);
+
+    // Room previews (peeking) and the legacy per-room reads.
+
+    /// <summary>
+    /// The JSON of GET /rooms/{roomId}/initialSync: the newest <paramref name="limit"/> events the reader may see,
+    /// the state and the reader's room account data; for a member who left, as the room was when they left.
+    /// M_FORBIDDEN for a non-member unless the room is world_readable.
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetInitialSyncAsync(Reader reader, int limit);
+
+    /// <summary>
+    /// The JSON of GET /events?room_id= (start, end, chunk): the events after the room token <paramref name="from"/>
+    /// (null: from now) that the reader may see, at most <paramref name="limit"/> of them, waiting up to
+    /// <paramref name="wait"/> for one when there are none yet.
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, int limit, TimeSpan wait);
 }

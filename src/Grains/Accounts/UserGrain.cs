@@ -33,7 +33,7 @@ public sealed partial class UserGrain(IHomeServerStore store, LocalServer localS
         if (_account is not { Deactivated: false } || !AccountInput.IsText(accessToken, StoreLimits.MaxAccessTokenBytes)) return null;
         var owner = await store.Devices.FindAccessTokenOwnerAsync(accessToken, None);
         if (owner is null || owner.UserId != Key) return null;
-        var session = new Session(owner.UserId, owner.DeviceId, _account.IsAdmin);
+        var session = new Session(owner.UserId, owner.DeviceId, _account.IsAdmin, _account.IsGuest);
         _sessionsByTokenHash[hash] = session;
         return session;
     }

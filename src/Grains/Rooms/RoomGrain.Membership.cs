@@ -18,8 +18,10 @@ public sealed partial class RoomGrain
         content["membership"] = Membership.Join;
         await AddProfileAsync(request.UserId, content);
         await AuthoriseRestrictedJoinAsync(request.UserId, content); // see RoomGrain.JoinRules.cs
+        var isGuest = await IsGuestAsync(request.UserId);
         await _writer.SubmitAsync(builder =>
         {
+            if (isGuest && !builder.View.IsJoined(request.UserId)) RequireGuestsMayJoin(builder.View);
             // Joining again with the same content changes nothing (the same event answers); other content is a new event.
             builder.AddUnlessUnchanged(EventSpec.Member(request.UserId, request.UserId, content));
             return null;

@@ -70,6 +70,9 @@ public sealed partial class RoomGrain(
 
         var left = membershipChanges.Select(c => c.UserId).Where(userId => !batch.After.IsJoined(userId));
         if (_typing.Remove(left)) NotifyTyping(batch.After);
+
+        KickGuestsIfAccessRevoked(batch);
+        SignalCommitWaiters();
     }
 
     /// <summary>Naive delivery, kept for comparison: one notice per member, whose sync grain then reads the store.</summary>

@@ -58,6 +58,7 @@ internal static class HomeServerOptionsServiceCollectionExtensions
                 settings.RequiresToken = policy.Mode == RegistrationMode.Token;
                 settings.Tokens = registration.Value.Tokens;
                 settings.SharedSecret = registration.Value.SharedSecret;
+                settings.AllowGuests = registration.Value.AllowGuests;
             });
         services.AddOptions<PasswordHashingOptions>()
             .BindReportingErrors(configuration.GetSection(PasswordHashingOptions.SectionName))

@@ -11,6 +11,9 @@ public sealed class RegistrationOptions
     /// <summary>Secret for admin-side registration with an HMAC (the shared-secret registration API).</summary>
     public string? SharedSecret { get; set; }
 
+    /// <summary>Whether guest accounts may be registered (<c>kind=guest</c>); off by default, as Synapse's <c>allow_guest_access</c>.</summary>
+    public bool AllowGuests { get; set; }
+
     /// <summary>Tokens accepted when <see cref="Mode"/> is <see cref="RegistrationMode.Token"/>.</summary>
     public List<string> Tokens { get; set; } = [];
 }

@@ -4,7 +4,7 @@ namespace HomeServer.Storage.Sql;
 
 internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
 {
-    private const string Columns = "user_id, password_hash, created_ts, is_admin, deactivated, display_name, avatar_url";
+    private const string Columns = "user_id, password_hash, created_ts, is_admin, deactivated, display_name, avatar_url, is_guest";
 
     public async Task<bool> CreateAccountAsync(NewAccount account, CancellationToken cancellationToken)
     {
@@ -13,13 +13,14 @@ internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
         Guard.OptionalText(account.PasswordHash, StoreLimits.MaxPasswordHashBytes, nameof(account.PasswordHash));
         return await db.WriteAsync(async (connection, transaction, ct) =>
             await connection.Command(
-                    "INSERT INTO accounts (user_id, password_hash, created_ts, is_admin, deactivated) " +
-                    "VALUES (@user, @hash, @created, @admin, FALSE) ON CONFLICT (user_id) DO NOTHING",
+                    "INSERT INTO accounts (user_id, password_hash, created_ts, is_admin, deactivated, is_guest) " +
+                    "VALUES (@user, @hash, @created, @admin, FALSE, @guest) ON CONFLICT (user_id) DO NOTHING",
                     transaction)
                 .With("@user", account.UserId)
                 .With("@hash", account.PasswordHash)
                 .With("@created", account.CreatedTs)
                 .With("@admin", account.IsAdmin)
+                .With("@guest", account.IsGuest)
                 .ExecuteAsync(ct) == 1,
             cancellationToken);
     }
@@ -38,6 +39,22 @@ internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
     {
         Guard.OptionalText(passwordHash, StoreLimits.MaxPasswordHashBytes, nameof(passwordHash));
         return UpdateAsync(userId, "password_hash", passwordHash, cancellationToken);
+    }
+
+    public async Task<bool> UpgradeGuestAsync(string userId, string passwordHash, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(userId, nameof(userId));
+        Guard.OptionalText(passwordHash, StoreLimits.MaxPasswordHashBytes, nameof(passwordHash));
+        ArgumentNullException.ThrowIfNull(passwordHash);
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+            await connection.Command(
+                    "UPDATE accounts SET is_guest = FALSE, password_hash = @hash " +
+                    "WHERE user_id = @user AND is_guest = TRUE AND deactivated = FALSE",
+                    transaction)
+                .With("@user", userId)
+                .With("@hash", passwordHash)
+                .ExecuteAsync(ct) == 1,
+            cancellationToken);
     }
 
     public Task<bool> SetAdminAsync(string userId, bool isAdmin, CancellationToken cancellationToken) =>
@@ -104,5 +121,6 @@ internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
         reader.GetBoolean(3),
         reader.GetBoolean(4),
         reader.GetNullableString(5),
-        reader.GetNullableString(6));
+        reader.GetNullableString(6),
+        reader.GetBoolean(7));
 }

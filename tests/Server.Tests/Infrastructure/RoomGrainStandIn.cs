@@ -75,4 +75,8 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
     public virtual Task SetReceiptAsync(ReceiptRequest request) => throw new NotSupportedException();
 
     public virtual Task SetReadMarkersAsync(ReadMarkersRequest request) => throw new NotSupportedException();
+
+    public virtual Task<byte[]> GetInitialSyncAsync(Reader reader, int limit) => throw new NotSupportedException();
+
+    public virtual Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, int limit, TimeSpan wait) => throw new NotSupportedException();
 }

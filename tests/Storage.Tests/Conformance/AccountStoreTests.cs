@@ -36,6 +36,36 @@ public abstract class AccountStoreTests<TBackend> : StoreTestBase<TBackend>
     }
 
     [Fact]
+    public async Task A_guest_account_reads_back_as_guest_and_an_upgrade_makes_it_a_full_account_once()
+    {
+        Assert.True(await Store.Accounts.CreateAccountAsync(new NewAccount(Alice, null, 1, IsGuest: true), Ct));
+        await CreateAccountAsync(Bob);
+
+        Assert.Equal(new Account(Alice, null, 1, false, false, null, null, IsGuest: true), await Store.Accounts.GetAccountAsync(Alice, Ct));
+        Assert.False((await Store.Accounts.GetAccountAsync(Bob, Ct))!.IsGuest);
+
+        Assert.True(await Store.Accounts.UpgradeGuestAsync(Alice, "full-hash", Ct));
+        Assert.Equal(new Account(Alice, "full-hash", 1, false, false, null, null, IsGuest: false), await Store.Accounts.GetAccountAsync(Alice, Ct));
+
+        // Only a guest can be upgraded: a second upgrade, a full account and an unknown one are refused and unchanged.
+        Assert.False(await Store.Accounts.UpgradeGuestAsync(Alice, "other-hash", Ct));
+        Assert.False(await Store.Accounts.UpgradeGuestAsync(Bob, "other-hash", Ct));
+        Assert.False(await Store.Accounts.UpgradeGuestAsync("@nobody:test", "other-hash", Ct));
+        Assert.Equal("full-hash", (await Store.Accounts.GetAccountAsync(Alice, Ct))!.PasswordHash);
+        Assert.NotEqual("other-hash", (await Store.Accounts.GetAccountAsync(Bob, Ct))!.PasswordHash);
+    }
+
+    [Fact]
+    public async Task A_deactivated_guest_cannot_be_upgraded()
+    {
+        await Store.Accounts.CreateAccountAsync(new NewAccount(Alice, null, 1, IsGuest: true), Ct);
+        await Store.Accounts.DeactivateAsync(Alice, Ct);
+
+        Assert.False(await Store.Accounts.UpgradeGuestAsync(Alice, "hash", Ct));
+        Assert.Null((await Store.Accounts.GetAccountAsync(Alice, Ct))!.PasswordHash);
+    }
+
+    [Fact]
     public async Task Setters_update_and_clear_fields()
     {
         await CreateAccountAsync(Alice);

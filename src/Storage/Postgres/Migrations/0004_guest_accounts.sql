@@ -1,0 +1,3 @@
+-- Guest accounts (the Guest Access module): registered with kind=guest, they may call only part of the API
+-- until upgraded to a full account, which clears the flag.
+ALTER TABLE accounts ADD COLUMN is_guest BOOLEAN NOT NULL DEFAULT FALSE;
