@@ -1,0 +1,13 @@
+namespace HomeServer.Grains.Presence;
+
+/// <summary>Whether presence is tracked and shared (as Synapse's <c>presence.enabled</c>).</summary>
+public sealed class PresenceOptions
+{
+    public const string SectionName = "Presence";
+
+    /// <summary>
+    /// When false the presence endpoints still answer and PUT still stores the user's own status, but /sync neither
+    /// marks users online nor sends presence, and no change fans out to other users.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+}
