@@ -28,6 +28,7 @@ public sealed class PresenceGrain(
     private string? _statusMessage;
     private long _lastActiveTs;
     private long _persistedLastActiveTs;
+    private IGrainTimer? _idleCheck;
 
     protected override async Task ActivateAsync(CancellationToken cancellationToken)
     {
@@ -35,6 +36,8 @@ public sealed class PresenceGrain(
         _presence = stored.Presence;
         _statusMessage = stored.StatusMessage;
         _lastActiveTs = _persistedLastActiveTs = stored.LastActiveTs;
+        // Online before a restart: the user becomes unavailable once idle long enough, counted from the last activity.
+        ScheduleIdleCheck();
     }
 
     public async Task<PresenceStatus> GetAsync(string viewerUserId)
@@ -76,7 +79,33 @@ public sealed class PresenceGrain(
         }
         var position = await store.Presence.SetPresenceAsync(new NewPresence(Key, presence, statusMessage, lastActiveTs), CancellationToken.None);
         (_presence, _statusMessage, _lastActiveTs, _persistedLastActiveTs) = (presence, statusMessage, lastActiveTs, lastActiveTs);
+        ScheduleIdleCheck();
         if (options.Value.Enabled) await FanOutAsync(position);
+    }
+
+    /// <summary>
+    /// While online, one timer waits until the user would have been idle for <see cref="PresenceOptions.IdleTimeout"/>
+    /// since the last activity known then; activity meanwhile only moves <c>_lastActiveTs</c>, and the timer looks again.
+    /// </summary>
+    private void ScheduleIdleCheck()
+    {
+        if (!options.Value.Enabled || _presence != PresenceStates.Online || _idleCheck is not null) return;
+        var due = Math.Max(0, _lastActiveTs + (long)options.Value.IdleTimeout.TotalMilliseconds - Now());
+        _idleCheck = this.RegisterGrainTimer(CheckIdleAsync, new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(due + 1), Timeout.InfiniteTimeSpan));
+    }
+
+    private async Task CheckIdleAsync(CancellationToken cancellationToken)
+    {
+        _idleCheck?.Dispose();
+        _idleCheck = null;
+        if (_presence != PresenceStates.Online) return;
+        if (Now() - _lastActiveTs >= (long)options.Value.IdleTimeout.TotalMilliseconds)
+        {
+            // Synapse: an online user idle for the timeout becomes unavailable; the status message stays.
+            await ChangeAsync(PresenceStates.Unavailable, _statusMessage, _lastActiveTs);
+            return;
+        }
+        ScheduleIdleCheck();
     }
 
     /// <summary>

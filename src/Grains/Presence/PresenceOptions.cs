@@ -10,4 +10,7 @@ public sealed class PresenceOptions
     /// marks users online nor sends presence, and no change fans out to other users.
     /// </summary>
     public bool Enabled { get; set; } = true;
+
+    /// <summary>How long an online user may be inactive before it becomes unavailable (Synapse's IDLE_TIMER, 5 minutes).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 }

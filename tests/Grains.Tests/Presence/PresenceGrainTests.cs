@@ -16,7 +16,8 @@ public sealed class PresenceGrainTests
     private static readonly string Dave = Server.UserId("dave");
     private static readonly string RoomId = $"!presence:{Server.Name}";
 
-    private static async Task<(TestStore Store, GrainTestCluster Cluster, ReceivedFeeds Received)> StartAsync(StoreBackend backend, bool enabled = true)
+    private static async Task<(TestStore Store, GrainTestCluster Cluster, ReceivedFeeds Received)> StartAsync(
+        StoreBackend backend, bool enabled = true, TimeSpan? idleTimeout = null)
     {
         var store = await TestStore.OpenAsync(backend);
         var received = new ReceivedFeeds();
@@ -24,7 +25,11 @@ public sealed class PresenceGrainTests
         {
             GrainTestCluster.WithStandIn<SyncGrain, ReceivingSyncGrain>()(silo);
             silo.Services.AddSingleton(received);
-            silo.Services.Configure<PresenceOptions>(options => options.Enabled = enabled);
+            silo.Services.Configure<PresenceOptions>(options =>
+            {
+                options.Enabled = enabled;
+                options.IdleTimeout = idleTimeout ?? options.IdleTimeout;
+            });
         });
         // Alice and Bob share a room; Dave is in none. Their sync grains are running (as while they long-poll).
         await cluster.Grains.GetGrain<IRoomGrain>(RoomId).CreateAsync(new CreateRoomRequest(Alice) { Preset = "public_chat" });
@@ -94,6 +99,36 @@ public sealed class PresenceGrainTests
         Assert.Equal("here", (await bob.GetAsync(Bob)).StatusMessage);
         Assert.Empty(PresenceNotices(received, Dave));
         await Assert.ThrowsAsync<MatrixRequestException>(() => bob.SetAsync("busy", null));
+    }
+
+    [Theory]
+    [InlineData(StoreBackend.Sqlite)]
+    [InlineData(StoreBackend.Postgres)]
+    public async Task An_online_user_idle_for_the_timeout_becomes_unavailable_and_syncing_brings_it_back(StoreBackend backend)
+    {
+        var (store, cluster, received) = await StartAsync(backend, idleTimeout: TimeSpan.FromSeconds(1));
+        await using var _store = store;
+        await using var _cluster = cluster;
+        var bob = cluster.Grains.GetGrain<IPresenceGrain>(Bob);
+        await bob.SetAsync(PresenceStates.Online, "typing away");
+        var active = (await bob.GetAsync(Bob)).LastActiveTs;
+
+        // Activity within the timeout moves the deadline: still online after more than the timeout in all.
+        await Task.Delay(600);
+        await bob.SyncingAsync(PresenceStates.Online);
+        await Task.Delay(600);
+        Assert.Equal(PresenceStates.Online, (await bob.GetAsync(Bob)).Presence);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await bob.GetAsync(Bob)).Presence != PresenceStates.Unavailable && DateTime.UtcNow < deadline) await Task.Delay(50);
+        var idle = await bob.GetAsync(Bob);
+        Assert.Equal((PresenceStates.Unavailable, "typing away", false), (idle.Presence, idle.StatusMessage, idle.CurrentlyActive));
+        Assert.True(idle.LastActiveTs > active, "the last activity is the sync's, not the set's");
+        Assert.Equal(PresenceStates.Unavailable, (await store.Store.Presence.GetPresenceAsync(Bob, CancellationToken.None))!.Presence);
+        Assert.Equal(2, (await WaitForPresenceNoticesAsync(received, Alice, 2)).Count);
+
+        await bob.SyncingAsync(PresenceStates.Online);
+        Assert.Equal(PresenceStates.Online, (await bob.GetAsync(Bob)).Presence);
     }
 
     [Theory]
