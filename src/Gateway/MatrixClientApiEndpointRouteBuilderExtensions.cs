@@ -12,6 +12,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapHealthEndpoints();
         endpoints.MapAccountEndpoints();
         endpoints.MapSyncEndpoints();
+        endpoints.MapPresenceEndpoints();
         endpoints.MapRoomCreationEndpoints();
         endpoints.MapRoomMembershipEndpoints();
         endpoints.MapKnockEndpoints();

@@ -17,4 +17,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IReceiptStore Receipts { get; }
     IFilterStore Filters { get; }
     IRateLimitStore RateLimits { get; }
+    IPresenceStore Presence { get; }
 }

@@ -18,6 +18,9 @@ public static class StoreLimits
 
     public const int MaxUrlBytes = 2_048;
 
+    /// <summary>A presence status message.</summary>
+    public const int MaxStatusMessageBytes = 4_096;
+
     public const int MaxIpAddressBytes = 64;
 
     public const int MaxAccessTokenBytes = 1_024;

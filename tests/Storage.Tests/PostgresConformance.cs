@@ -34,3 +34,5 @@ public sealed class PostgresMigrationTests : MigrationTests<PostgresTestBackend>
 public sealed class PostgresBadInputTests : BadInputTests<PostgresTestBackend>;
 
 public sealed class PostgresRateLimitStoreTests : RateLimitStoreTests<PostgresTestBackend>;
+
+public sealed class PostgresPresenceTests : PresenceTests<PostgresTestBackend>;

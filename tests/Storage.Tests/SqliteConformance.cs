@@ -34,3 +34,5 @@ public sealed class SqliteMigrationTests : MigrationTests<SqliteTestBackend>;
 public sealed class SqliteBadInputTests : BadInputTests<SqliteTestBackend>;
 
 public sealed class SqliteRateLimitStoreTests : RateLimitStoreTests<SqliteTestBackend>;
+
+public sealed class SqlitePresenceTests : PresenceTests<SqliteTestBackend>;

@@ -3,6 +3,7 @@ using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
 using HomeServer.Gateway.Limits;
+using HomeServer.Grains.Presence;
 using HomeServer.Grains.Sync;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -44,6 +45,10 @@ internal static class SyncEndpoints
         var since = NullIfEmpty(query["since"].ToString());
         var filter = NullIfEmpty(query["filter"].ToString());
         if (filter is not null && filter.StartsWith('{')) RequireInlineFilterWithinLimits(filter, context.InputLimits());
+
+        // set_presence: online unless the client says otherwise; offline leaves the presence alone (the spec's "not
+        // marked online"). Done before the sync so that a change it makes is in this very response.
+        await grains.GetGrain<IPresenceGrain>(session.UserId).SyncingAsync(presence.Length > 0 ? presence : PresenceStates.Online);
 
         var grain = grains.GetGrain<ISyncGrain>(session.UserId);
         var aborted = context.RequestAborted;

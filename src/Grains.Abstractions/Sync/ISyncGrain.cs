@@ -12,6 +12,7 @@ public enum SyncNoticeKind
     Typing,
     Receipt,
     AccountData,
+    Presence,
 }
 
 /// <param name="RoomId">The room concerned, or null for account-wide changes.</param>

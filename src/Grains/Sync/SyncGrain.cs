@@ -20,7 +20,8 @@ namespace HomeServer.Grains.Sync;
 /// grain's turns, so the shared state is guarded: notice bookkeeping by a lock, computations one at a time by a semaphore.
 /// </summary>
 [GrainType("sync")]
-public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncGrains, IOptions<ParkedSyncOptions> parking)
+public sealed class SyncGrain(
+    IHomeServerStore store, LocalSyncGrains localSyncGrains, IOptions<ParkedSyncOptions> parking, IOptions<Presence.PresenceOptions> presence)
     : HomeServerGrain, ISyncGrain, ILocalFeedReceiver
 {
     private readonly object _lock = new();
@@ -40,14 +41,15 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
     /// activation, so a since token at or past them needs the store only after a notice; older tokens are caught up
     /// from the store once.
     /// </summary>
-    private StreamPositions _baseline = new(0, 0, 0);
+    private StreamPositions _baseline = new(0, 0, 0, 0);
 
     /// <summary>The newest store positions this activation has read; a since token beyond them is checked against the store.</summary>
-    private StreamPositions _latestRead = new(0, 0, 0);
+    private StreamPositions _latestRead = new(0, 0, 0, 0);
 
     private long _notifiedEvents;
     private long _notifiedAccountData;
     private long _notifiedReceipts;
+    private long _notifiedPresence;
     private bool _membershipChanged;
     private bool _roomsLoaded;
 
@@ -109,6 +111,9 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
                     break;
                 case SyncNoticeKind.AccountData:
                     _notifiedAccountData = Math.Max(_notifiedAccountData, notice.Position);
+                    break;
+                case SyncNoticeKind.Presence:
+                    _notifiedPresence = Math.Max(_notifiedPresence, notice.Position);
                     break;
             }
             wake = TakeWake();
@@ -210,8 +215,13 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
         || since.Events < _baseline.Events || since.AccountData < _baseline.AccountData || since.Receipts < _baseline.Receipts
         || _notifiedEvents > since.Events || _notifiedAccountData > since.AccountData || _notifiedReceipts > since.Receipts
         || _membershipChanged
+        || MayHavePresenceNews(since)
         || _feed.HasNews(since)
         || !KnowsTypingOf(since) || _typing.Sequence > since.TypingSequence;
+
+    /// <summary>Like <see cref="MayHaveNews"/>, for the presence stream. Called under the lock.</summary>
+    private bool MayHavePresenceNews(SyncToken since) =>
+        since.Presence > _latestRead.Presence || since.Presence < _baseline.Presence || _notifiedPresence > since.Presence;
 
     /// <summary>
     /// Whether the token is in this activation's typing numbering. Another activation's token (or none) says nothing of
@@ -233,9 +243,11 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
                 _latestRead = new StreamPositions(
                     Math.Max(_latestRead.Events, upper.Events),
                     Math.Max(_latestRead.AccountData, upper.AccountData),
-                    Math.Max(_latestRead.Receipts, upper.Receipts));
+                    Math.Max(_latestRead.Receipts, upper.Receipts),
+                    Math.Max(_latestRead.Presence, upper.Presence));
             }
-            if (since is not null && (since.Events > upper.Events || since.AccountData > upper.AccountData || since.Receipts > upper.Receipts))
+            if (since is not null && (since.Events > upper.Events || since.AccountData > upper.AccountData || since.Receipts > upper.Receipts
+                || since.Presence > upper.Presence))
                 throw MatrixRequestException.InvalidParam("The since token is ahead of this server's streams.");
             IReadOnlyList<string> typingRooms;
             long typingSequence;
@@ -254,11 +266,13 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
             await typing.ReadAsync(KnowsTypingOf(since) ? Joined(typingRooms) : JoinedShowingTyping(filter));
             var input = new SyncInput(Key, deviceId, filter, since, fullState, upper, typing, _epoch, typingSequence);
             var result = await new SyncBuilder(store, GrainFactory, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
+            if (presence.Value.Enabled) await SyncPresence.AddAsync(store, Key, since, upper.Presence, filter, result, cancellationToken);
             // The store read skipped the events the token already had; those above the response's end stay had.
             var nextBatch = result.NextBatch with
             {
                 Delivered = since?.Delivered.Above(result.NextBatch.Events) ?? DeliveredEvents.None,
                 TypingSequence = RecordTyping(typing, typingSequence),
+                Presence = upper.Presence,
             };
             return new Computed(result, nextBatch, SyncMetrics.StoreResponses);
         }
@@ -298,7 +312,8 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
         _roomsLoaded && !_membershipChanged
         && since.Events >= _baseline.Events && since.Events <= _latestRead.Events && _notifiedEvents <= since.Events
         && since.AccountData >= _baseline.AccountData && since.AccountData <= _latestRead.AccountData && _notifiedAccountData <= since.AccountData
-        && since.Receipts >= _baseline.Receipts && since.Receipts <= _latestRead.Receipts && _notifiedReceipts <= since.Receipts;
+        && since.Receipts >= _baseline.Receipts && since.Receipts <= _latestRead.Receipts && _notifiedReceipts <= since.Receipts
+        && !MayHavePresenceNews(since);
 
     private IEnumerable<string> Joined(IEnumerable<string> roomIds) => roomIds.Where(roomId => _rooms.Get(roomId)?.Membership == "join");
 
@@ -325,7 +340,8 @@ public sealed class SyncGrain(IHomeServerStore store, LocalSyncGrains localSyncG
     private async Task<StreamPositions> ReadPositionsAsync(CancellationToken cancellationToken) =>
         new(await store.Events.GetMaxGlobalPositionAsync(cancellationToken),
             await store.AccountData.GetMaxStreamPositionAsync(cancellationToken),
-            await store.Receipts.GetMaxStreamPositionAsync(cancellationToken));
+            await store.Receipts.GetMaxStreamPositionAsync(cancellationToken),
+            await store.Presence.GetMaxStreamPositionAsync(cancellationToken));
 
     /// <summary>The default filter, an inline filter (JSON starting with '{'), or a filter the user uploaded (cached: they never change).</summary>
     private async Task<SyncFilter> ResolveFilterAsync(string? filter, CancellationToken cancellationToken)

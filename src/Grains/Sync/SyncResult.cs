@@ -11,7 +11,10 @@ internal sealed class SyncResult(SyncToken nextBatch)
     public List<LeftRoomResult> Left { get; } = [];
     public List<AccountDataEntry> AccountData { get; } = [];
 
-    public bool IsEmpty => Joined.Count == 0 && Invited.Count == 0 && Left.Count == 0 && AccountData.Count == 0;
+    /// <summary>The presence section (<see cref="SyncPresence"/>), in stream order.</summary>
+    public List<StoredPresence> Presence { get; } = [];
+
+    public bool IsEmpty => Joined.Count == 0 && Invited.Count == 0 && Left.Count == 0 && AccountData.Count == 0 && Presence.Count == 0;
 }
 
 internal sealed record TimelineResult(IReadOnlyList<StoredEvent> Events, bool Limited, string? PrevBatch);

@@ -14,21 +14,39 @@ namespace HomeServer.Grains.Sync;
 /// to this activation, at the price of repeating some typing lists (which replace, not add, on the client).
 /// A fifth part, present when not empty, lists the events above <see cref="Events"/> the client already received from
 /// the rooms' shared fragments (<see cref="DeliveredEvents"/>), e.g. <c>s1042_17_96_1839201.4_3.1</c> for 1045 and 1046.
+/// A last part <c>p{position}</c>, present when not 0, is the presence stream's position (<see cref="Presence"/>).
 /// </summary>
 public sealed record SyncToken(long Events, long AccountData, long Receipts, int TypingEpoch, long TypingSequence)
 {
     /// <summary>Events above <see cref="Events"/> the client already has; a store read skips them.</summary>
     public DeliveredEvents Delivered { get; init; } = DeliveredEvents.None;
 
-    public override string ToString() => Delivered.Count == 0
-        ? string.Create(CultureInfo.InvariantCulture, $"s{Events}_{AccountData}_{Receipts}_{TypingEpoch}.{TypingSequence}")
-        : string.Create(CultureInfo.InvariantCulture, $"s{Events}_{AccountData}_{Receipts}_{TypingEpoch}.{TypingSequence}_{Delivered.Format(Events)}");
+    /// <summary>
+    /// The presence stream's position: every presence change up to it has been delivered. Written as a last part
+    /// <c>_p{position}</c> when not 0, so tokens issued before presence existed still parse (as position 0: the next
+    /// response then carries the current presence of everyone the user shares a room with).
+    /// </summary>
+    public long Presence { get; init; }
+
+    public override string ToString()
+    {
+        var token = Delivered.Count == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"s{Events}_{AccountData}_{Receipts}_{TypingEpoch}.{TypingSequence}")
+            : string.Create(CultureInfo.InvariantCulture, $"s{Events}_{AccountData}_{Receipts}_{TypingEpoch}.{TypingSequence}_{Delivered.Format(Events)}");
+        return Presence == 0 ? token : string.Create(CultureInfo.InvariantCulture, $"{token}_p{Presence}");
+    }
 
     /// <summary>The token, or null when <paramref name="value"/> is not one this server issues.</summary>
     public static SyncToken? TryParse(string? value)
     {
         if (value is null || value.Length is < 9 or > 1000 || value[0] != 's') return null;
         var parts = value[1..].Split('_');
+        long presence = 0;
+        if (parts.Length > 1 && parts[^1].StartsWith('p'))
+        {
+            if (!TryParseNumber(parts[^1][1..], out presence) || presence == 0) return null;
+            parts = parts[..^1];
+        }
         if (parts.Length is not (4 or 5)) return null;
         var typing = parts[3].Split('.');
         if (typing.Length != 2) return null;
@@ -41,7 +59,7 @@ public sealed record SyncToken(long Events, long AccountData, long Receipts, int
             return null;
         }
         var delivered = parts.Length == 5 ? DeliveredEvents.Parse(parts[4], events) : DeliveredEvents.None;
-        return delivered is null ? null : new SyncToken(events, accountData, receipts, (int)epoch, sequence) { Delivered = delivered };
+        return delivered is null ? null : new SyncToken(events, accountData, receipts, (int)epoch, sequence) { Delivered = delivered, Presence = presence };
     }
 
     private static bool TryParseNumber(string text, out long value)

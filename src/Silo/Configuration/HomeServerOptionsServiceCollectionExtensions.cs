@@ -3,6 +3,7 @@ using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains.Delivery;
+using HomeServer.Grains.Presence;
 using HomeServer.Grains.Sync;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -88,6 +89,9 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .BindReportingErrors(configuration.GetSection(ParkedSyncOptions.SectionName))
             .Validate(parking => parking.MaxParkedSyncsPerUser > 0, "InputLimits:MaxParkedSyncsPerUser must be greater than zero.")
             .ValidateOnStart();
+
+        services.AddOptions<PresenceOptions>()
+            .BindReportingErrors(configuration.GetSection(PresenceOptions.SectionName));
 
         services.AddOptions<HostOptions>()
             .Configure<IOptions<HomeServerOptions>>((hostOptions, host) =>

@@ -13,6 +13,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IReceiptStore Receipts { get; } = new SqlReceiptStore(db);
     public IFilterStore Filters { get; } = new SqlFilterStore(db);
     public IRateLimitStore RateLimits { get; } = new SqlRateLimitStore(db);
+    public IPresenceStore Presence { get; } = new SqlPresenceStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

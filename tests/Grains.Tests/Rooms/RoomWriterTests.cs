@@ -187,6 +187,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IReceiptStore Receipts => inner.Receipts;
         public IFilterStore Filters => inner.Filters;
         public IRateLimitStore RateLimits => inner.RateLimits;
+        public IPresenceStore Presence => inner.Presence;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -17,7 +17,7 @@ internal static class SyncResponseWriter
             writer.WriteString("next_batch"u8, (nextBatch ?? result.NextBatch).ToString());
             WriteRooms(writer, result, new Viewer(userId, deviceId, nowMs));
             WriteAccountDataEvents(writer, "account_data"u8, result.AccountData);
-            WriteEmptyEvents(writer, "presence"u8);
+            WritePresenceEvents(writer, result.Presence, nowMs);
             WriteEmptyEvents(writer, "to_device"u8);
             writer.WritePropertyName("device_lists"u8);
             writer.WriteStartObject();
@@ -217,6 +217,34 @@ internal static class SyncResponseWriter
             writer.WriteEndObject();
         }
         writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The presence section: one m.presence event per user, <c>last_active_ago</c> computed at writing time, and
+    /// <c>currently_active</c> only while online, as Synapse writes them.
+    /// </summary>
+    private static void WritePresenceEvents(Utf8JsonWriter writer, List<StoredPresence> presences, long nowMs)
+    {
+        writer.WritePropertyName("presence"u8);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events"u8);
+        foreach (var presence in presences)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, SyncPresence.EventType);
+            writer.WriteString("sender"u8, presence.UserId);
+            writer.WritePropertyName("content"u8);
+            writer.WriteStartObject();
+            writer.WriteString("presence"u8, presence.Presence);
+            if (presence.LastActiveTs > 0) writer.WriteNumber("last_active_ago"u8, Math.Max(0, nowMs - presence.LastActiveTs));
+            if (presence.StatusMessage is not null) writer.WriteString("status_msg"u8, presence.StatusMessage);
+            if (presence.Presence == Presence.PresenceStates.Online)
+                writer.WriteBoolean("currently_active"u8, Presence.PresenceGrain.IsCurrentlyActive(presence.Presence, presence.LastActiveTs, nowMs));
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
         writer.WriteEndObject();
     }
 
