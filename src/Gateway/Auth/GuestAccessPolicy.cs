@@ -29,6 +29,9 @@ internal static partial class GuestAccessPolicy
         ("PUT", Path(@"rooms/[^/]+/send/[^/]+/[^/]+")),
         ("PUT", Path(@"rooms/[^/]+/state/.+")),
         ("PUT", Path(@"sendToDevice/[^/]+/[^/]+")),
+        // Presence.
+        ("GET", Path(@"presence/[^/]+/status")),
+        ("PUT", Path(@"presence/[^/]+/status")),
         // Account maintenance.
         ("PUT", Path(@"profile/[^/]+/displayname")),
         ("GET", Path(@"devices")),

@@ -84,6 +84,8 @@ public abstract class GuestAccessTests(BackendServerFixture fixture) : RoomTestB
         await guest.OkAsync(Post, $"/user/{E(guest.UserId)}/filter", new { room = new { timeline = new { limit = 5 } } });
         await guest.OkAsync(Get, "/capabilities");
         await guest.OkAsync(Get, "/pushrules/");
+        await guest.OkAsync(Put, $"/presence/{E(guest.UserId)}/status", new { presence = "unavailable", status_msg = "looking around" });
+        Assert.Equal("unavailable", (await guest.OkAsync(Get, $"/presence/{E(guest.UserId)}/status")).GetProperty("presence").GetString());
         Assert.Equal("Visitor", (await guest.OkAsync(Get, $"/profile/{E(guest.UserId)}/displayname")).GetProperty("displayname").GetString());
     }
 
