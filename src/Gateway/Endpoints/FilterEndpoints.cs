@@ -50,7 +50,10 @@ internal static class FilterEndpoints
         return grains.GetGrain<IUserGrain>(userId);
     }
 
-    /// <summary>What the schema says beyond types: the event format is one of two, limits are positive.</summary>
+    /// <summary>
+    /// What the schema says beyond types: the event format is one of two, limits are not negative (the spec says above 0;
+    /// Synapse takes 0, which clients send for a timeline without events).
+    /// </summary>
     private static void RequireValid(FilterDefinition filter)
     {
         if (filter.EventFormat is not (null or "client" or "federation"))
@@ -59,6 +62,6 @@ internal static class FilterEndpoints
         [
             filter.Presence, filter.AccountData, filter.Room?.Ephemeral, filter.Room?.State, filter.Room?.Timeline, filter.Room?.AccountData,
         ];
-        if (filters.Any(f => f?.Limit is < 1)) throw MatrixException.BadJson("A filter limit must be an integer greater than 0.");
+        if (filters.Any(f => f?.Limit is < 0)) throw MatrixException.BadJson("A filter limit must be a non-negative integer.");
     }
 }

@@ -12,8 +12,11 @@ public sealed partial class RoomGrain
     {
         var access = await RequireReadAccessAsync(reader.UserId);
         var snapshot = access.Snapshot;
-        var from = query.From is null ? (query.Forward ? 0 : snapshot.LastPosition) : ParseToken(query.From, "from");
-        long? to = query.To is null ? null : ParseToken(query.To, "to");
+        // Without 'from' (spec v1.3), backwards starts at the newest event and forwards at the first.
+        var from = query.From is null
+            ? (query.Forward ? 0 : snapshot.LastPosition)
+            : Math.Min(await PaginationTokens.ResolveAsync(store, RoomId, query.From, "from"), snapshot.LastPosition);
+        long? to = query.To is null ? null : await PaginationTokens.ResolveAsync(store, RoomId, query.To, "to");
         var limit = Math.Clamp(query.Limit, 0, MaxPageLimit);
 
         var scan = new TimelineScan(store, snapshot, await GetHistoryAsync(snapshot), reader.UserId, access.JoinedNow, query.Filter);
@@ -68,9 +71,6 @@ public sealed partial class RoomGrain
             writer.WriteEndObject();
         });
     }
-
-    private static long ParseToken(string token, string name) =>
-        RoomStreamToken.TryParse(token, out var position) ? position : throw MatrixRequestException.InvalidParam($"Invalid '{name}' token.");
 
     /// <summary>The member events of the given users (lazy loading), in user id order.</summary>
     private static IReadOnlyList<Pdu> MembersOf(ImmutableDictionary<StateEventKey, Pdu> state, IEnumerable<string> userIds) =>

@@ -87,18 +87,37 @@ internal sealed class RoomHistory
 
     /// <summary>
     /// Whether the user may see the event at <paramref name="position"/> (the spec's history visibility algorithm):
-    /// their own membership events always; world_readable history; events while they were joined; shared history
-    /// while they are joined now; invited history from their invite on.
+    /// world_readable history; events while they were joined; shared history when they joined at or after the event
+    /// (or are joined now); invited history while they were invited. A visibility change is judged by the more
+    /// permissive of the old and new value, and the user's own member event by their membership before or after it.
     /// </summary>
     public bool CanSee(string userId, bool joinedNow, long position, string type, string? stateKey)
     {
-        if (type == EventTypes.Member && stateKey == userId) return true;
         var visibility = VisibilityAt(position, type == EventTypes.HistoryVisibility && stateKey == "");
-        if (visibility == HistoryVisibilities.WorldReadable) return true;
-        var membership = MembershipBefore(userId, position);
-        if (membership == Membership.Join) return true;
-        if (visibility == HistoryVisibilities.Shared && joinedNow) return true;
-        return visibility == HistoryVisibilities.Invited && membership == Membership.Invite;
+        var before = MembershipBefore(userId, position);
+        var after = type == EventTypes.Member && stateKey == userId ? MembershipAt(userId, position) : before;
+        var joinedLater = joinedNow || MembershipChanges(userId).Any(c => c.Position >= position && c.Value == Membership.Join);
+        return Allows(visibility, before, joinedLater) || Allows(visibility, after, joinedLater);
+    }
+
+    private static bool Allows(string visibility, string membership, bool joinedLater) => visibility switch
+    {
+        HistoryVisibilities.WorldReadable => true,
+        _ when membership == Membership.Join => true,
+        HistoryVisibilities.Shared => joinedLater,
+        HistoryVisibilities.Invited => membership == Membership.Invite,
+        _ => false,
+    };
+
+    private string MembershipAt(string userId, long position)
+    {
+        var membership = Membership.Leave;
+        foreach (var change in MembershipChanges(userId))
+        {
+            if (change.Position > position) break;
+            membership = change.Value;
+        }
+        return membership;
     }
 
     /// <summary>The visibility in force for the event; for a visibility change itself the more permissive of old and new.</summary>

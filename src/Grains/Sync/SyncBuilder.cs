@@ -28,7 +28,7 @@ internal sealed class SyncBuilder
         _rooms = rooms;
         _lazyMembers = lazyMembers;
         _input = input;
-        _timeline = new TimelineReader(store, input.Filter);
+        _timeline = new TimelineReader(store, input.Filter, input.UserId);
         _state = new RoomStateReader(store, grains);
         _streams = new SyncStreams(store, input.UserId, input.Upper, cancellationToken);
         _cancellationToken = cancellationToken;
@@ -225,7 +225,7 @@ internal sealed class SyncBuilder
         RoomChange change, SyncToken since, long end,
         Dictionary<string, List<Receipt>> receipts, Dictionary<string, List<AccountDataEntry>> roomData)
     {
-        var (events, limited) = _timeline.FromWindow(change.Events);
+        var (events, limited) = await _timeline.FromWindowAsync(change.Events, _cancellationToken);
         var newlyJoined = JoinedInWindow(change);
         if (_input.FullState || newlyJoined)
         {
@@ -292,7 +292,7 @@ internal sealed class SyncBuilder
         else
         {
             var upToLeave = change.Events.TakeWhile(e => e.GlobalPosition <= leaveEvent.GlobalPosition).ToList();
-            var (events, limited) = _timeline.FromWindow(upToLeave);
+            var (events, limited) = await _timeline.FromWindowAsync(upToLeave, _cancellationToken);
             left.Timeline = TimelineReader.Result(events, limited);
             if (limited)
             {

@@ -153,7 +153,7 @@ public sealed class SyncGrain(
         if (since is null || request.FullState)
         {
             // Initial and full-state syncs answer at once (the spec says full_state ignores the timeout).
-            return Respond(await ComputeAsync(request.DeviceId, since, filter, request.FullState, cancellationToken), request.DeviceId);
+            return Respond(await ComputeAsync(request.DeviceId, since, filter, request.FullState, cancellationToken), request.DeviceId, filter);
         }
 
         var timeout = request.Timeout < TimeSpan.Zero ? TimeSpan.Zero : request.Timeout > SyncRequest.MaxTimeout ? SyncRequest.MaxTimeout : request.Timeout;
@@ -174,7 +174,7 @@ public sealed class SyncGrain(
                 if (mayHaveNews)
                 {
                     var computed = await ComputeAsync(request.DeviceId, current, filter, fullState: false, cancellationToken);
-                    if (!computed.Result.IsEmpty) return Respond(computed, request.DeviceId);
+                    if (!computed.Result.IsEmpty) return Respond(computed, request.DeviceId, filter);
                     // Nothing for this user, but the token may move past other users' changes while waiting.
                     current = computed.NextBatch;
                     continue;
@@ -235,7 +235,9 @@ public sealed class SyncGrain(
         await _computing.WaitAsync(cancellationToken);
         try
         {
-            if (since is not null && !fullState && await TryFromSharedEventsAsync(deviceId, since, filter) is { } shared)
+            // Shared events are in the client format only.
+            if (since is not null && !fullState && filter.EventFormat == EventFormat.Client
+                && await TryFromSharedEventsAsync(deviceId, since, filter) is { } shared)
                 return new Computed(shared, shared.NextBatch, SyncMetrics.SharedResponses);
             var upper = await ReadPositionsAsync(cancellationToken);
             lock (_lock)
@@ -267,6 +269,7 @@ public sealed class SyncGrain(
             var input = new SyncInput(Key, deviceId, filter, since, fullState, upper, typing, _epoch, typingSequence);
             var result = await new SyncBuilder(store, GrainFactory, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
             if (presence.Value.Enabled) await SyncPresence.AddAsync(store, Key, since, upper.Presence, filter, result, cancellationToken);
+            if (filter.EventFormat == EventFormat.Federation) await FederationFormatState.ReadStoredEventsAsync(store, result, cancellationToken);
             // The store read skipped the events the token already had; those above the response's end stay had.
             var nextBatch = result.NextBatch with
             {
@@ -361,10 +364,10 @@ public sealed class SyncGrain(
         return parsed;
     }
 
-    private SyncResponse Respond(Computed computed, string deviceId)
+    private SyncResponse Respond(Computed computed, string deviceId, SyncFilter? filter = null)
     {
         computed.Source?.Add(1);
-        var json = SyncResponseWriter.Write(computed.Result, Key, deviceId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), computed.NextBatch);
+        var json = SyncResponseWriter.Write(computed.Result, Key, deviceId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), computed.NextBatch, filter);
         return new SyncResponse(json, computed.NextBatch.ToString(), computed.Result.IsEmpty);
     }
 

@@ -4,8 +4,8 @@ using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync;
 
-/// <summary>Chooses the timeline events of a room for a sync response.</summary>
-internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter)
+/// <summary>Chooses the timeline events of a room for a sync response: those the filter and history visibility let through.</summary>
+internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter, string userId)
 {
     private const int PageSize = 50;
 
@@ -27,6 +27,7 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter)
         var newestFirst = new List<StoredEvent>();
         var from = before;
         var scanned = 0;
+        var visibility = new TimelineVisibility(store, userId, roomId, upTo);
         while (true)
         {
             var page = await store.Events.GetRoomEventsAsync(roomId, from, Direction.Backward, PageSize, cancellationToken);
@@ -35,7 +36,7 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter)
                 from = storedEvent.RoomPosition;
                 if (storedEvent.GlobalPosition > upTo) continue;
                 scanned++;
-                if (!Matches(storedEvent)) continue;
+                if (!await visibility.CanSeeAsync(storedEvent, cancellationToken) || !Matches(storedEvent)) continue;
                 if (newestFirst.Count == limit) return (OldestFirst(newestFirst), true);
                 newestFirst.Add(storedEvent);
             }
@@ -44,10 +45,19 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter)
         }
     }
 
-    /// <summary>The last matching events among <paramref name="window"/> (all of the room's events after the since token).</summary>
-    public (List<StoredEvent> Events, bool Limited) FromWindow(IReadOnlyList<StoredEvent> window)
+    /// <summary>The last matching events among <paramref name="window"/> (all of the room's events after the since token, in room order).</summary>
+    public async Task<(List<StoredEvent> Events, bool Limited)> FromWindowAsync(IReadOnlyList<StoredEvent> window, CancellationToken cancellationToken)
     {
-        var matching = window.Where(Matches).ToList();
+        var matching = new List<StoredEvent>(window.Count);
+        if (window.Count > 0)
+        {
+            var visibility = new TimelineVisibility(store, userId, window[0].RoomId, window[^1].GlobalPosition);
+            for (var i = window.Count - 1; i >= 0; i--)
+            {
+                if (await visibility.CanSeeAsync(window[i], cancellationToken) && Matches(window[i])) matching.Add(window[i]);
+            }
+            matching.Reverse();
+        }
         var limit = filter.TimelineLimit;
         return matching.Count > limit ? (matching.GetRange(matching.Count - limit, limit), true) : (matching, false);
     }

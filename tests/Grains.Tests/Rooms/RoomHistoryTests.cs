@@ -23,7 +23,7 @@ public class RoomHistoryTests
         history.CanSee(userId, joinedNow, e.RoomPosition, e.Type, e.StateKey);
 
     [Fact]
-    public void Shared_history_is_visible_to_current_members_but_not_after_leaving()
+    public void Shared_history_is_visible_to_anyone_who_joined_after_it_but_not_past_their_leave()
     {
         var early = Message(2);
         var during = Message(4);
@@ -31,7 +31,9 @@ public class RoomHistoryTests
         var history = RoomHistory.Empty.Extend([Member(1, Alice, "join"), early, Member(3, Bob, "join"), during, Member(5, Bob, "leave"), afterLeaving]);
 
         Assert.True(CanSee(history, Bob, joinedNow: true, early));
-        Assert.False(CanSee(history, Bob, joinedNow: false, early));
+        // The spec: shared history is visible when "the user joined the room at any point after the event was sent".
+        Assert.True(CanSee(history, Bob, joinedNow: false, early));
+        Assert.False(CanSee(history, "@carol:test", joinedNow: false, early));
         Assert.True(CanSee(history, Bob, joinedNow: false, during));
         Assert.False(CanSee(history, Bob, joinedNow: false, afterLeaving));
         Assert.True(CanSee(history, Bob, joinedNow: false, Member(5, Bob, "leave")));
@@ -75,5 +77,20 @@ public class RoomHistoryTests
         Assert.Equal([new HistoryChange(4, "join")], extended.MembershipChanges(Bob));
         Assert.Single(extended.MembershipChanges(Alice));
         Assert.Equal(3, history.UpToPosition);
+    }
+
+    [Fact]
+    public void Own_member_events_are_judged_by_the_membership_before_or_after_them()
+    {
+        var history = RoomHistory.Empty.Extend([Member(1, Alice, "join"), Visibility(2, "joined"), Member(3, Bob, "invite"),
+            Member(4, Bob, "join"), Member(5, Bob, "leave"), Member(6, Bob, "invite")]);
+
+        Assert.False(CanSee(history, Bob, false, Member(3, Bob, "invite")));
+        Assert.True(CanSee(history, Bob, false, Member(4, Bob, "join")));
+        Assert.True(CanSee(history, Bob, false, Member(5, Bob, "leave")));
+        Assert.False(CanSee(history, Bob, false, Member(6, Bob, "invite")));
+
+        var invited = RoomHistory.Empty.Extend([Member(1, Alice, "join"), Visibility(2, "invited"), Member(3, Bob, "invite")]);
+        Assert.True(CanSee(invited, Bob, false, Member(3, Bob, "invite")));
     }
 }

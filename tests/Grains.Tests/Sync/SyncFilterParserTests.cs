@@ -69,7 +69,9 @@ public class SyncFilterParserTests
     [InlineData("{not json", "M_NOT_JSON")]
     [InlineData("[]", "M_BAD_JSON")]
     [InlineData("""{"room":[]}""", "M_BAD_JSON")]
-    [InlineData("""{"room":{"timeline":{"limit":0}}}""", "M_BAD_JSON")]
+    [InlineData("""{"room":{"timeline":{"limit":-1}}}""", "M_BAD_JSON")]
+    [InlineData("""{"event_format":"raw"}""", "M_BAD_JSON")]
+    [InlineData("""{"event_fields":["type",2]}""", "M_BAD_JSON")]
     [InlineData("""{"room":{"timeline":{"limit":1.5}}}""", "M_BAD_JSON")]
     [InlineData("""{"room":{"timeline":{"types":"m.room.message"}}}""", "M_BAD_JSON")]
     [InlineData("""{"room":{"state":{"lazy_load_members":"yes"}}}""", "M_BAD_JSON")]
@@ -79,5 +81,17 @@ public class SyncFilterParserTests
         var refusal = Assert.Throws<MatrixRequestException>(() => Parse(json));
 
         Assert.Equal(errcode, refusal.ErrCode);
+    }
+
+    [Fact]
+    public void A_timeline_limit_of_zero_the_event_format_and_event_fields_are_read()
+    {
+        var filter = Parse("""{"room":{"timeline":{"limit":0}},"event_format":"federation","event_fields":["type","content.body"]}""");
+
+        Assert.Equal(0, filter.TimelineLimit);
+        Assert.Equal(EventFormat.Federation, filter.EventFormat);
+        Assert.Equal(["type", "content.body"], filter.EventFields);
+        Assert.Equal(EventFormat.Client, Parse("{}").EventFormat);
+        Assert.Null(Parse("{}").EventFields);
     }
 }

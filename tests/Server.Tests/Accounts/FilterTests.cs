@@ -68,8 +68,14 @@ public abstract class FilterTests(AccountsServerFixture server)
     [InlineData("""[]""", "M_BAD_JSON")]
     [InlineData("""{"room":1}""", "M_BAD_JSON")]
     [InlineData("""{"room":{"timeline":{"limit":"ten"}}}""", "M_BAD_JSON")]
-    [InlineData("""{"room":{"timeline":{"limit":0}}}""", "M_BAD_JSON")]
+    [InlineData("""{"room":{"timeline":{"limit":-1}}}""", "M_BAD_JSON")]
+    [InlineData("""{"room":{"timeline":{"limit":1.5}}}""", "M_BAD_JSON")]
+    [InlineData("""{"room":{"state":{"lazy_load_members":"yes"}}}""", "M_BAD_JSON")]
+    [InlineData("""{"room":{"rooms":"!a:b"}}""", "M_BAD_JSON")]
+    [InlineData("""{"room":{"include_leave":1}}""", "M_BAD_JSON")]
     [InlineData("""{"event_fields":"type"}""", "M_BAD_JSON")]
+    [InlineData("""{"event_fields":[1]}""", "M_BAD_JSON")]
+    [InlineData("""{"event_format":1}""", "M_BAD_JSON")]
     [InlineData("""{"event_format":"raw"}""", "M_BAD_JSON")]
     [InlineData("""{"presence":{"types":[1]}}""", "M_BAD_JSON")]
     public async Task Filters_of_the_wrong_shape_are_refused(string body, string errcode)
@@ -81,6 +87,21 @@ public abstract class FilterTests(AccountsServerFixture server)
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, errcode);
         using var nothing = await Client.GetAsync($"{V3}/user/{user.UserId}/filter/0", user.AccessToken);
         await nothing.AssertErrorAsync(HttpStatusCode.NotFound, "M_NOT_FOUND");
+    }
+
+    [Theory]
+    [InlineData("""{"room":{"timeline":{"limit":0}}}""")]
+    [InlineData("""{"room":{"timeline":{"limit":0,"org.example.unknown":{"x":[1]}}},"org.example.top":true,"event_format":"federation"}""")]
+    [InlineData("""{"event_fields":["type","content.body"],"presence":{"not_types":["*"]},"account_data":{"limit":0}}""")]
+    public async Task Limits_of_zero_unknown_keys_and_both_event_formats_are_accepted(string body)
+    {
+        var user = await Client.RegisterAsync(NewUsername());
+
+        using var response = await Client.PostAsync($"{V3}/user/{user.UserId}/filter", body, user.AccessToken);
+
+        var filterId = (await response.OkJsonAsync()).GetProperty("filter_id").GetString()!;
+        using var read = await Client.GetAsync($"{V3}/user/{user.UserId}/filter/{filterId}", user.AccessToken);
+        Assert.Equal(body, await read.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -74,6 +74,110 @@ public abstract class SyncFilterTests : SyncTestBase
         Assert.Contains("org.example.keep", types);
         Assert.DoesNotContain("org.example.drop", types);
     }
+
+    [Fact]
+    public async Task A_timeline_limit_of_zero_gives_an_empty_limited_timeline_with_the_state()
+    {
+        var alice = await RegisterAsync("alice");
+        var roomId = await alice.Rooms.CreateRoomAsync(new { name = "Zero" });
+        await alice.Rooms.SendTextAsync(roomId, "one");
+        // As a client sends it: an inline filter, URL-encoded in the query string.
+        var filter = Inline("{\"room\":{\"state\":{\"types\":[\"m.room.member\"]},\"timeline\":{\"limit\":0}}}");
+
+        var initial = await alice.SyncAsync(filter);
+        var room = Joined(initial, roomId);
+        Assert.Empty(Timeline(room).GetProperty("events").EnumerateArray());
+        Assert.True(Timeline(room).GetProperty("limited").GetBoolean());
+        Assert.Equal([("m.room.member", alice.UserId)], StateKeys(room));
+
+        await alice.Rooms.SendTextAsync(roomId, "two");
+        var incremental = await alice.SyncSinceAsync(NextBatch(initial), filter);
+        if (HasJoined(incremental, roomId))
+        {
+            Assert.Empty(Timeline(Joined(incremental, roomId)).GetProperty("events").EnumerateArray());
+            Assert.True(Timeline(Joined(incremental, roomId)).GetProperty("limited").GetBoolean());
+        }
+
+        var stored = await alice.CreateFilterAsync(JsonNode.Parse("{\"room\":{\"timeline\":{\"limit\":0}}}")!);
+        var withStored = await alice.SyncAsync("filter=" + stored);
+        Assert.Empty(Timeline(Joined(withStored, roomId)).GetProperty("events").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task An_inline_filter_may_be_sent_unencoded_or_encoded_and_a_bad_one_is_refused()
+    {
+        var alice = await RegisterAsync("alice");
+        var roomId = await alice.Rooms.CreateRoomAsync();
+        await alice.Rooms.SendTextAsync(roomId, "hello");
+
+        var raw = await alice.SyncAsync("filter={\"room\":{\"timeline\":{\"limit\":1}}}");
+        var encoded = await alice.SyncAsync(Inline("{\"room\":{\"timeline\":{\"limit\":1}}}"));
+
+        Assert.Equal(["hello"], Bodies(Joined(raw, roomId)));
+        Assert.Equal(["hello"], Bodies(Joined(encoded, roomId)));
+        var badShape = await alice.GetAsync("/_matrix/client/v3/sync?" + Inline("{\"room\":{\"timeline\":{\"limit\":-1}}}"));
+        await badShape.AssertErrorAsync(System.Net.HttpStatusCode.BadRequest, "M_BAD_JSON");
+        var notJson = await alice.GetAsync("/_matrix/client/v3/sync?" + Inline("{\"room\":"));
+        await notJson.AssertErrorAsync(System.Net.HttpStatusCode.BadRequest, "M_NOT_JSON");
+    }
+
+    [Fact]
+    public async Task Event_format_federation_gives_the_events_as_stored_pdus_in_every_section()
+    {
+        var alice = await RegisterAsync("alice");
+        var roomId = await alice.Rooms.CreateRoomAsync(new { name = "Pdus" });
+        var federation = Inline("{\"event_format\":\"federation\",\"room\":{\"timeline\":{\"limit\":2}}}");
+        var sentId = await alice.Rooms.SendAsync(roomId, new { msgtype = "m.text", body = "first" }, txnId: "tx1");
+
+        var initial = await alice.SyncAsync(federation);
+        var room = Joined(initial, roomId);
+        var events = Timeline(room).GetProperty("events").EnumerateArray()
+            .Concat(room.GetProperty("state").GetProperty("events").EnumerateArray()).ToList();
+        Assert.NotEmpty(room.GetProperty("state").GetProperty("events").EnumerateArray());
+        foreach (var e in events) AssertPdu(e, roomId);
+        var sent = Timeline(room).GetProperty("events").EnumerateArray().Single(e => e.GetProperty("event_id").GetString() == sentId);
+        Assert.Equal("tx1", sent.GetProperty("unsigned").GetProperty("transaction_id").GetString());
+
+        // An incremental sync that could be answered from the rooms' shared client events is in the same format.
+        await alice.Rooms.SendTextAsync(roomId, "second");
+        var incremental = await alice.SyncSinceAsync(NextBatch(initial), federation);
+        var next = Assert.Single(Timeline(Joined(incremental, roomId)).GetProperty("events").EnumerateArray());
+        AssertPdu(next, roomId);
+
+        var client = await alice.SyncAsync(Inline("{\"event_format\":\"client\"}"));
+        foreach (var e in Timeline(Joined(client, roomId)).GetProperty("events").EnumerateArray())
+        {
+            Assert.False(e.TryGetProperty("hashes", out _));
+            Assert.False(e.TryGetProperty("room_id", out _));
+        }
+    }
+
+    private static void AssertPdu(System.Text.Json.JsonElement e, string roomId)
+    {
+        Assert.Equal(roomId, e.GetProperty("room_id").GetString());
+        foreach (var field in new[] { "event_id", "hashes", "signatures", "auth_events", "prev_events", "depth", "origin_server_ts", "sender", "type", "content", "unsigned" })
+            Assert.True(e.TryGetProperty(field, out _), $"{field} in {e}");
+        Assert.True(e.GetProperty("unsigned").TryGetProperty("age", out _));
+        Assert.False(e.GetProperty("unsigned").TryGetProperty("hs.transaction", out _));
+    }
+
+    [Fact]
+    public async Task Event_fields_keep_only_the_listed_fields_of_each_event()
+    {
+        var alice = await RegisterAsync("alice");
+        var roomId = await alice.Rooms.CreateRoomAsync(new { name = "Fields" });
+        await alice.Rooms.SendTextAsync(roomId, "kept");
+
+        var sync = await alice.SyncAsync(Inline("{\"event_fields\":[\"type\",\"content.body\",\"content.name\",\"no.such\"]}"));
+
+        var room = Joined(sync, roomId);
+        var message = Timeline(room).GetProperty("events").EnumerateArray().Last();
+        Assert.Equal("{\"type\":\"m.room.message\",\"content\":{\"body\":\"kept\"}}", message.GetRawText());
+        var name = room.GetProperty("state").GetProperty("events").EnumerateArray()
+            .Concat(Timeline(room).GetProperty("events").EnumerateArray())
+            .First(e => e.GetProperty("type").GetString() == "m.room.name");
+        Assert.Equal("{\"type\":\"m.room.name\",\"content\":{\"name\":\"Fields\"}}", name.GetRawText());
+    }
 }
 
 public sealed class SqliteSyncFilterTests : SyncFilterTests

@@ -53,7 +53,7 @@ public abstract class SyncTokenTests : SyncTestBase
     [InlineData("since=s999999_0_0_1.0", "M_INVALID_PARAM")]
     [InlineData("filter=%7Bnot%20json", "M_NOT_JSON")]
     [InlineData("filter=%7B%22room%22%3A%5B%5D%7D", "M_BAD_JSON")]
-    [InlineData("filter=%7B%22room%22%3A%7B%22timeline%22%3A%7B%22limit%22%3A0%7D%7D%7D", "M_BAD_JSON")]
+    [InlineData("filter=%7B%22room%22%3A%7B%22timeline%22%3A%7B%22limit%22%3A-1%7D%7D%7D", "M_BAD_JSON")]
     [InlineData("filter=%7B%22room%22%3A%7B%22timeline%22%3A%7B%22types%22%3A%5B1%5D%7D%7D%7D", "M_BAD_JSON")]
     [InlineData("filter=12345", "M_INVALID_PARAM")]
     [InlineData("filter=not-a-filter-id", "M_INVALID_PARAM")]

@@ -15,7 +15,14 @@ public sealed record RoomFilter
     public bool MatchesRoom(string roomId) => RoomLists.Matches(Rooms, NotRooms, roomId);
 }
 
-/// <summary>A sync filter (the spec's Filter). event_fields and event_format are accepted and not applied.</summary>
+/// <summary>The spec's event_format: events as clients see them, or as the room's PDUs.</summary>
+public enum EventFormat
+{
+    Client,
+    Federation,
+}
+
+/// <summary>A sync filter (the spec's Filter).</summary>
 public sealed record SyncFilter
 {
     public const int DefaultTimelineLimit = 10;
@@ -28,6 +35,11 @@ public sealed record SyncFilter
     public EventFilter AccountData { get; init; } = EventFilter.All;
     public EventFilter Presence { get; init; } = EventFilter.All;
     public RoomFilter Room { get; init; } = new();
+
+    public EventFormat EventFormat { get; init; } = EventFormat.Client;
+
+    /// <summary>Dot-separated paths of the event fields to include; null for all of them.</summary>
+    public IReadOnlyList<string>? EventFields { get; init; }
 
     public int TimelineLimit => Math.Min(Room.Timeline.Limit ?? DefaultTimelineLimit, MaxTimelineLimit);
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Serialization;
+using HomeServer.Grains.Sync.Filtering;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync.Json;
@@ -23,19 +24,27 @@ internal static class SyncEventWriter
     private static readonly string[] FederationOnly =
         ["auth_events", "prev_events", "depth", "hashes", "signatures", "origin", "prev_state", "room_id", "membership", "event_id", "unsigned"];
 
+    /// <summary>What the federation format (the PDU as stored) leaves out: unsigned is written per reader, event_id first.</summary>
+    private static readonly string[] NotInFederationFormat = ["event_id", "unsigned"];
+
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_scratch;
 
     /// <summary>Writes a stored event for one reader (the store path: one serialisation per reader).</summary>
-    public static void Write(Utf8JsonWriter writer, StoredEvent storedEvent, long nowMs, string viewerUserId, string viewerDeviceId)
+    public static void Write(
+        Utf8JsonWriter writer, StoredEvent storedEvent, long nowMs, string viewerUserId, string viewerDeviceId,
+        EventFormat format = EventFormat.Client)
     {
         SyncMetrics.EventsSerialised.Add(1, new KeyValuePair<string, object?>("source", "store"));
-        WriteForViewer(writer, Share(storedEvent), nowMs, viewerUserId, viewerDeviceId);
+        WriteForViewer(writer, Share(storedEvent, format), nowMs, viewerUserId, viewerDeviceId);
     }
 
-    /// <summary>The reader-independent part of the event's client format.</summary>
-    public static SharedEvent Share(StoredEvent storedEvent)
+    /// <summary>The reader-independent part of the event's client format (or, for a filter's event_format federation, of the PDU).</summary>
+    public static SharedEvent Share(StoredEvent storedEvent) => Share(storedEvent, EventFormat.Client);
+
+    private static SharedEvent Share(StoredEvent storedEvent, EventFormat format)
     {
+        var skipped = format == EventFormat.Federation ? NotInFederationFormat : FederationOnly;
         var json = storedEvent.Json;
         var body = new ArrayBufferWriter<byte>(json.Length + 64);
         var unsignedRest = Array.Empty<byte>();
@@ -51,7 +60,7 @@ internal static class SyncEventWriter
             {
                 var isUnsigned = reader.ValueTextEquals("unsigned"u8);
                 var isContent = reader.ValueTextEquals("content"u8);
-                var skip = isUnsigned || IsFederationOnly(ref reader);
+                var skip = isUnsigned || IsOneOf(ref reader, skipped);
                 var name = skip ? null : reader.GetString();
                 reader.Read();
                 var (start, end) = ValueRange(ref reader);
@@ -196,9 +205,9 @@ internal static class SyncEventWriter
     private static bool IsPrivate(ref Utf8JsonReader reader) =>
         !reader.ValueIsEscaped && reader.HasValueSequence is false && reader.ValueSpan.StartsWith("hs."u8);
 
-    private static bool IsFederationOnly(ref Utf8JsonReader reader)
+    private static bool IsOneOf(ref Utf8JsonReader reader, string[] names)
     {
-        foreach (var name in FederationOnly)
+        foreach (var name in names)
         {
             if (reader.ValueTextEquals(name)) return true;
         }

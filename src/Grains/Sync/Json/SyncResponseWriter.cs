@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using HomeServer.Grains.Sync.Filtering;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync.Json;
@@ -8,14 +9,15 @@ namespace HomeServer.Grains.Sync.Json;
 internal static class SyncResponseWriter
 {
     /// <param name="nextBatch">The token to answer with; by default the result's own.</param>
-    public static byte[] Write(SyncResult result, string userId, string deviceId, long nowMs, SyncToken? nextBatch = null)
+    /// <param name="filter">The filter's event_format and event_fields; null for client events with every field.</param>
+    public static byte[] Write(SyncResult result, string userId, string deviceId, long nowMs, SyncToken? nextBatch = null, SyncFilter? filter = null)
     {
         var buffer = new ArrayBufferWriter<byte>(EstimatedSize(result));
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
         {
             writer.WriteStartObject();
             writer.WriteString("next_batch"u8, (nextBatch ?? result.NextBatch).ToString());
-            WriteRooms(writer, result, new Viewer(userId, deviceId, nowMs));
+            WriteRooms(writer, result, new Viewer(userId, deviceId, nowMs, filter?.EventFormat ?? EventFormat.Client, filter?.EventFields));
             WriteAccountDataEvents(writer, "account_data"u8, result.AccountData);
             WritePresenceEvents(writer, result.Presence, nowMs);
             WriteEmptyEvents(writer, "to_device"u8);
@@ -107,7 +109,7 @@ internal static class SyncResponseWriter
             writer.WriteNumber("m.invited_member_count"u8, summary.InvitedMemberCount);
             writer.WriteEndObject();
         }
-        if (room.StateIsPreSerialised) WritePreSerialisedStateEvents(writer, room.State);
+        if (room.StateIsPreSerialised) WritePreSerialisedStateEvents(writer, room.State, viewer);
         else WriteStateEvents(writer, room.State, viewer);
         if (room.SharedTimeline is { } shared) WriteSharedTimeline(writer, shared, viewer);
         else WriteTimeline(writer, room.Timeline, viewer);
@@ -133,17 +135,21 @@ internal static class SyncResponseWriter
         writer.WritePropertyName("state"u8);
         writer.WriteStartObject();
         writer.WriteStartArray("events"u8);
-        foreach (var stateEvent in state) SyncEventWriter.Write(writer, stateEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId);
+        foreach (var stateEvent in state) WriteEvent(writer, stateEvent, viewer);
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
 
-    private static void WritePreSerialisedStateEvents(Utf8JsonWriter writer, List<StoredEvent> state)
+    private static void WritePreSerialisedStateEvents(Utf8JsonWriter writer, List<StoredEvent> state, Viewer viewer)
     {
         writer.WritePropertyName("state"u8);
         writer.WriteStartObject();
         writer.WriteStartArray("events"u8);
-        foreach (var stateEvent in state) writer.WriteRawValue(stateEvent.Json, skipInputValidation: true);
+        foreach (var stateEvent in state)
+        {
+            if (viewer.Fields is { } fields) EventFieldsWriter.Write(writer, fields, inner => inner.WriteRawValue(stateEvent.Json, skipInputValidation: true));
+            else writer.WriteRawValue(stateEvent.Json, skipInputValidation: true);
+        }
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
@@ -155,10 +161,7 @@ internal static class SyncResponseWriter
         writer.WriteStartArray("events"u8);
         if (timeline is not null)
         {
-            foreach (var timelineEvent in timeline.Events)
-            {
-                SyncEventWriter.Write(writer, timelineEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId);
-            }
+            foreach (var timelineEvent in timeline.Events) WriteEvent(writer, timelineEvent, viewer);
         }
         writer.WriteEndArray();
         writer.WriteBoolean("limited"u8, timeline?.Limited ?? false);
@@ -172,7 +175,11 @@ internal static class SyncResponseWriter
         writer.WriteStartObject();
         writer.WriteStartArray("events"u8);
         foreach (var timelineEvent in timeline.Events)
-            SyncEventWriter.WriteForViewer(writer, timelineEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId);
+        {
+            if (viewer.Fields is { } fields)
+                EventFieldsWriter.Write(writer, fields, inner => SyncEventWriter.WriteForViewer(inner, timelineEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId));
+            else SyncEventWriter.WriteForViewer(writer, timelineEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId);
+        }
         writer.WriteEndArray();
         writer.WriteBoolean("limited"u8, false);
         writer.WriteString("prev_batch"u8, timeline.PrevBatch);
@@ -274,6 +281,13 @@ internal static class SyncResponseWriter
         writer.WriteEndObject();
     }
 
-    /// <summary>Who reads the response, and when: unsigned.age and transaction_id depend on it.</summary>
-    private sealed record Viewer(string UserId, string DeviceId, long NowMs);
+    private static void WriteEvent(Utf8JsonWriter writer, StoredEvent storedEvent, Viewer viewer)
+    {
+        if (viewer.Fields is { } fields)
+            EventFieldsWriter.Write(writer, fields, inner => SyncEventWriter.Write(inner, storedEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId, viewer.Format));
+        else SyncEventWriter.Write(writer, storedEvent, viewer.NowMs, viewer.UserId, viewer.DeviceId, viewer.Format);
+    }
+
+    /// <summary>Who reads the response, and when (unsigned.age and transaction_id depend on it), and in which format.</summary>
+    private sealed record Viewer(string UserId, string DeviceId, long NowMs, EventFormat Format, IReadOnlyList<string>? Fields);
 }

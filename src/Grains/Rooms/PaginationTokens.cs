@@ -1,0 +1,39 @@
+using HomeServer.Grains.Sync;
+using HomeServer.Storage;
+
+namespace HomeServer.Grains.Rooms;
+
+/// <summary>
+/// The tokens /messages accepts as <c>from</c> and <c>to</c>: a room stream token (<c>tN</c>, what /messages, /context
+/// and sync's <c>prev_batch</c> return) or a /sync <c>next_batch</c> (the spec allows both). A sync token holds global
+/// positions for all of the user's rooms; what it means for one room is the point after the room's last event the
+/// token covers.
+/// </summary>
+internal static class PaginationTokens
+{
+    /// <summary>The room stream position the token names; M_INVALID_PARAM when it is neither kind of token.</summary>
+    public static async Task<long> ResolveAsync(IHomeServerStore store, string roomId, string token, string name)
+    {
+        if (RoomStreamToken.TryParse(token, out var position)) return position;
+        if (SyncToken.TryParse(token) is { } syncToken) return await RoomPositionAsync(store, roomId, syncToken);
+        throw MatrixRequestException.InvalidParam($"Invalid '{name}' token.");
+    }
+
+    /// <summary>
+    /// The room position up to which the sync token covers the room: every event at or below its global position
+    /// <see cref="SyncToken.Events"/>, then the room's events above it while they are listed as delivered (at most
+    /// <see cref="DeliveredEvents.MaxCount"/>, so one read of one more than that finds the first one not delivered).
+    /// </summary>
+    private static async Task<long> RoomPositionAsync(IHomeServerStore store, string roomId, SyncToken token)
+    {
+        var after = await store.Events.GetEventsAfterAsync([roomId], token.Events, DeliveredEvents.MaxCount + 1, CancellationToken.None);
+        long? covered = null;
+        foreach (var e in after)
+        {
+            if (!token.Delivered.Contains(e.GlobalPosition)) return e.RoomPosition - 1;
+            covered = e.RoomPosition;
+        }
+        // Nothing of the room above the token's position (or only delivered events): the token covers the whole room.
+        return covered ?? long.MaxValue;
+    }
+}
