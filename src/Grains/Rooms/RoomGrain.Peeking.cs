@@ -70,7 +70,7 @@ public sealed partial class RoomGrain
     {
         var access = await RequireReadAccessAsync(reader.UserId);
         var end = access.LeftAt ?? access.Snapshot.LastPosition;
-        var start = from is null ? end : ParseToken(from, "from");
+        var start = from is null ? end : await PaginationTokens.ResolveAsync(store, RoomId, from, "from");
         if (start >= end && access.LeftAt is null && wait > TimeSpan.Zero)
         {
             await WaitForEventsAfterAsync(start, wait);

@@ -283,7 +283,7 @@ internal sealed class SyncBuilder
             // Joined and left since the token: the client never had the room, so it gets it whole as it was up to the
             // leave (Synapse sends such a room as newly joined, with full state).
             var upToLeave = change.Events.TakeWhile(e => e.GlobalPosition <= leaveEvent.GlobalPosition).ToList();
-            var (events, limited) = _timeline.FromWindow(upToLeave);
+            var (events, limited) = await _timeline.FromWindowAsync(upToLeave, _cancellationToken);
             left.Timeline = await TimelineAsync(change.RoomId, events, limited || !StartsAtCreation(events), leaveEvent.GlobalPosition);
             var current = await _state.CurrentAsync(change.RoomId, _cancellationToken);
             var state = await _state.BeforeAsync(current, events.Count > 0 ? events[0].GlobalPosition : leaveEvent.GlobalPosition + 1, _cancellationToken);
