@@ -70,6 +70,9 @@ internal sealed class SyncBuilder
                 case "invite":
                     result.Invited.Add(await InvitedAsync(roomId));
                     break;
+                case "knock":
+                    result.Knocked.Add(await InvitedAsync(roomId));
+                    break;
                 case "leave" or "ban" when Filter.Room.IncludeLeave:
                     result.Left.Add(await LeftAtInitialSyncAsync(roomId, roomData));
                     break;
@@ -130,6 +133,9 @@ internal sealed class SyncBuilder
                     break;
                 case "invite" when room.Own.Count > 0:
                     result.Invited.Add(await InvitedAsync(room.RoomId));
+                    break;
+                case "knock" when room.Own.Count > 0:
+                    result.Knocked.Add(await InvitedAsync(room.RoomId));
                     break;
                 case "leave" or "ban" when room.Own.Count > 0:
                     result.Left.Add(await LeftIncrementallyAsync(room, since, roomData));
@@ -273,9 +279,9 @@ internal sealed class SyncBuilder
         var left = new LeftRoomResult(change.RoomId);
         var leaveEvent = change.Own[^1];
         var joinedInWindow = JoinedInWindow(change);
-        if (change.Before == "invite" && !joinedInWindow)
+        if (change.Before is "invite" or "knock" && !joinedInWindow)
         {
-            // A rejected or withdrawn invite: the user never saw the room's timeline, only this event.
+            // A rejected or withdrawn invite or knock: the user never saw the room's timeline, only this event.
             left.Timeline = TimelineReader.Result([leaveEvent], false);
         }
         else if (joinedInWindow)

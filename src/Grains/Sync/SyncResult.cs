@@ -8,13 +8,14 @@ internal sealed class SyncResult(SyncToken nextBatch)
     public SyncToken NextBatch { get; } = nextBatch;
     public List<JoinedRoomResult> Joined { get; } = [];
     public List<InvitedRoomResult> Invited { get; } = [];
+    public List<InvitedRoomResult> Knocked { get; } = [];
     public List<LeftRoomResult> Left { get; } = [];
     public List<AccountDataEntry> AccountData { get; } = [];
 
     /// <summary>The presence section (<see cref="SyncPresence"/>), in stream order.</summary>
     public List<StoredPresence> Presence { get; } = [];
 
-    public bool IsEmpty => Joined.Count == 0 && Invited.Count == 0 && Left.Count == 0 && AccountData.Count == 0 && Presence.Count == 0;
+    public bool IsEmpty => Joined.Count == 0 && Invited.Count == 0 && Knocked.Count == 0 && Left.Count == 0 && AccountData.Count == 0 && Presence.Count == 0;
 }
 
 internal sealed record TimelineResult(IReadOnlyList<StoredEvent> Events, bool Limited, string? PrevBatch);
@@ -54,6 +55,7 @@ internal sealed class JoinedRoomResult(string roomId)
         || Typing is not null || Receipts.Count > 0 || AccountData.Count > 0;
 }
 
+/// <summary>A room the user is invited to or knocked on: the stripped state the spec gives for both.</summary>
 internal sealed class InvitedRoomResult(string roomId)
 {
     public string RoomId { get; } = roomId;

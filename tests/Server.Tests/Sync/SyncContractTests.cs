@@ -167,6 +167,39 @@ public abstract class SyncContractTests : SyncTestBase
     }
 
     [Fact]
+    public async Task A_knock_shows_the_room_under_knock_with_stripped_state_and_a_refusal_shows_only_the_leave()
+    {
+        var alice = await RegisterAsync("alice");
+        var bob = await RegisterAsync("bob");
+        var roomId = await alice.Rooms.CreateRoomAsync(new
+        {
+            preset = "private_chat", name = "Door",
+            initial_state = new[] { new { type = "m.room.join_rules", state_key = "", content = new { join_rule = "knock" } } },
+        });
+        await alice.Rooms.SendTextAsync(roomId, "members only");
+        var since = NextBatch(await bob.SyncAsync());
+
+        await bob.Rooms.OkAsync(HttpMethod.Post, $"/knock/{Uri.EscapeDataString(roomId)}", new { reason = "let me in" });
+        var knocked = await bob.SyncSinceAsync(since, "timeout=5000");
+        var knockState = knocked.GetProperty("rooms").GetProperty("knock").GetProperty(roomId).GetProperty("knock_state").GetProperty("events")
+            .EnumerateArray().ToList();
+        Assert.Contains(knockState, e => Key(e) == ("m.room.name", "") && e.GetProperty("content").GetProperty("name").GetString() == "Door");
+        Assert.Contains(knockState, e => Key(e) == ("m.room.member", bob.UserId) && e.GetProperty("content").GetProperty("membership").GetString() == "knock");
+        Assert.Equal(0, RoomCount(knocked, "join") + RoomCount(knocked, "invite") + RoomCount(knocked, "leave"));
+        var initial = await bob.SyncAsync();
+        Assert.True(initial.GetProperty("rooms").GetProperty("knock").TryGetProperty(roomId, out _));
+
+        await alice.Rooms.OkAsync(HttpMethod.Post, $"/rooms/{Uri.EscapeDataString(roomId)}/kick", new { user_id = bob.UserId, reason = "not today" });
+        var refused = await bob.SyncSinceAsync(NextBatch(knocked), "timeout=5000");
+        var left = refused.GetProperty("rooms").GetProperty("leave").GetProperty(roomId);
+        var only = Assert.Single(TimelineEvents(left));
+        Assert.Equal(("m.room.member", bob.UserId), Key(only));
+        Assert.Equal("leave", only.GetProperty("content").GetProperty("membership").GetString());
+        Assert.Empty(Bodies(left));
+        Assert.Equal(0, RoomCount(refused, "knock"));
+    }
+
+    [Fact]
     public async Task A_join_and_leave_in_one_batch_show_the_room_under_leave_with_its_state_up_to_the_leave_and_then_not_at_all()
     {
         var alice = await RegisterAsync("alice");

@@ -50,21 +50,15 @@ internal static class SyncResponseWriter
         return (int)Math.Min(size, Array.MaxLength);
     }
 
-    private static void WriteRooms(Utf8JsonWriter writer, SyncResult result, Viewer viewer)
+    private static void WriteStrippedRooms(Utf8JsonWriter writer, ReadOnlySpan<byte> section, ReadOnlySpan<byte> stateName, List<InvitedRoomResult> rooms)
     {
-        writer.WritePropertyName("rooms"u8);
+        writer.WritePropertyName(section);
         writer.WriteStartObject();
-        writer.WritePropertyName("join"u8);
-        writer.WriteStartObject();
-        foreach (var room in result.Joined) WriteJoinedRoom(writer, room, viewer);
-        writer.WriteEndObject();
-        writer.WritePropertyName("invite"u8);
-        writer.WriteStartObject();
-        foreach (var room in result.Invited)
+        foreach (var room in rooms)
         {
             writer.WritePropertyName(room.RoomId);
             writer.WriteStartObject();
-            writer.WritePropertyName("invite_state"u8);
+            writer.WritePropertyName(stateName);
             writer.WriteStartObject();
             writer.WriteStartArray("events"u8);
             foreach (var state in room.StrippedState) SyncEventWriter.WriteStripped(writer, state);
@@ -73,9 +67,18 @@ internal static class SyncResponseWriter
             writer.WriteEndObject();
         }
         writer.WriteEndObject();
-        writer.WritePropertyName("knock"u8);
+    }
+
+    private static void WriteRooms(Utf8JsonWriter writer, SyncResult result, Viewer viewer)
+    {
+        writer.WritePropertyName("rooms"u8);
         writer.WriteStartObject();
+        writer.WritePropertyName("join"u8);
+        writer.WriteStartObject();
+        foreach (var room in result.Joined) WriteJoinedRoom(writer, room, viewer);
         writer.WriteEndObject();
+        WriteStrippedRooms(writer, "invite"u8, "invite_state"u8, result.Invited);
+        WriteStrippedRooms(writer, "knock"u8, "knock_state"u8, result.Knocked);
         writer.WritePropertyName("leave"u8);
         writer.WriteStartObject();
         foreach (var room in result.Left)
