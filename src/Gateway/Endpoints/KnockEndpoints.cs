@@ -23,22 +23,7 @@ internal static class KnockEndpoints
     private static async Task<IResult> KnockAsync(HttpContext context, IGrainFactory grains, LocalServer server, string roomIdOrAlias)
     {
         var session = await context.RequireSessionAsync();
-        var target = RoomPath.Text(roomIdOrAlias);
-        string roomId;
-        if (target.StartsWith('#'))
-        {
-            var alias = RoomPath.RoomAlias(target);
-            roomId = await grains.GetGrain<IRoomDirectoryGrain>(server.Name).ResolveAliasAsync(alias)
-                ?? throw new MatrixException(StatusCodes.Status404NotFound, "M_NOT_FOUND", $"Room alias {alias} not found.");
-        }
-        else if (target.StartsWith('!'))
-        {
-            roomId = RoomPath.RoomId(target);
-        }
-        else
-        {
-            throw RoomPath.InvalidParam("Expected a room ID or a room alias.");
-        }
+        var roomId = await RoomTarget.ResolveAsync(grains, server, roomIdOrAlias);
         var body = await RoomBodies.ReadOptionalAsync(context.Request, RoomsJsonContext.Default.ReasonBody, new ReasonBody(null));
         var limits = context.RateLimits();
         await limits.RequireForUserAsync(session, RateLimitBucket.JoinsLocal);

@@ -1,3 +1,5 @@
+using HomeServer.Grains.Events;
+
 namespace HomeServer.Grains.Rooms;
 
 /// <summary>Values of <c>m.room.history_visibility</c>, from most to least permissive.</summary>
@@ -23,5 +25,18 @@ internal static class HistoryVisibilities
         Shared => 2,
         Invited => 1,
         _ => 0,
+    };
+
+    /// <summary>
+    /// Whether an event under <paramref name="visibility"/> may be seen by a user whose membership at it was
+    /// <paramref name="membership"/> and who is or becomes joined at or after it (<paramref name="joinedLater"/>).
+    /// </summary>
+    public static bool Allows(string visibility, string membership, bool joinedLater) => visibility switch
+    {
+        WorldReadable => true,
+        _ when membership == Membership.Join => true,
+        Shared => joinedLater,
+        Invited => membership == Membership.Invite,
+        _ => false,
     };
 }

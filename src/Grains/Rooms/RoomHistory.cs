@@ -97,17 +97,8 @@ internal sealed class RoomHistory
         var before = MembershipBefore(userId, position);
         var after = type == EventTypes.Member && stateKey == userId ? MembershipAt(userId, position) : before;
         var joinedLater = joinedNow || MembershipChanges(userId).Any(c => c.Position >= position && c.Value == Membership.Join);
-        return Allows(visibility, before, joinedLater) || Allows(visibility, after, joinedLater);
+        return HistoryVisibilities.Allows(visibility, before, joinedLater) || HistoryVisibilities.Allows(visibility, after, joinedLater);
     }
-
-    private static bool Allows(string visibility, string membership, bool joinedLater) => visibility switch
-    {
-        HistoryVisibilities.WorldReadable => true,
-        _ when membership == Membership.Join => true,
-        HistoryVisibilities.Shared => joinedLater,
-        HistoryVisibilities.Invited => membership == Membership.Invite,
-        _ => false,
-    };
 
     private string MembershipAt(string userId, long position)
     {

@@ -51,23 +51,14 @@ internal sealed class TimelineVisibility(IHomeServerStore store, string userId, 
         {
             var visibilityAfter = isVisibilityChange ? HistoryVisibilities.Normalize(ContentVisibility(e)) : await VisibilityAtTopAsync(cancellationToken);
             var visibilityBefore = isVisibilityChange ? PreviousVisibility(e) : visibilityAfter;
-            visible = Allows(visibilityBefore, before, joinedLater) || Allows(visibilityBefore, after, joinedLater)
-                || Allows(visibilityAfter, before, joinedLater) || Allows(visibilityAfter, after, joinedLater);
+            visible = HistoryVisibilities.Allows(visibilityBefore, before, joinedLater) || HistoryVisibilities.Allows(visibilityBefore, after, joinedLater)
+                || HistoryVisibilities.Allows(visibilityAfter, before, joinedLater) || HistoryVisibilities.Allows(visibilityAfter, after, joinedLater);
             if (isVisibilityChange) _visibility = visibilityBefore;
         }
         _membership = before;
         _joinedLater = joinedLater;
         return visible;
     }
-
-    private static bool Allows(string visibility, string membership, bool joinedLater) => visibility switch
-    {
-        HistoryVisibilities.WorldReadable => true,
-        _ when membership == Membership.Join => true,
-        HistoryVisibilities.Shared => joinedLater,
-        HistoryVisibilities.Invited => membership == Membership.Invite,
-        _ => false,
-    };
 
     /// <summary>The visibility in force after the newest event of the timeline: the room's current one, walked back past later changes.</summary>
     private async ValueTask<string> VisibilityAtTopAsync(CancellationToken cancellationToken)
