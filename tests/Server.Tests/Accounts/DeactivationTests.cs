@@ -106,6 +106,51 @@ public abstract class DeactivationTests(AccountsServerFixture server)
         Assert.False(profile.TryGetProperty("avatar_url", out _));
     }
 
+    [Fact]
+    public async Task An_erased_users_events_come_pruned_to_members_who_joined_later_and_whole_to_those_who_were_there()
+    {
+        var erased = await RegisterAsync();
+        var kept = await RegisterAsync();
+        var witness = await RegisterAsync();
+        var latecomer = await RegisterAsync();
+        var roomId = await witness.Rooms.CreateRoomAsync(new { preset = "public_chat" });
+        await erased.Rooms.JoinAsync(roomId);
+        await kept.Rooms.JoinAsync(roomId);
+        var erasedEvent = await erased.Rooms.SendTextAsync(roomId, "erase me");
+        var keptEvent = await kept.Rooms.SendTextAsync(roomId, "keep me");
+        await DeactivateAsync(erased, erase: true);
+        await DeactivateAsync(kept, erase: false);
+        await latecomer.Rooms.JoinAsync(roomId);
+
+        foreach (var (reader, erasedBody) in new[] { (witness, (string?)"erase me"), (latecomer, null) })
+        {
+            var messages = await reader.Rooms.MessagesAsync(roomId, "dir=b&limit=50");
+            Assert.Equal(erasedBody, Body(Find(messages.GetProperty("chunk"), erasedEvent)));
+            Assert.Equal("keep me", Body(Find(messages.GetProperty("chunk"), keptEvent)));
+
+            var sync = await reader.SyncAsync("filter=" + Uri.EscapeDataString("{\"room\":{\"timeline\":{\"limit\":50}}}"));
+            var timeline = sync.GetProperty("rooms").GetProperty("join").GetProperty(roomId).GetProperty("timeline").GetProperty("events");
+            Assert.Equal(erasedBody, Body(Find(timeline, erasedEvent)));
+            Assert.Equal("keep me", Body(Find(timeline, keptEvent)));
+
+            Assert.Equal(erasedBody, Body(await reader.Rooms.GetEventAsync(roomId, erasedEvent)));
+            var context = await reader.Rooms.OkAsync(HttpMethod.Get, $"/rooms/{Uri.EscapeDataString(roomId)}/context/{Uri.EscapeDataString(erasedEvent)}?limit=10");
+            Assert.Equal(erasedBody, Body(context.GetProperty("event")));
+            var around = await reader.Rooms.OkAsync(HttpMethod.Get, $"/rooms/{Uri.EscapeDataString(roomId)}/context/{Uri.EscapeDataString(keptEvent)}?limit=10");
+            Assert.Equal(erasedBody, Body(Find(around.GetProperty("events_before"), erasedEvent)));
+        }
+        var pruned = await latecomer.Rooms.GetEventAsync(roomId, erasedEvent);
+        Assert.Equal("m.room.message", pruned.GetProperty("type").GetString());
+        Assert.Equal(erased.UserId, pruned.GetProperty("sender").GetString());
+        Assert.Empty(pruned.GetProperty("content").EnumerateObject());
+    }
+
+    private static JsonElement Find(JsonElement events, string eventId) =>
+        events.EnumerateArray().Single(e => e.GetProperty("event_id").GetString() == eventId);
+
+    private static string? Body(JsonElement e) =>
+        e.GetProperty("content").TryGetProperty("body", out var body) ? body.GetString() : null;
+
     private static IEnumerable<JsonElement> MemberEvents(JsonElement sync, string roomId, string userId) =>
         sync.GetProperty("rooms").GetProperty("join").GetProperty(roomId).GetProperty("timeline").GetProperty("events").EnumerateArray()
             .Where(e => e.GetProperty("type").GetString() == "m.room.member" && e.GetProperty("state_key").GetString() == userId);
