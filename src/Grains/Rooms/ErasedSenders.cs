@@ -45,7 +45,12 @@ internal static class ErasedSenders
 
     public static Pdu Pruned(RoomVersion version, Pdu pdu) => Pdu.Parse(pdu.EventId, Pruned(version, pdu.Json));
 
-    /// <summary>The event as the redaction algorithm of <paramref name="version"/> leaves it, without <c>unsigned</c>.</summary>
+    /// <summary>
+    /// The stored event as the redaction algorithm of <paramref name="version"/> leaves it. Of the server's extras only
+    /// replaces_state stays, which readers need to walk state back; prev_content would show the pruned content again.
+    /// </summary>
     public static byte[] Pruned(RoomVersion version, JsonElement storedEvent) =>
-        CanonicalJson.Encode(EventRedactor.Redact(version, storedEvent), version.StrictCanonicalJson);
+        StoredEventJson.Compose(
+            CanonicalJson.Encode(EventRedactor.Redact(version, storedEvent), version.StrictCanonicalJson),
+            new StoredExtras(ReplacesState: StoredEventJson.ReplacesState(storedEvent)));
 }

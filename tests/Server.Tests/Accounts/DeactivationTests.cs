@@ -127,6 +127,10 @@ public abstract class DeactivationTests(AccountsServerFixture server)
             var messages = await reader.Rooms.MessagesAsync(roomId, "dir=b&limit=50");
             Assert.Equal(erasedBody, Body(Find(messages.GetProperty("chunk"), erasedEvent)));
             Assert.Equal("keep me", Body(Find(messages.GetProperty("chunk"), keptEvent)));
+            var erasedJoin = messages.GetProperty("chunk").EnumerateArray().Single(e =>
+                e.GetProperty("type").GetString() == "m.room.member" && e.GetProperty("state_key").GetString() == erased.UserId
+                && e.GetProperty("content").GetProperty("membership").GetString() == "join");
+            Assert.Equal(erasedBody is not null, erasedJoin.GetProperty("content").TryGetProperty("displayname", out _));
 
             var sync = await reader.SyncAsync("filter=" + Uri.EscapeDataString("{\"room\":{\"timeline\":{\"limit\":50}}}"));
             var timeline = sync.GetProperty("rooms").GetProperty("join").GetProperty(roomId).GetProperty("timeline").GetProperty("events");
