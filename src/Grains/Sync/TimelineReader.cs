@@ -63,10 +63,11 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter, 
                 if (await visibility.CanSeeAsync(window[i], cancellationToken) && Matches(window[i])) matching.Add(window[i]);
             }
             matching.Reverse();
-            matching = await ServedAsync(matching, visibility, cancellationToken);
+            var limited = matching.Count > filter.TimelineLimit;
+            if (limited) matching = matching.GetRange(matching.Count - filter.TimelineLimit, filter.TimelineLimit);
+            return (await ServedAsync(matching, visibility, cancellationToken), limited);
         }
-        var limit = filter.TimelineLimit;
-        return matching.Count > limit ? (matching.GetRange(matching.Count - limit, limit), true) : (matching, false);
+        return (matching, false);
     }
 
     /// <summary>

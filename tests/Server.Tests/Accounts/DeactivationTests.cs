@@ -149,6 +149,25 @@ public abstract class DeactivationTests(AccountsServerFixture server)
         Assert.Empty(pruned.GetProperty("content").EnumerateObject());
     }
 
+    [Fact]
+    public async Task A_room_joined_since_the_last_sync_shows_the_erased_users_earlier_events_pruned()
+    {
+        var erased = await RegisterAsync();
+        var latecomer = await RegisterAsync();
+        var roomId = await erased.Rooms.CreateRoomAsync(new { preset = "public_chat" });
+        var since = (await latecomer.SyncAsync()).GetProperty("next_batch").GetString()!;
+        var erasedEvent = await erased.Rooms.SendTextAsync(roomId, "erase me");
+        await DeactivateAsync(erased, erase: true);
+        await latecomer.Rooms.JoinAsync(roomId);
+
+        var sync = await latecomer.SyncSinceAsync(since, "filter=" + Uri.EscapeDataString("{\"room\":{\"timeline\":{\"limit\":50}}}"));
+
+        var timeline = sync.GetProperty("rooms").GetProperty("join").GetProperty(roomId).GetProperty("timeline").GetProperty("events");
+        var pruned = Find(timeline, erasedEvent);
+        Assert.Equal("m.room.message", pruned.GetProperty("type").GetString());
+        Assert.Empty(pruned.GetProperty("content").EnumerateObject());
+    }
+
     private static JsonElement Find(JsonElement events, string eventId) =>
         events.EnumerateArray().Single(e => e.GetProperty("event_id").GetString() == eventId);
 
