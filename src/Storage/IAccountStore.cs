@@ -25,7 +25,8 @@ public interface IAccountStore
 
     /// <summary>
     /// Marks the account deactivated (and erased when <paramref name="erase"/> is set), clears its password hash, display
-    /// name and avatar and deletes all its devices and access tokens, in one transaction. Repeating it changes nothing
+    /// name and avatar and deletes all its devices and access tokens, and with <paramref name="erase"/> its account data
+    /// (the spec's erasure of non-event data), in one transaction. Repeating it changes nothing
     /// more; an erased account stays erased. False when there is no such account.
     /// </summary>
     Task<bool> DeactivateAsync(string userId, bool erase, CancellationToken cancellationToken);

@@ -88,6 +88,13 @@ internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
             {
                 await SqlDeviceStore.DeleteDevicesAsync(connection, transaction, userId, exceptDeviceId: null, ct);
             }
+            if (found && erase)
+            {
+                foreach (var table in new[] { "global_account_data", "room_account_data" })
+                {
+                    await connection.Command($"DELETE FROM {table} WHERE user_id = @user", transaction).With("@user", userId).ExecuteAsync(ct);
+                }
+            }
             return found;
         }, cancellationToken);
     }

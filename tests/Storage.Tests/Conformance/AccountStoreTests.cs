@@ -161,4 +161,22 @@ public abstract class AccountStoreTests<TBackend> : StoreTestBase<TBackend>
         Assert.Equal([Alice], await Store.Accounts.GetErasedUsersAsync([Alice, Bob, Carol, Alice, "@nobody:test"], Ct));
         Assert.Empty(await Store.Accounts.GetErasedUsersAsync([], Ct));
     }
+
+    [Fact]
+    public async Task Erasure_deletes_the_account_data_and_deactivation_alone_keeps_it()
+    {
+        await CreateAccountAsync(Alice);
+        await CreateAccountAsync(Bob);
+        foreach (var user in new[] { Alice, Bob })
+        {
+            await Store.AccountData.SetAccountDataAsync(user, null, "m.push_rules", "{}"u8.ToArray(), Ct);
+            await Store.AccountData.SetAccountDataAsync(user, "!room:test", "m.tag", "{}"u8.ToArray(), Ct);
+        }
+
+        await Store.Accounts.DeactivateAsync(Alice, erase: true, Ct);
+        await Store.Accounts.DeactivateAsync(Bob, erase: false, Ct);
+
+        Assert.Empty(await Store.AccountData.GetAccountDataChangesAsync(Alice, 0, Ct));
+        Assert.Equal(2, (await Store.AccountData.GetAccountDataChangesAsync(Bob, 0, Ct)).Count);
+    }
 }
