@@ -6,6 +6,7 @@ namespace HomeServer.Storage;
 /// <param name="IsGuest">A guest account (registered with kind=guest): it may use only part of the API.</param>
 public sealed record NewAccount(string UserId, string? PasswordHash, long CreatedTs, bool IsAdmin = false, bool IsGuest = false);
 
+/// <param name="Erased">Deactivated with erasure: its events are served pruned to users who were not joined when they were sent.</param>
 public sealed record Account(
     string UserId,
     string? PasswordHash,
@@ -14,4 +15,5 @@ public sealed record Account(
     bool Deactivated,
     string? DisplayName,
     string? AvatarUrl,
-    bool IsGuest = false);
+    bool IsGuest = false,
+    bool Erased = false);

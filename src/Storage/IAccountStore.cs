@@ -24,8 +24,13 @@ public interface IAccountStore
     Task<bool> SetAvatarUrlAsync(string userId, string? avatarUrl, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Marks the account deactivated, clears its password hash and deletes all its devices and access
-    /// tokens, in one transaction. False when there is no such account.
+    /// Marks the account deactivated (and erased when <paramref name="erase"/> is set), clears its password hash, display
+    /// name and avatar and deletes all its devices and access tokens, and with <paramref name="erase"/> its account data
+    /// (the spec's erasure of non-event data), in one transaction. Repeating it changes nothing
+    /// more; an erased account stays erased. False when there is no such account.
     /// </summary>
-    Task<bool> DeactivateAsync(string userId, CancellationToken cancellationToken);
+    Task<bool> DeactivateAsync(string userId, bool erase, CancellationToken cancellationToken);
+
+    /// <summary>Those of <paramref name="userIds"/> whose accounts are erased.</summary>
+    Task<IReadOnlySet<string>> GetErasedUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken);
 }

@@ -36,3 +36,12 @@ internal sealed class ChangePasswordRequest
     [JsonPropertyName("logout_devices")] public bool? LogoutDevices { get; init; }
     [JsonPropertyName("auth")] public AuthenticationData? Auth { get; init; }
 }
+
+internal sealed class DeactivateRequest
+{
+    [JsonPropertyName("auth")] public AuthenticationData? Auth { get; init; }
+    [JsonPropertyName("id_server")] public string? IdServer { get; init; }
+    [JsonPropertyName("erase")] public bool? Erase { get; init; }
+}
+
+internal sealed record DeactivateResponse([property: JsonPropertyName("id_server_unbind_result")] string IdServerUnbindResult);

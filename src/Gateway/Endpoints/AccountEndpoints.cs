@@ -4,13 +4,14 @@ namespace HomeServer.Gateway.Endpoints;
 
 internal static class AccountEndpoints
 {
-    /// <summary>Registration, login, devices, profile, account data, filters, capabilities and push rules.</summary>
+    /// <summary>Registration, login, password, deactivation, devices, profile, account data, filters, capabilities and push rules.</summary>
     public static void MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapRegistrationEndpoints();
         endpoints.MapSharedSecretRegistrationEndpoints();
         endpoints.MapLoginEndpoints();
         endpoints.MapPasswordEndpoints();
+        endpoints.MapDeactivationEndpoints();
         endpoints.MapDeviceEndpoints();
         endpoints.MapProfileEndpoints();
         endpoints.MapAccountDataEndpoints();

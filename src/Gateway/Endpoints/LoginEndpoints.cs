@@ -61,6 +61,9 @@ internal static class LoginEndpoints
         // An unknown user costs the same hashing as a wrong password, so timing does not tell which it was.
         if (!await hasher.VerifyAsync(password, hash, context.RequestAborted) || user is null || hash is null)
         {
+            // As Synapse: a deactivated account has no password left to check, and says so.
+            if (user is not null && hash is null && await user.IsDeactivatedAsync())
+                throw new MatrixException(StatusCodes.Status403Forbidden, "M_USER_DEACTIVATED", "This account has been deactivated.");
             limits.ChargeAddress(context, RateLimitBucket.LoginAddress);
             if (userId is not null) await limits.PenalizeAccountAsync(userId, RateLimitBucket.LoginFailedAttempts, persisted: hash is not null);
             throw AccountErrors.Forbidden("Invalid username or password.");

@@ -19,6 +19,8 @@ namespace HomeServer.Gateway.Json;
 [JsonSerializable(typeof(LoginResponse))]
 [JsonSerializable(typeof(WhoAmIResponse))]
 [JsonSerializable(typeof(ChangePasswordRequest))]
+[JsonSerializable(typeof(DeactivateRequest))]
+[JsonSerializable(typeof(DeactivateResponse))]
 [JsonSerializable(typeof(DevicesResponse))]
 [JsonSerializable(typeof(DeviceResponse))]
 [JsonSerializable(typeof(UpdateDeviceRequest))]

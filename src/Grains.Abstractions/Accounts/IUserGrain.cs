@@ -55,6 +55,18 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Replaces the password hash; with <paramref name="logOutOtherDevices"/>, deletes every device but <paramref name="currentDeviceId"/>.</summary>
     Task ChangePasswordAsync(string passwordHash, bool logOutOtherDevices, string currentDeviceId);
 
+    /// <summary>
+    /// Deactivates the account for good (erased too when <paramref name="erase"/> is set): no password, profile, devices
+    /// or access tokens are left, and the user leaves every room they are joined to, invited to or knocking on. Safe to
+    /// repeat; a repeat finishes the leaves of an interrupted call. M_FORBIDDEN when there is no such account.
+    /// </summary>
+    [Idempotent]
+    Task DeactivateAsync(bool erase);
+
+    /// <summary>True when the account exists and is deactivated.</summary>
+    [Idempotent]
+    Task<bool> IsDeactivatedAsync();
+
     [Idempotent]
     Task<IReadOnlyList<DeviceInfo>> GetDevicesAsync();
 

@@ -24,6 +24,7 @@ public sealed partial class UserGrain(IHomeServerStore store, LocalServer localS
     {
         // Keys come from access tokens and URLs: only a local user id can name an account.
         if (IsLocalUserId(Key)) _account = await store.Accounts.GetAccountAsync(Key, cancellationToken);
+        if (_account is { Deactivated: true }) ResumeDeactivation();
     }
 
     public async Task<Session?> AuthenticateAsync(string accessToken)

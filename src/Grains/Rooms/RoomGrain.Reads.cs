@@ -68,7 +68,8 @@ public sealed partial class RoomGrain
         var history = await GetHistoryAsync(access.Snapshot);
         if (!history.CanSee(reader.UserId, access.JoinedNow, stored.RoomPosition, stored.Type, stored.StateKey))
             throw MatrixRequestException.NotFound("Event not found.");
-        return ClientEventWriter.WriteOne(ToPdu(stored), ClientEventOptions.For(reader));
+        var pdu = await ErasedSenders.ServeAsync(store, access.Snapshot.Version, history, reader.UserId, ToPdu(stored), stored.RoomPosition);
+        return ClientEventWriter.WriteOne(pdu, ClientEventOptions.For(reader));
     }
 
     public async Task<byte[]> GetMembersAsync(string userId, MembersQuery query)

@@ -52,7 +52,7 @@ public sealed partial class RoomGrain
         var after = await scan.ReadAsync(stored.RoomPosition, forward: true, to: null, limit - limit / 2);
 
         var state = await StateForAsync(access, after.Position);
-        var pdu = ToPdu(stored);
+        var pdu = await ErasedSenders.ServeAsync(store, snapshot.Version, history, reader.UserId, ToPdu(stored), stored.RoomPosition);
         IEnumerable<Pdu> stateEvents = query.Filter?.LazyLoadMembers == true
             ? MembersOf(state, before.Events.Concat(after.Events).Append(pdu).Select(e => e.Sender.Value))
             : SortedState(state.Values).Where(e => query.Filter is null || query.Filter.Matches(e.Type, e.Sender.Value, TimelineScan.HasUrl(e)));

@@ -83,6 +83,9 @@ internal sealed class RoomHistory
     public long MemberEventPosition(string userId, long position) =>
         MembershipChanges(userId).LastOrDefault(change => change.Position <= position).Position;
 
+    /// <summary>Whether the user was joined just before the event at <paramref name="position"/> (erasure's rule).</summary>
+    public bool WasJoinedWhenSent(string userId, long position) => MembershipBefore(userId, position) == Membership.Join;
+
     public bool WasEverJoined(string userId) => MembershipChanges(userId).Any(c => c.Value == Membership.Join);
 
     /// <summary>

@@ -1,10 +1,16 @@
+using System.Text.Json;
+using HomeServer.Grains.Identifiers;
 using HomeServer.Grains.Rooms;
+using HomeServer.Grains.Serialization;
 using HomeServer.Grains.Sync.Filtering;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync;
 
-/// <summary>Chooses the timeline events of a room for a sync response: those the filter and history visibility let through.</summary>
+/// <summary>
+/// Chooses the timeline events of a room for a sync response: those the filter and history visibility let through, with
+/// erased senders' events pruned for a user who was not joined when they were sent (<see cref="ErasedSenders"/>).
+/// </summary>
 internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter, string userId)
 {
     private const int PageSize = 50;
@@ -37,11 +43,11 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter, 
                 if (storedEvent.GlobalPosition > upTo) continue;
                 scanned++;
                 if (!await visibility.CanSeeAsync(storedEvent, cancellationToken) || !Matches(storedEvent)) continue;
-                if (newestFirst.Count == limit) return (OldestFirst(newestFirst), true);
+                if (newestFirst.Count == limit) return (await ServedAsync(OldestFirst(newestFirst), visibility, cancellationToken), true);
                 newestFirst.Add(storedEvent);
             }
-            if (page.Count < PageSize) return (OldestFirst(newestFirst), false);
-            if (scanned >= MaxScannedEvents) return (OldestFirst(newestFirst), true);
+            if (page.Count < PageSize) return (await ServedAsync(OldestFirst(newestFirst), visibility, cancellationToken), false);
+            if (scanned >= MaxScannedEvents) return (await ServedAsync(OldestFirst(newestFirst), visibility, cancellationToken), true);
         }
     }
 
@@ -57,9 +63,11 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter, 
                 if (await visibility.CanSeeAsync(window[i], cancellationToken) && Matches(window[i])) matching.Add(window[i]);
             }
             matching.Reverse();
+            var limited = matching.Count > filter.TimelineLimit;
+            if (limited) matching = matching.GetRange(matching.Count - filter.TimelineLimit, filter.TimelineLimit);
+            return (await ServedAsync(matching, visibility, cancellationToken), limited);
         }
-        var limit = filter.TimelineLimit;
-        return matching.Count > limit ? (matching.GetRange(matching.Count - limit, limit), true) : (matching, false);
+        return (matching, false);
     }
 
     /// <summary>
@@ -91,6 +99,23 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter, 
 
     private bool Matches(StoredEvent storedEvent) =>
         filter.Room.Timeline.Matches(storedEvent.RoomId, storedEvent.Type, storedEvent.Sender, () => StoredEventFacts.ContentHasUrl(storedEvent));
+
+    private async Task<List<StoredEvent>> ServedAsync(List<StoredEvent> events, TimelineVisibility visibility, CancellationToken cancellationToken)
+    {
+        RoomVersion? version = null;
+        var served = await ErasedSenders.PruneAsync(store, events, e => e.Sender, visibility.WasJoinedWhenSent, async e =>
+        {
+            version ??= await RoomVersionOfAsync(e.RoomId, cancellationToken);
+            using var document = JsonDocument.Parse(e.Json, StoredJson.DocumentOptions);
+            return e with { Json = ErasedSenders.Pruned(version, document.RootElement) };
+        }, cancellationToken);
+        return served as List<StoredEvent> ?? [.. served];
+    }
+
+    private async Task<RoomVersion> RoomVersionOfAsync(string roomId, CancellationToken cancellationToken) =>
+        await store.Rooms.GetRoomAsync(roomId, cancellationToken) is { } room && RoomVersion.TryGet(room.RoomVersion, out var version)
+            ? version
+            : throw new InvalidOperationException($"Room {roomId} has no known room version.");
 
     private static List<StoredEvent> OldestFirst(List<StoredEvent> newestFirst)
     {

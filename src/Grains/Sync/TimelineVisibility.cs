@@ -25,6 +25,7 @@ internal sealed class TimelineVisibility(IHomeServerStore store, string userId, 
     private string _membership = Membership.Join;
     private bool _joinedLater;
     private string? _visibility;
+    private readonly HashSet<long> _notJoinedWhenSent = [];
 
     /// <summary>Whether the user may see <paramref name="e"/>; call with the room's events newest first, none skipped, up to <c>top</c>.</summary>
     public async ValueTask<bool> CanSeeAsync(StoredEvent e, CancellationToken cancellationToken)
@@ -55,10 +56,14 @@ internal sealed class TimelineVisibility(IHomeServerStore store, string userId, 
                 || HistoryVisibilities.Allows(visibilityAfter, before, joinedLater) || HistoryVisibilities.Allows(visibilityAfter, after, joinedLater);
             if (isVisibilityChange) _visibility = visibilityBefore;
         }
+        if (before != Membership.Join) _notJoinedWhenSent.Add(e.RoomPosition);
         _membership = before;
         _joinedLater = joinedLater;
         return visible;
     }
+
+    /// <summary>Whether the user was joined just before an event <see cref="CanSeeAsync"/> has seen (erasure's rule).</summary>
+    public bool WasJoinedWhenSent(StoredEvent e) => !_notJoinedWhenSent.Contains(e.RoomPosition);
 
     /// <summary>The visibility in force after the newest event of the timeline: the room's current one, walked back past later changes.</summary>
     private async ValueTask<string> VisibilityAtTopAsync(CancellationToken cancellationToken)

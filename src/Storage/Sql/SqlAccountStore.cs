@@ -4,7 +4,7 @@ namespace HomeServer.Storage.Sql;
 
 internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
 {
-    private const string Columns = "user_id, password_hash, created_ts, is_admin, deactivated, display_name, avatar_url, is_guest";
+    private const string Columns = "user_id, password_hash, created_ts, is_admin, deactivated, display_name, avatar_url, is_guest, erased";
 
     public async Task<bool> CreateAccountAsync(NewAccount account, CancellationToken cancellationToken)
     {
@@ -72,21 +72,45 @@ internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
         return UpdateAsync(userId, "avatar_url", avatarUrl, cancellationToken);
     }
 
-    public async Task<bool> DeactivateAsync(string userId, CancellationToken cancellationToken)
+    public async Task<bool> DeactivateAsync(string userId, bool erase, CancellationToken cancellationToken)
     {
         Guard.Identifier(userId, nameof(userId));
         return await db.WriteAsync(async (connection, transaction, ct) =>
         {
             // The row lock taken here makes a concurrent token issue wait and then see the deactivation.
             var found = await connection.Command(
-                    "UPDATE accounts SET deactivated = TRUE, password_hash = NULL WHERE user_id = @user", transaction)
+                    "UPDATE accounts SET deactivated = TRUE, password_hash = NULL, display_name = NULL, avatar_url = NULL" +
+                    (erase ? ", erased = TRUE" : "") + " WHERE user_id = @user",
+                    transaction)
                 .With("@user", userId)
                 .ExecuteAsync(ct) == 1;
             if (found)
             {
                 await SqlDeviceStore.DeleteDevicesAsync(connection, transaction, userId, exceptDeviceId: null, ct);
             }
+            if (found && erase)
+            {
+                foreach (var table in new[] { "global_account_data", "room_account_data" })
+                {
+                    await connection.Command($"DELETE FROM {table} WHERE user_id = @user", transaction).With("@user", userId).ExecuteAsync(ct);
+                }
+            }
             return found;
+        }, cancellationToken);
+    }
+
+    public async Task<IReadOnlySet<string>> GetErasedUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(userIds);
+        var distinct = userIds.Distinct(StringComparer.Ordinal).ToList();
+        foreach (var userId in distinct) Guard.Identifier(userId, nameof(userIds));
+        if (distinct.Count == 0) return new HashSet<string>(StringComparer.Ordinal);
+        var names = distinct.Select((_, i) => $"@u{i}").ToList();
+        return await db.ReadAsync(async (connection, ct) =>
+        {
+            var command = connection.Command($"SELECT user_id FROM accounts WHERE erased = TRUE AND user_id IN ({string.Join(", ", names)})");
+            for (var i = 0; i < distinct.Count; i++) command.With(names[i], distinct[i]);
+            return (IReadOnlySet<string>)(await command.ListAsync(reader => reader.GetString(0), ct)).ToHashSet(StringComparer.Ordinal);
         }, cancellationToken);
     }
 
@@ -122,5 +146,6 @@ internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
         reader.GetBoolean(4),
         reader.GetNullableString(5),
         reader.GetNullableString(6),
-        reader.GetBoolean(7));
+        reader.GetBoolean(7),
+        reader.GetBoolean(8));
 }

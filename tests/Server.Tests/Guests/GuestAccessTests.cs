@@ -73,6 +73,7 @@ public abstract class GuestAccessTests(BackendServerFixture fixture) : RoomTestB
         await guest.FailsAsync(Post, "/createRoom", new { }, HttpStatusCode.Forbidden, "M_GUEST_ACCESS_FORBIDDEN");
         await guest.FailsAsync(Get, "/joined_rooms", null, HttpStatusCode.Forbidden, "M_GUEST_ACCESS_FORBIDDEN");
         await guest.FailsAsync(Post, "/account/password", new { new_password = Password }, HttpStatusCode.Forbidden, "M_GUEST_ACCESS_FORBIDDEN");
+        await guest.FailsAsync(Post, "/account/deactivate", new { }, HttpStatusCode.Forbidden, "M_GUEST_ACCESS_FORBIDDEN");
         await guest.FailsAsync(Post, "/delete_devices", new { devices = new[] { guest.User.DeviceId } }, HttpStatusCode.Forbidden, "M_GUEST_ACCESS_FORBIDDEN");
         await guest.FailsAsync(Put, $"/profile/{E(guest.UserId)}/avatar_url", new { avatar_url = "mxc://x/y" }, HttpStatusCode.Forbidden, "M_GUEST_ACCESS_FORBIDDEN");
         // Refused requests change nothing: the guest still has its one device and no room.

@@ -59,7 +59,7 @@ public abstract class AccountStoreTests<TBackend> : StoreTestBase<TBackend>
     public async Task A_deactivated_guest_cannot_be_upgraded()
     {
         await Store.Accounts.CreateAccountAsync(new NewAccount(Alice, null, 1, IsGuest: true), Ct);
-        await Store.Accounts.DeactivateAsync(Alice, Ct);
+        await Store.Accounts.DeactivateAsync(Alice, erase: false, Ct);
 
         Assert.False(await Store.Accounts.UpgradeGuestAsync(Alice, "hash", Ct));
         Assert.Null((await Store.Accounts.GetAccountAsync(Alice, Ct))!.PasswordHash);
@@ -93,7 +93,7 @@ public abstract class AccountStoreTests<TBackend> : StoreTestBase<TBackend>
         Assert.False(await Store.Accounts.SetAdminAsync(Bob, true, Ct));
         Assert.False(await Store.Accounts.SetDisplayNameAsync(Bob, "Bob", Ct));
         Assert.False(await Store.Accounts.SetAvatarUrlAsync(Bob, "mxc://x/y", Ct));
-        Assert.False(await Store.Accounts.DeactivateAsync(Bob, Ct));
+        Assert.False(await Store.Accounts.DeactivateAsync(Bob, erase: false, Ct));
         Assert.Null(await Store.Accounts.GetAccountAsync(Bob, Ct));
     }
 
@@ -106,7 +106,7 @@ public abstract class AccountStoreTests<TBackend> : StoreTestBase<TBackend>
         await Store.Devices.IssueAccessTokenAsync(new NewAccessToken(Alice, "LAPTOP", "tok-laptop", 1), Ct);
         await Store.Devices.IssueAccessTokenAsync(new NewAccessToken(Bob, "PHONE", "tok-bob", 1), Ct);
 
-        Assert.True(await Store.Accounts.DeactivateAsync(Alice, Ct));
+        Assert.True(await Store.Accounts.DeactivateAsync(Alice, erase: false, Ct));
 
         var account = await Store.Accounts.GetAccountAsync(Alice, Ct);
         Assert.True(account!.Deactivated);
@@ -121,11 +121,62 @@ public abstract class AccountStoreTests<TBackend> : StoreTestBase<TBackend>
     public async Task A_deactivated_account_gets_no_new_access_token()
     {
         await CreateAccountAsync(Alice);
-        await Store.Accounts.DeactivateAsync(Alice, Ct);
+        await Store.Accounts.DeactivateAsync(Alice, erase: false, Ct);
 
         Assert.False(await Store.Devices.IssueAccessTokenAsync(new NewAccessToken(Alice, "D", "tok", 1), Ct));
 
         Assert.Null(await Store.Devices.FindAccessTokenOwnerAsync("tok", Ct));
         Assert.Empty(await Store.Devices.GetDevicesAsync(Alice, Ct));
+    }
+
+    [Fact]
+    public async Task Deactivation_clears_the_profile()
+    {
+        await CreateAccountAsync(Alice);
+        await Store.Accounts.SetDisplayNameAsync(Alice, "Alice", Ct);
+        await Store.Accounts.SetAvatarUrlAsync(Alice, "mxc://example.org/alice", Ct);
+
+        Assert.True(await Store.Accounts.DeactivateAsync(Alice, erase: false, Ct));
+
+        var account = await Store.Accounts.GetAccountAsync(Alice, Ct);
+        Assert.Null(account!.DisplayName);
+        Assert.Null(account.AvatarUrl);
+        Assert.False(account.Erased);
+    }
+
+    [Fact]
+    public async Task Only_accounts_deactivated_with_erase_are_erased_and_stay_so_when_deactivated_again()
+    {
+        await CreateAccountAsync(Alice);
+        await CreateAccountAsync(Bob);
+        await CreateAccountAsync(Carol);
+        Assert.Empty(await Store.Accounts.GetErasedUsersAsync([Alice, Bob, Carol], Ct));
+
+        Assert.True(await Store.Accounts.DeactivateAsync(Alice, erase: true, Ct));
+        Assert.True(await Store.Accounts.DeactivateAsync(Bob, erase: false, Ct));
+        Assert.True(await Store.Accounts.DeactivateAsync(Alice, erase: false, Ct));
+
+        Assert.True((await Store.Accounts.GetAccountAsync(Alice, Ct))!.Erased);
+        Assert.False((await Store.Accounts.GetAccountAsync(Bob, Ct))!.Erased);
+        Assert.Equal([Alice], await Store.Accounts.GetErasedUsersAsync([Alice, Bob, Carol, Alice, "@nobody:test"], Ct));
+        Assert.Empty(await Store.Accounts.GetErasedUsersAsync([], Ct));
+    }
+
+    [Fact]
+    public async Task Erasure_deletes_the_account_data_and_deactivation_alone_keeps_it()
+    {
+        await CreateAccountAsync(Alice);
+        await CreateAccountAsync(Bob);
+        foreach (var user in new[] { Alice, Bob })
+        {
+            await Store.AccountData.SetAccountDataAsync(user, null, "m.push_rules", "{}"u8.ToArray(), Ct);
+            await Store.AccountData.SetAccountDataAsync(user, "!room:test", "m.tag", "{}"u8.ToArray(), Ct);
+        }
+
+        await Store.Accounts.DeactivateAsync(Alice, erase: true, Ct);
+        await Store.Accounts.DeactivateAsync(Bob, erase: false, Ct);
+
+        Assert.Empty(await Store.AccountData.GetAccountDataChangesAsync(Alice, 0, Ct));
+        Assert.Equal(2, (await Store.AccountData.GetAccountDataChangesAsync(Bob, 0, Ct)).Count);
     }
 }
