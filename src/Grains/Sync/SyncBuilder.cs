@@ -243,8 +243,9 @@ internal sealed class SyncBuilder
 
         var room = new JoinedRoomResult(change.RoomId)
         {
-            Timeline = events.Count > 0 || limited
-                ? TimelineReader.Result(events, limited)
+            Timeline = events.Count > 0 ? TimelineReader.Result(events, limited)
+                // An empty but limited timeline (a timeline limit of 0) still needs a prev_batch to page back from.
+                : limited ? await TimelineAsync(change.RoomId, events, limited, end)
                 : null,
         };
         IReadOnlyList<StoredEvent>? current = null;
