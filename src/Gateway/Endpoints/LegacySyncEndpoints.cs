@@ -33,7 +33,8 @@ internal static class LegacySyncEndpoints
     private const string InitialSyncArchivedRoomsFilter =
         """{"room":{"timeline":{"limit":1},"state":{"types":[]},"ephemeral":{"types":[]},"account_data":{"types":[]},"include_leave":true}}""";
     private const string NowFilter = """{"room":{"rooms":[]},"account_data":{"types":[]},"presence":{"types":[]}}""";
-    // A room's backlog of up to the timeline limit arrives whole over consecutive answers (docs/adr/0007).
+    // More new events in a room than the limit give its newest ones (a gapped /sync timeline), as Synapse's /events
+    // does; a token of another sync grain activation gets its backlog whole over consecutive answers (docs/adr/0007).
     private static string StreamFilter(int limit) =>
         $$$"""{"room":{"timeline":{"limit":{{{Math.Max(limit, 1)}}}},"state":{"types":[]},"account_data":{"types":[]}},"account_data":{"types":[]}}""";
     // The most events of one room in one /events answer, as the room grain's.
