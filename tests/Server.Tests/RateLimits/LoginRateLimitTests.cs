@@ -60,9 +60,21 @@ public sealed class LoginRateLimitTests(TightLoginServer tight) : IClassFixture<
         Assert.True(forbidden < 30, "some attempts must have been refused");
         Assert.InRange(lastRetryAfterMs, 1, (long)Math.Ceiling(1000 / perSecond));
 
+        // A client waits as told and asks again. The per-address bucket refills on a timer, which a loaded machine can
+        // fire a little late: a second short refusal may come, but never a long one, and the password then works.
         await Task.Delay(TimeSpan.FromMilliseconds(lastRetryAfterMs));
-        using var right = await server.Client.LogInRawAsync(username, Password);
-        await right.AssertOkAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            using var right = await server.Client.LogInRawAsync(username, Password);
+            if (right.StatusCode != HttpStatusCode.TooManyRequests || attempt == 3)
+            {
+                await right.AssertOkAsync();
+                break;
+            }
+            var again = await right.AssertLimitExceededAsync();
+            Assert.InRange(again, 1, (long)Math.Ceiling(1000 / perSecond));
+            await Task.Delay(TimeSpan.FromMilliseconds(again));
+        }
     }
 
     [Fact]
