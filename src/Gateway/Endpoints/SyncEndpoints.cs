@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans;
 using Orleans.Runtime;
 
@@ -26,6 +27,8 @@ internal static class SyncEndpoints
     private static readonly TimeSpan PauseBeforeAskingAgain = TimeSpan.FromMilliseconds(500);
 
     private static readonly string[] PresenceValues = ["offline", "online", "unavailable"];
+    /// <summary>How long a /sync waits for its presence mark before going on without it.</summary>
+    private static readonly TimeSpan PresenceMarkWait = TimeSpan.FromSeconds(1);
 
     public static void MapSyncEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -33,7 +36,7 @@ internal static class SyncEndpoints
         endpoints.MapGet("/_matrix/client/r0/sync", SyncAsync);
     }
 
-    private static async Task SyncAsync(HttpContext context, IGrainFactory grains, IHostApplicationLifetime lifetime)
+    private static async Task SyncAsync(HttpContext context, IGrainFactory grains, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         var session = await context.RequireSessionAsync();
         var query = context.Request.Query;
@@ -47,8 +50,11 @@ internal static class SyncEndpoints
         if (filter is not null && filter.StartsWith('{')) RequireInlineFilterWithinLimits(filter, context.InputLimits());
 
         // set_presence: online unless the client says otherwise; offline leaves the presence alone (the spec's "not
-        // marked online"). Done before the sync so that a change it makes is in this very response.
-        await grains.GetGrain<IPresenceGrain>(session.UserId).SyncingAsync(presence.Length > 0 ? presence : PresenceStates.Online);
+        // marked online"). Marked before the sync so that a change it makes is in this very response; but presence is
+        // best effort: it never fails a /sync, and while the store is slow to answer the sync goes on after a moment
+        // rather than waiting for it twice.
+        var marking = MarkPresenceAsync(grains, session.UserId, presence.Length > 0 ? presence : PresenceStates.Online, loggers);
+        await Task.WhenAny(marking, Task.Delay(PresenceMarkWait, context.RequestAborted));
 
         var grain = grains.GetGrain<ISyncGrain>(session.UserId);
         var aborted = context.RequestAborted;
@@ -87,6 +93,18 @@ internal static class SyncEndpoints
         context.Response.ContentType = JsonContentType.Utf8;
         context.Response.ContentLength = response.Json.Length;
         await context.Response.Body.WriteAsync(response.Json, aborted);
+    }
+
+    private static async Task MarkPresenceAsync(IGrainFactory grains, string userId, string presence, ILoggerFactory loggers)
+    {
+        try
+        {
+            await grains.GetGrain<IPresenceGrain>(userId).SyncingAsync(presence);
+        }
+        catch (Exception exception)
+        {
+            loggers.CreateLogger(typeof(SyncEndpoints)).LogDebug(exception, "The presence of {UserId} was not marked for this sync", userId);
+        }
     }
 
     /// <summary>The sync grain reads the filter; the gateway only bounds its size before it travels there.</summary>
