@@ -23,9 +23,6 @@ internal static class LegacySyncEndpoints
     private const int DefaultLimit = 10;
     // The room grain's largest page.
     private const int MaxLimit = 1_000;
-    private const int MaxTimeoutMs = 5 * 60 * 1000;
-    // Grain calls time out after 30 s: longer waits are served as consecutive slices, as /sync does.
-    private static readonly TimeSpan GrainWaitSlice = TimeSpan.FromSeconds(20);
 
     // What /initialSync and /events need of the sync grain: rooms, memberships, tokens and account data, no state.
     private const string InitialSyncRoomsFilter =
@@ -141,7 +138,7 @@ internal static class LegacySyncEndpoints
     {
         var session = await context.RequireSessionAsync();
         var query = context.Request.Query;
-        var timeout = TimeSpan.FromMilliseconds(ParseTimeoutMs(query["timeout"]));
+        var timeout = LongPoll.Timeout(query["timeout"]);
         var from = NullIfEmpty(query["from"].ToString());
         var roomId = NullIfEmpty(query["room_id"].ToString());
         var limit = query["limit"].Count == 0 ? MaxEventsLimit : Math.Min(ParseLimit(query["limit"]), MaxEventsLimit);
@@ -162,8 +159,7 @@ internal static class LegacySyncEndpoints
         var deadline = DateTimeOffset.UtcNow + timeout;
         while (true)
         {
-            var remaining = deadline - DateTimeOffset.UtcNow;
-            var slice = remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining < GrainWaitSlice ? remaining : GrainWaitSlice;
+            var slice = LongPoll.NextWait(deadline);
             var json = await room.GetEventsAfterAsync(reader, from, limit, slice);
             using var document = JsonDocument.Parse(json);
             if (document.RootElement.GetProperty("chunk").GetArrayLength() > 0 || DateTimeOffset.UtcNow >= deadline || aborted.IsCancellationRequested)
@@ -187,8 +183,7 @@ internal static class LegacySyncEndpoints
         SyncResponse response;
         while (true)
         {
-            var remaining = deadline - DateTimeOffset.UtcNow;
-            var slice = remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining < GrainWaitSlice ? remaining : GrainWaitSlice;
+            var slice = LongPoll.NextWait(deadline);
             response = await grain.SyncAsync(new SyncRequest(session.DeviceId, since, StreamFilter(limit), false, slice), aborted);
             if (!response.IsEmpty || response.Superseded || DateTimeOffset.UtcNow >= deadline || aborted.IsCancellationRequested) break;
             since = response.NextBatch;
@@ -245,14 +240,6 @@ internal static class LegacySyncEndpoints
         return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit)
             ? Math.Min(limit, MaxLimit)
             : throw RoomPath.InvalidParam("limit must be a non-negative integer.");
-    }
-
-    private static long ParseTimeoutMs(string? value)
-    {
-        if (string.IsNullOrEmpty(value)) return 0;
-        if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var milliseconds))
-            throw RoomPath.InvalidParam("timeout must be an integer number of milliseconds.");
-        return Math.Clamp(milliseconds, 0, MaxTimeoutMs);
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;

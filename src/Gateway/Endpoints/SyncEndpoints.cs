@@ -1,4 +1,3 @@
-using System.Globalization;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
@@ -17,11 +16,6 @@ namespace HomeServer.Gateway.Endpoints;
 
 internal static class SyncEndpoints
 {
-    /// <summary>
-    /// The longest single wait inside the user's sync grain. Grain calls time out after 30 s by default, so a longer
-    /// client timeout is served as consecutive waits, each continuing from the previous empty answer's next_batch.
-    /// </summary>
-    private static readonly TimeSpan GrainWaitSlice = TimeSpan.FromSeconds(20);
     /// <summary>How often a long-poll whose silo went away is asked again before the client gets a 503.</summary>
     private const int MaxAsksAfterSiloLoss = 5;
     private static readonly TimeSpan PauseBeforeAskingAgain = TimeSpan.FromMilliseconds(500);
@@ -40,7 +34,7 @@ internal static class SyncEndpoints
     {
         var session = await context.RequireSessionAsync();
         var query = context.Request.Query;
-        var timeout = TimeSpan.FromMilliseconds(Math.Min(ParseTimeoutMs(query["timeout"]), (long)SyncRequest.MaxTimeout.TotalMilliseconds));
+        var timeout = LongPoll.Timeout(query["timeout"]);
         var fullState = ParseBoolean(query["full_state"], "full_state");
         var presence = query["set_presence"].ToString();
         if (presence.Length > 0 && !PresenceValues.Contains(presence))
@@ -66,8 +60,7 @@ internal static class SyncEndpoints
         var lostCalls = 0;
         while (true)
         {
-            var remaining = deadline - DateTimeOffset.UtcNow;
-            var slice = remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining < GrainWaitSlice ? remaining : GrainWaitSlice;
+            var slice = LongPoll.NextWait(deadline);
             var request = new SyncRequest(session.DeviceId, since, filter, fullState, slice);
             try
             {
@@ -112,14 +105,6 @@ internal static class SyncEndpoints
     {
         var body = new System.Buffers.ReadOnlySequence<byte>(System.Text.Encoding.UTF8.GetBytes(filter));
         FilterSizeRules.Require(MatrixJsonBody.Deserialize(body, AccountsJsonContext.Default.FilterDefinition, limits.MaxJsonDepth), limits);
-    }
-
-    private static long ParseTimeoutMs(string? value)
-    {
-        if (string.IsNullOrEmpty(value)) return 0;
-        if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var milliseconds))
-            throw InvalidParam("timeout must be an integer number of milliseconds.");
-        return Math.Max(0, milliseconds);
     }
 
     private static bool ParseBoolean(string? value, string name) => value switch
