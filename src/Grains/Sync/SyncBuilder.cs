@@ -68,10 +68,10 @@ internal sealed class SyncBuilder
                     result.Joined.Add(await FullRoomAsync(roomId, events, limited, upper.Events, receipts, roomData));
                     break;
                 case "invite":
-                    result.Invited.Add(await InvitedAsync(roomId));
+                    result.Invited.Add(await StrippedRoomAsync(roomId));
                     break;
                 case "knock":
-                    result.Knocked.Add(await InvitedAsync(roomId));
+                    result.Knocked.Add(await StrippedRoomAsync(roomId));
                     break;
                 case "leave" or "ban" when Filter.Room.IncludeLeave:
                     result.Left.Add(await LeftAtInitialSyncAsync(roomId, roomData));
@@ -132,10 +132,10 @@ internal sealed class SyncBuilder
                     if (joined.HasContent) result.Joined.Add(joined);
                     break;
                 case "invite" when room.Own.Count > 0:
-                    result.Invited.Add(await InvitedAsync(room.RoomId));
+                    result.Invited.Add(await StrippedRoomAsync(room.RoomId));
                     break;
                 case "knock" when room.Own.Count > 0:
-                    result.Knocked.Add(await InvitedAsync(room.RoomId));
+                    result.Knocked.Add(await StrippedRoomAsync(room.RoomId));
                     break;
                 case "leave" or "ban" when room.Own.Count > 0:
                     result.Left.Add(await LeftIncrementallyAsync(room, since, roomData));
@@ -268,11 +268,12 @@ internal sealed class SyncBuilder
         return room;
     }
 
-    private async Task<InvitedRoomResult> InvitedAsync(string roomId)
+    /// <summary>An invited or knocked room: the stripped state the spec gives for both.</summary>
+    private async Task<StrippedRoomResult> StrippedRoomAsync(string roomId)
     {
-        var invited = new InvitedRoomResult(roomId);
-        invited.StrippedState.AddRange(await _state.InviteStateAsync(roomId, UserId, _cancellationToken));
-        return invited;
+        var room = new StrippedRoomResult(roomId);
+        room.StrippedState.AddRange(await _state.InviteStateAsync(roomId, UserId, _cancellationToken));
+        return room;
     }
 
     private async Task<LeftRoomResult> LeftIncrementallyAsync(RoomChange change, SyncToken since, Dictionary<string, List<AccountDataEntry>> roomData)

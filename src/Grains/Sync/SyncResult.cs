@@ -7,8 +7,8 @@ internal sealed class SyncResult(SyncToken nextBatch)
 {
     public SyncToken NextBatch { get; } = nextBatch;
     public List<JoinedRoomResult> Joined { get; } = [];
-    public List<InvitedRoomResult> Invited { get; } = [];
-    public List<InvitedRoomResult> Knocked { get; } = [];
+    public List<StrippedRoomResult> Invited { get; } = [];
+    public List<StrippedRoomResult> Knocked { get; } = [];
     public List<LeftRoomResult> Left { get; } = [];
     public List<AccountDataEntry> AccountData { get; } = [];
 
@@ -56,7 +56,7 @@ internal sealed class JoinedRoomResult(string roomId)
 }
 
 /// <summary>A room the user is invited to or knocked on: the stripped state the spec gives for both.</summary>
-internal sealed class InvitedRoomResult(string roomId)
+internal sealed class StrippedRoomResult(string roomId)
 {
     public string RoomId { get; } = roomId;
     public List<StoredEvent> StrippedState { get; } = [];

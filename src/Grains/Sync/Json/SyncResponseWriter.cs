@@ -50,7 +50,7 @@ internal static class SyncResponseWriter
         return (int)Math.Min(size, Array.MaxLength);
     }
 
-    private static void WriteStrippedRooms(Utf8JsonWriter writer, ReadOnlySpan<byte> section, ReadOnlySpan<byte> stateName, List<InvitedRoomResult> rooms)
+    private static void WriteStrippedRooms(Utf8JsonWriter writer, ReadOnlySpan<byte> section, ReadOnlySpan<byte> stateName, List<StrippedRoomResult> rooms)
     {
         writer.WritePropertyName(section);
         writer.WriteStartObject();
