@@ -13,6 +13,15 @@ public enum SyncNoticeKind
     Receipt,
     AccountData,
     Presence,
+
+    /// <summary>A device list or cross-signing key of the user or of someone sharing a room with the user changed.</summary>
+    DeviceList,
+
+    /// <summary>A to-device message arrived for one of the user's devices (position: the to-device stream's).</summary>
+    ToDevice,
+
+    /// <summary>One of the user's devices' one-time or fallback keys were uploaded or claimed.</summary>
+    OneTimeKeys,
 }
 
 /// <param name="RoomId">The room concerned, or null for account-wide changes.</param>

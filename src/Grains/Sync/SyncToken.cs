@@ -14,7 +14,8 @@ namespace HomeServer.Grains.Sync;
 /// to this activation, at the price of repeating some typing lists (which replace, not add, on the client).
 /// A fifth part, present when not empty, lists the events above <see cref="Events"/> the client already received from
 /// the rooms' shared fragments (<see cref="DeliveredEvents"/>), e.g. <c>s1042_17_96_1839201.4_3.1</c> for 1045 and 1046.
-/// A last part <c>p{position}</c>, present when not 0, is the presence stream's position (<see cref="Presence"/>).
+/// Tagged last parts, each present when not 0, carry the positions of the presence (<c>p</c>), device-list (<c>d</c>)
+/// and to-device (<c>t</c>) streams.
 /// </summary>
 public sealed record SyncToken(long Events, long AccountData, long Receipts, int TypingEpoch, long TypingSequence)
 {
@@ -22,18 +23,30 @@ public sealed record SyncToken(long Events, long AccountData, long Receipts, int
     public DeliveredEvents Delivered { get; init; } = DeliveredEvents.None;
 
     /// <summary>
-    /// The presence stream's position: every presence change up to it has been delivered. Written as a last part
+    /// The presence stream's position: every presence change up to it has been delivered. Written as a tagged last part
     /// <c>_p{position}</c> when not 0, so tokens issued before presence existed still parse (as position 0: the next
     /// response then carries the current presence of everyone the user shares a room with).
     /// </summary>
     public long Presence { get; init; }
+
+    /// <summary>The device-list change stream's position (tagged part <c>_d{position}</c>, omitted when 0).</summary>
+    public long DeviceLists { get; init; }
+
+    /// <summary>The to-device message stream's position (tagged part <c>_t{position}</c>, omitted when 0).</summary>
+    public long ToDevice { get; init; }
+
+    /// <summary>The tagged stream positions after the fixed parts, in the order they are written.</summary>
+    private static readonly char[] Tags = ['p', 'd', 't'];
 
     public override string ToString()
     {
         var token = Delivered.Count == 0
             ? string.Create(CultureInfo.InvariantCulture, $"s{Events}_{AccountData}_{Receipts}_{TypingEpoch}.{TypingSequence}")
             : string.Create(CultureInfo.InvariantCulture, $"s{Events}_{AccountData}_{Receipts}_{TypingEpoch}.{TypingSequence}_{Delivered.Format(Events)}");
-        return Presence == 0 ? token : string.Create(CultureInfo.InvariantCulture, $"{token}_p{Presence}");
+        if (Presence != 0) token += string.Create(CultureInfo.InvariantCulture, $"_p{Presence}");
+        if (DeviceLists != 0) token += string.Create(CultureInfo.InvariantCulture, $"_d{DeviceLists}");
+        if (ToDevice != 0) token += string.Create(CultureInfo.InvariantCulture, $"_t{ToDevice}");
+        return token;
     }
 
     /// <summary>The token, or null when <paramref name="value"/> is not one this server issues.</summary>
@@ -41,12 +54,18 @@ public sealed record SyncToken(long Events, long AccountData, long Receipts, int
     {
         if (value is null || value.Length is < 9 or > 1000 || value[0] != 's') return null;
         var parts = value[1..].Split('_');
-        long presence = 0;
-        if (parts.Length > 1 && parts[^1].StartsWith('p'))
+        // Tagged parts come last, each at most once and in the order of Tags, never 0 (0 is written by leaving it out).
+        var tagged = new long[Tags.Length];
+        var fixedParts = parts.Length;
+        var nextTag = Tags.Length;
+        while (fixedParts > 1 && parts[fixedParts - 1] is [var tag, ..] && Array.IndexOf(Tags, tag) is var index and >= 0)
         {
-            if (!TryParseNumber(parts[^1][1..], out presence) || presence == 0) return null;
-            parts = parts[..^1];
+            if (index >= nextTag || !TryParseNumber(parts[fixedParts - 1][1..], out var position) || position == 0) return null;
+            tagged[index] = position;
+            nextTag = index;
+            fixedParts--;
         }
+        parts = parts[..fixedParts];
         if (parts.Length is not (4 or 5)) return null;
         var typing = parts[3].Split('.');
         if (typing.Length != 2) return null;
@@ -59,7 +78,12 @@ public sealed record SyncToken(long Events, long AccountData, long Receipts, int
             return null;
         }
         var delivered = parts.Length == 5 ? DeliveredEvents.Parse(parts[4], events) : DeliveredEvents.None;
-        return delivered is null ? null : new SyncToken(events, accountData, receipts, (int)epoch, sequence) { Delivered = delivered, Presence = presence };
+        return delivered is null
+            ? null
+            : new SyncToken(events, accountData, receipts, (int)epoch, sequence)
+            {
+                Delivered = delivered, Presence = tagged[0], DeviceLists = tagged[1], ToDevice = tagged[2],
+            };
     }
 
     private static bool TryParseNumber(string text, out long value)
