@@ -13,6 +13,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapAccountEndpoints();
         endpoints.MapSyncEndpoints();
         endpoints.MapPresenceEndpoints();
+        endpoints.MapKeyBackupEndpoints();
         endpoints.MapRoomCreationEndpoints();
         endpoints.MapRoomMembershipEndpoints();
         endpoints.MapKnockEndpoints();

@@ -16,4 +16,8 @@ public sealed record MatrixError(
     /// <summary>With M_UNKNOWN_TOKEN: whether the client may keep its data and log in again.</summary>
     [JsonPropertyName("soft_logout")]
     public bool? SoftLogout { get; init; }
+
+    /// <summary>With M_WRONG_ROOM_KEYS_VERSION: the user's current key backup version.</summary>
+    [JsonPropertyName("current_version")]
+    public string? CurrentVersion { get; init; }
 }
