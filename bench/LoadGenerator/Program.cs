@@ -20,7 +20,7 @@ public static class Program
     {
         var root = new RootCommand("Drives the homeserver's HTTP API with many simulated clients and writes JSON, Markdown and SVG results.")
         {
-            FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(),
+            FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(), ToDeviceCommand(),
         };
         foreach (var option in new Option[] { Url, SharedSecret, ServerPid, Output, Label, SeedFixture, SeedConcurrency })
         {
@@ -80,6 +80,24 @@ public static class Program
         var command = new Command("drain", "Fan-out load while each silo of a running cluster is drained and restarted: a latency timeline") { clients, rate, drainCommand, silos, settle };
         command.SetAction((parse, ct) => RunAsync(parse, ct, bench => DrainScenario.RunAsync(bench,
             new DrainOptions(parse.GetValue(clients), parse.GetValue(rate), parse.GetValue(drainCommand)!, parse.GetValue(silos), parse.GetValue(settle)), ct)));
+        return command;
+    }
+
+    private static Command ToDeviceCommand()
+    {
+        var devices = new Option<int>("--devices") { Description = "Devices in the encrypted room, each long-polling /sync", DefaultValueFactory = _ => 200 };
+        var devicesPerUser = new Option<int>("--devices-per-user") { Description = "Devices of each member (--devices must be a multiple)", DefaultValueFactory = _ => 1 };
+        var rotations = new Option<int>("--rotations") { Description = "Megolm session rotations per run: one PUT /sendToDevice to every device, then a room message", DefaultValueFactory = _ => 50 };
+        var rate = new Option<double>("--rate") { Description = "Rotations per second (open loop)", DefaultValueFactory = _ => 2 };
+        var ciphertext = new Option<int>("--ciphertext-bytes") { Description = "Length of each to-device message's base64 ciphertext", DefaultValueFactory = _ => 1500 };
+        var grace = new Option<int>("--grace") { Description = "Seconds to wait for the last deliveries after the last send", DefaultValueFactory = _ => 10 };
+        var pollTimeout = new Option<int>("--poll-timeout") { Description = "The long-poll timeout devices ask for, ms", DefaultValueFactory = _ => 30000 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding; 0 only seeds", DefaultValueFactory = _ => 1 };
+        var command = new Command("todevice", "An encrypted room of N devices; one sender rotates its megolm session (one to-device message per device per rotation): to-device messages/s and send-to-/sync latency")
+            { devices, devicesPerUser, rotations, rate, ciphertext, grace, pollTimeout, runs };
+        command.SetAction((parse, ct) => RunAsync(parse, ct, bench => ToDeviceScenario.RunAsync(bench,
+            new ToDeviceOptions(parse.GetValue(devices), parse.GetValue(devicesPerUser), parse.GetValue(rotations), parse.GetValue(rate),
+                parse.GetValue(ciphertext), parse.GetValue(grace), parse.GetValue(pollTimeout), parse.GetValue(runs)), ct)));
         return command;
     }
 

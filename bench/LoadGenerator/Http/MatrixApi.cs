@@ -73,6 +73,20 @@ public sealed class MatrixApi(HttpClient http, string? sharedSecret)
         return JsonDocument.Parse(body).RootElement.GetProperty("session").GetString()!;
     }
 
+    /// <summary>Logs the user in again as a new device with the given id (m.login.password), for a user with several devices.</summary>
+    public async Task<User> LoginAsync(User user, string password, string deviceId, CancellationToken ct)
+    {
+        var body = new JsonObject
+        {
+            ["type"] = "m.login.password",
+            ["identifier"] = new JsonObject { ["type"] = "m.id.user", ["user"] = user.UserId },
+            ["password"] = password,
+            ["device_id"] = deviceId,
+        };
+        var loggedIn = await SendAsync(HttpMethod.Post, "/_matrix/client/v3/login", null, body, ct);
+        return new User(loggedIn.GetProperty("user_id").GetString()!, loggedIn.GetProperty("access_token").GetString()!);
+    }
+
     public async Task<string> CreateRoomAsync(User creator, JsonObject body, CancellationToken ct) =>
         (await SendAsync(HttpMethod.Post, "/_matrix/client/v3/createRoom", creator, body, ct)).GetProperty("room_id").GetString()!;
 
