@@ -19,4 +19,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IRateLimitStore RateLimits { get; }
     IPresenceStore Presence { get; }
     IKeyBackupStore KeyBackups { get; }
+    IToDeviceStore ToDevice { get; }
 }

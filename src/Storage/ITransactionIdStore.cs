@@ -2,7 +2,8 @@ namespace HomeServer.Storage;
 
 /// <summary>
 /// Client transaction ids of sent events (written by <see cref="IRoomEventStore.AppendAsync"/>), so a
-/// retried send returns the original event instead of creating a second one.
+/// retried send returns the original event instead of creating a second one; to-device sends keep theirs too
+/// (written by <see cref="IToDeviceStore.EnqueueAsync"/>).
 /// </summary>
 public interface ITransactionIdStore
 {
@@ -10,6 +11,6 @@ public interface ITransactionIdStore
     Task<string?> FindEventIdAsync(
         string roomId, string userId, string deviceId, string transactionId, CancellationToken cancellationToken);
 
-    /// <summary>Forgets transaction ids of events sent before <paramref name="olderThanTs"/>; returns how many.</summary>
+    /// <summary>Forgets transaction ids of events and to-device messages sent before <paramref name="olderThanTs"/>; returns how many.</summary>
     Task<int> PruneAsync(long olderThanTs, CancellationToken cancellationToken);
 }

@@ -27,6 +27,9 @@ public static class StoreLimits
 
     public const int MaxEventsPerBatch = 1_000;
 
+    /// <summary>Recipients (a user's device, or all its devices) of one to-device send.</summary>
+    public const int MaxToDeviceRecipientsPerSend = 10_000;
+
     /// <summary>Largest page any query returns.</summary>
     public const int MaxQueryLimit = 10_000;
 

@@ -38,3 +38,5 @@ public sealed class PostgresRateLimitStoreTests : RateLimitStoreTests<PostgresTe
 public sealed class PostgresPresenceTests : PresenceTests<PostgresTestBackend>;
 
 public sealed class PostgresKeyBackupTests : KeyBackupTests<PostgresTestBackend>;
+
+public sealed class PostgresToDeviceTests : ToDeviceTests<PostgresTestBackend>;

@@ -19,6 +19,8 @@ public sealed partial class UserGrain
     {
         if (_account is null) throw MatrixRequestException.Forbidden("The account does not exist.");
         if (!await store.Accounts.DeactivateAsync(Key, erase, None)) throw MatrixRequestException.Forbidden("The account does not exist.");
+        // To-device: the deleted devices' queued messages go with them.
+        await store.ToDevice.DeleteUserInboxesAsync(Key, exceptDeviceId: null, None);
         _account = _account with
         {
             Deactivated = true,

@@ -32,6 +32,8 @@ public sealed partial class UserGrain
         foreach (var deviceId in deviceIds.Where(AccountInput.IsIdentifier).Distinct(StringComparer.Ordinal))
         {
             await store.Devices.DeleteDeviceAsync(Key, deviceId, None);
+            // To-device: a deleted device's queued messages go with it.
+            await store.ToDevice.DeleteDeviceInboxAsync(Key, deviceId, None);
             ForgetSessions(deviceId);
         }
     }
@@ -40,6 +42,8 @@ public sealed partial class UserGrain
     {
         if (_account is null) return;
         await store.Devices.DeleteAllDevicesAsync(Key, exceptDeviceId: null, None);
+        // To-device: the deleted devices' queued messages go with them.
+        await store.ToDevice.DeleteUserInboxesAsync(Key, exceptDeviceId: null, None);
         ForgetSessions(deviceId: null);
     }
 

@@ -81,6 +81,8 @@ public sealed partial class UserGrain(IHomeServerStore store, LocalServer localS
         if (logOutOtherDevices)
         {
             await store.Devices.DeleteAllDevicesAsync(Key, currentDeviceId, None);
+            // To-device: the deleted devices' queued messages go with them.
+            await store.ToDevice.DeleteUserInboxesAsync(Key, currentDeviceId, None);
             ForgetSessionsExcept(currentDeviceId);
         }
     }

@@ -41,15 +41,22 @@ public sealed class SyncGrain(
     /// activation, so a since token at or past them needs the store only after a notice; older tokens are caught up
     /// from the store once.
     /// </summary>
-    private StreamPositions _baseline = new(0, 0, 0, 0);
+    private StreamPositions _baseline = new(0, 0, 0);
 
     /// <summary>The newest store positions this activation has read; a since token beyond them is checked against the store.</summary>
-    private StreamPositions _latestRead = new(0, 0, 0, 0);
+    private StreamPositions _latestRead = new(0, 0, 0);
 
     private long _notifiedEvents;
     private long _notifiedAccountData;
     private long _notifiedReceipts;
     private long _notifiedPresence;
+    private long _notifiedToDevice;
+
+    /// <summary>By device, the to-device position up to which this activation deleted its acknowledged messages.</summary>
+    private readonly Dictionary<string, long> _toDeviceAcknowledged = new(StringComparer.Ordinal);
+
+    /// <summary>By device, the highest to-device position this activation delivered.</summary>
+    private readonly Dictionary<string, long> _toDeviceDelivered = new(StringComparer.Ordinal);
     private bool _membershipChanged;
     private bool _roomsLoaded;
 
@@ -115,6 +122,9 @@ public sealed class SyncGrain(
                 case SyncNoticeKind.Presence:
                     _notifiedPresence = Math.Max(_notifiedPresence, notice.Position);
                     break;
+                case SyncNoticeKind.ToDevice:
+                    _notifiedToDevice = Math.Max(_notifiedToDevice, notice.Position);
+                    break;
             }
             wake = TakeWake();
         }
@@ -150,6 +160,7 @@ public sealed class SyncGrain(
             since = SyncToken.TryParse(request.Since)
                 ?? throw MatrixRequestException.InvalidParam("The since token is not a sync token of this server.");
         }
+        if (since is not null) await AcknowledgeToDeviceAsync(request.DeviceId, since.ToDevice, cancellationToken);
         if (since is null || request.FullState)
         {
             // Initial and full-state syncs answer at once (the spec says full_state ignores the timeout).
@@ -216,12 +227,40 @@ public sealed class SyncGrain(
         || _notifiedEvents > since.Events || _notifiedAccountData > since.AccountData || _notifiedReceipts > since.Receipts
         || _membershipChanged
         || MayHavePresenceNews(since)
+        || MayHaveToDeviceNews(since)
         || _feed.HasNews(since)
         || !KnowsTypingOf(since) || _typing.Sequence > since.TypingSequence;
 
     /// <summary>Like <see cref="MayHaveNews"/>, for the presence stream. Called under the lock.</summary>
     private bool MayHavePresenceNews(SyncToken since) =>
         since.Presence > _latestRead.Presence || since.Presence < _baseline.Presence || _notifiedPresence > since.Presence;
+
+    /// <summary>
+    /// Like <see cref="MayHaveNews"/>, for the to-device stream. Notices are per user, the stream position per device: a
+    /// notice for another device of the user makes this device's token read the store once, which moves it past the notice.
+    /// Called under the lock.
+    /// </summary>
+    private bool MayHaveToDeviceNews(SyncToken since) =>
+        since.ToDevice > _latestRead.ToDevice || since.ToDevice < _baseline.ToDevice || _notifiedToDevice > since.ToDevice;
+
+    /// <summary>
+    /// Deletes the device's to-device messages up to the since token's position: the device syncing with that token has
+    /// received them (docs/adr/0017-to-device-messages.md). Skipped when this activation already did so up to there, or
+    /// has delivered nothing to the device since its last deletion; a token beyond what the store was seen to hold is
+    /// left to the computation, which refuses it, so a forged token deletes nothing.
+    /// </summary>
+    private async Task AcknowledgeToDeviceAsync(string deviceId, long position, CancellationToken cancellationToken)
+    {
+        if (position == 0) return;
+        lock (_lock)
+        {
+            if (position > _latestRead.ToDevice) return;
+            if (_toDeviceAcknowledged.TryGetValue(deviceId, out var acknowledged)
+                && (position <= acknowledged || _toDeviceDelivered.GetValueOrDefault(deviceId) <= acknowledged)) return;
+        }
+        await store.ToDevice.DeleteMessagesAsync(Key, deviceId, position, cancellationToken);
+        lock (_lock) _toDeviceAcknowledged[deviceId] = Math.Max(_toDeviceAcknowledged.GetValueOrDefault(deviceId), position);
+    }
 
     /// <summary>
     /// Whether the token is in this activation's typing numbering. Another activation's token (or none) says nothing of
@@ -246,10 +285,11 @@ public sealed class SyncGrain(
                     Math.Max(_latestRead.Events, upper.Events),
                     Math.Max(_latestRead.AccountData, upper.AccountData),
                     Math.Max(_latestRead.Receipts, upper.Receipts),
-                    Math.Max(_latestRead.Presence, upper.Presence));
+                    Math.Max(_latestRead.Presence, upper.Presence),
+                    Math.Max(_latestRead.ToDevice, upper.ToDevice));
             }
             if (since is not null && (since.Events > upper.Events || since.AccountData > upper.AccountData || since.Receipts > upper.Receipts
-                || since.Presence > upper.Presence))
+                || since.Presence > upper.Presence || since.ToDevice > upper.ToDevice))
                 throw MatrixRequestException.InvalidParam("The since token is ahead of this server's streams.");
             IReadOnlyList<string> typingRooms;
             long typingSequence;
@@ -270,12 +310,18 @@ public sealed class SyncGrain(
             var result = await new SyncBuilder(store, GrainFactory, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
             if (presence.Value.Enabled) await SyncPresence.AddAsync(store, Key, since, upper.Presence, filter, result, cancellationToken);
             if (filter.EventFormat == EventFormat.Federation) await FederationFormatState.ReadStoredEventsAsync(store, result, cancellationToken);
+            var toDevice = await SyncToDevice.AddAsync(store, Key, deviceId, since?.ToDevice ?? 0, upper.ToDevice, result, cancellationToken);
+            if (result.ToDevice.Count > 0)
+            {
+                lock (_lock) _toDeviceDelivered[deviceId] = Math.Max(_toDeviceDelivered.GetValueOrDefault(deviceId), result.ToDevice[^1].StreamPosition);
+            }
             // The store read skipped the events the token already had; those above the response's end stay had.
             var nextBatch = result.NextBatch with
             {
                 Delivered = since?.Delivered.Above(result.NextBatch.Events) ?? DeliveredEvents.None,
                 TypingSequence = RecordTyping(typing, typingSequence),
                 Presence = upper.Presence,
+                ToDevice = toDevice,
             };
             return new Computed(result, nextBatch, SyncMetrics.StoreResponses);
         }
@@ -316,7 +362,7 @@ public sealed class SyncGrain(
         && since.Events >= _baseline.Events && since.Events <= _latestRead.Events && _notifiedEvents <= since.Events
         && since.AccountData >= _baseline.AccountData && since.AccountData <= _latestRead.AccountData && _notifiedAccountData <= since.AccountData
         && since.Receipts >= _baseline.Receipts && since.Receipts <= _latestRead.Receipts && _notifiedReceipts <= since.Receipts
-        && !MayHavePresenceNews(since);
+        && !MayHavePresenceNews(since) && !MayHaveToDeviceNews(since);
 
     private IEnumerable<string> Joined(IEnumerable<string> roomIds) => roomIds.Where(roomId => _rooms.Get(roomId)?.Membership == "join");
 
@@ -344,7 +390,8 @@ public sealed class SyncGrain(
         new(await store.Events.GetMaxGlobalPositionAsync(cancellationToken),
             await store.AccountData.GetMaxStreamPositionAsync(cancellationToken),
             await store.Receipts.GetMaxStreamPositionAsync(cancellationToken),
-            await store.Presence.GetMaxStreamPositionAsync(cancellationToken));
+            await store.Presence.GetMaxStreamPositionAsync(cancellationToken),
+            await store.ToDevice.GetMaxStreamPositionAsync(cancellationToken));
 
     /// <summary>The default filter, an inline filter (JSON starting with '{'), or a filter the user uploaded (cached: they never change).</summary>
     private async Task<SyncFilter> ResolveFilterAsync(string? filter, CancellationToken cancellationToken)

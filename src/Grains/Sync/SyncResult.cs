@@ -15,7 +15,11 @@ internal sealed class SyncResult(SyncToken nextBatch)
     /// <summary>The presence section (<see cref="SyncPresence"/>), in stream order.</summary>
     public List<StoredPresence> Presence { get; } = [];
 
-    public bool IsEmpty => Joined.Count == 0 && Invited.Count == 0 && Knocked.Count == 0 && Left.Count == 0 && AccountData.Count == 0 && Presence.Count == 0;
+    /// <summary>The requesting device's to-device messages (<see cref="SyncToDevice"/>), in stream order.</summary>
+    public List<ToDeviceMessage> ToDevice { get; } = [];
+
+    public bool IsEmpty => Joined.Count == 0 && Invited.Count == 0 && Knocked.Count == 0 && Left.Count == 0 && AccountData.Count == 0 && Presence.Count == 0
+        && ToDevice.Count == 0;
 }
 
 internal sealed record TimelineResult(IReadOnlyList<StoredEvent> Events, bool Limited, string? PrevBatch);

@@ -23,8 +23,11 @@ internal sealed class SqlTransactionIdStore(SqlDatabase db) : ITransactionIdStor
 
     public async Task<int> PruneAsync(long olderThanTs, CancellationToken cancellationToken) =>
         await db.WriteAsync(
-            (connection, transaction, ct) =>
-                connection.Command("DELETE FROM event_transactions WHERE created_ts < @before", transaction)
+            async (connection, transaction, ct) =>
+                await connection.Command("DELETE FROM event_transactions WHERE created_ts < @before", transaction)
+                    .With("@before", olderThanTs)
+                    .ExecuteAsync(ct)
+                + await connection.Command("DELETE FROM to_device_transactions WHERE created_ts < @before", transaction)
                     .With("@before", olderThanTs)
                     .ExecuteAsync(ct),
             cancellationToken);

@@ -3,7 +3,7 @@ using System.Data.Common;
 namespace HomeServer.Storage.Sql;
 
 /// <summary>
-/// Monotonic positions of the events, account-data, receipt and presence streams, one counter row each.
+/// Monotonic positions of the events, account-data, receipt, presence and to-device streams, one counter row each.
 /// Allocating updates the row, which stays locked until the transaction commits, so writers of one
 /// stream commit in position order: a reader that sees position p also sees every smaller position
 /// (a plain sequence would let p+1 commit before p and a sync reader skip p for good).
@@ -14,6 +14,7 @@ internal static class StreamPositions
     public const string AccountData = "account_data";
     public const string Receipts = "receipts";
     public const string Presence = "presence";
+    public const string ToDevice = "to_device";
 
     /// <summary>Reserves <paramref name="count"/> positions and returns the last; the first is last - count + 1.</summary>
     public static async Task<long> AllocateAsync(

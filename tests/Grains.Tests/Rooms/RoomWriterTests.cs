@@ -189,6 +189,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IRateLimitStore RateLimits => inner.RateLimits;
         public IPresenceStore Presence => inner.Presence;
         public IKeyBackupStore KeyBackups => inner.KeyBackups;
+        public IToDeviceStore ToDevice => inner.ToDevice;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -20,7 +20,7 @@ internal static class SyncResponseWriter
             WriteRooms(writer, result, new Viewer(userId, deviceId, nowMs, filter?.EventFormat ?? EventFormat.Client, filter?.EventFields));
             WriteAccountDataEvents(writer, "account_data"u8, result.AccountData);
             WritePresenceEvents(writer, result.Presence, nowMs);
-            WriteEmptyEvents(writer, "to_device"u8);
+            WriteToDeviceEvents(writer, result.ToDevice);
             writer.WritePropertyName("device_lists"u8);
             writer.WriteStartObject();
             writer.WriteStartArray("changed"u8);
@@ -47,6 +47,7 @@ internal static class SyncResponseWriter
             if (!room.StateIsPreSerialised) continue;
             foreach (var stateEvent in room.State) size += stateEvent.Json.Length + 1;
         }
+        foreach (var message in result.ToDevice) size += message.Content.Length + 128;
         return (int)Math.Min(size, Array.MaxLength);
     }
 
@@ -258,6 +259,25 @@ internal static class SyncResponseWriter
         writer.WriteEndObject();
     }
 
+    /// <summary>The to_device section: the spec's ToDevice events, <c>type</c>, <c>sender</c> and <c>content</c>, in stream order.</summary>
+    private static void WriteToDeviceEvents(Utf8JsonWriter writer, List<ToDeviceMessage> messages)
+    {
+        writer.WritePropertyName("to_device"u8);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events"u8);
+        foreach (var message in messages)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, message.EventType);
+            writer.WriteString("sender"u8, message.Sender);
+            writer.WritePropertyName("content"u8);
+            writer.WriteRawValue(message.Content, skipInputValidation: true);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
     private static void WriteAccountDataEvents(Utf8JsonWriter writer, ReadOnlySpan<byte> section, List<AccountDataEntry> entries)
     {
         writer.WritePropertyName(section);
@@ -271,15 +291,6 @@ internal static class SyncResponseWriter
             writer.WriteRawValue(entry.Content, skipInputValidation: true);
             writer.WriteEndObject();
         }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-    }
-
-    private static void WriteEmptyEvents(Utf8JsonWriter writer, ReadOnlySpan<byte> section)
-    {
-        writer.WritePropertyName(section);
-        writer.WriteStartObject();
-        writer.WriteStartArray("events"u8);
         writer.WriteEndArray();
         writer.WriteEndObject();
     }

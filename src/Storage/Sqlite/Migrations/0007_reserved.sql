@@ -1,2 +1,3 @@
--- Number reserved for the device keys migration of another branch; this file goes when that branch is merged.
+-- Placeholder that keeps the migration numbers contiguous on this branch: version 7 is the device keys migration of
+-- another branch. Drop this file when the branches are merged.
 SELECT 1;
