@@ -69,7 +69,10 @@ internal static class LegacySyncEndpoints
         };
         var reader = new Reader(session.UserId, session.DeviceId);
         var sync = await grains.GetGrain<ISyncGrain>(session.UserId).SyncAsync(
-            new SyncRequest(session.DeviceId, null, archived ? InitialSyncArchivedRoomsFilter : InitialSyncRoomsFilter, false, TimeSpan.Zero),
+            new SyncRequest(session.DeviceId, null, archived ? InitialSyncArchivedRoomsFilter : InitialSyncRoomsFilter, false, TimeSpan.Zero)
+            {
+                WithoutToDevice = true,
+            },
             context.RequestAborted);
         using var document = JsonDocument.Parse(sync.Json);
         var root = document.RootElement;
@@ -177,14 +180,14 @@ internal static class LegacySyncEndpoints
         IGrainFactory grains, Session session, string? from, int limit, TimeSpan timeout, CancellationToken aborted)
     {
         var grain = grains.GetGrain<ISyncGrain>(session.UserId);
-        from ??= (await grain.SyncAsync(new SyncRequest(session.DeviceId, null, NowFilter, false, TimeSpan.Zero), aborted)).NextBatch;
+        from ??= (await grain.SyncAsync(new SyncRequest(session.DeviceId, null, NowFilter, false, TimeSpan.Zero) { WithoutToDevice = true }, aborted)).NextBatch;
         var since = from;
         var deadline = DateTimeOffset.UtcNow + timeout;
         SyncResponse response;
         while (true)
         {
             var slice = LongPoll.NextWait(deadline);
-            response = await grain.SyncAsync(new SyncRequest(session.DeviceId, since, StreamFilter(limit), false, slice), aborted);
+            response = await grain.SyncAsync(new SyncRequest(session.DeviceId, since, StreamFilter(limit), false, slice) { WithoutToDevice = true }, aborted);
             if (!response.IsEmpty || response.Superseded || DateTimeOffset.UtcNow >= deadline || aborted.IsCancellationRequested) break;
             since = response.NextBatch;
         }

@@ -39,6 +39,14 @@ public sealed record SyncRequest(string DeviceId, string? Since, string? Filter,
 {
     /// <summary>Longest long-poll wait; longer client timeouts are shortened to this.</summary>
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// For the legacy /initialSync and /events, which have no to_device section: the response neither carries nor
+    /// acknowledges to-device messages, and its token keeps the since token's to-device position, so a message is
+    /// never counted as delivered by a response that dropped it (Synapse's /events sends none either).
+    /// </summary>
+    [Id(5)]
+    public bool WithoutToDevice { get; init; }
 }
 
 /// <summary>A finished /sync response.</summary>

@@ -160,11 +160,12 @@ public sealed class SyncGrain(
             since = SyncToken.TryParse(request.Since)
                 ?? throw MatrixRequestException.InvalidParam("The since token is not a sync token of this server.");
         }
-        if (since is not null) await AcknowledgeToDeviceAsync(request.DeviceId, since.ToDevice, cancellationToken);
+        var toDevice = !request.WithoutToDevice;
+        if (since is not null && toDevice) await AcknowledgeToDeviceAsync(request.DeviceId, since.ToDevice, cancellationToken);
         if (since is null || request.FullState)
         {
             // Initial and full-state syncs answer at once (the spec says full_state ignores the timeout).
-            return Respond(await ComputeAsync(request.DeviceId, since, filter, request.FullState, cancellationToken), request.DeviceId, filter);
+            return Respond(await ComputeAsync(request.DeviceId, since, filter, request.FullState, toDevice, cancellationToken), request.DeviceId, filter);
         }
 
         var timeout = request.Timeout < TimeSpan.Zero ? TimeSpan.Zero : request.Timeout > SyncRequest.MaxTimeout ? SyncRequest.MaxTimeout : request.Timeout;
@@ -180,11 +181,11 @@ public sealed class SyncGrain(
                 lock (_lock)
                 {
                     wake = _wake.Task;
-                    mayHaveNews = MayHaveNews(current);
+                    mayHaveNews = MayHaveNews(current, toDevice);
                 }
                 if (mayHaveNews)
                 {
-                    var computed = await ComputeAsync(request.DeviceId, current, filter, fullState: false, cancellationToken);
+                    var computed = await ComputeAsync(request.DeviceId, current, filter, fullState: false, toDevice, cancellationToken);
                     if (!computed.Result.IsEmpty) return Respond(computed, request.DeviceId, filter);
                     // Nothing for this user, but the token may move past other users' changes while waiting.
                     current = computed.NextBatch;
@@ -221,13 +222,13 @@ public sealed class SyncGrain(
     }
 
     /// <summary>Whether the store or the shared events may hold something for the user after <paramref name="since"/>. Called under the lock.</summary>
-    private bool MayHaveNews(SyncToken since) =>
+    private bool MayHaveNews(SyncToken since, bool toDevice) =>
         since.Events > _latestRead.Events || since.AccountData > _latestRead.AccountData || since.Receipts > _latestRead.Receipts
         || since.Events < _baseline.Events || since.AccountData < _baseline.AccountData || since.Receipts < _baseline.Receipts
         || _notifiedEvents > since.Events || _notifiedAccountData > since.AccountData || _notifiedReceipts > since.Receipts
         || _membershipChanged
         || MayHavePresenceNews(since)
-        || MayHaveToDeviceNews(since)
+        || (toDevice && MayHaveToDeviceNews(since))
         || _feed.HasNews(since)
         || !KnowsTypingOf(since) || _typing.Sequence > since.TypingSequence;
 
@@ -268,15 +269,16 @@ public sealed class SyncGrain(
     /// </summary>
     private bool KnowsTypingOf(SyncToken? token) => token is not null && token.TypingEpoch == _epoch;
 
+    /// <param name="toDevice">Whether the response carries the device's to-device messages (not for the legacy endpoints).</param>
     private async Task<Computed> ComputeAsync(
-        string deviceId, SyncToken? since, SyncFilter filter, bool fullState, CancellationToken cancellationToken)
+        string deviceId, SyncToken? since, SyncFilter filter, bool fullState, bool toDevice, CancellationToken cancellationToken)
     {
         await _computing.WaitAsync(cancellationToken);
         try
         {
             // Shared events are in the client format only.
             if (since is not null && !fullState && filter.EventFormat == EventFormat.Client
-                && await TryFromSharedEventsAsync(deviceId, since, filter) is { } shared)
+                && await TryFromSharedEventsAsync(deviceId, since, filter, toDevice) is { } shared)
                 return new Computed(shared, shared.NextBatch, SyncMetrics.SharedResponses);
             var upper = await ReadPositionsAsync(cancellationToken);
             lock (_lock)
@@ -310,7 +312,10 @@ public sealed class SyncGrain(
             var result = await new SyncBuilder(store, GrainFactory, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
             if (presence.Value.Enabled) await SyncPresence.AddAsync(store, Key, since, upper.Presence, filter, result, cancellationToken);
             if (filter.EventFormat == EventFormat.Federation) await FederationFormatState.ReadStoredEventsAsync(store, result, cancellationToken);
-            var toDevice = await SyncToDevice.AddAsync(store, Key, deviceId, since?.ToDevice ?? 0, upper.ToDevice, result, cancellationToken);
+            // Without to-device messages the token keeps the since token's position: nothing more was delivered.
+            var toDevicePosition = toDevice
+                ? await SyncToDevice.AddAsync(store, Key, deviceId, since?.ToDevice ?? 0, upper.ToDevice, result, cancellationToken)
+                : since?.ToDevice ?? 0;
             if (result.ToDevice.Count > 0)
             {
                 lock (_lock) _toDeviceDelivered[deviceId] = Math.Max(_toDeviceDelivered.GetValueOrDefault(deviceId), result.ToDevice[^1].StreamPosition);
@@ -321,7 +326,7 @@ public sealed class SyncGrain(
                 Delivered = since?.Delivered.Above(result.NextBatch.Events) ?? DeliveredEvents.None,
                 TypingSequence = RecordTyping(typing, typingSequence),
                 Presence = upper.Presence,
-                ToDevice = toDevice,
+                ToDevice = toDevicePosition,
             };
             return new Computed(result, nextBatch, SyncMetrics.StoreResponses);
         }
@@ -336,14 +341,14 @@ public sealed class SyncGrain(
     /// token is not one this activation can vouch for, something besides room events and typing changed, or the shared
     /// events cannot tell the whole story (see <see cref="FeedBuffer"/> and <see cref="SharedSyncBuilder"/>).
     /// </summary>
-    private async Task<SyncResult?> TryFromSharedEventsAsync(string deviceId, SyncToken since, SyncFilter filter)
+    private async Task<SyncResult?> TryFromSharedEventsAsync(string deviceId, SyncToken since, SyncFilter filter, bool toDevice)
     {
         IReadOnlyList<(string RoomId, List<SharedEvent> Events)>? news;
         IReadOnlyList<string> typingRooms;
         long typingSequence;
         lock (_lock)
         {
-            if (!KnowsTypingOf(since) || !KnowsEverythingElseSince(since) || (news = _feed.NewsFor(since)) is null) return null;
+            if (!KnowsTypingOf(since) || !KnowsEverythingElseSince(since, toDevice) || (news = _feed.NewsFor(since)) is null) return null;
             typingRooms = _typing.ChangedAfter(since.TypingSequence);
             typingSequence = _typing.Sequence;
         }
@@ -357,12 +362,12 @@ public sealed class SyncGrain(
     /// Whether every change after the token other than shared room events and typing is known to be none: the token
     /// lies within what this activation was told about, no notice is newer, and no membership changed. Called under the lock.
     /// </summary>
-    private bool KnowsEverythingElseSince(SyncToken since) =>
+    private bool KnowsEverythingElseSince(SyncToken since, bool toDevice) =>
         _roomsLoaded && !_membershipChanged
         && since.Events >= _baseline.Events && since.Events <= _latestRead.Events && _notifiedEvents <= since.Events
         && since.AccountData >= _baseline.AccountData && since.AccountData <= _latestRead.AccountData && _notifiedAccountData <= since.AccountData
         && since.Receipts >= _baseline.Receipts && since.Receipts <= _latestRead.Receipts && _notifiedReceipts <= since.Receipts
-        && !MayHavePresenceNews(since) && !MayHaveToDeviceNews(since);
+        && !MayHavePresenceNews(since) && !(toDevice && MayHaveToDeviceNews(since));
 
     private IEnumerable<string> Joined(IEnumerable<string> roomIds) => roomIds.Where(roomId => _rooms.Get(roomId)?.Membership == "join");
 

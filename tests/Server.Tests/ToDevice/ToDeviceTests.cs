@@ -236,6 +236,22 @@ public abstract class ToDeviceTests : SyncTestBase
     }
 
     [Fact]
+    public async Task The_legacy_events_stream_neither_delivers_nor_acknowledges_to_device_messages()
+    {
+        var (phone, _, bob) = await UsersAsync();
+        var token = NextBatch(await phone.SyncAsync());
+        await SendAsync(bob, "t1", To(phone.UserId, phone.DeviceId, new JsonObject { ["n"] = 1 }));
+
+        // Two rounds of /events: the second one's from would acknowledge what the first one delivered.
+        var first = await (await phone.GetAsync($"{V3}/events?from={Uri.EscapeDataString(token)}&timeout=0")).ReadJsonAsync();
+        var end = first.GetProperty("end").GetString()!;
+        var second = await (await phone.GetAsync($"{V3}/events?from={Uri.EscapeDataString(end)}&timeout=0")).ReadJsonAsync();
+        Assert.Empty(second.GetProperty("chunk").EnumerateArray());
+
+        Assert.Equal([1L], Numbers(await phone.SyncSinceAsync(second.GetProperty("end").GetString()!)));
+    }
+
+    [Fact]
     public async Task Another_device_of_the_user_syncing_does_not_acknowledge_this_devices_messages()
     {
         var (phone, laptop, bob) = await UsersAsync();
