@@ -238,7 +238,7 @@ public sealed class SyncGrain(
 
     /// <summary>
     /// Like <see cref="MayHaveNews"/>, for the to-device stream. Notices are per user, the stream position per device: a
-    /// notice for another device of the user makes this device's token read the store once, which moves it past the notice.
+    /// notice for another device of the user makes this device read its inbox once, which moves its token past the notice.
     /// Called under the lock.
     /// </summary>
     private bool MayHaveToDeviceNews(SyncToken since) =>
@@ -278,7 +278,7 @@ public sealed class SyncGrain(
         {
             // Shared events are in the client format only.
             if (since is not null && !fullState && filter.EventFormat == EventFormat.Client
-                && await TryFromSharedEventsAsync(deviceId, since, filter, toDevice) is { } shared)
+                && await TryFromSharedEventsAsync(deviceId, since, filter, toDevice, cancellationToken) is { } shared)
                 return new Computed(shared, shared.NextBatch, SyncMetrics.SharedResponses);
             var upper = await ReadPositionsAsync(cancellationToken);
             lock (_lock)
@@ -313,12 +313,12 @@ public sealed class SyncGrain(
             if (presence.Value.Enabled) await SyncPresence.AddAsync(store, Key, since, upper.Presence, filter, result, cancellationToken);
             if (filter.EventFormat == EventFormat.Federation) await FederationFormatState.ReadStoredEventsAsync(store, result, cancellationToken);
             // Without to-device messages the token keeps the since token's position: nothing more was delivered.
-            var toDevicePosition = toDevice
-                ? await SyncToDevice.AddAsync(store, Key, deviceId, since?.ToDevice ?? 0, upper.ToDevice, result, cancellationToken)
-                : since?.ToDevice ?? 0;
-            if (result.ToDevice.Count > 0)
+            var toDevicePosition = since?.ToDevice ?? 0;
+            if (toDevice)
             {
-                lock (_lock) _toDeviceDelivered[deviceId] = Math.Max(_toDeviceDelivered.GetValueOrDefault(deviceId), result.ToDevice[^1].StreamPosition);
+                (var messages, toDevicePosition) = await SyncToDevice.ReadAsync(store, Key, deviceId, toDevicePosition, upper.ToDevice, cancellationToken);
+                result.ToDevice.AddRange(messages);
+                RecordToDeviceDelivered(deviceId, messages);
             }
             // The store read skipped the events the token already had; those above the response's end stay had.
             var nextBatch = result.NextBatch with
@@ -341,33 +341,62 @@ public sealed class SyncGrain(
     /// token is not one this activation can vouch for, something besides room events and typing changed, or the shared
     /// events cannot tell the whole story (see <see cref="FeedBuffer"/> and <see cref="SharedSyncBuilder"/>).
     /// </summary>
-    private async Task<SyncResult?> TryFromSharedEventsAsync(string deviceId, SyncToken since, SyncFilter filter, bool toDevice)
+    /// <remarks>
+    /// To-device messages are no reason for the store path: they are read here with two small queries, so a message to
+    /// many devices (a megolm key rotation) costs each recipient's sync grain that much rather than a whole store read.
+    /// </remarks>
+    private async Task<SyncResult?> TryFromSharedEventsAsync(
+        string deviceId, SyncToken since, SyncFilter filter, bool toDevice, CancellationToken cancellationToken)
     {
         IReadOnlyList<(string RoomId, List<SharedEvent> Events)>? news;
         IReadOnlyList<string> typingRooms;
         long typingSequence;
+        bool readToDevice;
         lock (_lock)
         {
-            if (!KnowsTypingOf(since) || !KnowsEverythingElseSince(since, toDevice) || (news = _feed.NewsFor(since)) is null) return null;
+            if (!KnowsTypingOf(since) || !KnowsEverythingElseSince(since) || (news = _feed.NewsFor(since)) is null) return null;
+            readToDevice = toDevice && MayHaveToDeviceNews(since);
             typingRooms = _typing.ChangedAfter(since.TypingSequence);
             typingSequence = _typing.Sequence;
         }
+        IReadOnlyList<ToDeviceMessage> messages = [];
+        var toDevicePosition = since.ToDevice;
+        if (readToDevice)
+        {
+            var upper = await store.ToDevice.GetMaxStreamPositionAsync(cancellationToken);
+            // A token ahead of the store is the store path's to refuse.
+            if (since.ToDevice > upper) return null;
+            lock (_lock) _latestRead = _latestRead with { ToDevice = Math.Max(_latestRead.ToDevice, upper) };
+            (messages, toDevicePosition) = await SyncToDevice.ReadAsync(store, Key, deviceId, since.ToDevice, upper, cancellationToken);
+        }
         var typing = new ResponseTyping(GrainFactory, sendEmptyLists: true);
         await typing.ReadAsync(Joined(typingRooms));
-        var nextBatch = since with { TypingSequence = RecordTyping(typing, typingSequence) };
-        return new SharedSyncBuilder(_rooms, _lazyMembers, deviceId, filter).TryBuild(since, news, typing.Lists(), nextBatch);
+        var nextBatch = since with { TypingSequence = RecordTyping(typing, typingSequence), ToDevice = toDevicePosition };
+        var result = new SharedSyncBuilder(_rooms, _lazyMembers, deviceId, filter).TryBuild(since, news, typing.Lists(), nextBatch);
+        if (result is null) return null;
+        result.ToDevice.AddRange(messages);
+        RecordToDeviceDelivered(deviceId, messages);
+        return result;
+    }
+
+    /// <summary>Remembers the highest to-device position delivered to the device, so its acknowledgement is not skipped.</summary>
+    private void RecordToDeviceDelivered(string deviceId, IReadOnlyList<ToDeviceMessage> messages)
+    {
+        if (messages.Count == 0) return;
+        lock (_lock) _toDeviceDelivered[deviceId] = Math.Max(_toDeviceDelivered.GetValueOrDefault(deviceId), messages[^1].StreamPosition);
     }
 
     /// <summary>
-    /// Whether every change after the token other than shared room events and typing is known to be none: the token
+    /// Whether every change after the token other than shared room events, typing and to-device messages (which
+    /// <see cref="TryFromSharedEventsAsync"/> reads apart) is known to be none: the token
     /// lies within what this activation was told about, no notice is newer, and no membership changed. Called under the lock.
     /// </summary>
-    private bool KnowsEverythingElseSince(SyncToken since, bool toDevice) =>
+    private bool KnowsEverythingElseSince(SyncToken since) =>
         _roomsLoaded && !_membershipChanged
         && since.Events >= _baseline.Events && since.Events <= _latestRead.Events && _notifiedEvents <= since.Events
         && since.AccountData >= _baseline.AccountData && since.AccountData <= _latestRead.AccountData && _notifiedAccountData <= since.AccountData
         && since.Receipts >= _baseline.Receipts && since.Receipts <= _latestRead.Receipts && _notifiedReceipts <= since.Receipts
-        && !MayHavePresenceNews(since) && !(toDevice && MayHaveToDeviceNews(since));
+        && !MayHavePresenceNews(since);
 
     private IEnumerable<string> Joined(IEnumerable<string> roomIds) => roomIds.Where(roomId => _rooms.Get(roomId)?.Membership == "join");
 

@@ -13,13 +13,12 @@ namespace HomeServer.Grains.Sync;
 /// </summary>
 internal static class SyncToDevice
 {
-    /// <summary>Adds the device's messages to the result and returns the to-device position the response's token names.</summary>
-    public static async Task<long> AddAsync(
-        IHomeServerStore store, string userId, string deviceId, long after, long upTo, SyncResult result, CancellationToken cancellationToken)
+    /// <summary>The device's messages after <paramref name="after"/> up to <paramref name="upTo"/>, and the to-device position the response's token names.</summary>
+    public static async Task<(IReadOnlyList<ToDeviceMessage> Messages, long Position)> ReadAsync(
+        IHomeServerStore store, string userId, string deviceId, long after, long upTo, CancellationToken cancellationToken)
     {
-        if (upTo <= after) return after;
+        if (upTo <= after) return ([], after);
         var messages = await store.ToDevice.GetMessagesAsync(userId, deviceId, after, upTo, ToDeviceLimits.MaxMessagesPerSync, cancellationToken);
-        result.ToDevice.AddRange(messages);
-        return messages.Count == ToDeviceLimits.MaxMessagesPerSync ? messages[^1].StreamPosition : upTo;
+        return (messages, messages.Count == ToDeviceLimits.MaxMessagesPerSync ? messages[^1].StreamPosition : upTo);
     }
 }
