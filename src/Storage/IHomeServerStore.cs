@@ -18,4 +18,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IFilterStore Filters { get; }
     IRateLimitStore RateLimits { get; }
     IPresenceStore Presence { get; }
+    IKeyStore Keys { get; }
 }

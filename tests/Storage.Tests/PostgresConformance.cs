@@ -36,3 +36,5 @@ public sealed class PostgresBadInputTests : BadInputTests<PostgresTestBackend>;
 public sealed class PostgresRateLimitStoreTests : RateLimitStoreTests<PostgresTestBackend>;
 
 public sealed class PostgresPresenceTests : PresenceTests<PostgresTestBackend>;
+
+public sealed class PostgresKeyStoreTests : KeyStoreTests<PostgresTestBackend>;

@@ -36,3 +36,5 @@ public sealed class SqliteBadInputTests : BadInputTests<SqliteTestBackend>;
 public sealed class SqliteRateLimitStoreTests : RateLimitStoreTests<SqliteTestBackend>;
 
 public sealed class SqlitePresenceTests : PresenceTests<SqliteTestBackend>;
+
+public sealed class SqliteKeyStoreTests : KeyStoreTests<SqliteTestBackend>;

@@ -14,6 +14,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IFilterStore Filters { get; } = new SqlFilterStore(db);
     public IRateLimitStore RateLimits { get; } = new SqlRateLimitStore(db);
     public IPresenceStore Presence { get; } = new SqlPresenceStore(db);
+    public IKeyStore Keys { get; } = new SqlKeyStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

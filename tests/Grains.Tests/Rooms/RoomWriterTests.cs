@@ -188,6 +188,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IFilterStore Filters => inner.Filters;
         public IRateLimitStore RateLimits => inner.RateLimits;
         public IPresenceStore Presence => inner.Presence;
+        public IKeyStore Keys => inner.Keys;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
