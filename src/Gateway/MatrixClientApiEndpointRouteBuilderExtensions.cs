@@ -13,6 +13,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapAccountEndpoints();
         endpoints.MapSyncEndpoints();
         endpoints.MapPresenceEndpoints();
+        endpoints.MapKeysEndpoints();
         endpoints.MapRoomCreationEndpoints();
         endpoints.MapRoomMembershipEndpoints();
         endpoints.MapKnockEndpoints();
