@@ -34,9 +34,12 @@ public interface IDeviceKeysGrain : IGrainWithStringKey
     [return: Immutable]
     Task<byte[]> UploadSignaturesAsync(JsonElement body);
 
-    /// <summary>A device of the user was deleted: its keys go, and the user's device list changed.</summary>
+    /// <summary>
+    /// Devices of the user were deleted (one by one, all at once, or with the account): the keys of every device that no
+    /// longer exists go, and each such removal is a change of the user's device list.
+    /// </summary>
     [Idempotent]
-    Task DeleteDeviceKeysAsync(IReadOnlyList<string> deviceIds);
+    Task DeleteKeysOfRemovedDevicesAsync();
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using HomeServer.Grains.Keys;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Accounts;
@@ -34,6 +35,7 @@ public sealed partial class UserGrain
             await store.Devices.DeleteDeviceAsync(Key, deviceId, None);
             ForgetSessions(deviceId);
         }
+        await DeleteKeysOfRemovedDevicesAsync();
     }
 
     public async Task DeleteAllDevicesAsync()
@@ -41,7 +43,11 @@ public sealed partial class UserGrain
         if (_account is null) return;
         await store.Devices.DeleteAllDevicesAsync(Key, exceptDeviceId: null, None);
         ForgetSessions(deviceId: null);
+        await DeleteKeysOfRemovedDevicesAsync();
     }
+
+    /// <summary>End-to-end keys: deleted devices' keys go and their owner's device list changes (the device-keys grain).</summary>
+    private Task DeleteKeysOfRemovedDevicesAsync() => GrainFactory.GetGrain<IDeviceKeysGrain>(Key).DeleteKeysOfRemovedDevicesAsync();
 
     private static DeviceInfo ToInfo(Device device) => new(device.DeviceId, device.DisplayName, device.LastSeenTs, device.LastSeenIp);
 }

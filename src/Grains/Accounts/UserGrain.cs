@@ -82,6 +82,7 @@ public sealed partial class UserGrain(IHomeServerStore store, LocalServer localS
         {
             await store.Devices.DeleteAllDevicesAsync(Key, currentDeviceId, None);
             ForgetSessionsExcept(currentDeviceId);
+            await DeleteKeysOfRemovedDevicesAsync();
         }
     }
 

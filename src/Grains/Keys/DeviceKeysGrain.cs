@@ -31,9 +31,11 @@ public sealed partial class DeviceKeysGrain(
         return KeyResponses.UploadResponse(result.OneTimeKeyCounts);
     }
 
-    public async Task DeleteDeviceKeysAsync(IReadOnlyList<string> deviceIds)
+    public async Task DeleteKeysOfRemovedDevicesAsync()
     {
-        foreach (var deviceId in deviceIds.Where(KeyJson.Storable).Distinct(StringComparer.Ordinal))
+        var existing = (await store.Devices.GetDevicesAsync(Key, None)).Select(d => d.DeviceId).ToHashSet(StringComparer.Ordinal);
+        var withKeys = (await store.Keys.GetDeviceKeysAsync([Key], None)).Select(k => k.DeviceId);
+        foreach (var deviceId in withKeys.Where(d => !existing.Contains(d)))
         {
             var position = await store.Keys.DeleteDeviceKeysAsync(Key, deviceId, None);
             await Announcer.DeviceListChangedAsync(Key, position);

@@ -80,7 +80,8 @@ public abstract class KeysTestBase : SyncTestBase
 
     internal async Task FailsAsync(SyncUser user, HttpMethod method, string path, string json, HttpStatusCode status, string errcode)
     {
-        var request = new HttpRequestMessage(method, "/_matrix/client/v3" + path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(method, "/_matrix/client/v3" + path);
+        if (json.Length > 0) request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", user.AccessToken);
         var response = await Server.Client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
