@@ -15,6 +15,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapPresenceEndpoints();
         endpoints.MapKeyBackupEndpoints();
         endpoints.MapToDeviceEndpoints();
+        endpoints.MapKeysEndpoints();
         endpoints.MapRoomCreationEndpoints();
         endpoints.MapRoomMembershipEndpoints();
         endpoints.MapKnockEndpoints();

@@ -20,4 +20,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IPresenceStore Presence { get; }
     IKeyBackupStore KeyBackups { get; }
     IToDeviceStore ToDevice { get; }
+    IKeyStore Keys { get; }
 }

@@ -40,3 +40,5 @@ public sealed class PostgresPresenceTests : PresenceTests<PostgresTestBackend>;
 public sealed class PostgresKeyBackupTests : KeyBackupTests<PostgresTestBackend>;
 
 public sealed class PostgresToDeviceTests : ToDeviceTests<PostgresTestBackend>;
+
+public sealed class PostgresKeyStoreTests : KeyStoreTests<PostgresTestBackend>;

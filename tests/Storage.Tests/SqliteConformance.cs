@@ -40,3 +40,5 @@ public sealed class SqlitePresenceTests : PresenceTests<SqliteTestBackend>;
 public sealed class SqliteKeyBackupTests : KeyBackupTests<SqliteTestBackend>;
 
 public sealed class SqliteToDeviceTests : ToDeviceTests<SqliteTestBackend>;
+
+public sealed class SqliteKeyStoreTests : KeyStoreTests<SqliteTestBackend>;

@@ -30,6 +30,7 @@ public sealed partial class UserGrain
             Erased = _account.Erased || erase,
         };
         ForgetSessions(deviceId: null);
+        await DeleteKeysOfRemovedDevicesAsync();
         // A profile change still on its way to the rooms must not land after the leaves.
         await _roomUpdates;
         if (await LeaveRoomsAsync() is { } failure) throw failure;

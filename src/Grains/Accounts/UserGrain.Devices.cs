@@ -1,3 +1,4 @@
+using HomeServer.Grains.Keys;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Accounts;
@@ -36,6 +37,7 @@ public sealed partial class UserGrain
             await store.ToDevice.DeleteDeviceInboxAsync(Key, deviceId, None);
             ForgetSessions(deviceId);
         }
+        await DeleteKeysOfRemovedDevicesAsync();
     }
 
     public async Task DeleteAllDevicesAsync()
@@ -45,7 +47,11 @@ public sealed partial class UserGrain
         // To-device: the deleted devices' queued messages go with them.
         await store.ToDevice.DeleteUserInboxesAsync(Key, exceptDeviceId: null, None);
         ForgetSessions(deviceId: null);
+        await DeleteKeysOfRemovedDevicesAsync();
     }
+
+    /// <summary>End-to-end keys: deleted devices' keys go and their owner's device list changes (the device-keys grain).</summary>
+    private Task DeleteKeysOfRemovedDevicesAsync() => GrainFactory.GetGrain<IDeviceKeysGrain>(Key).DeleteKeysOfRemovedDevicesAsync();
 
     private static DeviceInfo ToInfo(Device device) => new(device.DeviceId, device.DisplayName, device.LastSeenTs, device.LastSeenIp);
 }

@@ -84,6 +84,7 @@ public sealed partial class UserGrain(IHomeServerStore store, LocalServer localS
             // To-device: the deleted devices' queued messages go with them.
             await store.ToDevice.DeleteUserInboxesAsync(Key, currentDeviceId, None);
             ForgetSessionsExcept(currentDeviceId);
+            await DeleteKeysOfRemovedDevicesAsync();
         }
     }
 

@@ -57,6 +57,8 @@ public sealed class SyncGrain(
 
     /// <summary>By device, the highest to-device position this activation delivered.</summary>
     private readonly Dictionary<string, long> _toDeviceDelivered = new(StringComparer.Ordinal);
+    private long _notifiedDeviceLists;
+    private readonly DeviceKeyCountsCache _deviceKeys = new();
     private bool _membershipChanged;
     private bool _roomsLoaded;
 
@@ -125,6 +127,13 @@ public sealed class SyncGrain(
                 case SyncNoticeKind.ToDevice:
                     _notifiedToDevice = Math.Max(_notifiedToDevice, notice.Position);
                     break;
+                case SyncNoticeKind.DeviceList:
+                    _notifiedDeviceLists = Math.Max(_notifiedDeviceLists, notice.Position);
+                    break;
+                case SyncNoticeKind.OneTimeKeys:
+                    // Counts alone do not wake a long-poll (as Synapse); the next response reads them again.
+                    _deviceKeys.Invalidate();
+                    return;
             }
             wake = TakeWake();
         }
@@ -165,7 +174,7 @@ public sealed class SyncGrain(
         if (since is null || request.FullState)
         {
             // Initial and full-state syncs answer at once (the spec says full_state ignores the timeout).
-            return Respond(await ComputeAsync(request.DeviceId, since, filter, request.FullState, toDevice, cancellationToken), request.DeviceId, filter);
+            return await RespondAsync(await ComputeAsync(request.DeviceId, since, filter, request.FullState, toDevice, cancellationToken), request.DeviceId, filter);
         }
 
         var timeout = request.Timeout < TimeSpan.Zero ? TimeSpan.Zero : request.Timeout > SyncRequest.MaxTimeout ? SyncRequest.MaxTimeout : request.Timeout;
@@ -186,14 +195,14 @@ public sealed class SyncGrain(
                 if (mayHaveNews)
                 {
                     var computed = await ComputeAsync(request.DeviceId, current, filter, fullState: false, toDevice, cancellationToken);
-                    if (!computed.Result.IsEmpty) return Respond(computed, request.DeviceId, filter);
+                    if (!computed.Result.IsEmpty) return await RespondAsync(computed, request.DeviceId, filter);
                     // Nothing for this user, but the token may move past other users' changes while waiting.
                     current = computed.NextBatch;
                     continue;
                 }
                 var remaining = timeout - Stopwatch.GetElapsedTime(started);
                 if (remaining <= TimeSpan.Zero || _deactivating.IsCancellationRequested || parked?.IsSuperseded == true)
-                    return Respond(new Computed(new SyncResult(current), current, Source: null), request.DeviceId) with { Superseded = parked?.IsSuperseded == true };
+                    return await RespondAsync(new Computed(new SyncResult(current), current, Source: null), request.DeviceId) with { Superseded = parked?.IsSuperseded == true };
                 parked ??= _parked.Park(request.DeviceId);
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deactivating.Token, parked.Superseded);
                 SyncMetrics.ParkedLongPolls.Add(1);
@@ -229,12 +238,17 @@ public sealed class SyncGrain(
         || _membershipChanged
         || MayHavePresenceNews(since)
         || (toDevice && MayHaveToDeviceNews(since))
+        || MayHaveDeviceListNews(since)
         || _feed.HasNews(since)
         || !KnowsTypingOf(since) || _typing.Sequence > since.TypingSequence;
 
     /// <summary>Like <see cref="MayHaveNews"/>, for the presence stream. Called under the lock.</summary>
     private bool MayHavePresenceNews(SyncToken since) =>
         since.Presence > _latestRead.Presence || since.Presence < _baseline.Presence || _notifiedPresence > since.Presence;
+
+    /// <summary>Like <see cref="MayHaveNews"/>, for the device-list stream. Called under the lock.</summary>
+    private bool MayHaveDeviceListNews(SyncToken since) =>
+        since.DeviceLists > _latestRead.DeviceLists || since.DeviceLists < _baseline.DeviceLists || _notifiedDeviceLists > since.DeviceLists;
 
     /// <summary>
     /// Like <see cref="MayHaveNews"/>, for the to-device stream. Notices are per user, the stream position per device: a
@@ -288,10 +302,11 @@ public sealed class SyncGrain(
                     Math.Max(_latestRead.AccountData, upper.AccountData),
                     Math.Max(_latestRead.Receipts, upper.Receipts),
                     Math.Max(_latestRead.Presence, upper.Presence),
-                    Math.Max(_latestRead.ToDevice, upper.ToDevice));
+                    Math.Max(_latestRead.ToDevice, upper.ToDevice),
+                    Math.Max(_latestRead.DeviceLists, upper.DeviceLists));
             }
             if (since is not null && (since.Events > upper.Events || since.AccountData > upper.AccountData || since.Receipts > upper.Receipts
-                || since.Presence > upper.Presence || since.ToDevice > upper.ToDevice))
+                || since.Presence > upper.Presence || since.ToDevice > upper.ToDevice || since.DeviceLists > upper.DeviceLists))
                 throw MatrixRequestException.InvalidParam("The since token is ahead of this server's streams.");
             IReadOnlyList<string> typingRooms;
             long typingSequence;
@@ -327,7 +342,10 @@ public sealed class SyncGrain(
                 TypingSequence = RecordTyping(typing, typingSequence),
                 Presence = upper.Presence,
                 ToDevice = toDevicePosition,
+                DeviceLists = upper.DeviceLists,
             };
+            await SyncDeviceLists.AddAsync(store, Key, since, nextBatch, result, cancellationToken);
+            result.DeviceKeys = await _deviceKeys.GetAsync(store, Key, deviceId, fresh: true, cancellationToken);
             return new Computed(result, nextBatch, SyncMetrics.StoreResponses);
         }
         finally
@@ -396,7 +414,7 @@ public sealed class SyncGrain(
         && since.Events >= _baseline.Events && since.Events <= _latestRead.Events && _notifiedEvents <= since.Events
         && since.AccountData >= _baseline.AccountData && since.AccountData <= _latestRead.AccountData && _notifiedAccountData <= since.AccountData
         && since.Receipts >= _baseline.Receipts && since.Receipts <= _latestRead.Receipts && _notifiedReceipts <= since.Receipts
-        && !MayHavePresenceNews(since);
+        && !MayHavePresenceNews(since) && !MayHaveDeviceListNews(since);
 
     private IEnumerable<string> Joined(IEnumerable<string> roomIds) => roomIds.Where(roomId => _rooms.Get(roomId)?.Membership == "join");
 
@@ -425,7 +443,8 @@ public sealed class SyncGrain(
             await store.AccountData.GetMaxStreamPositionAsync(cancellationToken),
             await store.Receipts.GetMaxStreamPositionAsync(cancellationToken),
             await store.Presence.GetMaxStreamPositionAsync(cancellationToken),
-            await store.ToDevice.GetMaxStreamPositionAsync(cancellationToken));
+            await store.ToDevice.GetMaxStreamPositionAsync(cancellationToken),
+            await store.Keys.GetMaxDeviceListPositionAsync(cancellationToken));
 
     /// <summary>The default filter, an inline filter (JSON starting with '{'), or a filter the user uploaded (cached: they never change).</summary>
     private async Task<SyncFilter> ResolveFilterAsync(string? filter, CancellationToken cancellationToken)
@@ -443,6 +462,13 @@ public sealed class SyncGrain(
         var parsed = SyncFilterParser.Parse(json);
         lock (_lock) _filters[filterId] = parsed;
         return parsed;
+    }
+
+    /// <summary>Answers the computed response, with the device's key counts from the cache when it did not read them.</summary>
+    private async Task<SyncResponse> RespondAsync(Computed computed, string deviceId, SyncFilter? filter = null)
+    {
+        computed.Result.DeviceKeys ??= await _deviceKeys.GetAsync(store, Key, deviceId, fresh: false, CancellationToken.None);
+        return Respond(computed, deviceId, filter);
     }
 
     private SyncResponse Respond(Computed computed, string deviceId, SyncFilter? filter = null)

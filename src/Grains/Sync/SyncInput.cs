@@ -3,7 +3,7 @@ using HomeServer.Grains.Sync.Filtering;
 namespace HomeServer.Grains.Sync;
 
 /// <summary>The newest positions of the durable streams, read from the store at the start of a computation.</summary>
-internal sealed record StreamPositions(long Events, long AccountData, long Receipts, long Presence = 0, long ToDevice = 0);
+internal sealed record StreamPositions(long Events, long AccountData, long Receipts, long Presence = 0, long ToDevice = 0, long DeviceLists = 0);
 
 /// <summary>Everything one computation of a sync response depends on besides the store and the user's rooms.</summary>
 /// <param name="Typing">

@@ -18,8 +18,18 @@ internal sealed class SyncResult(SyncToken nextBatch)
     /// <summary>The requesting device's to-device messages (<see cref="SyncToDevice"/>), in stream order.</summary>
     public List<ToDeviceMessage> ToDevice { get; } = [];
 
+    /// <summary>device_lists (<see cref="SyncDeviceLists"/>); a change wakes a long-poll.</summary>
+    public List<string> DeviceListsChanged { get; } = [];
+    public List<string> DeviceListsLeft { get; } = [];
+
+    /// <summary>
+    /// The requesting device's one-time key counts and unused fallback key algorithms, always written; they alone do
+    /// not make a response non-empty (Synapse does not wake a long-poll for them). Null: written as none.
+    /// </summary>
+    public DeviceKeyCounts? DeviceKeys { get; set; }
+
     public bool IsEmpty => Joined.Count == 0 && Invited.Count == 0 && Knocked.Count == 0 && Left.Count == 0 && AccountData.Count == 0 && Presence.Count == 0
-        && ToDevice.Count == 0;
+        && ToDevice.Count == 0 && DeviceListsChanged.Count == 0 && DeviceListsLeft.Count == 0;
 }
 
 internal sealed record TimelineResult(IReadOnlyList<StoredEvent> Events, bool Limited, string? PrevBatch);

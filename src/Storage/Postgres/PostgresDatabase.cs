@@ -76,6 +76,8 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDat
         return $"{column} = ANY({parameterName})";
     }
 
+    public override string LockRowsSkipLocked => "FOR UPDATE SKIP LOCKED";
+
     public override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 

@@ -19,6 +19,12 @@ internal abstract class SqlDatabase : IAsyncDisposable
     /// <summary>A condition "column is one of values", binding the values to a parameter of the command.</summary>
     public abstract string InSet(DbCommand command, string column, string parameterName, IReadOnlyCollection<string> values);
 
+    /// <summary>
+    /// Appended to a SELECT whose rows the transaction will delete or change: locks them and skips rows another
+    /// transaction holds (PostgreSQL); empty on SQLite, whose single writer already excludes others.
+    /// </summary>
+    public abstract string LockRowsSkipLocked { get; }
+
     public abstract bool IsUniqueViolation(DbException exception);
 
     public abstract bool IsForeignKeyViolation(DbException exception);

@@ -16,6 +16,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IPresenceStore Presence { get; } = new SqlPresenceStore(db);
     public IKeyBackupStore KeyBackups { get; } = new SqlKeyBackupStore(db);
     public IToDeviceStore ToDevice { get; } = new SqlToDeviceStore(db);
+    public IKeyStore Keys { get; } = new SqlKeyStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

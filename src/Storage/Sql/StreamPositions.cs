@@ -15,6 +15,7 @@ internal static class StreamPositions
     public const string Receipts = "receipts";
     public const string Presence = "presence";
     public const string ToDevice = "to_device";
+    public const string DeviceLists = "device_lists";
 
     /// <summary>Reserves <paramref name="count"/> positions and returns the last; the first is last - count + 1.</summary>
     public static async Task<long> AllocateAsync(

@@ -110,6 +110,8 @@ internal sealed class SqliteDatabase : SqlDatabase
         return $"{column} IN (SELECT value FROM json_each({parameterName}))";
     }
 
+    public override string LockRowsSkipLocked => "";
+
     public override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
 

@@ -190,6 +190,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IPresenceStore Presence => inner.Presence;
         public IKeyBackupStore KeyBackups => inner.KeyBackups;
         public IToDeviceStore ToDevice => inner.ToDevice;
+        public IKeyStore Keys => inner.Keys;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -21,21 +21,29 @@ internal static class SyncResponseWriter
             WriteAccountDataEvents(writer, "account_data"u8, result.AccountData);
             WritePresenceEvents(writer, result.Presence, nowMs);
             WriteToDeviceEvents(writer, result.ToDevice);
-            writer.WritePropertyName("device_lists"u8);
-            writer.WriteStartObject();
-            writer.WriteStartArray("changed"u8);
-            writer.WriteEndArray();
-            writer.WriteStartArray("left"u8);
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-            writer.WritePropertyName("device_one_time_keys_count"u8);
-            writer.WriteStartObject();
-            writer.WriteEndObject();
-            writer.WriteStartArray("device_unused_fallback_key_types"u8);
-            writer.WriteEndArray();
+            WriteDeviceKeys(writer, result);
             writer.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>device_lists, device_one_time_keys_count (signed_curve25519 always listed, as Synapse) and device_unused_fallback_key_types.</summary>
+    private static void WriteDeviceKeys(Utf8JsonWriter writer, SyncResult result)
+    {
+        writer.WritePropertyName("device_lists"u8);
+        writer.WriteStartObject();
+        writer.WriteStartArray("changed"u8);
+        foreach (var userId in result.DeviceListsChanged) writer.WriteStringValue(userId);
+        writer.WriteEndArray();
+        writer.WriteStartArray("left"u8);
+        foreach (var userId in result.DeviceListsLeft) writer.WriteStringValue(userId);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.WritePropertyName("device_one_time_keys_count"u8);
+        Keys.KeyResponses.WriteCounts(writer, Keys.KeyResponses.WithSignedCurve25519(result.DeviceKeys?.OneTimeKeyCounts ?? new Dictionary<string, int>()));
+        writer.WriteStartArray("device_unused_fallback_key_types"u8);
+        foreach (var algorithm in result.DeviceKeys?.UnusedFallbackKeyTypes ?? []) writer.WriteStringValue(algorithm);
+        writer.WriteEndArray();
     }
 
     /// <summary>Room for the pre-serialised state up front, so that a large initial sync grows its buffer rarely.</summary>
