@@ -24,24 +24,12 @@ internal sealed class SqlToDeviceStore(SqlDatabase db) : IToDeviceStore
                     .With("@position", position)
                     .With("@created", send.CreatedTs)
                     .ExecuteAsync(ct);
-                var stored = 0;
                 // Messages addressed by device id first: "all devices" then skips the devices that already got one.
-                foreach (var message in send.Messages.Where(m => m.DeviceId is not null).Concat(send.Messages.Where(m => m.DeviceId is null)))
-                {
-                    var command = connection.Command(
-                            "INSERT INTO device_inbox (user_id, device_id, stream_position, sender, event_type, content) " +
-                            "SELECT d.user_id, d.device_id, @position, @sender, @type, @content FROM devices d " +
-                            "WHERE d.user_id = @user" + (message.DeviceId is null ? "" : " AND d.device_id = @device") +
-                            " ON CONFLICT (user_id, device_id, stream_position) DO NOTHING",
-                            transaction)
-                        .With("@position", position)
-                        .With("@sender", send.Sender)
-                        .With("@type", send.EventType)
-                        .With("@content", message.Content)
-                        .With("@user", message.UserId);
-                    if (message.DeviceId is not null) command.With("@device", message.DeviceId);
-                    stored += await command.ExecuteAsync(ct);
-                }
+                var stored = 0;
+                foreach (var chunk in send.Messages.Where(m => m.DeviceId is not null).Chunk(RowsPerStatement))
+                    stored += await InsertAsync(connection, transaction, send, position, chunk, byDevice: true, ct);
+                foreach (var chunk in send.Messages.Where(m => m.DeviceId is null).Chunk(RowsPerStatement))
+                    stored += await InsertAsync(connection, transaction, send, position, chunk, byDevice: false, ct);
                 return new ToDeviceEnqueueResult(position, Duplicate: false, stored);
             }, cancellationToken);
         }
@@ -52,6 +40,39 @@ internal sealed class SqlToDeviceStore(SqlDatabase db) : IToDeviceStore
             if (existing == 0) throw new InvalidOperationException("A to-device transaction id conflicted but cannot be found.", e);
             return new ToDeviceEnqueueResult(existing, Duplicate: true, Stored: 0);
         }
+    }
+
+    /// <summary>
+    /// Recipients per INSERT: a send to hundreds of devices (a megolm key rotation) costs a few statements, not one per
+    /// device, and stays far below both databases' limits on parameters per statement.
+    /// </summary>
+    private const int RowsPerStatement = 250;
+
+    /// <summary>
+    /// Stores one message per existing device the chunk addresses — by device id, or all the user's devices — at the
+    /// send's position; devices that do not exist are skipped, and a device already holding a message of this send keeps it.
+    /// </summary>
+    private static Task<int> InsertAsync(
+        DbConnection connection, DbTransaction transaction, NewToDeviceSend send, long position, ToDeviceRecipient[] chunk, bool byDevice,
+        CancellationToken ct)
+    {
+        var rows = string.Join(", ", chunk.Select((_, i) => byDevice ? $"(@u{i}, @d{i}, @c{i})" : $"(@u{i}, @c{i})"));
+        var command = connection.Command(
+                (byDevice ? "WITH v (user_id, device_id, content) AS (VALUES " : "WITH v (user_id, content) AS (VALUES ") + rows + ") " +
+                "INSERT INTO device_inbox (user_id, device_id, stream_position, sender, event_type, content) " +
+                "SELECT d.user_id, d.device_id, @position, @sender, @type, v.content FROM v, devices d " +
+                "WHERE d.user_id = v.user_id" + (byDevice ? " AND d.device_id = v.device_id" : "") +
+                " ON CONFLICT (user_id, device_id, stream_position) DO NOTHING",
+                transaction)
+            .With("@position", position)
+            .With("@sender", send.Sender)
+            .With("@type", send.EventType);
+        for (var i = 0; i < chunk.Length; i++)
+        {
+            command.With($"@u{i}", chunk[i].UserId).With($"@c{i}", chunk[i].Content);
+            if (byDevice) command.With($"@d{i}", chunk[i].DeviceId);
+        }
+        return command.ExecuteAsync(ct);
     }
 
     public async Task<IReadOnlyList<ToDeviceMessage>> GetMessagesAsync(
