@@ -107,7 +107,7 @@ public sealed partial class DeviceKeysGrain
             await store.Keys.AddSignaturesAsync(accepted, None);
             var maxPosition = await store.Keys.GetMaxDeviceListPositionAsync(None);
             foreach (var target in accepted.Select(s => s.TargetUserId).Distinct(StringComparer.Ordinal))
-                await Announcer.DeviceListChangedAsync(target, maxPosition);
+                await Announcer.DeviceListChangedAsync(target, maxPosition, alsoTell: Key);
         }
         return KeyResponses.Write(writer =>
         {

@@ -237,6 +237,36 @@ public abstract class DeviceListSyncTests : KeysTestBase
     }
 
     [Fact]
+    public async Task Signing_another_users_master_key_puts_that_user_in_the_signers_changed_even_without_a_shared_room()
+    {
+        var alice = await RegisterAsync("alice");
+        var bob = await RegisterAsync("bob");
+        using var aliceMaster = new SigningKey();
+        using var aliceUserSigning = new SigningKey();
+        using var bobMaster = new SigningKey();
+        JsonObject Key(SyncUser user, SigningKey key, string usage) => new()
+        {
+            ["user_id"] = user.UserId,
+            ["usage"] = new JsonArray(usage),
+            ["keys"] = new JsonObject { ["ed25519:" + key.PublicKey] = key.PublicKey },
+        };
+        await OkAsync(alice, HttpMethod.Post, "/keys/device_signing/upload", new JsonObject
+        {
+            ["master_key"] = Key(alice, aliceMaster, "master"),
+            ["user_signing_key"] = aliceMaster.Sign(Key(alice, aliceUserSigning, "user_signing"), alice.UserId, aliceMaster.PublicKey),
+        });
+        await OkAsync(bob, HttpMethod.Post, "/keys/device_signing/upload", new JsonObject { ["master_key"] = Key(bob, bobMaster, "master") });
+        var aliceToken = NextBatch(await alice.SyncAsync());
+
+        var signed = aliceUserSigning.Sign(Key(bob, bobMaster, "master"), alice.UserId, aliceUserSigning.PublicKey);
+        var result = await OkAsync(alice, HttpMethod.Post, "/keys/signatures/upload",
+            new JsonObject { [bob.UserId] = new JsonObject { [bobMaster.PublicKey] = signed } });
+        Assert.Empty(result.GetProperty("failures").EnumerateObject());
+
+        Assert.Equal([bob.UserId], Changed(await SyncUntilDeviceListChangeAsync(alice, aliceToken, TimeSpan.FromSeconds(10))));
+    }
+
+    [Fact]
     public async Task Changes_made_before_a_restart_reach_a_token_issued_before_it()
     {
         var (alice, bob, _) = await TwoUsersInARoomAsync();
