@@ -83,6 +83,31 @@ public abstract class DeviceListSyncTests : KeysTestBase
     }
 
     [Fact]
+    public async Task A_response_of_new_room_messages_carries_the_count_left_after_a_claim()
+    {
+        var (alice, bob, room) = await TwoUsersInARoomAsync();
+        using var ed = new SigningKey();
+        await UploadAsync(alice, new JsonObject { ["one_time_keys"] = OneTimeKeys(alice, ed, "A", 3) });
+        var token = NextBatch(await alice.SyncSinceAsync(NextBatch(await alice.SyncAsync()), "timeout=0"));
+        // Warm: a response that read the counts (3) before the claim.
+        var warm = await alice.SyncSinceAsync(token, "timeout=0");
+        Assert.Equal(3, OtkCounts(warm).GetProperty("signed_curve25519").GetInt32());
+
+        await ClaimAsync(bob, new JsonObject { [alice.UserId] = new JsonObject { [alice.DeviceId] = "signed_curve25519" } });
+        await bob.Rooms.SendTextAsync(room, "after the claim");
+        var watch = Stopwatch.StartNew();
+        JsonElement sync;
+        do
+        {
+            sync = await alice.SyncSinceAsync(NextBatch(warm), "timeout=5000");
+            warm = sync;
+        }
+        while (!HasJoined(sync, room) && watch.Elapsed < TimeSpan.FromSeconds(10));
+        Assert.Equal(["after the claim"], Bodies(Joined(sync, room)));
+        Assert.Equal(2, OtkCounts(sync).GetProperty("signed_curve25519").GetInt32());
+    }
+
+    [Fact]
     public async Task A_one_time_key_upload_alone_does_not_wake_a_long_poll_but_its_answer_carries_the_new_count()
     {
         var alice = await RegisterAsync("alice");
