@@ -46,7 +46,8 @@ public interface IKeyStore
 
     /// <summary>
     /// Stores signatures (replacing one of the same signer key on the same target) and appends one device-list change
-    /// per target user; returns the last position (0 when <paramref name="signatures"/> is empty).
+    /// per target user, which a signer of another user's key also sees whether or not they share a room; returns the
+    /// last position (0 when <paramref name="signatures"/> is empty).
     /// </summary>
     Task<long> AddSignaturesAsync(IReadOnlyList<KeySignature> signatures, CancellationToken cancellationToken);
 
@@ -61,7 +62,8 @@ public interface IKeyStore
 
     /// <summary>
     /// The users whose devices or cross-signing keys changed after <paramref name="sincePosition"/> and at most at
-    /// <paramref name="upToPosition"/>: the user itself and users joined to a room the user is joined to.
+    /// <paramref name="upToPosition"/>: the user itself, users joined to a room the user is joined to, and users whose
+    /// keys the user signed; each user once, at its latest position, ascending.
     /// </summary>
     Task<IReadOnlyList<DeviceListChange>> GetDeviceListChangesAsync(
         string userId, long sincePosition, long upToPosition, CancellationToken cancellationToken);

@@ -104,10 +104,10 @@ public sealed partial class DeviceKeysGrain
         }
         if (accepted.Count > 0)
         {
-            await store.Keys.AddSignaturesAsync(accepted, None);
-            var maxPosition = await store.Keys.GetMaxDeviceListPositionAsync(None);
+            // The last position covers every target's change: a notice only says "newer than your token".
+            var position = await store.Keys.AddSignaturesAsync(accepted, None);
             foreach (var target in accepted.Select(s => s.TargetUserId).Distinct(StringComparer.Ordinal))
-                await Announcer.DeviceListChangedAsync(target, maxPosition);
+                await Announcer.DeviceListChangedAsync(target, position, alsoTell: Key);
         }
         return KeyResponses.Write(writer =>
         {

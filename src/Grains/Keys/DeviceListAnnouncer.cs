@@ -17,9 +17,11 @@ internal sealed class DeviceListAnnouncer(
 {
     private SyncNotifier Notifier => new(grains, silos, server, delivery, logger);
 
-    public async Task DeviceListChangedAsync(string userId, long position)
+    /// <param name="alsoTell">Another user to wake, shared room or not (the signer of the user's keys).</param>
+    public async Task DeviceListChangedAsync(string userId, long position, string? alsoTell = null)
     {
         var peers = new HashSet<string>(await store.Presence.GetRoomPeersAsync(userId, CancellationToken.None), StringComparer.Ordinal) { userId };
+        if (alsoTell is not null) peers.Add(alsoTell);
         Notifier.Notify(peers, new SyncNotice(SyncNoticeKind.DeviceList, null, position));
     }
 

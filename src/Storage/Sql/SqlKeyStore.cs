@@ -275,6 +275,18 @@ internal sealed class SqlKeyStore(SqlDatabase db) : IKeyStore
             foreach (var user in signatures.Select(s => s.TargetUserId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
                 position = await AppendChangeAsync(connection, transaction, user, ct);
+                foreach (var signer in signatures.Where(s => s.TargetUserId == user && s.SignerUserId != user)
+                             .Select(s => s.SignerUserId).Distinct(StringComparer.Ordinal))
+                {
+                    await connection.Command(
+                            "INSERT INTO device_list_signer_changes (user_id, target_user_id, stream_position) VALUES (@signer, @target, @position) " +
+                            "ON CONFLICT (user_id, target_user_id) DO UPDATE SET stream_position = excluded.stream_position",
+                            transaction)
+                        .With("@signer", signer)
+                        .With("@target", user)
+                        .With("@position", position)
+                        .ExecuteAsync(ct);
+                }
             }
             return position;
         }, cancellationToken);
@@ -322,16 +334,21 @@ internal sealed class SqlKeyStore(SqlDatabase db) : IKeyStore
         Guard.Position(sincePosition, nameof(sincePosition));
         Guard.Position(upToPosition, nameof(upToPosition));
         if (upToPosition <= sincePosition) return [];
-        return await db.ReadAsync(async (connection, ct) =>
+        var changes = await db.ReadAsync(async (connection, ct) =>
             await connection.Command(
                     "SELECT d.user_id, d.stream_position FROM device_list_changes d " +
                     "WHERE d.stream_position > @since AND d.stream_position <= @upto " +
-                    $"AND (d.user_id = @user OR d.user_id IN ({PeersOfUser})) ORDER BY d.stream_position")
+                    $"AND (d.user_id = @user OR d.user_id IN ({PeersOfUser})) " +
+                    "UNION SELECT s.target_user_id, s.stream_position FROM device_list_signer_changes s " +
+                    "WHERE s.user_id = @user AND s.stream_position > @since AND s.stream_position <= @upto")
                 .With("@user", userId)
                 .With("@since", sincePosition)
                 .With("@upto", upToPosition)
                 .ListAsync(r => new DeviceListChange(r.GetString(0), r.GetInt64(1)), ct),
             cancellationToken);
+        // A user both a peer and signed by the user comes once, at its latest position.
+        return changes.GroupBy(c => c.UserId, StringComparer.Ordinal).Select(g => g.MaxBy(c => c.StreamPosition)!)
+            .OrderBy(c => c.StreamPosition).ToList();
     }
 
     public async Task<IReadOnlyList<string>> GetUsersSharingARoomAsync(

@@ -83,6 +83,31 @@ public abstract class DeviceListSyncTests : KeysTestBase
     }
 
     [Fact]
+    public async Task A_response_of_new_room_messages_carries_the_count_left_after_a_claim()
+    {
+        var (alice, bob, room) = await TwoUsersInARoomAsync();
+        using var ed = new SigningKey();
+        await UploadAsync(alice, new JsonObject { ["one_time_keys"] = OneTimeKeys(alice, ed, "A", 3) });
+        var token = NextBatch(await alice.SyncSinceAsync(NextBatch(await alice.SyncAsync()), "timeout=0"));
+        // Warm: a response that read the counts (3) before the claim.
+        var warm = await alice.SyncSinceAsync(token, "timeout=0");
+        Assert.Equal(3, OtkCounts(warm).GetProperty("signed_curve25519").GetInt32());
+
+        await ClaimAsync(bob, new JsonObject { [alice.UserId] = new JsonObject { [alice.DeviceId] = "signed_curve25519" } });
+        await bob.Rooms.SendTextAsync(room, "after the claim");
+        var watch = Stopwatch.StartNew();
+        JsonElement sync;
+        do
+        {
+            sync = await alice.SyncSinceAsync(NextBatch(warm), "timeout=5000");
+            warm = sync;
+        }
+        while (!HasJoined(sync, room) && watch.Elapsed < TimeSpan.FromSeconds(10));
+        Assert.Equal(["after the claim"], Bodies(Joined(sync, room)));
+        Assert.Equal(2, OtkCounts(sync).GetProperty("signed_curve25519").GetInt32());
+    }
+
+    [Fact]
     public async Task A_one_time_key_upload_alone_does_not_wake_a_long_poll_but_its_answer_carries_the_new_count()
     {
         var alice = await RegisterAsync("alice");
@@ -234,6 +259,36 @@ public abstract class DeviceListSyncTests : KeysTestBase
         };
         await OkAsync(alice, HttpMethod.Post, "/keys/device_signing/upload", new JsonObject { ["master_key"] = key });
         Assert.Equal([alice.UserId], Changed(await SyncUntilDeviceListChangeAsync(bob, bobToken, TimeSpan.FromSeconds(10))));
+    }
+
+    [Fact]
+    public async Task Signing_another_users_master_key_puts_that_user_in_the_signers_changed_even_without_a_shared_room()
+    {
+        var alice = await RegisterAsync("alice");
+        var bob = await RegisterAsync("bob");
+        using var aliceMaster = new SigningKey();
+        using var aliceUserSigning = new SigningKey();
+        using var bobMaster = new SigningKey();
+        JsonObject Key(SyncUser user, SigningKey key, string usage) => new()
+        {
+            ["user_id"] = user.UserId,
+            ["usage"] = new JsonArray(usage),
+            ["keys"] = new JsonObject { ["ed25519:" + key.PublicKey] = key.PublicKey },
+        };
+        await OkAsync(alice, HttpMethod.Post, "/keys/device_signing/upload", new JsonObject
+        {
+            ["master_key"] = Key(alice, aliceMaster, "master"),
+            ["user_signing_key"] = aliceMaster.Sign(Key(alice, aliceUserSigning, "user_signing"), alice.UserId, aliceMaster.PublicKey),
+        });
+        await OkAsync(bob, HttpMethod.Post, "/keys/device_signing/upload", new JsonObject { ["master_key"] = Key(bob, bobMaster, "master") });
+        var aliceToken = NextBatch(await alice.SyncAsync());
+
+        var signed = aliceUserSigning.Sign(Key(bob, bobMaster, "master"), alice.UserId, aliceUserSigning.PublicKey);
+        var result = await OkAsync(alice, HttpMethod.Post, "/keys/signatures/upload",
+            new JsonObject { [bob.UserId] = new JsonObject { [bobMaster.PublicKey] = signed } });
+        Assert.Empty(result.GetProperty("failures").EnumerateObject());
+
+        Assert.Equal([bob.UserId], Changed(await SyncUntilDeviceListChangeAsync(alice, aliceToken, TimeSpan.FromSeconds(10))));
     }
 
     [Fact]

@@ -155,6 +155,11 @@ public abstract class KeyStoreTests<TBackend> : StoreTestBase<TBackend>
         Assert.Empty(await Store.Keys.GetDeviceListChangesAsync(Alice, bob, bob, Ct));
         Assert.Equal([Dave], (await Store.Keys.GetDeviceListChangesAsync(Dave, 0, bob, Ct)).Select(c => c.UserId));
 
+        // Dave shares no room with Alice, but a signature Alice made of his key is news about him for her.
+        var signed = await Store.Keys.AddSignaturesAsync([new KeySignature(Dave, "DAVEMASTER", Alice, "ed25519:USER", "sig")], Ct);
+        Assert.Equal([(Dave, signed)], (await Store.Keys.GetDeviceListChangesAsync(Alice, bob, signed, Ct)).Select(c => (c.UserId, c.StreamPosition)));
+        Assert.DoesNotContain(Dave, (await Store.Keys.GetDeviceListChangesAsync(Bob, bob, signed, Ct)).Select(c => c.UserId));
+
         Assert.Equal([Alice, Bob], await Store.Keys.GetUsersSharingARoomAsync(Alice, [Alice, Bob, Carol, Dave], Ct));
         Assert.Empty(await Store.Keys.GetUsersSharingARoomAsync(Dave, [Alice, Dave], Ct));
         Assert.Equal([Alice, Bob, Carol], await Store.Keys.GetJoinedMembersAsync([RoomA, RoomB], Ct));

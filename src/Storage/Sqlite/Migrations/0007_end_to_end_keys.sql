@@ -54,4 +54,12 @@ CREATE TABLE device_list_changes (
     stream_position INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX device_list_changes_by_position ON device_list_changes (stream_position);
+-- A signature of another user's keys is news about that user for the signer's own devices, shared room or not.
+CREATE TABLE device_list_signer_changes (
+    user_id TEXT NOT NULL,
+    target_user_id TEXT NOT NULL,
+    stream_position INTEGER NOT NULL,
+    PRIMARY KEY (user_id, target_user_id)
+) STRICT;
+CREATE INDEX device_list_signer_changes_by_position ON device_list_signer_changes (user_id, stream_position);
 INSERT INTO stream_positions (stream, position) VALUES ('device_lists', 0);
