@@ -54,6 +54,9 @@ public interface IKeyStore
     /// <summary>The signatures stored on keys of the users, in no particular order.</summary>
     Task<IReadOnlyList<KeySignature>> GetSignaturesAsync(IReadOnlyCollection<string> targetUserIds, CancellationToken cancellationToken);
 
+    /// <summary>The user's device ids that hold device keys, one-time keys or fallback keys, in no particular order.</summary>
+    Task<IReadOnlyList<string>> GetDevicesWithKeysAsync(string userId, CancellationToken cancellationToken);
+
     /// <summary>
     /// Deletes the device's device keys, one-time and fallback keys and the signatures on them, and appends a
     /// device-list change of the user; returns its position.

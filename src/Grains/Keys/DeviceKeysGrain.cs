@@ -34,8 +34,8 @@ public sealed partial class DeviceKeysGrain(
     public async Task DeleteKeysOfRemovedDevicesAsync()
     {
         var existing = (await store.Devices.GetDevicesAsync(Key, None)).Select(d => d.DeviceId).ToHashSet(StringComparer.Ordinal);
-        var withKeys = (await store.Keys.GetDeviceKeysAsync([Key], None)).Select(k => k.DeviceId);
-        foreach (var deviceId in withKeys.Where(d => !existing.Contains(d)))
+        // Not only devices with device keys: one-time keys of a removed device must not be claimable either.
+        foreach (var deviceId in (await store.Keys.GetDevicesWithKeysAsync(Key, None)).Where(d => !existing.Contains(d)))
         {
             var position = await store.Keys.DeleteDeviceKeysAsync(Key, deviceId, None);
             await Announcer.DeviceListChangedAsync(Key, position);

@@ -307,6 +307,19 @@ internal sealed class SqlKeyStore(SqlDatabase db) : IKeyStore
         }, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<string>> GetDevicesWithKeysAsync(string userId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(userId, nameof(userId));
+        return await db.ReadAsync(async (connection, ct) =>
+            await connection.Command(
+                    "SELECT device_id FROM device_keys WHERE user_id = @user " +
+                    "UNION SELECT device_id FROM one_time_keys WHERE user_id = @user " +
+                    "UNION SELECT device_id FROM fallback_keys WHERE user_id = @user")
+                .With("@user", userId)
+                .ListAsync(r => r.GetString(0), ct),
+            cancellationToken);
+    }
+
     public async Task<long> DeleteDeviceKeysAsync(string userId, string deviceId, CancellationToken cancellationToken)
     {
         Guard.Identifier(userId, nameof(userId));

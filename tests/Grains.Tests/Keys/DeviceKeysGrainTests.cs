@@ -141,17 +141,22 @@ public sealed class DeviceKeysGrainTests
         await store.Store.Accounts.CreateAccountAsync(new Storage.NewAccount(Alice, "hash", 1), CancellationToken.None);
         await store.Store.Devices.IssueAccessTokenAsync(new Storage.NewAccessToken(Alice, "PHONE", "token-phone", 1, null), CancellationToken.None);
         await store.Store.Devices.IssueAccessTokenAsync(new Storage.NewAccessToken(Alice, "LAPTOP", "token-laptop", 1, null), CancellationToken.None);
+        await store.Store.Devices.IssueAccessTokenAsync(new Storage.NewAccessToken(Alice, "TABLET", "token-tablet", 1, null), CancellationToken.None);
         var keys = cluster.Grains.GetGrain<IDeviceKeysGrain>(Alice);
         await keys.UploadAsync("PHONE", Upload(DeviceKeys(Alice, "PHONE"), """{"signed_curve25519:A":"a"}"""));
         await keys.UploadAsync("LAPTOP", Upload(DeviceKeys(Alice, "LAPTOP")));
+        // A device may upload one-time keys before (or without) its device keys.
+        await keys.UploadAsync("TABLET", Upload(oneTimeKeys: """{"signed_curve25519:T":"t"}"""));
         await WaitForNoticesAsync(received, Bob, SyncNoticeKind.DeviceList, 2);
 
         await store.Store.Devices.DeleteDeviceAsync(Alice, "PHONE", CancellationToken.None);
+        await store.Store.Devices.DeleteDeviceAsync(Alice, "TABLET", CancellationToken.None);
         await keys.DeleteKeysOfRemovedDevicesAsync();
 
         Assert.Null(await store.Store.Keys.GetDeviceKeysAsync(Alice, "PHONE", CancellationToken.None));
         Assert.Empty(await store.Store.Keys.CountOneTimeKeysAsync(Alice, "PHONE", CancellationToken.None));
+        Assert.Empty(await store.Store.Keys.CountOneTimeKeysAsync(Alice, "TABLET", CancellationToken.None));
         Assert.NotNull(await store.Store.Keys.GetDeviceKeysAsync(Alice, "LAPTOP", CancellationToken.None));
-        Assert.Equal(3, (await WaitForNoticesAsync(received, Bob, SyncNoticeKind.DeviceList, 3)).Count);
+        Assert.Equal(4, (await WaitForNoticesAsync(received, Bob, SyncNoticeKind.DeviceList, 4)).Count);
     }
 }
