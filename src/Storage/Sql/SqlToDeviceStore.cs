@@ -26,21 +26,10 @@ internal sealed class SqlToDeviceStore(SqlDatabase db) : IToDeviceStore
                     .ExecuteAsync(ct);
                 var stored = 0;
                 // Messages addressed by device id first: "all devices" then skips the devices that already got one.
-                foreach (var message in send.Messages.Where(m => m.DeviceId is not null).Concat(send.Messages.Where(m => m.DeviceId is null)))
+                var ordered = send.Messages.Where(m => m.DeviceId is not null).Concat(send.Messages.Where(m => m.DeviceId is null)).ToList();
+                foreach (var chunk in ordered.Chunk(InsertChunk))
                 {
-                    var command = connection.Command(
-                            "INSERT INTO device_inbox (user_id, device_id, stream_position, sender, event_type, content) " +
-                            "SELECT d.user_id, d.device_id, @position, @sender, @type, @content FROM devices d " +
-                            "WHERE d.user_id = @user" + (message.DeviceId is null ? "" : " AND d.device_id = @device") +
-                            " ON CONFLICT (user_id, device_id, stream_position) DO NOTHING",
-                            transaction)
-                        .With("@position", position)
-                        .With("@sender", send.Sender)
-                        .With("@type", send.EventType)
-                        .With("@content", message.Content)
-                        .With("@user", message.UserId);
-                    if (message.DeviceId is not null) command.With("@device", message.DeviceId);
-                    stored += await command.ExecuteAsync(ct);
+                    stored += await InsertAsync(connection, transaction, send, position, chunk, ct);
                 }
                 return new ToDeviceEnqueueResult(position, Duplicate: false, stored);
             }, cancellationToken);
@@ -52,6 +41,41 @@ internal sealed class SqlToDeviceStore(SqlDatabase db) : IToDeviceStore
             if (existing == 0) throw new InvalidOperationException("A to-device transaction id conflicted but cannot be found.", e);
             return new ToDeviceEnqueueResult(existing, Duplicate: true, Stored: 0);
         }
+    }
+
+    /// <summary>Recipients inserted by one statement (four parameters each).</summary>
+    private const int InsertChunk = 250;
+
+    /// <summary>
+    /// One statement for many recipients: each (user, device or all devices) joined with the user's current devices,
+    /// so unknown users and devices insert nothing.
+    /// </summary>
+    private static Task<int> InsertAsync(
+        DbConnection connection, DbTransaction transaction, NewToDeviceSend send, long position, ToDeviceRecipient[] recipients, CancellationToken ct)
+    {
+        var command = connection.Command("", transaction)
+            .With("@position", position)
+            .With("@sender", send.Sender)
+            .With("@type", send.EventType);
+        var rows = new List<string>(recipients.Length);
+        for (var i = 0; i < recipients.Length; i++)
+        {
+            rows.Add($"(@u{i}, @d{i}, @c{i}, @a{i})");
+            command.With($"@u{i}", recipients[i].UserId)
+                .With($"@d{i}", recipients[i].DeviceId ?? "")
+                .With($"@c{i}", recipients[i].Content)
+                .With($"@a{i}", recipients[i].DeviceId is null ? 1 : 0);
+        }
+        // VALUES columns are column1.. in both databases; WHERE true keeps SQLite's upsert parser from reading the
+        // join's ON as the conflict clause.
+        command.CommandText =
+            "INSERT INTO device_inbox (user_id, device_id, stream_position, sender, event_type, content) " +
+            "SELECT d.user_id, d.device_id, @position, @sender, @type, m.column3 " +
+            $"FROM (VALUES {string.Join(", ", rows)}) AS m " +
+            "JOIN devices d ON d.user_id = m.column1 AND (m.column4 = 1 OR d.device_id = m.column2) " +
+            "WHERE true ORDER BY m.column4 " +
+            "ON CONFLICT (user_id, device_id, stream_position) DO NOTHING";
+        return command.ExecuteAsync(ct);
     }
 
     public async Task<IReadOnlyList<ToDeviceMessage>> GetMessagesAsync(

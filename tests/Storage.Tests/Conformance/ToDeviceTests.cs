@@ -52,6 +52,20 @@ public abstract class ToDeviceTests<TBackend> : StoreTestBase<TBackend>
     }
 
     [Fact]
+    public async Task A_send_to_more_devices_than_one_statement_holds_reaches_each_once()
+    {
+        for (var i = 0; i < 600; i++) await Store.Devices.IssueAccessTokenAsync(new NewAccessToken(Carol, $"D{i}", $"t-carol-{i}", 1), Ct);
+        var messages = Enumerable.Range(0, 600).Select(i => To(Carol, $"D{i}", $"{{\"i\":{i}}}")).Append(To(Carol, null, "{\"to\":\"all\"}")).ToArray();
+
+        var sent = await SendAsync("t1", messages);
+
+        Assert.Equal(600, sent.Stored);
+        for (var i = 0; i < 600; i += 97)
+            Assert.Equal($"{{\"i\":{i}}}", Encoding.UTF8.GetString(Assert.Single(await ReadAsync(Carol, $"D{i}")).Content));
+        Assert.Equal(600, await CountRowsAsync("device_inbox"));
+    }
+
+    [Fact]
     public async Task Unknown_users_and_devices_are_dropped()
     {
         var sent = await SendAsync("t1", To(Alice, "NOPE"), To(Carol, null), To("@nobody:test", null), To("@dave:test", "X"));
