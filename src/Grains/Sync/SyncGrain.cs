@@ -52,6 +52,9 @@ public sealed class SyncGrain(
     private long _notifiedPresence;
     private long _notifiedToDevice;
 
+    /// <summary>How long a /sync waits for the deletion of the messages its since token acknowledges.</summary>
+    private static readonly TimeSpan AcknowledgementWait = TimeSpan.FromSeconds(1);
+
     /// <summary>By device, the to-device position up to which this activation deleted its acknowledged messages.</summary>
     private readonly Dictionary<string, long> _toDeviceAcknowledged = new(StringComparer.Ordinal);
 
@@ -273,7 +276,20 @@ public sealed class SyncGrain(
             if (_toDeviceAcknowledged.TryGetValue(deviceId, out var acknowledged)
                 && (position <= acknowledged || _toDeviceDelivered.GetValueOrDefault(deviceId) <= acknowledged)) return;
         }
-        await store.ToDevice.DeleteMessagesAsync(Key, deviceId, position, cancellationToken);
+        // Best effort, like marking presence: the messages are never read again (reads start after the token), so a
+        // delete that fails or is slow only leaves rows for the next acknowledgement, and a parked long-poll still parks
+        // while the store is unavailable.
+        var deleting = store.ToDevice.DeleteMessagesAsync(Key, deviceId, position, cancellationToken);
+        try
+        {
+            await deleting.WaitAsync(AcknowledgementWait, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or StoreUnavailableException)
+        {
+            // A delete still running may yet fail: observed here, never thrown.
+            _ = deleting.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return;
+        }
         lock (_lock) _toDeviceAcknowledged[deviceId] = Math.Max(_toDeviceAcknowledged.GetValueOrDefault(deviceId), position);
     }
 

@@ -24,12 +24,13 @@ internal sealed class SqlToDeviceStore(SqlDatabase db) : IToDeviceStore
                     .With("@position", position)
                     .With("@created", send.CreatedTs)
                     .ExecuteAsync(ct);
-                // Messages addressed by device id first: "all devices" then skips the devices that already got one.
                 var stored = 0;
-                foreach (var chunk in send.Messages.Where(m => m.DeviceId is not null).Chunk(RowsPerStatement))
-                    stored += await InsertAsync(connection, transaction, send, position, chunk, byDevice: true, ct);
-                foreach (var chunk in send.Messages.Where(m => m.DeviceId is null).Chunk(RowsPerStatement))
-                    stored += await InsertAsync(connection, transaction, send, position, chunk, byDevice: false, ct);
+                // Messages addressed by device id first: "all devices" then skips the devices that already got one.
+                var ordered = send.Messages.Where(m => m.DeviceId is not null).Concat(send.Messages.Where(m => m.DeviceId is null)).ToList();
+                foreach (var chunk in ordered.Chunk(InsertChunk))
+                {
+                    stored += await InsertAsync(connection, transaction, send, position, chunk, ct);
+                }
                 return new ToDeviceEnqueueResult(position, Duplicate: false, stored);
             }, cancellationToken);
         }
@@ -42,36 +43,38 @@ internal sealed class SqlToDeviceStore(SqlDatabase db) : IToDeviceStore
         }
     }
 
-    /// <summary>
-    /// Recipients per INSERT: a send to hundreds of devices (a megolm key rotation) costs a few statements, not one per
-    /// device, and stays far below both databases' limits on parameters per statement.
-    /// </summary>
-    private const int RowsPerStatement = 250;
+    /// <summary>Recipients inserted by one statement (four parameters each).</summary>
+    private const int InsertChunk = 250;
 
     /// <summary>
-    /// Stores one message per existing device the chunk addresses — by device id, or all the user's devices — at the
-    /// send's position; devices that do not exist are skipped, and a device already holding a message of this send keeps it.
+    /// One statement for many recipients: each (user, device or all devices) joined with the user's current devices,
+    /// so unknown users and devices insert nothing.
     /// </summary>
     private static Task<int> InsertAsync(
-        DbConnection connection, DbTransaction transaction, NewToDeviceSend send, long position, ToDeviceRecipient[] chunk, bool byDevice,
-        CancellationToken ct)
+        DbConnection connection, DbTransaction transaction, NewToDeviceSend send, long position, ToDeviceRecipient[] recipients, CancellationToken ct)
     {
-        var rows = string.Join(", ", chunk.Select((_, i) => byDevice ? $"(@u{i}, @d{i}, @c{i})" : $"(@u{i}, @c{i})"));
-        var command = connection.Command(
-                (byDevice ? "WITH v (user_id, device_id, content) AS (VALUES " : "WITH v (user_id, content) AS (VALUES ") + rows + ") " +
-                "INSERT INTO device_inbox (user_id, device_id, stream_position, sender, event_type, content) " +
-                "SELECT d.user_id, d.device_id, @position, @sender, @type, v.content FROM v, devices d " +
-                "WHERE d.user_id = v.user_id" + (byDevice ? " AND d.device_id = v.device_id" : "") +
-                " ON CONFLICT (user_id, device_id, stream_position) DO NOTHING",
-                transaction)
+        var command = connection.Command("", transaction)
             .With("@position", position)
             .With("@sender", send.Sender)
             .With("@type", send.EventType);
-        for (var i = 0; i < chunk.Length; i++)
+        var rows = new List<string>(recipients.Length);
+        for (var i = 0; i < recipients.Length; i++)
         {
-            command.With($"@u{i}", chunk[i].UserId).With($"@c{i}", chunk[i].Content);
-            if (byDevice) command.With($"@d{i}", chunk[i].DeviceId);
+            rows.Add($"(@u{i}, @d{i}, @c{i}, @a{i})");
+            command.With($"@u{i}", recipients[i].UserId)
+                .With($"@d{i}", recipients[i].DeviceId ?? "")
+                .With($"@c{i}", recipients[i].Content)
+                .With($"@a{i}", recipients[i].DeviceId is null ? 1 : 0);
         }
+        // VALUES columns are column1.. in both databases; WHERE true keeps SQLite's upsert parser from reading the
+        // join's ON as the conflict clause.
+        command.CommandText =
+            "INSERT INTO device_inbox (user_id, device_id, stream_position, sender, event_type, content) " +
+            "SELECT d.user_id, d.device_id, @position, @sender, @type, m.column3 " +
+            $"FROM (VALUES {string.Join(", ", rows)}) AS m " +
+            "JOIN devices d ON d.user_id = m.column1 AND (m.column4 = 1 OR d.device_id = m.column2) " +
+            "WHERE true ORDER BY m.column4 " +
+            "ON CONFLICT (user_id, device_id, stream_position) DO NOTHING";
         return command.ExecuteAsync(ct);
     }
 

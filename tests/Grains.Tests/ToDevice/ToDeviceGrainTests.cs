@@ -172,4 +172,26 @@ public sealed class ToDeviceGrainTests
         Assert.Empty(await store.Store.ToDevice.GetMessagesAsync(Alice, "PHONE", 0, long.MaxValue, 10, CancellationToken.None));
         Assert.Single(await store.Store.ToDevice.GetMessagesAsync(Alice, "LAPTOP", 0, long.MaxValue, 10, CancellationToken.None));
     }
+
+    [Theory]
+    [InlineData(StoreBackend.Sqlite)]
+    [InlineData(StoreBackend.Postgres)]
+    public async Task Logging_out_everywhere_and_deactivating_delete_every_queue_of_the_user(StoreBackend backend)
+    {
+        var (store, cluster) = await StartAsync(backend);
+        await using var _store = store;
+        await using var _cluster = cluster;
+        var user = cluster.Grains.GetGrain<HomeServer.Grains.Accounts.IUserGrain>(Alice);
+        await SendAsync(cluster, "t1", To(Alice, null), To(Bob, null));
+        await user.DeleteAllDevicesAsync();
+        Assert.Empty(await store.Store.ToDevice.GetMessagesAsync(Alice, "PHONE", 0, long.MaxValue, 10, CancellationToken.None));
+        Assert.Empty(await store.Store.ToDevice.GetMessagesAsync(Alice, "LAPTOP", 0, long.MaxValue, 10, CancellationToken.None));
+
+        await store.Store.Devices.IssueAccessTokenAsync(new NewAccessToken(Alice, "PHONE", "token-again", 2), CancellationToken.None);
+        await SendAsync(cluster, "t2", To(Alice, null));
+        await user.DeactivateAsync(erase: false);
+        Assert.Empty(await store.Store.ToDevice.GetMessagesAsync(Alice, "PHONE", 0, long.MaxValue, 10, CancellationToken.None));
+        // Other users' queues stay.
+        Assert.Single(await store.Store.ToDevice.GetMessagesAsync(Bob, "TABLET", 0, long.MaxValue, 10, CancellationToken.None));
+    }
 }

@@ -66,6 +66,17 @@ public abstract class ToDeviceTests<TBackend> : StoreTestBase<TBackend>
             Assert.Equal($"{{\"for\":\"{device}\"}}", Encoding.UTF8.GetString(message.Content));
         }
         Assert.Single(await ReadAsync(Alice, "PHONE"));
+    public async Task A_send_to_more_devices_than_one_statement_holds_reaches_each_once()
+    {
+        for (var i = 0; i < 600; i++) await Store.Devices.IssueAccessTokenAsync(new NewAccessToken(Carol, $"D{i}", $"t-carol-{i}", 1), Ct);
+        var messages = Enumerable.Range(0, 600).Select(i => To(Carol, $"D{i}", $"{{\"i\":{i}}}")).Append(To(Carol, null, "{\"to\":\"all\"}")).ToArray();
+
+        var sent = await SendAsync("t1", messages);
+
+        Assert.Equal(600, sent.Stored);
+        for (var i = 0; i < 600; i += 97)
+            Assert.Equal($"{{\"i\":{i}}}", Encoding.UTF8.GetString(Assert.Single(await ReadAsync(Carol, $"D{i}")).Content));
+        Assert.Equal(600, await CountRowsAsync("device_inbox"));
     }
 
     [Fact]
