@@ -12,7 +12,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createInterface } from "node:readline";
 import {
-  sdk, eventually, megolm, register, logInWithCrypto, passwordAuth, encryptedTimeline, expectDecrypted, step, sendText,
+  sdk, eventually, megolm, register, logInWithCrypto, passwordAuth, expectDecrypted, step, sendText,
   downloadKeys, refusedRequestsSummary,
 } from "./e2ee-helpers.mjs";
 
@@ -169,9 +169,12 @@ test("alice's two devices and bob exchange encrypted messages; new devices get t
     await Promise.all(failed.map((event) => event.attemptDecryption(crypto, { isRetry: true })));
     await crypto.outgoingRequestsManager.doProcessOutgoingRequests();
     await expectDecrypted(requesting, roomId, sent);
-    const forwarded = requesting.getRoom(roomId).getLiveTimeline().getEvents()
-      .filter((event) => event.isEncrypted() && event.getKeyForwardingUser());
-    assert.ok(forwarded.length > 0, "no key came forwarded: " + JSON.stringify(encryptedTimeline(requesting, roomId)));
+    // The keys can only have come forwarded: the device asked for them and never had the backup's key.
+    const asked = requesting.testDevice.requests.filter((request) => request.startsWith("PUT /_matrix/client/v3/sendToDevice/m.room_key_request/"));
+    assert.ok(asked.length > 0, `the new device sent no m.room_key_request: ${JSON.stringify(requesting.testDevice.requests)}`);
+    assert.equal(await crypto.getSessionBackupPrivateKey(), null, "the new device holds the backup key");
+    assert.ok(!requesting.testDevice.requests.some((request) => request.includes("/room_keys/keys")),
+      "the new device read the key backup");
   });
 });
 
