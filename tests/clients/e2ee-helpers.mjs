@@ -9,6 +9,9 @@ export { sdk, baseUrl, eventually };
 // The SDK and its crypto log every request at debug level; HOMESERVER_SDK_DEBUG=1 shows them. Everything goes to
 // stderr: stdout carries the DRAIN requests to the host.
 const verbose = process.env.HOMESERVER_SDK_DEBUG === "1";
+// The SDK's module-wide logger, which models and the sync loop use rather than the client's.
+const { logger: sdkGlobalLogger } = await import("matrix-js-sdk/lib/logger.js");
+sdkGlobalLogger.setLevel(verbose ? "debug" : "warn", false);
 function quietLogger(prefix) {
   const write = (level) => (...args) => console.error(`${level} ${prefix}`, ...args);
   const skip = () => {};
