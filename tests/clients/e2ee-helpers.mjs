@@ -159,8 +159,11 @@ export async function expectDecrypted(client, roomId, bodies, timeoutMs = 20000)
 
 /** Fails with the server's refusals when `step` throws, so a missing endpoint names itself. */
 export async function step(name, action) {
+  const started = Date.now();
   try {
-    return await action();
+    const result = await action();
+    console.error(`step passed in ${Date.now() - started} ms: ${name}`);
+    return result;
   } catch (error) {
     error.message = `${name}: ${error.message}${refusedRequestsSummary()}`;
     throw error;
