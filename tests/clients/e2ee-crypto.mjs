@@ -89,11 +89,17 @@ test("alice's two devices and bob exchange encrypted messages; new devices get t
   const send = async (client, body) => { await sendText(client, roomId, body); sent.push(body); };
   await step("messages both ways, every device decrypts every message", async () => {
     await send(alice1, "alice's first device says hello");
-    const drained = requestDrain();
+    let drained = false;
+    const draining = requestDrain().then(() => { drained = true; });
     await send(bob, "bob answers");
     await send(alice2, "alice's second device joins in");
+    // While the host drains, every device keeps talking: each message is encrypted for and must reach all devices.
+    for (let round = 0; drainOnRequest && !drained; round++) {
+      await send(everyDevice[round % everyDevice.length], `message ${round} during the drain`);
+      await Promise.race([draining, new Promise((resolve) => setTimeout(resolve, 500))]);
+    }
     for (const client of everyDevice) await expectDecrypted(client, roomId, sent, exchangeTimeoutMs);
-    await drained;
+    await draining;
     await send(bob, "bob once more");
     await send(alice1, "alice once more");
     for (const client of everyDevice) await expectDecrypted(client, roomId, sent, exchangeTimeoutMs);
