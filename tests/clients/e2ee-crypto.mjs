@@ -12,7 +12,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createInterface } from "node:readline";
 import {
-  sdk, eventually, megolm, register, logInWithCrypto, passwordAuth, expectDecrypted, step, sendText,
+  sdk, eventually, megolm, password, register, logInWithCrypto, passwordAuth, expectDecrypted, step, sendText,
   downloadKeys, refusedRequestsSummary,
 } from "./e2ee-helpers.mjs";
 
@@ -143,7 +143,7 @@ test("alice's two devices and bob exchange encrypted messages; new devices get t
     }, 20000, () => `; the server says ${JSON.stringify(info)}`);
   });
 
-  await step("a new device of alice restores the room keys from the key backup", async () => {
+  const restoring = await step("a new device of alice restores the room keys from the key backup", async () => {
     const restoring = await logInWithCrypto(aliceName, {
       beforeStart: async (client) => { client.testDevice.recoveryKey = alice1.testDevice.recoveryKey; },
     });
@@ -153,9 +153,10 @@ test("alice's two devices and bob exchange encrypted messages; new devices get t
     const result = await crypto.restoreKeyBackup();
     assert.ok(result.imported > 0, `nothing imported from the backup: ${JSON.stringify(result)}`);
     await expectDecrypted(restoring, roomId, sent);
+    return restoring;
   });
 
-  await step("a new device of alice, cross-signed by her first one, gets the keys forwarded over to-device", async () => {
+  const requesting = await step("a new device of alice, cross-signed by her first one, gets the keys forwarded over to-device", async () => {
     const requesting = await logInWithCrypto(aliceName);
     const crypto = requesting.getCrypto();
     await eventuallyAsync("alice's first device to learn of the new device", async () =>
@@ -181,6 +182,37 @@ test("alice's two devices and bob exchange encrypted messages; new devices get t
     assert.equal(await crypto.getSessionBackupPrivateKey(), null, "the new device holds the backup key");
     assert.ok(!requesting.testDevice.requests.some((request) => request.includes("/room_keys/keys")),
       "the new device read the key backup");
+    return requesting;
+  });
+
+  await step("the later devices speak: bob learns of them and every device decrypts them", async () => {
+    await send(restoring, "the restored device speaks");
+    await send(requesting, "the device with forwarded keys speaks");
+    await send(bob, "bob welcomes them");
+    for (const client of [...everyDevice, restoring, requesting]) await expectDecrypted(client, roomId, sent);
+  });
+
+  await step("alice deletes a device: bob's client forgets it and rotates his megolm session", async () => {
+    const gone = requesting.getDeviceId();
+    requesting.stopClient();
+    await alice1.deleteDevice(gone).catch(async (error) => {
+      if (error.httpStatus !== 401 || !error.data?.flows) throw error;
+      await alice1.deleteDevice(gone, {
+        type: "m.login.password", identifier: { type: "m.id.user", user: aliceId }, password, session: error.data.session,
+      });
+    });
+    await eventuallyAsync("bob's client to drop alice's deleted device", async () =>
+      !(await bob.getCrypto().getUserDeviceInfo([aliceId])).get(aliceId)?.has(gone));
+    await eventuallyAsync("alice's first device to drop her deleted device", async () =>
+      !(await alice1.getCrypto().getUserDeviceInfo([aliceId])).get(aliceId)?.has(gone));
+    await send(bob, "bob after the deletion");
+    await send(alice1, "alice after the deletion");
+    const sessionOf = (body) => alice1.getRoom(roomId).getLiveTimeline().getEvents()
+      .find((event) => event.getContent().body === body)?.getWireContent().session_id;
+    await eventually("alice's first device to have bob's message after the deletion", () => sessionOf("bob after the deletion"));
+    assert.notEqual(sessionOf("bob after the deletion"), sessionOf("bob welcomes them"),
+      "bob's client kept its megolm session although a device it was shared with was deleted");
+    for (const client of [...everyDevice, restoring]) await expectDecrypted(client, roomId, sent);
   });
 });
 
