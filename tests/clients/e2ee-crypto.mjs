@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { createInterface } from "node:readline";
 import {
   sdk, eventually, megolm, password, register, logInWithCrypto, passwordAuth, expectDecrypted, step, sendText,
-  downloadKeys, refusedRequestsSummary,
+  downloadKeys, refusedRequestsSummary, loadWholeHistory,
 } from "./e2ee-helpers.mjs";
 
 const RustSdkCryptoJs = await import("@matrix-org/matrix-sdk-crypto-wasm");
@@ -147,6 +147,8 @@ test("alice's two devices and bob exchange encrypted messages; new devices get t
     const restoring = await logInWithCrypto(aliceName, {
       beforeStart: async (client) => { client.testDevice.recoveryKey = alice1.testDevice.recoveryKey; },
     });
+    await eventually("the restoring device to know the room", () => restoring.getRoom(roomId));
+    await loadWholeHistory(restoring, roomId);
     const crypto = restoring.getCrypto();
     await crypto.loadSessionBackupPrivateKeyFromSecretStorage();
     await crypto.checkKeyBackupAndEnable();
@@ -158,6 +160,8 @@ test("alice's two devices and bob exchange encrypted messages; new devices get t
 
   const requesting = await step("a new device of alice, cross-signed by her first one, gets the keys forwarded over to-device", async () => {
     const requesting = await logInWithCrypto(aliceName);
+    await eventually("the requesting device to know the room", () => requesting.getRoom(roomId));
+    await loadWholeHistory(requesting, roomId);
     const crypto = requesting.getCrypto();
     await eventuallyAsync("alice's first device to learn of the new device", async () =>
       (await alice1.getCrypto().getUserDeviceInfo([aliceId])).get(aliceId)?.has(requesting.getDeviceId()));

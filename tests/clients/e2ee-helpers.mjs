@@ -157,6 +157,17 @@ export async function expectDecrypted(client, roomId, bodies, timeoutMs = 20000)
     () => `; its timeline shows ${JSON.stringify(shown())}${refusedRequestsSummary()}`, timeoutMs);
 }
 
+/** Pages the room's timeline back to its start, as a client scrolling up does; a fresh login sees only the newest events. */
+export async function loadWholeHistory(client, roomId) {
+  const room = client.getRoom(roomId);
+  assert.ok(room, `${client.testDevice.name} does not know the room`);
+  for (let round = 0; round < 50; round++) {
+    if (room.getLiveTimeline().getPaginationToken(sdk.EventTimeline.BACKWARDS) === null) return;
+    await client.scrollback(room, 100);
+  }
+  assert.fail(`${client.testDevice.name} could not page back to the start of the room`);
+}
+
 /** Fails with the server's refusals when `step` throws, so a missing endpoint names itself. */
 export async function step(name, action) {
   const started = Date.now();
