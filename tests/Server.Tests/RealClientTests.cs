@@ -24,14 +24,16 @@ public abstract class RealClientTests
         await using var backend = await CreateBackendAsync();
         await using var server = await backend.StartServerAsync();
 
-        var (exitCode, output) = await RunNodeTestAsync(clients, server.Client.BaseAddress!.ToString().TrimEnd('/'));
+        var (exitCode, output) = await RunNodeTestAsync(clients, server.Client.BaseAddress!.ToString().TrimEnd('/'), NodeTimeout);
 
         Assert.True(exitCode == 0, $"node --test exited with {exitCode}:\n{Tail(output, 20_000)}");
     }
 
-    private static async Task<(int ExitCode, string Output)> RunNodeTestAsync(string workingDirectory, string baseUrl)
+    /// <summary>Runs <c>node --test</c> on the given files (none: every *.test.mjs) against the server at baseUrl.</summary>
+    internal static async Task<(int ExitCode, string Output)> RunNodeTestAsync(
+        string workingDirectory, string baseUrl, TimeSpan nodeTimeout, params string[] files)
     {
-        var start = new ProcessStartInfo("node", ["--test", "--test-reporter=spec"])
+        var start = new ProcessStartInfo("node", ["--test", "--test-reporter=spec", .. files])
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -53,7 +55,7 @@ public abstract class RealClientTests
         }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(NodeTimeout);
+        using var timeout = new CancellationTokenSource(nodeTimeout);
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -61,7 +63,7 @@ public abstract class RealClientTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"node --test did not finish within {NodeTimeout}:\n{Tail(output.ToString(), 20_000)}");
+            Assert.Fail($"node --test did not finish within {nodeTimeout}:\n{Tail(output.ToString(), 20_000)}");
         }
         process.WaitForExit();
         lock (output) return (process.ExitCode, output.ToString());
