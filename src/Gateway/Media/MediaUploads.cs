@@ -1,0 +1,54 @@
+using HomeServer.Grains.Media;
+using Microsoft.Extensions.Options;
+using Orleans;
+
+namespace HomeServer.Gateway.Media;
+
+/// <summary>Stores new local media: the bytes as a file first, then the record, so a recorded media id always has its file.</summary>
+public sealed class MediaUploads(MediaFiles files, IGrainFactory grains, IOptions<MediaOptions> options)
+{
+    public IMediaGrain Records => grains.GetGrain<IMediaGrain>("local");
+
+    /// <summary>Stores <paramref name="body"/> (at most <see cref="MediaOptions.MaxUploadBytes"/>) as new media of the user; returns its id.</summary>
+    public async Task<string> StoreAsync(Stream body, string contentType, string? uploadName, string userId, CancellationToken cancellationToken)
+    {
+        var (temporary, length) = await files.WriteTemporaryAsync(body, options.Value.MaxUploadBytes, cancellationToken);
+        var mediaId = MediaIds.New();
+        var path = files.ContentPath(mediaId);
+        if (!files.TryPublish(temporary, path)) throw new InvalidOperationException($"Media file {mediaId} exists already.");
+        try
+        {
+            await Records.RecordUploadAsync(mediaId, userId, new MediaContent(contentType, uploadName, length));
+        }
+        catch
+        {
+            MediaFiles.Delete(path);
+            throw;
+        }
+        return mediaId;
+    }
+
+    /// <summary>
+    /// Stores <paramref name="body"/> as the content of a pending media id the user created. The file is claimed first
+    /// (a second upload finds it and is refused), then the record is completed, which checks creator and expiry again.
+    /// </summary>
+    public async Task<MediaCompletion> CompleteAsync(string mediaId, Stream body, string contentType, string? uploadName, string userId,
+        CancellationToken cancellationToken)
+    {
+        var (temporary, length) = await files.WriteTemporaryAsync(body, options.Value.MaxUploadBytes, cancellationToken);
+        var path = files.ContentPath(mediaId);
+        if (!files.TryPublish(temporary, path)) return MediaCompletion.AlreadyUploaded;
+        MediaCompletion outcome;
+        try
+        {
+            outcome = await Records.CompletePendingAsync(mediaId, userId, new MediaContent(contentType, uploadName, length));
+        }
+        catch
+        {
+            MediaFiles.Delete(path);
+            throw;
+        }
+        if (outcome != MediaCompletion.Stored) MediaFiles.Delete(path);
+        return outcome;
+    }
+}
