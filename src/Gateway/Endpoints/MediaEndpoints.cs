@@ -88,6 +88,7 @@ internal static class MediaEndpoints
         var session = await context.RequireSessionAsync();
         var (contentType, fileName) = ReadUploadHeaders(context.Request, options.Value);
         var mediaId = await uploads.StoreAsync(context.Request.Body, contentType, fileName, session.UserId, context.RequestAborted);
+        if (mediaId is null) return new UploadTooLarge(options.Value.MaxUploadBytes);
         return Json(writer =>
         {
             writer.WriteStartObject();
@@ -129,6 +130,7 @@ internal static class MediaEndpoints
         var outcome = await uploads.CompleteAsync(mediaId, context.Request.Body, contentType, fileName, session.UserId, context.RequestAborted);
         return outcome switch
         {
+            null => new UploadTooLarge(options.Value.MaxUploadBytes),
             MediaCompletion.Stored => AccountsJsonBody.Empty(),
             MediaCompletion.AlreadyUploaded => throw CannotOverwrite(),
             MediaCompletion.NotCreator => throw Forbidden("Only the user who created this media id may upload to it."),
@@ -274,6 +276,7 @@ internal static class MediaEndpoints
         if (info is null) return null;
         using var body = new MemoryStream(fetched.Bytes);
         var mediaId = await uploads.StoreAsync(body, fetched.ContentType, null, userId, cancellationToken);
+        if (mediaId is null) return null;
         return (mediaId, fetched.ContentType, fetched.Bytes.Length, info.Info.Width, info.Info.Height);
     }
 
@@ -317,7 +320,6 @@ internal static class MediaEndpoints
 
     private static (string ContentType, string? FileName) ReadUploadHeaders(HttpRequest request, MediaOptions options)
     {
-        if (request.ContentLength > options.MaxUploadBytes) throw MediaFiles.TooLarge(options.MaxUploadBytes);
         var contentType = request.ContentType is { Length: > 0 } declared ? declared : MediaContentTypes.OctetStream;
         if (contentType.Length > MaxContentTypeLength || contentType.Any(char.IsControl)) throw InvalidParam("Invalid Content-Type.");
         string? fileName = null;
@@ -376,6 +378,20 @@ internal static class MediaEndpoints
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer)) write(writer);
         return AccountsJsonBody.Bytes(buffer.WrittenSpan.ToArray());
+    }
+
+    /// <summary>
+    /// 413 M_TOO_LARGE for an upload, closing the connection: the rest of the body is not read, so the connection
+    /// cannot carry another request (and the client learns at once instead of sending the rest).
+    /// </summary>
+    private sealed class UploadTooLarge(long maxBytes) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.Headers.Connection = "close";
+            return MatrixErrorResponse.WriteAsync(context.Response, StatusCodes.Status413PayloadTooLarge,
+                new MatrixError("M_TOO_LARGE", $"Cannot upload files larger than {maxBytes} bytes."));
+        }
     }
 
     private sealed class UploadSizeLimit(long maxBytes) : IRequestSizeLimitMetadata

@@ -1,5 +1,3 @@
-using HomeServer.Gateway.Errors;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
 namespace HomeServer.Gateway.Media;
@@ -21,8 +19,8 @@ public sealed class MediaFiles(IOptions<MediaOptions> options)
     public string ThumbnailPath(string mediaId, string variant) => Path.Combine(Root, "thumbnails", mediaId[..2], mediaId, variant);
 
     /// <summary>
-    /// Copies <paramref name="body"/> to a new temporary file, at most <paramref name="maxBytes"/> (413 M_TOO_LARGE past
-    /// it, and the file is removed). Returns its path and length.
+    /// Copies <paramref name="body"/> to a new temporary file, at most <paramref name="maxBytes"/>
+    /// (<see cref="MediaTooLargeException"/> past it, and the file is removed). Returns its path and length.
     /// </summary>
     public async Task<(string Path, long Length)> WriteTemporaryAsync(Stream body, long maxBytes, CancellationToken cancellationToken)
     {
@@ -86,6 +84,8 @@ public sealed class MediaFiles(IOptions<MediaOptions> options)
         }
     }
 
-    public static MatrixException TooLarge(long maxBytes) =>
-        new(StatusCodes.Status413PayloadTooLarge, "M_TOO_LARGE", $"Cannot upload files larger than {maxBytes} bytes.");
+    private static MediaTooLargeException TooLarge(long maxBytes) => new(maxBytes);
 }
+
+/// <summary>A body longer than the limit it was written with.</summary>
+public sealed class MediaTooLargeException(long maxBytes) : Exception($"Larger than {maxBytes} bytes.");

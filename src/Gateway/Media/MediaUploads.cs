@@ -1,4 +1,5 @@
 using HomeServer.Grains.Media;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Orleans;
 
@@ -9,10 +10,13 @@ public sealed class MediaUploads(MediaFiles files, IGrainFactory grains, IOption
 {
     public IMediaGrain Records => grains.GetGrain<IMediaGrain>("local");
 
-    /// <summary>Stores <paramref name="body"/> (at most <see cref="MediaOptions.MaxUploadBytes"/>) as new media of the user; returns its id.</summary>
-    public async Task<string> StoreAsync(Stream body, string contentType, string? uploadName, string userId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores <paramref name="body"/> as new media of the user; returns its id, or null (nothing stored) when the body
+    /// is larger than <see cref="MediaOptions.MaxUploadBytes"/>.
+    /// </summary>
+    public async Task<string?> StoreAsync(Stream body, string contentType, string? uploadName, string userId, CancellationToken cancellationToken)
     {
-        var (temporary, length) = await files.WriteTemporaryAsync(body, options.Value.MaxUploadBytes, cancellationToken);
+        if (await WriteTemporaryAsync(body, cancellationToken) is not var (temporary, length)) return null;
         var mediaId = MediaIds.New();
         var path = files.ContentPath(mediaId);
         if (!files.TryPublish(temporary, path)) throw new InvalidOperationException($"Media file {mediaId} exists already.");
@@ -32,10 +36,11 @@ public sealed class MediaUploads(MediaFiles files, IGrainFactory grains, IOption
     /// Stores <paramref name="body"/> as the content of a pending media id the user created. The file is claimed first
     /// (a second upload finds it and is refused), then the record is completed, which checks creator and expiry again.
     /// </summary>
-    public async Task<MediaCompletion> CompleteAsync(string mediaId, Stream body, string contentType, string? uploadName, string userId,
+    /// <returns>How it went; null (nothing stored) when the body is larger than <see cref="MediaOptions.MaxUploadBytes"/>.</returns>
+    public async Task<MediaCompletion?> CompleteAsync(string mediaId, Stream body, string contentType, string? uploadName, string userId,
         CancellationToken cancellationToken)
     {
-        var (temporary, length) = await files.WriteTemporaryAsync(body, options.Value.MaxUploadBytes, cancellationToken);
+        if (await WriteTemporaryAsync(body, cancellationToken) is not var (temporary, length)) return null;
         var path = files.ContentPath(mediaId);
         if (!files.TryPublish(temporary, path)) return MediaCompletion.AlreadyUploaded;
         MediaCompletion outcome;
@@ -50,5 +55,20 @@ public sealed class MediaUploads(MediaFiles files, IGrainFactory grains, IOption
         }
         if (outcome != MediaCompletion.Stored) MediaFiles.Delete(path);
         return outcome;
+    }
+
+    // The body in a temporary file; null when it is too large, whether the declared length, the server's own limit on
+    // the request (which reads fail with) or the bytes counted say so.
+    private async Task<(string Path, long Length)?> WriteTemporaryAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var max = options.Value.MaxUploadBytes;
+        try
+        {
+            return await files.WriteTemporaryAsync(body, max, cancellationToken);
+        }
+        catch (Exception e) when (e is MediaTooLargeException or BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+        {
+            return null;
+        }
     }
 }
