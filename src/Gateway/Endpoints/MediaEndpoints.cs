@@ -291,8 +291,7 @@ internal static class MediaEndpoints
             throw new MatrixException(StatusCodes.Status404NotFound, "M_NOT_FOUND", "Remote media is not available: this server does not federate.");
         var uploads = services.GetRequiredService<MediaUploads>();
         var record = await uploads.Records.GetAsync(mediaId) ?? throw UnknownMedia();
-        if (!authenticated && options.UnauthenticatedMediaFrozenAt is { } frozenAt && record.CreatedAt >= frozenAt.ToUnixTimeMilliseconds())
-            throw UnknownMedia();
+        if (!authenticated && options.HidesUnauthenticated(record.CreatedAt)) throw UnknownMedia();
         if (record.IsPending)
         {
             if (IsExpired(record)) throw UnknownMedia();

@@ -33,6 +33,10 @@ public sealed class MediaOptions
     public TimeSpan MaxNotYetUploadedWait { get; set; } = TimeSpan.FromSeconds(20);
 
     public UrlPreviewOptions UrlPreview { get; set; } = new();
+
+    /// <summary>Whether the freeze hides media created at <paramref name="createdAt"/> (ms) from the unauthenticated endpoints.</summary>
+    public bool HidesUnauthenticated(long createdAt) =>
+        UnauthenticatedMediaFrozenAt is { } frozenAt && createdAt >= frozenAt.ToUnixTimeMilliseconds();
 }
 
 /// <summary>URL previews (configuration section <c>Media:UrlPreview</c>).</summary>

@@ -42,7 +42,10 @@ public sealed class PostgresMediaServerFixture : MediaServerFixture
     protected override async Task<StoreBackend> CreateBackendAsync() => await PostgresBackend.CreateAsync();
 }
 
-/// <summary>Default URL preview networks (public only), and unauthenticated media frozen from the server's start.</summary>
+/// <summary>
+/// Default URL preview networks (public only), unauthenticated media frozen from the server's start, and created media
+/// ids that expire after a second unused.
+/// </summary>
 public abstract class RestrictedMediaServerFixture : BackendServerFixture
 {
     public DateTimeOffset FrozenAt { get; } = DateTimeOffset.UtcNow;
@@ -52,6 +55,7 @@ public abstract class RestrictedMediaServerFixture : BackendServerFixture
         {
             MediaTestSettings.Apply(media);
             media.UnauthenticatedMediaFrozenAt = FrozenAt;
+            media.UnusedIdLifetime = TimeSpan.FromSeconds(1);
         });
 }
 

@@ -67,6 +67,25 @@ public abstract class RestrictedMediaTests(RestrictedMediaServerFixture fixture)
         using (var thumbnail = await alice.SendAsync(Get, $"{A}/thumbnail/localhost/{id}?width=32&height=32"))
             Assert.Equal(HttpStatusCode.OK, thumbnail.StatusCode);
     }
+
+    [Fact]
+    public async Task Created_ids_left_unused_past_their_expiry_take_no_upload_and_free_their_place()
+    {
+        var alice = await UserAsync("alice");
+        var ids = new List<string>();
+        for (var i = 0; i < MediaTestSettings.MaxPendingUploads; i++)
+        {
+            var created = await alice.OkJsonAsync(HttpMethod.Post, "/_matrix/media/v1/create");
+            Assert.InRange(created.GetProperty("unused_expires_at").GetInt64() - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0, 1000);
+            ids.Add(MediaClient.MediaId(created.GetProperty("content_uri").GetString()!));
+        }
+        await alice.FailsAsync(HttpMethod.Post, "/_matrix/media/v1/create", null, HttpStatusCode.TooManyRequests, "M_LIMIT_EXCEEDED");
+
+        await Task.Delay(TimeSpan.FromMilliseconds(1200));
+        await alice.FailsAsync(HttpMethod.Put, $"{M}/upload/localhost/{ids[0]}", MediaClient.Bytes([1], "text/plain"), HttpStatusCode.NotFound, "M_NOT_FOUND");
+        await alice.FailsAsync(Get, $"{A}/download/localhost/{ids[0]}", null, HttpStatusCode.NotFound, "M_NOT_FOUND");
+        await alice.OkJsonAsync(HttpMethod.Post, "/_matrix/media/v1/create");
+    }
 }
 
 public sealed class SqliteRestrictedMediaTests(SqliteRestrictedMediaServerFixture fixture)
