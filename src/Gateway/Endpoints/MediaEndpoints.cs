@@ -153,6 +153,7 @@ internal static class MediaEndpoints
 
     private static async Task ThumbnailAsync(HttpContext context, string serverName, string mediaId, bool authenticated)
     {
+        if (authenticated) await context.RequireSessionAsync();
         var query = context.Request.Query;
         var width = RequirePositiveInt(query, "width");
         var height = RequirePositiveInt(query, "height");
