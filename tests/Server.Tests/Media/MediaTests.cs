@@ -333,7 +333,8 @@ public abstract class MediaTests(MediaServerFixture fixture)
         await alice.FailsAsync(Get, t + "?width=32&height=99999999999", null, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
         await alice.FailsAsync(Get, t + "?width=32&height=32&method=stretch", null, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
         await alice.FailsAsync(Get, t + "?width=32&height=32&animated=yes", null, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
-        // The deprecated path needs no token.
+        // Authenticated media asks for the token first, whatever the parameters; the deprecated path needs none.
+        await alice.FailsAsync(Get, t + "?width=0&height=32", null, HttpStatusCode.Unauthorized, "M_MISSING_TOKEN", authenticated: false);
         using (var open = await alice.SendAsync(Get, $"{M}/thumbnail/localhost/{png}?width=32&height=32", authenticated: false)) await BytesAsync(open);
 
         // Content that is no image, or claims to be one and is not.
