@@ -37,9 +37,7 @@ public static class ThumbnailScenario
         var startedAt = DateTimeOffset.UtcNow;
         var load = MachineInfo.LoadAverage();
         var counters = bench.CountersOf(admin);
-        var before = await counters.ReadAsync(ct);
-        var cpuBefore = bench.Server.CpuSeconds();
-        bench.Server.TakePeakRssBytes();
+        var window = await ResourceWindow.OpenAsync(bench.Server, counters, ct);
         var first = new LatencyRecorder();
         var cached = new LatencyRecorder();
         var firstCrop = new LatencyRecorder();
@@ -57,9 +55,7 @@ public static class ThumbnailScenario
                 for (var c = 0; c < options.CachedRequests; c++) cachedLatency.Record(await TimedGetAsync(api, user, path, ct));
             }
         }
-        var cpuSeconds = BenchContext.Minus(bench.Server.CpuSeconds(), cpuBefore);
-        var peakRss = bench.Server.TakePeakRssBytes();
-        var delta = ServerCounters.Delta(before, await counters.ReadAsync(ct));
+        var (cpuSeconds, _, peakRss, delta) = await window.CloseAsync(ct);
         delta.TryGetValue(Thumbnailed, out var generated);
 
         var (f, c2, fc, cc) = (first.Summarise(), cached.Summarise(), firstCrop.Summarise(), cachedCrop.Summarise());
