@@ -44,7 +44,8 @@ internal sealed class SqlPushStore(SqlDatabase db) : IPushStore
     {
         Guard.Identifier(userId, nameof(userId));
         Guard.Identifier(roomId, nameof(roomId));
-        Guard.Text(threadId, StoreLimits.MaxIdentifierBytes, nameof(threadId));
+        ArgumentNullException.ThrowIfNull(threadId);
+        Guard.OptionalText(threadId, StoreLimits.MaxIdentifierBytes, nameof(threadId));
         Guard.Position(roomPosition, nameof(roomPosition));
         await db.WriteAsync(async (connection, transaction, ct) =>
             await connection.Command(
