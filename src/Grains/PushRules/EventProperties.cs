@@ -14,6 +14,9 @@ public sealed class EventProperties
 
     private readonly Dictionary<string, JsonElement> _values = new(StringComparer.Ordinal);
 
+    // String values decoded once: every member's rules read the same few (type, content.msgtype, content.body).
+    private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+
     public EventProperties(JsonElement @event)
     {
         if (@event.ValueKind != JsonValueKind.Object) return;
@@ -29,8 +32,7 @@ public sealed class EventProperties
 
     public bool TryGet(string key, out JsonElement value) => _values.TryGetValue(key, out value);
 
-    public string? String(string key) =>
-        _values.TryGetValue(key, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    public string? String(string key) => _strings.GetValueOrDefault(key);
 
     private void Add(string key, JsonElement value)
     {
@@ -40,6 +42,7 @@ public sealed class EventProperties
             return;
         }
         _values[key] = value;
+        if (value.ValueKind == JsonValueKind.String) _strings[key] = value.GetString()!;
     }
 
     private static string Escape(string name)
