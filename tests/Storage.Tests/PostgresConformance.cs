@@ -42,3 +42,4 @@ public sealed class PostgresKeyBackupTests : KeyBackupTests<PostgresTestBackend>
 public sealed class PostgresToDeviceTests : ToDeviceTests<PostgresTestBackend>;
 
 public sealed class PostgresKeyStoreTests : KeyStoreTests<PostgresTestBackend>;
+public sealed class PostgresPushStoreTests : PushStoreTests<PostgresTestBackend>;

@@ -42,3 +42,4 @@ public sealed class SqliteKeyBackupTests : KeyBackupTests<SqliteTestBackend>;
 public sealed class SqliteToDeviceTests : ToDeviceTests<SqliteTestBackend>;
 
 public sealed class SqliteKeyStoreTests : KeyStoreTests<SqliteTestBackend>;
+public sealed class SqlitePushStoreTests : PushStoreTests<SqliteTestBackend>;
