@@ -15,6 +15,9 @@ public sealed record NewEvent(
 
     /// <summary>The sender's device and transaction id when the event came from a client send.</summary>
     public ClientTransaction? Transaction { get; init; }
+
+    /// <summary>The notifications the event causes, stored with it in the same transaction.</summary>
+    public IReadOnlyList<NewNotification> Notifications { get; init; } = [];
 }
 
 public sealed record ClientTransaction(string DeviceId, string TransactionId);

@@ -22,4 +22,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IToDeviceStore ToDevice { get; }
     IKeyStore Keys { get; }
     IMediaStore Media { get; }
+    IPushStore Push { get; }
 }

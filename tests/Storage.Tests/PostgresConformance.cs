@@ -43,3 +43,4 @@ public sealed class PostgresMediaStoreTests : MediaStoreTests<PostgresTestBacken
 public sealed class PostgresToDeviceTests : ToDeviceTests<PostgresTestBackend>;
 
 public sealed class PostgresKeyStoreTests : KeyStoreTests<PostgresTestBackend>;
+public sealed class PostgresPushStoreTests : PushStoreTests<PostgresTestBackend>;

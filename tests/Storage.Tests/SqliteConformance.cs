@@ -43,3 +43,4 @@ public sealed class SqliteMediaStoreTests : MediaStoreTests<SqliteTestBackend>;
 public sealed class SqliteToDeviceTests : ToDeviceTests<SqliteTestBackend>;
 
 public sealed class SqliteKeyStoreTests : KeyStoreTests<SqliteTestBackend>;
+public sealed class SqlitePushStoreTests : PushStoreTests<SqliteTestBackend>;

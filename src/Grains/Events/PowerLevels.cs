@@ -44,6 +44,10 @@ public sealed class PowerLevels
     /// <summary>50 when unspecified, but 0 when the room has no power levels event at all.</summary>
     public long StateDefault => Named("state_default", HasPowerLevelsEvent ? 50 : 0);
 
+    /// <summary>The level <c>notifications.{key}</c> asks of a sender (push rules' sender_notification_permission); 50 when unset.</summary>
+    public long NotificationLevel(string key) =>
+        content is { } levels && TryGetMapEntry(levels, "notifications", key, out var level) ? level : 50;
+
     public long UserLevel(string userId)
     {
         if (content is not { } levels)

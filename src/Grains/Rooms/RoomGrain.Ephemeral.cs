@@ -46,7 +46,9 @@ public sealed partial class RoomGrain
 
     private async Task SetReceiptAsync(RoomSnapshot snapshot, string userId, string receiptType, string eventId, string? threadId)
     {
-        await RequireEventInRoomAsync(eventId);
+        var read = await RequireEventInRoomAsync(eventId);
+        // Before the receipt, whose sync notice makes clients read the counts again.
+        await store.Push.SetReadMarkAsync(userId, RoomId, threadId ?? "", read.RoomPosition, CancellationToken.None);
         var ts = Clock();
         var data = JsonOutput.Write(writer =>
         {

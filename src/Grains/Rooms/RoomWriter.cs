@@ -38,6 +38,12 @@ internal sealed class RoomWriter(IHomeServerStore store, string roomId, Func<lon
     private bool _writing;
     private RoomSnapshot? _snapshot;
 
+    /// <summary>
+    /// Runs on each planned batch just before it is appended and may return it with more to store in the same
+    /// transaction (the notifications of its events). Null: the batch is appended as planned.
+    /// </summary>
+    public Func<RoomBatchBuilder, EventBatch, Task<EventBatch>>? BeforeAppend { get; set; }
+
     /// <summary>The newest durable version of the room; null when the room does not exist.</summary>
     public RoomSnapshot? Current => Volatile.Read(ref _snapshot);
 
@@ -142,7 +148,9 @@ internal sealed class RoomWriter(IHomeServerStore store, string roomId, Func<lon
             IReadOnlyList<AppendedEvent> appended;
             try
             {
-                appended = await store.Events.AppendAsync(builder.ToBatch(), CancellationToken.None);
+                var toAppend = builder.ToBatch();
+                if (BeforeAppend is { } beforeAppend) toAppend = await beforeAppend(builder, toAppend);
+                appended = await store.Events.AppendAsync(toAppend, CancellationToken.None);
             }
             catch (Exception e) when (e is ConcurrencyConflictException or DuplicateEventException)
             {

@@ -484,6 +484,7 @@ public sealed class SyncGrain(
     private async Task<SyncResponse> RespondAsync(Computed computed, string deviceId, SyncFilter? filter = null)
     {
         computed.Result.DeviceKeys ??= await _deviceKeys.GetAsync(store, Key, deviceId, fresh: false, CancellationToken.None);
+        await SyncUnreadCounts.AddAsync(store, Key, computed.Result, filter, CancellationToken.None);
         return Respond(computed, deviceId, filter);
     }
 

@@ -61,6 +61,12 @@ internal sealed class JoinedRoomResult(string roomId)
     public List<Receipt> Receipts { get; } = [];
     public List<AccountDataEntry> AccountData { get; } = [];
 
+    /// <summary>unread_notifications: the main timeline's counts, or all threads' when the filter does not split them.</summary>
+    public (long Notifications, long Highlights) Unread { get; set; }
+
+    /// <summary>unread_thread_notifications by thread root, when the filter asks for it (null: left out).</summary>
+    public Dictionary<string, (long Notifications, long Highlights)>? ThreadUnread { get; set; }
+
     /// <summary>Whether the response must carry the room even without timeline, state or ephemeral events.</summary>
     public bool Forced { get; set; }
 

@@ -25,6 +25,7 @@ internal sealed class EventBatchWriter(SqlDatabase db, DbConnection connection, 
         }
         await InsertEventsAsync(appended, ct);
         await InsertTransactionIdsAsync(ct);
+        await InsertNotificationsAsync(appended, ct);
         await ApplyStateChangesAsync(ct);
         await ApplyRedactionsAsync(ct);
         await ClearForgottenAsync(ct);
@@ -120,6 +121,37 @@ internal sealed class EventBatchWriter(SqlDatabase db, DbConnection connection, 
                 throw new DuplicateEventException(
                     $"An event of the batch for {batch.RoomId} reuses a client transaction id that is already stored.", ex);
             }
+        }
+    }
+
+    private async Task InsertNotificationsAsync(List<AppendedEvent> appended, CancellationToken ct)
+    {
+        var rows = batch.Events
+            .SelectMany((e, i) => e.Notifications.Select(n => (Notification: n, Event: e, Appended: appended[i])))
+            .ToList();
+        for (var start = 0; start < rows.Count; start += RowsPerInsert)
+        {
+            var end = Math.Min(start + RowsPerInsert, rows.Count);
+            var command = connection.Command("", transaction).With("@room", batch.RoomId);
+            var sql = new StringBuilder(
+                "INSERT INTO push_notifications (user_id, room_id, room_position, global_position, event_id, thread_id, " +
+                "highlight, actions, ts) VALUES ");
+            for (var i = start; i < end; i++)
+            {
+                var (notification, e, at) = rows[i];
+                sql.Append(i == start ? "" : ", ")
+                    .Append($"(@u{i}, @room, @p{i}, @g{i}, @e{i}, @t{i}, @h{i}, @a{i}, @ts{i})");
+                command.With($"@u{i}", notification.UserId)
+                    .With($"@p{i}", at.RoomPosition)
+                    .With($"@g{i}", at.GlobalPosition)
+                    .With($"@e{i}", e.EventId)
+                    .With($"@t{i}", notification.ThreadId)
+                    .With($"@h{i}", notification.Highlight)
+                    .With($"@a{i}", notification.Actions)
+                    .With($"@ts{i}", e.OriginServerTs);
+            }
+            command.CommandText = sql.ToString();
+            await command.ExecuteAsync(ct);
         }
     }
 

@@ -18,6 +18,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IToDeviceStore ToDevice { get; } = new SqlToDeviceStore(db);
     public IKeyStore Keys { get; } = new SqlKeyStore(db);
     public IMediaStore Media { get; } = new SqlMediaStore(db);
+    public IPushStore Push { get; } = new SqlPushStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

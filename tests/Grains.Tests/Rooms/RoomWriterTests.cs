@@ -145,6 +145,8 @@ public sealed class RoomWriterTests : IAsyncLifetime
 
         public List<EventBatch> Appends { get; } = [];
 
+        public IPushStore Push => inner.Push;
+
         public TaskCompletionSource HoldNextAppend()
         {
             var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -36,6 +36,9 @@ public sealed record RoomEventFilter : EventFilter
     public bool LazyLoadMembers { get; init; }
     public bool IncludeRedundantMembers { get; init; }
 
+    /// <summary>Whether unread counts are split by thread (<c>unread_thread_notifications</c>).</summary>
+    public bool UnreadThreadNotifications { get; init; }
+
     public bool MatchesRoom(string roomId) => RoomLists.Matches(Rooms, NotRooms, roomId);
 
     /// <param name="hasUrl">Whether the event's content has a <c>url</c> key (only asked when contains_url is set).</param>

@@ -81,6 +81,7 @@ public static class SyncFilterParser
             ContainsUrl = Boolean(filter, "contains_url", path),
             LazyLoadMembers = Boolean(filter, "lazy_load_members", path) ?? false,
             IncludeRedundantMembers = Boolean(filter, "include_redundant_members", path) ?? false,
+            UnreadThreadNotifications = Boolean(filter, "unread_thread_notifications", path) ?? false,
         };
     }
 

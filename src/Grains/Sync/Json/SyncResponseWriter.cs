@@ -133,12 +133,25 @@ internal static class SyncResponseWriter
         writer.WriteEndArray();
         writer.WriteEndObject();
         WriteAccountDataEvents(writer, "account_data"u8, room.AccountData);
-        // Push rules are not evaluated yet, so there is nothing to count.
         writer.WritePropertyName("unread_notifications"u8);
         writer.WriteStartObject();
-        writer.WriteNumber("highlight_count"u8, 0);
-        writer.WriteNumber("notification_count"u8, 0);
+        writer.WriteNumber("highlight_count"u8, room.Unread.Highlights);
+        writer.WriteNumber("notification_count"u8, room.Unread.Notifications);
         writer.WriteEndObject();
+        if (room.ThreadUnread is { } threads)
+        {
+            writer.WritePropertyName("unread_thread_notifications"u8);
+            writer.WriteStartObject();
+            foreach (var (threadId, counts) in threads)
+            {
+                writer.WritePropertyName(threadId);
+                writer.WriteStartObject();
+                writer.WriteNumber("highlight_count"u8, counts.Highlights);
+                writer.WriteNumber("notification_count"u8, counts.Notifications);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndObject();
+        }
         writer.WriteEndObject();
     }
 

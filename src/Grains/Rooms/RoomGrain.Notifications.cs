@@ -1,0 +1,63 @@
+using System.Text.Json;
+using HomeServer.Grains.Events;
+using HomeServer.Grains.PushRules;
+using HomeServer.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace HomeServer.Grains.Rooms;
+
+public sealed partial class RoomGrain
+{
+    private PushRuleCache? _pushRules;
+
+    /// <summary>
+    /// Evaluates the push rules of the room's local members for each event of the batch, so that the notifications go
+    /// into the same transaction as the events: counts are exact whenever the events are durable. The state the rules
+    /// see (member count, display names, power levels) is the room's after the batch.
+    /// </summary>
+    private async Task<EventBatch> AddNotificationsAsync(RoomBatchBuilder builder, EventBatch batch)
+    {
+        var view = builder.View;
+        var joined = view.JoinedMembers.Where(server.IsLocal).ToList();
+        var recipientsByEvent = builder.Events.Select(planned => RecipientsOf(planned, joined)).ToList();
+        var everyone = recipientsByEvent.SelectMany(r => r).Distinct(StringComparer.Ordinal).ToList();
+        if (everyone.Count == 0) return batch;
+        _pushRules ??= new PushRuleCache(store);
+        try
+        {
+            await _pushRules.RefreshAsync(everyone, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The events matter more than their counts: a store that cannot answer this will likely refuse the append too.
+            logger.LogWarning(e, "Reading push rules for {RoomId} failed; the batch is stored without notifications", RoomId);
+            return batch;
+        }
+        if (_pushRules.Count > joined.Count + 1000) _pushRules.Retain(joined.Concat(everyone).ToHashSet(StringComparer.Ordinal));
+
+        var powerLevels = view.PowerLevels;
+        var memberCount = view.JoinedMembers.Count;
+        string? DisplayNameOf(string userId) => view.Get(EventTypes.Member, userId)?.GetContentString("displayname");
+        var rows = new List<NewEvent>(batch.Events.Count);
+        for (var i = 0; i < batch.Events.Count; i++)
+        {
+            var planned = builder.Events[i];
+            var facts = new PushRoomFacts(recipientsByEvent[i], memberCount, DisplayNameOf,
+                powerLevels.UserLevel(planned.Pdu.Sender.Value), powerLevels.NotificationLevel);
+            var notifications = facts.Recipients.Count == 0 ? [] : PushEvaluator.Evaluate(planned.Pdu.Json, facts, _pushRules.Of);
+            rows.Add(notifications.Count == 0 ? batch.Events[i] : batch.Events[i] with { Notifications = notifications });
+        }
+        return batch with { Events = rows };
+    }
+
+    /// <summary>The local joined members other than the sender, and the invitee of an invite (who is not joined yet).</summary>
+    private List<string> RecipientsOf(PlannedEvent planned, List<string> joinedLocal)
+    {
+        var sender = planned.Row.Sender;
+        var recipients = joinedLocal.Where(userId => userId != sender).ToList();
+        if (planned.Row.Membership == Membership.Invite && planned.Row.StateKey is { } invitee && invitee != sender
+            && server.IsLocal(invitee) && !recipients.Contains(invitee))
+            recipients.Add(invitee);
+        return recipients;
+    }
+}

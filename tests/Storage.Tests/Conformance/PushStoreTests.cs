@@ -1,0 +1,72 @@
+using System.Text;
+using HomeServer.Storage.Tests.Backends;
+
+namespace HomeServer.Storage.Tests.Conformance;
+
+/// <summary>Notifications stored with their events, read marks per thread, unread counts and push rule look-ups.</summary>
+public abstract class PushStoreTests<TBackend> : StoreTestBase<TBackend>
+    where TBackend : ITestStoreBackend, new()
+{
+    private static readonly byte[] Notify = Encoding.UTF8.GetBytes("[\"notify\"]");
+
+    protected override async Task SeedAsync()
+    {
+        await CreateAccountAsync(Alice);
+        await CreateAccountAsync(Bob);
+        await CreateRoomAsync(RoomA);
+        await CreateRoomAsync(RoomB);
+    }
+
+    private static NewEvent Notifying(string eventId, string thread = "main", bool highlight = false, params string[] users) =>
+        TestEvents.Message(eventId) with { Notifications = users.Select(u => new NewNotification(u, thread, highlight, Notify)).ToList() };
+
+    private async Task<Dictionary<(string Room, string Thread), (long, long)>> CountsAsync(string userId) =>
+        (await Store.Push.GetUnreadCountsAsync(userId, [RoomA, RoomB], Ct))
+            .ToDictionary(c => (c.RoomId, c.ThreadId), c => (c.NotificationCount, c.HighlightCount));
+
+    [Fact]
+    public async Task Notifications_are_counted_per_room_and_thread_until_a_read_mark_reaches_them()
+    {
+        var a = await AppendAsync(RoomA, [
+            Notifying("$1", users: [Bob]),
+            Notifying("$2", highlight: true, users: [Bob, Alice]),
+            Notifying("$3", thread: "$1", users: [Bob]),
+            TestEvents.Message("$4"),
+        ]);
+        await AppendAsync(RoomB, [Notifying("$5", users: [Bob])]);
+
+        Assert.Equal(new Dictionary<(string, string), (long, long)>
+        {
+            [(RoomA, "main")] = (2, 1), [(RoomA, "$1")] = (1, 0), [(RoomB, "main")] = (1, 0),
+        }, await CountsAsync(Bob));
+        Assert.Equal((1L, 1L), (await CountsAsync(Alice))[(RoomA, "main")]);
+
+        // A threaded mark covers its own thread; an unthreaded one every thread; marks never move back.
+        await Store.Push.SetReadMarkAsync(Bob, RoomA, "main", a[1].RoomPosition, Ct);
+        Assert.Equal(new Dictionary<(string, string), (long, long)> { [(RoomA, "$1")] = (1, 0), [(RoomB, "main")] = (1, 0) }, await CountsAsync(Bob));
+        await Store.Push.SetReadMarkAsync(Bob, RoomA, "", a[3].RoomPosition, Ct);
+        await Store.Push.SetReadMarkAsync(Bob, RoomA, "", a[0].RoomPosition, Ct);
+        Assert.Equal(new Dictionary<(string, string), (long, long)> { [(RoomB, "main")] = (1, 0) }, await CountsAsync(Bob));
+        Assert.Empty(await Store.Push.GetUnreadCountsAsync(Bob, [], Ct));
+
+        var listed = await Store.Push.GetNotificationsAsync(Bob, null, 10, onlyHighlight: false, Ct);
+        Assert.Equal(["$5", "$3", "$2", "$1"], listed.Select(n => n.EventId));
+        Assert.Equal([false, true, true, true], listed.Select(n => n.Read));
+        Assert.Equal(["$2"], (await Store.Push.GetNotificationsAsync(Bob, null, 10, onlyHighlight: true, Ct)).Select(n => n.EventId));
+        Assert.Equal(["$2", "$1"], (await Store.Push.GetNotificationsAsync(Bob, listed[1].GlobalPosition, 10, onlyHighlight: false, Ct)).Select(n => n.EventId));
+    }
+
+    [Fact]
+    public async Task Push_rules_are_read_for_many_users_and_followed_by_position()
+    {
+        var start = await Store.AccountData.GetMaxStreamPositionAsync(Ct);
+        await Store.AccountData.SetAccountDataAsync(Alice, null, "m.push_rules", Encoding.UTF8.GetBytes("{\"global\":{\"a\":1}}"), Ct);
+        await Store.AccountData.SetAccountDataAsync(Bob, null, "m.other", Encoding.UTF8.GetBytes("{}"), Ct);
+        var bobs = await Store.AccountData.SetAccountDataAsync(Bob, null, "m.push_rules", Encoding.UTF8.GetBytes("{\"global\":{\"b\":1}}"), Ct);
+
+        Assert.Equal([Alice, Bob], (await Store.Push.GetPushRuleChangesAsync(start, Ct)).Select(r => r.UserId));
+        Assert.Empty(await Store.Push.GetPushRuleChangesAsync(bobs, Ct));
+        var rules = await Store.Push.GetPushRulesAsync([Bob, Carol], Ct);
+        Assert.Equal("{\"global\":{\"b\":1}}", Encoding.UTF8.GetString(Assert.Single(rules).Content));
+    }
+}
