@@ -15,7 +15,12 @@ public sealed record NewEvent(
 
     /// <summary>The sender's device and transaction id when the event came from a client send.</summary>
     public ClientTransaction? Transaction { get; init; }
+
+    /// <summary>content.m.relates_to when it names a rel_type and a parent event; recorded only when the parent qualifies.</summary>
+    public EventRelation? Relation { get; init; }
 }
+
+public sealed record EventRelation(string ParentEventId, string RelType);
 
 public sealed record ClientTransaction(string DeviceId, string TransactionId);
 
