@@ -21,6 +21,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapKnockEndpoints();
         endpoints.MapRoomEventEndpoints();
         endpoints.MapRoomReadEndpoints();
+        endpoints.MapRelationEndpoints();
         endpoints.MapRoomDirectoryEndpoints();
         endpoints.MapRoomEphemeralEndpoints();
         endpoints.MapLegacySyncEndpoints();

@@ -69,7 +69,7 @@ public sealed partial class RoomGrain
         if (!history.CanSee(reader.UserId, access.JoinedNow, stored.RoomPosition, stored.Type, stored.StateKey))
             throw MatrixRequestException.NotFound("Event not found.");
         var pdu = await ErasedSenders.ServeAsync(store, access.Snapshot.Version, history, reader.UserId, ToPdu(stored), stored.RoomPosition);
-        return ClientEventWriter.WriteOne(pdu, ClientEventOptions.For(reader));
+        return ClientEventWriter.WriteOne(pdu, await ReadOptionsAsync(reader, [pdu]));
     }
 
     public async Task<byte[]> GetMembersAsync(string userId, MembersQuery query)
