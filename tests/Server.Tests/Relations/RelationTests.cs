@@ -251,7 +251,7 @@ public abstract class RelationTests(BackendServerFixture fixture) : RoomTestBase
         Assert.Equal([bobRoot, carolRoot, aliceRoot], EventIds(all.GetProperty("chunk")));
         Assert.False(all.TryGetProperty("next_batch", out _));
         Assert.Equal(1, Bundle(all.GetProperty("chunk")[0], "m.thread")!.Value.GetProperty("count").GetInt32());
-        Assert.Equal(all.GetRawText(), (await V1OkAsync(alice, $"/rooms/{E(roomId)}/threads?include=all")).GetRawText());
+        Assert.Equal(EventIds(all.GetProperty("chunk")), EventIds((await V1OkAsync(alice, $"/rooms/{E(roomId)}/threads?include=all")).GetProperty("chunk")));
 
         var participated = await V1OkAsync(alice, $"/rooms/{E(roomId)}/threads?include=participated");
         Assert.Equal([carolRoot, aliceRoot], EventIds(participated.GetProperty("chunk")));
