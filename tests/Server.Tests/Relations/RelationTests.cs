@@ -119,6 +119,29 @@ public abstract class RelationTests(BackendServerFixture fixture) : RoomTestBase
     }
 
     [Fact]
+    public async Task Sync_timelines_read_from_the_store_carry_bundled_aggregations()
+    {
+        var (alice, bob, roomId) = await RoomOfTwoAsync();
+        var root = await alice.SendTextAsync(roomId, "root");
+        var reply = await bob.SendAsync(roomId, ThreadReply(root, "reply"));
+        var edited = await alice.SendTextAsync(roomId, "tpyo");
+        var edit = await alice.SendAsync(roomId, Edit(edited, "typo"));
+
+        var sync = await bob.OkAsync(Get, "/sync?timeout=0");
+        var timeline = sync.GetProperty("rooms").GetProperty("join").GetProperty(roomId).GetProperty("timeline").GetProperty("events");
+        JsonElement Served(string eventId) => timeline.EnumerateArray().Single(e => e.GetProperty("event_id").GetString() == eventId);
+        var thread = Bundle(Served(root), "m.thread")!.Value;
+        Assert.Equal(1, thread.GetProperty("count").GetInt32());
+        Assert.True(thread.GetProperty("current_user_participated").GetBoolean());
+        Assert.Equal(reply, thread.GetProperty("latest_event").GetProperty("event_id").GetString());
+        Assert.Equal(edit, Bundle(Served(edited), "m.replace")!.Value.GetProperty("event_id").GetString());
+        Assert.Equal("tpyo", Served(edited).GetProperty("content").GetProperty("body").GetString());
+        Assert.Null(Bundle(Served(reply), "m.thread"));
+        // The reader-specific part of unsigned is still there beside the bundle.
+        Assert.True(Served(root).GetProperty("unsigned").TryGetProperty("age", out _));
+    }
+
+    [Fact]
     public async Task The_latest_edit_by_the_original_sender_is_bundled_and_the_content_is_left_as_sent()
     {
         var (alice, bob, roomId) = await RoomOfTwoAsync();
