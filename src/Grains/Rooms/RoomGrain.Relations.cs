@@ -25,7 +25,8 @@ public sealed partial class RoomGrain
                 query.Forward ? Direction.Forward : Direction.Backward, limit + 1, depth),
             CancellationToken.None);
         var page = found.Take(limit).ToList();
-        var visible = page.Where(e => history.CanSee(reader.UserId, access.JoinedNow, e.RoomPosition, e.Type, e.StateKey)).Select(ToPdu).ToList();
+        var visible = await ServedAsync(reader.UserId, snapshot, history,
+            page.Where(e => history.CanSee(reader.UserId, access.JoinedNow, e.RoomPosition, e.Type, e.StateKey)).ToList());
         var options = await ReadOptionsAsync(reader, visible);
         return JsonOutput.Write(writer =>
         {
@@ -51,12 +52,13 @@ public sealed partial class RoomGrain
         var found = await store.Relations.GetThreadRootsAsync(
             RoomId, before, query.ParticipatedOnly ? reader.UserId : null, limit + 1, CancellationToken.None);
         var page = found.Take(limit).ToList();
-        var roots = new List<Pdu>();
+        var visibleRoots = new List<StoredEvent>();
         foreach (var root in page)
         {
             if (await store.Events.GetEventAsync(root.EventId, CancellationToken.None) is not { } stored || stored.RoomId != RoomId) continue;
-            if (history.CanSee(reader.UserId, access.JoinedNow, stored.RoomPosition, stored.Type, stored.StateKey)) roots.Add(ToPdu(stored));
+            if (history.CanSee(reader.UserId, access.JoinedNow, stored.RoomPosition, stored.Type, stored.StateKey)) visibleRoots.Add(stored);
         }
+        var roots = await ServedAsync(reader.UserId, access.Snapshot, history, visibleRoots);
         var options = await ReadOptionsAsync(reader, roots);
         return JsonOutput.Write(writer =>
         {
@@ -65,6 +67,15 @@ public sealed partial class RoomGrain
             if (found.Count > limit) writer.WriteString("next_batch", RoomStreamToken.Format(page[^1].LatestPosition));
             writer.WriteEndObject();
         });
+    }
+
+    /// <summary>The events as the reader is served them: erased senders' events pruned where erasure asks it.</summary>
+    private async Task<IReadOnlyList<Pdu>> ServedAsync(string userId, RoomSnapshot snapshot, RoomHistory history, IReadOnlyList<StoredEvent> events)
+    {
+        var served = await ErasedSenders.PruneAsync(store, events.Select(e => (Event: ToPdu(e), e.RoomPosition)).ToList(),
+            e => e.Event.Sender.Value, e => history.WasJoinedWhenSent(userId, e.RoomPosition),
+            e => ValueTask.FromResult(e with { Event = ErasedSenders.Pruned(snapshot.Version, e.Event) }), CancellationToken.None);
+        return [.. served.Select(e => e.Event)];
     }
 
     /// <summary>
