@@ -22,6 +22,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapKnockEndpoints();
         endpoints.MapRoomEventEndpoints();
         endpoints.MapRoomReadEndpoints();
+        endpoints.MapRelationEndpoints();
         endpoints.MapRoomDirectoryEndpoints();
         endpoints.MapRoomEphemeralEndpoints();
         endpoints.MapLegacySyncEndpoints();

@@ -18,7 +18,11 @@ public sealed record NewEvent(
 
     /// <summary>The notifications the event causes, stored with it in the same transaction.</summary>
     public IReadOnlyList<NewNotification> Notifications { get; init; } = [];
+    /// <summary>content.m.relates_to when it names a rel_type and a parent event; recorded only when the parent qualifies.</summary>
+    public EventRelation? Relation { get; init; }
 }
+
+public sealed record EventRelation(string ParentEventId, string RelType);
 
 public sealed record ClientTransaction(string DeviceId, string TransactionId);
 

@@ -23,4 +23,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IKeyStore Keys { get; }
     IMediaStore Media { get; }
     IPushStore Push { get; }
+    IRelationStore Relations { get; }
 }

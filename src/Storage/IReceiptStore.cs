@@ -1,7 +1,7 @@
 namespace HomeServer.Storage;
 
 /// <summary>
-/// Receipts, one per (room, receipt type, user); each write takes the next position of the receipt
+/// Receipts, one per (room, receipt type, user, thread); each write takes the next position of the receipt
 /// stream, so sync can ask for what changed since a position.
 /// </summary>
 public interface IReceiptStore
@@ -21,7 +21,8 @@ public interface IReceiptStore
 }
 
 /// <param name="Data">The receipt's data object as UTF-8 JSON (e.g. <c>{"ts":...,"thread_id":...}</c>).</param>
-public sealed record NewReceipt(string RoomId, string ReceiptType, string UserId, string EventId, long Ts, byte[] Data);
+/// <param name="ThreadId">The thread of a threaded receipt (<c>main</c> or a thread root), null for an unthreaded one.</param>
+public sealed record NewReceipt(string RoomId, string ReceiptType, string UserId, string EventId, long Ts, byte[] Data, string? ThreadId = null);
 
 public sealed record Receipt(
     string RoomId, string ReceiptType, string UserId, string EventId, long Ts, byte[] Data, long StreamPosition);

@@ -25,6 +25,8 @@ public sealed class PostgresAccountDataTests : AccountDataTests<PostgresTestBack
 
 public sealed class PostgresReceiptTests : ReceiptTests<PostgresTestBackend>;
 
+public sealed class PostgresRelationStoreTests : RelationStoreTests<PostgresTestBackend>;
+
 public sealed class PostgresFilterTests : FilterTests<PostgresTestBackend>;
 
 public sealed class PostgresDurabilityTests : DurabilityTests<PostgresTestBackend>;

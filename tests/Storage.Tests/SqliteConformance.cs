@@ -25,6 +25,8 @@ public sealed class SqliteAccountDataTests : AccountDataTests<SqliteTestBackend>
 
 public sealed class SqliteReceiptTests : ReceiptTests<SqliteTestBackend>;
 
+public sealed class SqliteRelationStoreTests : RelationStoreTests<SqliteTestBackend>;
+
 public sealed class SqliteFilterTests : FilterTests<SqliteTestBackend>;
 
 public sealed class SqliteDurabilityTests : DurabilityTests<SqliteTestBackend>;

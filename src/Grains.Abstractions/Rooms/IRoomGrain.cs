@@ -122,6 +122,18 @@ public interface IRoomGrain : IGrainWithStringKey
     [return: Immutable]
     Task<byte[]> GetContextAsync(Reader reader, ContextQuery query);
 
+    /// <summary>The events relating to a parent event (/relations); M_NOT_FOUND when the parent is unknown or not visible.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetRelationsAsync(Reader reader, RelationsQuery query);
+
+    /// <summary>The room's thread roots, latest reply first (/threads).</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetThreadsAsync(Reader reader, ThreadsQuery query);
+
     /// <summary>Whether the user is joined; M_NOT_FOUND for an unknown room.</summary>
     [Idempotent]
     [AlwaysInterleave]

@@ -17,6 +17,9 @@ internal sealed record ClientEventOptions(Reader? Viewer, long? NowMs)
 
     public bool IncludeRoomId { get; init; } = true;
 
+    /// <summary>The aggregations to bundle into <c>unsigned.m.relations</c>; none when not set.</summary>
+    public BundledAggregations Aggregations { get; init; } = BundledAggregations.None;
+
     public static ClientEventOptions For(Reader viewer) => new(viewer, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 }
 
@@ -41,7 +44,7 @@ internal static class ClientEventWriter
             }
         }
         writer.WriteString("event_id", pdu.EventId.Value);
-        WriteUnsigned(writer, json, options);
+        WriteUnsigned(writer, pdu, json, options);
         writer.WriteEndObject();
     }
 
@@ -56,7 +59,7 @@ internal static class ClientEventWriter
             writer.WriteEndArray();
         });
 
-    private static void WriteUnsigned(Utf8JsonWriter writer, JsonElement json, ClientEventOptions options)
+    private static void WriteUnsigned(Utf8JsonWriter writer, Pdu pdu, JsonElement json, ClientEventOptions options)
     {
         var hasStored = json.TryGetProperty("unsigned", out var stored) && stored.ValueKind == JsonValueKind.Object;
         var age = options.NowMs is { } now && json.TryGetProperty("origin_server_ts", out var ts) && ts.TryGetInt64(out var sent)
@@ -64,7 +67,8 @@ internal static class ClientEventWriter
             : (long?)null;
         var transactionId = options.Viewer is { } viewer && hasStored ? StoredEventJson.TransactionIdFor(json, stored, viewer) : null;
         var hasPublic = hasStored && stored.EnumerateObject().Any(property => !StoredEventJson.IsPrivateKey(property.Name));
-        if (!hasPublic && age is null && transactionId is null) return;
+        var hasBundled = options.Aggregations.Has(pdu, hasStored ? stored : default);
+        if (!hasPublic && age is null && transactionId is null && !hasBundled) return;
 
         writer.WriteStartObject("unsigned");
         if (age is { } value) writer.WriteNumber("age", value);
@@ -76,6 +80,7 @@ internal static class ClientEventWriter
                 if (!StoredEventJson.IsPrivateKey(property.Name)) property.WriteTo(writer);
             }
         }
+        if (hasBundled) options.Aggregations.Write(writer, pdu, stored, options);
         writer.WriteEndObject();
     }
 }

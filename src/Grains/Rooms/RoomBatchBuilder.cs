@@ -107,6 +107,7 @@ internal sealed class RoomBatchBuilder
         {
             Membership = spec.Type == EventTypes.Member ? built.Pdu.GetContentString("membership") : null,
             Transaction = spec.Transaction is { } t ? new ClientTransaction(t.DeviceId, t.TransactionId) : null,
+            Relation = Relations.Of(built.Pdu),
         };
 
         _events.Add(new PlannedEvent(stored, row));

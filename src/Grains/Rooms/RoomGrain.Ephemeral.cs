@@ -57,7 +57,7 @@ public sealed partial class RoomGrain
             writer.WriteNumber("ts", ts);
             writer.WriteEndObject();
         });
-        var position = await store.Receipts.SetReceiptAsync(new NewReceipt(RoomId, receiptType, userId, eventId, ts, data), CancellationToken.None);
+        var position = await store.Receipts.SetReceiptAsync(new NewReceipt(RoomId, receiptType, userId, eventId, ts, data, threadId), CancellationToken.None);
         var notice = new SyncNotice(SyncNoticeKind.Receipt, RoomId, position);
         // A private receipt is seen by its owner only.
         if (receiptType == ReceiptTypes.ReadPrivate) _notifier.Notify(userId, notice);

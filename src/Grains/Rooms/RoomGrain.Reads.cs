@@ -53,23 +53,9 @@ public sealed partial class RoomGrain
 
     public async Task<byte[]> GetEventAsync(Reader reader, string eventId)
     {
-        if (_writer.Current is not { Exists: true }) throw MatrixRequestException.NotFound("Event not found.");
-        var stored = await RequireEventInRoomAsync(eventId);
-        ReadAccess access;
-        try
-        {
-            access = await RequireReadAccessAsync(reader.UserId);
-        }
-        catch (MatrixRequestException e) when (e.ErrCode == "M_FORBIDDEN")
-        {
-            // The API answers 404 both for unknown events and for events the user may not see.
-            throw MatrixRequestException.NotFound("Event not found.");
-        }
-        var history = await GetHistoryAsync(access.Snapshot);
-        if (!history.CanSee(reader.UserId, access.JoinedNow, stored.RoomPosition, stored.Type, stored.StateKey))
-            throw MatrixRequestException.NotFound("Event not found.");
+        var (access, history, stored) = await RequireVisibleEventAsync(reader.UserId, eventId);
         var pdu = await ErasedSenders.ServeAsync(store, access.Snapshot.Version, history, reader.UserId, ToPdu(stored), stored.RoomPosition);
-        return ClientEventWriter.WriteOne(pdu, ClientEventOptions.For(reader));
+        return ClientEventWriter.WriteOne(pdu, await ReadOptionsAsync(reader, [pdu]));
     }
 
     public async Task<byte[]> GetMembersAsync(string userId, MembersQuery query)

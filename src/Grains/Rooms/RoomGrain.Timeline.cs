@@ -25,7 +25,7 @@ public sealed partial class RoomGrain
             ? MembersOf(await StateForAsync(access), page.Events.Select(e => e.Sender.Value))
             : null;
 
-        var options = ClientEventOptions.For(reader);
+        var options = await ReadOptionsAsync(reader, page.Events);
         return JsonOutput.Write(writer =>
         {
             writer.WriteStartObject();
@@ -57,7 +57,7 @@ public sealed partial class RoomGrain
             ? MembersOf(state, before.Events.Concat(after.Events).Append(pdu).Select(e => e.Sender.Value))
             : SortedState(state.Values).Where(e => query.Filter is null || query.Filter.Matches(e.Type, e.Sender.Value, TimelineScan.HasUrl(e)));
 
-        var options = ClientEventOptions.For(reader);
+        var options = await ReadOptionsAsync(reader, before.Events.Concat(after.Events).Append(pdu));
         return JsonOutput.Write(writer =>
         {
             writer.WriteStartObject();

@@ -109,7 +109,12 @@ internal sealed class TimelineReader(IHomeServerStore store, SyncFilter filter, 
             using var document = JsonDocument.Parse(e.Json, StoredJson.DocumentOptions);
             return e with { Json = ErasedSenders.Pruned(version, document.RootElement) };
         }, cancellationToken);
-        return served as List<StoredEvent> ?? [.. served];
+        if (served.Count == 0) return [];
+        // Bundled aggregations for events read from the store (initial syncs, catch-up); live events are shared as
+        // they were sent, before anything could relate to them.
+        var aggregations = await BundledAggregations.LoadAsync(
+            store, served[0].RoomId, userId, served.Select(e => Events.Pdu.Parse(EventId.Parse(e.EventId), e.Json)));
+        return [.. served.Select(aggregations.AddTo)];
     }
 
     private async Task<RoomVersion> RoomVersionOfAsync(string roomId, CancellationToken cancellationToken) =>

@@ -25,6 +25,11 @@ internal static class EventBatchValidator
         foreach (var e in batch.Events)
         {
             ValidateEvent(e);
+            if (e.Relation is { } relation)
+            {
+                Guard.Identifier(relation.ParentEventId, nameof(relation.ParentEventId));
+                Guard.Identifier(relation.RelType, nameof(relation.RelType));
+            }
             if (!eventIds.Add(e.EventId))
             {
                 throw new ArgumentException($"Event id {e.EventId} appears twice in the batch.", nameof(batch.Events));

@@ -26,6 +26,7 @@ internal sealed class EventBatchWriter(SqlDatabase db, DbConnection connection, 
         await InsertEventsAsync(appended, ct);
         await InsertTransactionIdsAsync(ct);
         await InsertNotificationsAsync(appended, ct);
+        await InsertRelationsAsync(appended, ct);
         await ApplyStateChangesAsync(ct);
         await ApplyRedactionsAsync(ct);
         await ClearForgottenAsync(ct);
@@ -155,6 +156,35 @@ internal sealed class EventBatchWriter(SqlDatabase db, DbConnection connection, 
         }
     }
 
+    /// <summary>
+    /// Copies each relation from its parent's row, so that only a parent in the same room counts, and an edit only
+    /// when the spec lets it replace the original: same sender and type, neither a state event, the original no edit.
+    /// </summary>
+    private async Task InsertRelationsAsync(List<AppendedEvent> appended, CancellationToken ct)
+    {
+        for (var i = 0; i < batch.Events.Count; i++)
+        {
+            var e = batch.Events[i];
+            if (e.Relation is not { } relation) continue;
+            await connection.Command(
+                    "INSERT INTO event_relations (event_id, room_id, parent_event_id, rel_type, event_type, sender, room_position) " +
+                    "SELECT @event, @room, p.event_id, @rel, @type, @sender, @position FROM events p " +
+                    "WHERE p.event_id = @parent AND p.room_id = @room AND p.event_id <> @event AND (@rel <> 'm.replace' OR " +
+                    "(p.sender = @sender AND p.event_type = @type AND p.state_key IS NULL AND @isState = 0 AND NOT EXISTS " +
+                    "(SELECT 1 FROM event_relations o WHERE o.event_id = p.event_id AND o.rel_type = 'm.replace')))",
+                    transaction)
+                .With("@event", e.EventId)
+                .With("@room", batch.RoomId)
+                .With("@parent", relation.ParentEventId)
+                .With("@rel", relation.RelType)
+                .With("@type", e.Type)
+                .With("@sender", e.Sender)
+                .With("@position", appended[i].RoomPosition)
+                .With("@isState", e.StateKey is null ? 0 : 1)
+                .ExecuteAsync(ct);
+        }
+    }
+
     private async Task ApplyStateChangesAsync(CancellationToken ct)
     {
         foreach (var change in batch.StateChanges)
@@ -217,6 +247,9 @@ internal sealed class EventBatchWriter(SqlDatabase db, DbConnection connection, 
             {
                 throw new EntityNotFoundException($"Redacted event {redaction.EventId} is not in room {batch.RoomId}.");
             }
+            await connection.Command("DELETE FROM event_relations WHERE event_id = @event", transaction)
+                .With("@event", redaction.EventId)
+                .ExecuteAsync(ct);
         }
     }
 }

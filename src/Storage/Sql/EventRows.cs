@@ -9,16 +9,19 @@ internal static class EventRows
         "e.room_id, e.room_position, e.global_position, e.event_id, e.event_type, e.state_key, e.sender, " +
         "e.origin_server_ts, e.membership, e.redacted, e.json";
 
-    public static StoredEvent Read(DbDataReader reader) => new(
-        reader.GetString(0),
-        reader.GetInt64(1),
-        reader.GetInt64(2),
-        reader.GetString(3),
-        reader.GetString(4),
-        reader.GetNullableString(5),
-        reader.GetString(6),
-        reader.GetInt64(7),
-        reader.GetNullableString(8),
-        reader.GetBoolean(9),
-        reader.GetBytes(10));
+    public static StoredEvent Read(DbDataReader reader) => Read(reader, 0);
+
+    /// <param name="first">The ordinal of the first of the <see cref="Columns"/> in the row.</param>
+    public static StoredEvent Read(DbDataReader reader, int first) => new(
+        reader.GetString(first),
+        reader.GetInt64(first + 1),
+        reader.GetInt64(first + 2),
+        reader.GetString(first + 3),
+        reader.GetString(first + 4),
+        reader.GetNullableString(first + 5),
+        reader.GetString(first + 6),
+        reader.GetInt64(first + 7),
+        reader.GetNullableString(first + 8),
+        reader.GetBoolean(first + 9),
+        reader.GetBytes(first + 10));
 }

@@ -15,6 +15,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IRateLimitStore RateLimits { get; } = new SqlRateLimitStore(db);
     public IPresenceStore Presence { get; } = new SqlPresenceStore(db);
     public IKeyBackupStore KeyBackups { get; } = new SqlKeyBackupStore(db);
+    public IRelationStore Relations { get; } = new SqlRelationStore(db);
     public IToDeviceStore ToDevice { get; } = new SqlToDeviceStore(db);
     public IKeyStore Keys { get; } = new SqlKeyStore(db);
     public IMediaStore Media { get; } = new SqlMediaStore(db);

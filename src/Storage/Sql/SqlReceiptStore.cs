@@ -5,6 +5,7 @@ namespace HomeServer.Storage.Sql;
 internal sealed class SqlReceiptStore(SqlDatabase db) : IReceiptStore
 {
     private const string Columns = "room_id, receipt_type, user_id, event_id, ts, data, stream_position";
+    private const string InsertColumns = Columns + ", thread_id";
 
     public async Task<long> SetReceiptAsync(NewReceipt receipt, CancellationToken cancellationToken)
     {
@@ -13,6 +14,7 @@ internal sealed class SqlReceiptStore(SqlDatabase db) : IReceiptStore
         Guard.Identifier(receipt.ReceiptType, nameof(receipt.ReceiptType));
         Guard.Identifier(receipt.UserId, nameof(receipt.UserId));
         Guard.Identifier(receipt.EventId, nameof(receipt.EventId));
+        Guard.OptionalIdentifier(receipt.ThreadId, nameof(receipt.ThreadId));
         Guard.JsonObject(receipt.Data, StoreLimits.MaxContentJsonBytes, nameof(receipt.Data));
         return await db.WriteAsync(async (connection, transaction, ct) =>
         {
@@ -20,8 +22,8 @@ internal sealed class SqlReceiptStore(SqlDatabase db) : IReceiptStore
             try
             {
                 await connection.Command(
-                        $"INSERT INTO receipts ({Columns}) VALUES (@room, @type, @user, @event, @ts, @data, @position) " +
-                        "ON CONFLICT (room_id, receipt_type, user_id) DO UPDATE SET event_id = excluded.event_id, " +
+                        $"INSERT INTO receipts ({InsertColumns}) VALUES (@room, @type, @user, @event, @ts, @data, @position, @thread) " +
+                        "ON CONFLICT (room_id, receipt_type, user_id, thread_id) DO UPDATE SET event_id = excluded.event_id, " +
                         "ts = excluded.ts, data = excluded.data, stream_position = excluded.stream_position",
                         transaction)
                     .With("@room", receipt.RoomId)
@@ -31,6 +33,7 @@ internal sealed class SqlReceiptStore(SqlDatabase db) : IReceiptStore
                     .With("@ts", receipt.Ts)
                     .With("@data", receipt.Data)
                     .With("@position", position)
+                    .With("@thread", receipt.ThreadId ?? "")
                     .ExecuteAsync(ct);
             }
             catch (DbException e) when (db.IsForeignKeyViolation(e))
@@ -45,7 +48,7 @@ internal sealed class SqlReceiptStore(SqlDatabase db) : IReceiptStore
     {
         Guard.Identifier(roomId, nameof(roomId));
         return await db.ReadAsync(async (connection, ct) =>
-            await connection.Command($"SELECT {Columns} FROM receipts WHERE room_id = @room ORDER BY receipt_type, user_id")
+            await connection.Command($"SELECT {Columns} FROM receipts WHERE room_id = @room ORDER BY receipt_type, user_id, thread_id")
                 .With("@room", roomId)
                 .ListAsync(ReadReceipt, ct),
             cancellationToken);

@@ -194,6 +194,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IToDeviceStore ToDevice => inner.ToDevice;
         public IKeyStore Keys => inner.Keys;
         public IMediaStore Media => inner.Media;
+        public IRelationStore Relations => inner.Relations;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -56,6 +56,10 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
 
     public virtual Task<byte[]> GetContextAsync(Reader reader, ContextQuery query) => throw new NotSupportedException();
 
+    public virtual Task<byte[]> GetRelationsAsync(Reader reader, RelationsQuery query) => throw new NotSupportedException();
+
+    public virtual Task<byte[]> GetThreadsAsync(Reader reader, ThreadsQuery query) => throw new NotSupportedException();
+
     public virtual Task<bool> IsJoinedAsync(string userId) => throw new NotSupportedException();
 
     public virtual Task<bool> CanSendStateAsync(string userId, string eventType) => throw new NotSupportedException();

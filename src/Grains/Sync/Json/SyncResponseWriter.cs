@@ -239,7 +239,8 @@ internal static class SyncResponseWriter
             {
                 writer.WritePropertyName(byType.Key);
                 writer.WriteStartObject();
-                foreach (var receipt in byType)
+                // A user's threaded receipts may share an event; a JSON object holds one of them, the latest.
+                foreach (var receipt in byType.GroupBy(r => r.UserId, StringComparer.Ordinal).Select(g => g.MaxBy(r => r.StreamPosition)!))
                 {
                     writer.WritePropertyName(receipt.UserId);
                     writer.WriteRawValue(receipt.Data, skipInputValidation: true);
