@@ -23,6 +23,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapRoomReadEndpoints();
         endpoints.MapRoomDirectoryEndpoints();
         endpoints.MapRoomEphemeralEndpoints();
+        endpoints.MapSearchEndpoints();
         endpoints.MapLegacySyncEndpoints();
         endpoints.MapAdminEndpoints();
         endpoints.MapMetricsEndpoints();
