@@ -11,23 +11,31 @@ internal sealed class SqlEventSearchStore(SqlDatabase db) : IEventSearchStore
         return await db.ReadAsync(async (connection, ct) =>
         {
             var command = connection.Command("").With("@query", match).With("@limit", query.Limit);
-            var matching =
-                $"SELECT e.room_id, e.event_id, e.room_position, e.global_position, {db.FullText.ScoreExpression} AS score " +
-                $"FROM event_search JOIN events e ON e.global_position = event_search.{db.FullText.PositionColumn} " +
-                $"WHERE {Conditions(command, query)}";
+            var position = $"event_search.{db.FullText.PositionColumn}";
+            var conditions = Conditions(command, query);
             if (query.Order == EventSearchOrder.Recent)
             {
+                // Newest first along the index's own order (FTS5 walks its rowids backwards and stops at the limit).
                 if (query.After is { } after) command.With("@after", after.GlobalPosition);
-                command.CommandText = matching + (query.After is null ? "" : " AND e.global_position < @after") +
-                                      " ORDER BY e.global_position DESC LIMIT @limit";
+                command.CommandText =
+                    $"SELECT e.room_id, e.event_id, e.room_position, e.global_position, {db.FullText.ScoreExpression} " +
+                    $"FROM event_search JOIN events e ON e.global_position = {position} WHERE {conditions}" +
+                    (query.After is null ? "" : $" AND {position} < @after") +
+                    $" ORDER BY {position} DESC LIMIT @limit";
             }
             else
             {
-                // Materialized so that the rank is computed where the full-text functions allow it, once per match.
+                // Every match is scored from the index alone (materialized, where the full-text functions are allowed);
+                // only the best are joined to their events.
                 if (query.After is { } after) command.With("@rank", after.Rank).With("@after", after.GlobalPosition);
-                command.CommandText = $"WITH hits AS MATERIALIZED ({matching}) SELECT * FROM hits" +
-                                      (query.After is null ? "" : " WHERE score < @rank OR (score = @rank AND global_position < @after)") +
-                                      " ORDER BY score DESC, global_position DESC LIMIT @limit";
+                command.CommandText =
+                    $"WITH hits AS MATERIALIZED (SELECT {position} AS pos, {db.FullText.ScoreExpression} AS score " +
+                    $"FROM event_search WHERE {conditions}), " +
+                    "best AS (SELECT pos, score FROM hits" +
+                    (query.After is null ? "" : " WHERE score < @rank OR (score = @rank AND pos < @after)") +
+                    " ORDER BY score DESC, pos DESC LIMIT @limit) " +
+                    "SELECT e.room_id, e.event_id, e.room_position, e.global_position, best.score " +
+                    "FROM best JOIN events e ON e.global_position = best.pos ORDER BY best.score DESC, best.pos DESC";
             }
             return await command.ListAsync(
                 r => new EventSearchHit(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.GetDouble(4)), ct);
