@@ -39,6 +39,8 @@ public sealed class SearchGrain(IHomeServerStore store) : HomeServerGrain, ISear
         }
         var rooms = await SearchedRoomsAsync(reader.UserId, search, token);
         var query = new EventSearchQuery(search.Term, rooms, search.Keys, order, token?.Cursor, MinBatch);
+        // Counting every match costs about as much as ranking them: it runs alongside the page's queries.
+        var counting = store.Search.CountAsync(query, CancellationToken.None);
 
         var taken = new List<EventSearchHit>();
         var cursor = token?.Cursor;
@@ -67,7 +69,7 @@ public sealed class SearchGrain(IHomeServerStore store) : HomeServerGrain, ISear
 
         var views = await ViewsAsync(reader, taken, filter, search.Context);
         var results = taken.Where(hit => views.ContainsKey(hit.EventId)).ToList();
-        var count = await store.Search.CountAsync(query, CancellationToken.None);
+        var count = await counting;
         var states = search.IncludeState ? await StatesAsync(reader.UserId, results.Select(r => r.RoomId).Distinct()) : null;
         string? NextBatch(string? groupKey, string? groupValue, EventSearchCursor at) =>
             exhausted ? null : new SearchBatchToken(order, at, groupKey ?? token?.GroupKey, groupValue ?? token?.GroupValue).Format();
