@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# bench/run.sh <fanout|herd|throughput|drain|todevice|thumbnail> [--mode shared|naive] [--runs N] [load generator options...]
+# bench/run.sh <fanout|herd|throughput|drain|todevice|thumbnail|search> [--mode shared|naive] [--runs N] [load generator options...]
 #
 # Everything a scenario needs on a fresh machine: a private PostgreSQL (scripts/postgres.sh), Release builds of
 # src/Silo and bench/LoadGenerator, the server as a child process on a free loopback port (PostgreSQL store, cheap
 # password hashing, shared-secret registration for the admin that reads the counters, the delivery mode asked for),
 # the generator against it (it samples the server's CPU seconds and RSS from /proc/<pid>), then everything stopped.
-# fanout, throughput and todevice seed once and measure --runs times on the same server (bench/medians.py prints the medians).
+# fanout, throughput, todevice and search seed once and measure --runs times on the same server (bench/medians.py prints the medians).
 # herd seeds its big room once, then measures both modes in turn (--runs times each, the server restarted cold
 # before each) and prints the naive/shared ratio. drain starts deploy/local's cluster (3 silos, 2 gateways, nginx).
 # Results: bench/results/<scenario>[-<mode>]-<time>.{json,md,svg}. Environment: HOMESERVER_PG_STATE (default
@@ -18,7 +18,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 # The load comes from one address: every rate limit bucket is raised (generous_rate_limits).
 source "$repo/deploy/local/rate-limits.sh"
 scenario="${1:-}"
-[[ "$scenario" =~ ^(fanout|herd|throughput|drain|todevice|thumbnail)$ ]] || { sed -n '2,3p' "$0" >&2; exit 2; }
+[[ "$scenario" =~ ^(fanout|herd|throughput|drain|todevice|thumbnail|search)$ ]] || { sed -n '2,3p' "$0" >&2; exit 2; }
 shift
 mode=shared runs=1 fixture="" generator_args=()
 while (($#)); do
@@ -126,7 +126,7 @@ dotnet build "$repo/bench/LoadGenerator" -c Release -v quiet -nologo >>"$work/bu
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 case "$scenario" in
-  fanout|throughput|todevice)
+  fanout|throughput|todevice|search)
     fresh_postgres
     start_server "$mode"
     generate "$scenario" --server-pid "$server_pid" --label "$mode" --runs "$runs" ${fixture:+--fixture "$fixture"} | tee "$work/$scenario.out"

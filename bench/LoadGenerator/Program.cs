@@ -20,7 +20,7 @@ public static class Program
     {
         var root = new RootCommand("Drives the homeserver's HTTP API with many simulated clients and writes JSON, Markdown and SVG results.")
         {
-            FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(), ToDeviceCommand(), ThumbnailCommand(),
+            FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(), ToDeviceCommand(), ThumbnailCommand(), SearchCommand(),
         };
         foreach (var option in new Option[] { Url, SharedSecret, ServerPid, Output, Label, SeedFixture, SeedConcurrency })
         {
@@ -110,6 +110,19 @@ public static class Program
         var command = new Command("thumbnail", "Large JPEGs: the first thumbnail request (generated) and later ones (cached)") { images, width, height, cached };
         command.SetAction((parse, ct) => RunAsync(parse, ct, bench => ThumbnailScenario.RunAsync(bench,
             new ThumbnailOptions(parse.GetValue(images), parse.GetValue(width), parse.GetValue(height), parse.GetValue(cached)), ct)));
+        return command;
+    }
+
+    private static Command SearchCommand()
+    {
+        var messages = new Option<int>("--messages") { Description = "Messages seeded", DefaultValueFactory = _ => 100_000 };
+        var rooms = new Option<int>("--rooms") { Description = "Rooms the messages are spread over, all the searcher's", DefaultValueFactory = _ => 10 };
+        var vocabulary = new Option<int>("--vocabulary") { Description = "Made-up words the messages are drawn from", DefaultValueFactory = _ => 5_000 };
+        var queries = new Option<int>("--queries") { Description = "Searches per run, one at a time", DefaultValueFactory = _ => 200 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding; 0 only seeds", DefaultValueFactory = _ => 1 };
+        var command = new Command("search", "One user's rooms with many messages; POST /search latency in rank and recent order") { messages, rooms, vocabulary, queries, runs };
+        command.SetAction((parse, ct) => RunAsync(parse, ct, bench => SearchScenario.RunAsync(bench,
+            new SearchOptions(parse.GetValue(messages), parse.GetValue(rooms), parse.GetValue(vocabulary), parse.GetValue(queries), parse.GetValue(runs), parse.GetValue(SeedFixture)), ct)));
         return command;
     }
 

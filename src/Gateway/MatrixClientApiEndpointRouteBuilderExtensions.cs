@@ -25,6 +25,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapRelationEndpoints();
         endpoints.MapRoomDirectoryEndpoints();
         endpoints.MapRoomEphemeralEndpoints();
+        endpoints.MapSearchEndpoints();
         endpoints.MapLegacySyncEndpoints();
         endpoints.MapAdminEndpoints();
         endpoints.MapMetricsEndpoints();

@@ -24,4 +24,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IMediaStore Media { get; }
     IPushStore Push { get; }
     IRelationStore Relations { get; }
+    IEventSearchStore Search { get; }
 }

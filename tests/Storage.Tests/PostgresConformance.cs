@@ -41,6 +41,7 @@ public sealed class PostgresPresenceTests : PresenceTests<PostgresTestBackend>;
 
 public sealed class PostgresKeyBackupTests : KeyBackupTests<PostgresTestBackend>;
 public sealed class PostgresMediaStoreTests : MediaStoreTests<PostgresTestBackend>;
+public sealed class PostgresEventSearchTests : EventSearchTests<PostgresTestBackend>;
 
 public sealed class PostgresToDeviceTests : ToDeviceTests<PostgresTestBackend>;
 

@@ -41,6 +41,7 @@ public sealed class SqlitePresenceTests : PresenceTests<SqliteTestBackend>;
 
 public sealed class SqliteKeyBackupTests : KeyBackupTests<SqliteTestBackend>;
 public sealed class SqliteMediaStoreTests : MediaStoreTests<SqliteTestBackend>;
+public sealed class SqliteEventSearchTests : EventSearchTests<SqliteTestBackend>;
 
 public sealed class SqliteToDeviceTests : ToDeviceTests<SqliteTestBackend>;
 

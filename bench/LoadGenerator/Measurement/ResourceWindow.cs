@@ -29,7 +29,7 @@ public sealed class ResourceWindow
 
     public async Task<ResourceUse> CloseAsync(CancellationToken ct)
     {
-        var serverCpu = _serverCpuBefore is null || _server.CpuSeconds() is not { } after ? (double?)null : Math.Round(after - _serverCpuBefore.Value, 3);
+        var serverCpu = _server.CpuSecondsSince(_serverCpuBefore);
         var generatorCpu = Math.Round(MachineInfo.GeneratorCpuSeconds() - _generatorCpuBefore, 2);
         var peakRss = _server.TakePeakRssBytes();
         return new ResourceUse(serverCpu, generatorCpu, peakRss, ServerCounters.Delta(_countersBefore, await _counters.ReadAsync(ct)));

@@ -32,6 +32,9 @@ public sealed class ServerProcessSampler : IAsyncDisposable
         return (long.Parse(fields[11]) + long.Parse(fields[12])) / ClockTicksPerSecond;
     }
 
+    /// <summary>CPU seconds used since <paramref name="before"/> (a <see cref="CpuSeconds"/> reading), to the millisecond.</summary>
+    public double? CpuSecondsSince(double? before) => before is null || CpuSeconds() is not { } now ? null : Math.Round(now - before.Value, 3);
+
     public long? RssBytes()
     {
         if (_pid is null) return null;

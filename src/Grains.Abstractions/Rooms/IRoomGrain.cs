@@ -206,4 +206,27 @@ public interface IRoomGrain : IGrainWithStringKey
     [AlwaysInterleave]
     [return: Immutable]
     Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, int limit, TimeSpan wait);
+
+    /// <summary>
+    /// Of the given events of this room (search hits), those the user may see and the filter lets through, in the same
+    /// order, with their context when asked for; none when the user may not read the room.
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<IReadOnlyList<Search.SearchResultView>> GetSearchResultsAsync(Reader reader, Search.SearchResultsQuery query);
+
+    /// <summary>Whether the user may read some of the room's history (joined, once joined and not forgotten, or world readable).</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<bool> CanReadAsync(string userId);
+
+    /// <summary>
+    /// The JSON body of <c>GET /timestamp_to_event</c>: the event the user may see nearest to the timestamp in the
+    /// direction (at or after it forwards, at or before it backwards); M_NOT_FOUND when there is none.
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetEventByTimestampAsync(string userId, long timestamp, bool forward);
 }

@@ -78,6 +78,8 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDat
 
     public override string LockRowsSkipLocked => "FOR UPDATE SKIP LOCKED";
 
+    public override FullTextSql FullText { get; } = new FullTextSql.Postgres();
+
     public override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 

@@ -29,6 +29,7 @@ internal sealed class EventBatchWriter(SqlDatabase db, DbConnection connection, 
         await InsertRelationsAsync(appended, ct);
         await ApplyStateChangesAsync(ct);
         await ApplyRedactionsAsync(ct);
+        await EventSearchIndexWriter.WriteAsync(db, connection, transaction, batch, appended, ct);
         await ClearForgottenAsync(ct);
         return appended;
     }

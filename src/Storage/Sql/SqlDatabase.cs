@@ -25,6 +25,9 @@ internal abstract class SqlDatabase : IAsyncDisposable
     /// </summary>
     public abstract string LockRowsSkipLocked { get; }
 
+    /// <summary>The event search index's dialect.</summary>
+    public abstract FullTextSql FullText { get; }
+
     public abstract bool IsUniqueViolation(DbException exception);
 
     public abstract bool IsForeignKeyViolation(DbException exception);

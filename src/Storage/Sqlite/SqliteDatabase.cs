@@ -112,6 +112,8 @@ internal sealed class SqliteDatabase : SqlDatabase
 
     public override string LockRowsSkipLocked => "";
 
+    public override FullTextSql FullText { get; } = new FullTextSql.Sqlite();
+
     public override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
 

@@ -195,6 +195,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IKeyStore Keys => inner.Keys;
         public IMediaStore Media => inner.Media;
         public IRelationStore Relations => inner.Relations;
+        public IEventSearchStore Search => inner.Search;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -35,7 +35,9 @@ public sealed class StoreSnapshot : IDisposable
         var tables = new List<string>();
         using (var list = _connection.CreateCommand())
         {
-            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+            // Full-text tables count through their virtual table; their shadow tables (some WITHOUT ROWID) are left out.
+            list.CommandText = "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual') " +
+                               "AND name NOT LIKE 'sqlite_%' ORDER BY name";
             using var reader = list.ExecuteReader();
             while (reader.Read())
             {

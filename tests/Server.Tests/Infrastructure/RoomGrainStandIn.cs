@@ -83,4 +83,11 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
     public virtual Task<byte[]> GetInitialSyncAsync(Reader reader, int limit) => throw new NotSupportedException();
 
     public virtual Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, int limit, TimeSpan wait) => throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<Grains.Search.SearchResultView>> GetSearchResultsAsync(Reader reader, Grains.Search.SearchResultsQuery query) =>
+        throw new NotSupportedException();
+
+    public virtual Task<bool> CanReadAsync(string userId) => throw new NotSupportedException();
+
+    public virtual Task<byte[]> GetEventByTimestampAsync(string userId, long timestamp, bool forward) => throw new NotSupportedException();
 }
