@@ -24,6 +24,8 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapRoomDirectoryEndpoints();
         endpoints.MapRoomEphemeralEndpoints();
         endpoints.MapLegacySyncEndpoints();
+        endpoints.MapRoomTagEndpoints();
+        endpoints.MapReportEndpoints();
         endpoints.MapAdminEndpoints();
         endpoints.MapMetricsEndpoints();
         return endpoints;
