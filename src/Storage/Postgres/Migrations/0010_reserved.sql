@@ -1,0 +1,2 @@
+-- Reserved: this number belongs to another feature's migration, merged separately.
+SELECT 1;
