@@ -26,6 +26,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapLegacySyncEndpoints();
         endpoints.MapRoomTagEndpoints();
         endpoints.MapReportEndpoints();
+        endpoints.MapMutualRoomsEndpoints();
         endpoints.MapAdminEndpoints();
         endpoints.MapMetricsEndpoints();
         return endpoints;
