@@ -27,6 +27,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapRoomTagEndpoints();
         endpoints.MapReportEndpoints();
         endpoints.MapMutualRoomsEndpoints();
+        endpoints.MapSpaceEndpoints();
         endpoints.MapAdminEndpoints();
         endpoints.MapMetricsEndpoints();
         return endpoints;

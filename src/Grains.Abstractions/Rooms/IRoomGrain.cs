@@ -194,4 +194,13 @@ public interface IRoomGrain : IGrainWithStringKey
     [AlwaysInterleave]
     [return: Immutable]
     Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, int limit, TimeSpan wait);
+
+    /// <summary>
+    /// The room as <paramref name="userId"/> (null: anonymous) may preview it, or null when the room does not exist or
+    /// they may not: joined or invited, a public or knockable join rule, a restricted one they meet, or world_readable
+    /// history (anonymous: only the join rules public, knock, knock_restricted and world_readable history).
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<RoomPreview?> GetPreviewAsync(string? userId);
 }

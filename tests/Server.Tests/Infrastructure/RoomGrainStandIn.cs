@@ -79,4 +79,6 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
     public virtual Task<byte[]> GetInitialSyncAsync(Reader reader, int limit) => throw new NotSupportedException();
 
     public virtual Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, int limit, TimeSpan wait) => throw new NotSupportedException();
+
+    public virtual Task<RoomPreview?> GetPreviewAsync(string? userId) => throw new NotSupportedException();
 }
