@@ -28,6 +28,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapReportEndpoints();
         endpoints.MapMutualRoomsEndpoints();
         endpoints.MapSpaceEndpoints();
+        endpoints.MapRoomUpgradeEndpoints();
         endpoints.MapAdminEndpoints();
         endpoints.MapMetricsEndpoints();
         return endpoints;

@@ -203,4 +203,11 @@ public interface IRoomGrain : IGrainWithStringKey
     [Idempotent]
     [AlwaysInterleave]
     Task<RoomPreview?> GetPreviewAsync(string? userId);
+
+    /// <summary>
+    /// Upgrades the room to <paramref name="newVersion"/> for a joined user who may send m.room.tombstone and returns
+    /// the replacement room's id; M_UNSUPPORTED_ROOM_VERSION for a version this server does not know.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<string> UpgradeAsync(string userId, string newVersion);
 }

@@ -81,4 +81,6 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
     public virtual Task<byte[]> GetEventsAfterAsync(Reader reader, string? from, int limit, TimeSpan wait) => throw new NotSupportedException();
 
     public virtual Task<RoomPreview?> GetPreviewAsync(string? userId) => throw new NotSupportedException();
+
+    public virtual Task<string> UpgradeAsync(string userId, string newVersion) => throw new NotSupportedException();
 }
