@@ -42,3 +42,5 @@ public sealed class PostgresKeyBackupTests : KeyBackupTests<PostgresTestBackend>
 public sealed class PostgresToDeviceTests : ToDeviceTests<PostgresTestBackend>;
 
 public sealed class PostgresKeyStoreTests : KeyStoreTests<PostgresTestBackend>;
+
+public sealed class PostgresReportStoreTests : ReportStoreTests<PostgresTestBackend>;

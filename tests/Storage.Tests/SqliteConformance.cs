@@ -42,3 +42,5 @@ public sealed class SqliteKeyBackupTests : KeyBackupTests<SqliteTestBackend>;
 public sealed class SqliteToDeviceTests : ToDeviceTests<SqliteTestBackend>;
 
 public sealed class SqliteKeyStoreTests : KeyStoreTests<SqliteTestBackend>;
+
+public sealed class SqliteReportStoreTests : ReportStoreTests<SqliteTestBackend>;
