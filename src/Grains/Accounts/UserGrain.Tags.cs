@@ -21,7 +21,7 @@ public sealed partial class UserGrain
         RequireTagName(tag);
         var tagContent = JsonNode.Parse(content) as JsonObject ?? throw MatrixRequestException.BadJson("The tag content must be a JSON object.");
         if (tagContent["order"] is { } order
-            && (order.GetValueKind() != JsonValueKind.Number || order.GetValue<double>() is < 0 or > 1 or double.NaN))
+            && (order.GetValueKind() != JsonValueKind.Number || !order.AsValue().TryGetValue<double>(out var position) || position is < 0 or > 1))
             throw MatrixRequestException.InvalidParam("order must be a number between 0 and 1.");
         var tags = await ReadTagsAsync(roomId);
         tags[tag] = tagContent;

@@ -18,7 +18,7 @@ public sealed partial class RoomGrain
         var joinRules = snapshot.Get(EventTypes.JoinRules);
         var allowed = IsRestricted(snapshot) && joinRules is not null ? AllowedRoomIds(joinRules.Content) : [];
         var children = snapshot.State
-            .Where(entry => entry.Key.Type == SpaceChildType && HasVia(entry.Value.Content))
+            .Where(entry => entry.Key.Type == SpaceChildType && Identifiers.RoomId.IsValid(entry.Key.StateKey) && HasVia(entry.Value.Content))
             .Select(entry => ToSpaceChild(entry.Value))
             .OrderBy(child => child.RoomId, StringComparer.Ordinal)
             .ToList();

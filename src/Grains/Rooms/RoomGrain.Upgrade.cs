@@ -29,7 +29,7 @@ public sealed partial class RoomGrain
         if (!snapshot.CanSendState(userId, TombstoneType))
             throw MatrixRequestException.Forbidden("You do not have the power to upgrade this room.");
 
-        var powerLevels = snapshot.Get(EventTypes.PowerLevels) is { } current ? JsonObject.Create(current.Content)! : null;
+        var powerLevels = snapshot.Get(EventTypes.PowerLevels) is { } current ? Normalise(JsonObject.Create(current.Content)!) : null;
         var (creationPowerLevels, raised) = WithUserAbleToAct(powerLevels, userId);
         var published = (await store.Rooms.GetRoomAsync(RoomId, CancellationToken.None))?.Published ?? false;
         var newRoomId = Identifiers.RoomId.Generate(ServerName.Parse(server.Name)).Value;
@@ -89,14 +89,11 @@ public sealed partial class RoomGrain
         return events;
     }
 
-    /// <summary>
-    /// The old room's power levels with integers for numeric strings (older room versions allowed them, newer do not)
-    /// and the upgrading user raised to the highest level any action needs, so they can send all the copied state.
-    /// </summary>
+    /// <summary>The power levels with the upgrading user raised to the highest level any action needs, so they can send all the copied state.</summary>
     private static (JsonObject? Content, bool Raised) WithUserAbleToAct(JsonObject? powerLevels, string userId)
     {
         if (powerLevels is null) return (null, false);
-        var content = Normalise(powerLevels);
+        var content = (JsonObject)powerLevels.DeepClone();
         var needed = new[] { "state_default", "events_default", "ban", "kick", "redact", "invite" }
             .Select(key => Level(content[key]) ?? 0)
             .Concat((content["events"] as JsonObject ?? []).Select(e => Level(e.Value) ?? 0))
@@ -110,6 +107,7 @@ public sealed partial class RoomGrain
         return (content, true);
     }
 
+    /// <summary>Integers for numeric strings: older room versions allowed them in power levels, newer ones do not.</summary>
     private static JsonObject Normalise(JsonObject powerLevels)
     {
         var copy = (JsonObject)powerLevels.DeepClone();

@@ -84,6 +84,8 @@ public abstract class RoomTagTests(BackendServerFixture fixture) : RoomTestBase(
         await alice.FailsAsync(Put, TagsPath(alice, roomId, "u.kept"), new { order = 2 }, HttpStatusCode.BadRequest, "M_INVALID_PARAM");
         using (var notJson = await alice.RawAsync(Put, TagsPath(alice, roomId, "u.x"), "{not json"))
             await notJson.AssertErrorAsync(HttpStatusCode.BadRequest, "M_NOT_JSON");
+        using (var huge = await alice.RawAsync(Put, TagsPath(alice, roomId, "u.x"), "{\"order\":1e400}"))
+            await huge.AssertErrorAsync(HttpStatusCode.BadRequest, "M_INVALID_PARAM");
         using (var array = await alice.RawAsync(Put, TagsPath(alice, roomId, "u.x"), "[0.5]"))
             await array.AssertErrorAsync(HttpStatusCode.BadRequest, "M_BAD_JSON");
         await alice.FailsAsync(Put, TagsPath(alice, roomId, new string('t', 256)), new { }, HttpStatusCode.BadRequest, "M_INVALID_PARAM");

@@ -123,6 +123,35 @@ public abstract class RoomUpgradeTests(BackendServerFixture fixture) : RoomTestB
     }
 
     [Fact]
+    public async Task Power_levels_written_as_strings_in_an_old_version_become_integers_in_the_new_one()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob");
+        var oldRoom = await alice.CreateRoomAsync(new
+        {
+            preset = "public_chat",
+            room_version = "1",
+            power_level_content_override = new
+            {
+                users = new Dictionary<string, object> { [alice.UserId] = 100, [bob.UserId] = "60" },
+                events = new Dictionary<string, object> { ["m.room.tombstone"] = "60", ["m.room.power_levels"] = 100 },
+                state_default = "50",
+            },
+        });
+        await bob.JoinAsync(oldRoom);
+
+        var newRoom = await UpgradeAsync(bob, oldRoom, "10");
+        var levels = await bob.GetStateEventAsync(newRoom, "m.room.power_levels");
+        Assert.Equal(JsonValueKind.Number, levels.GetProperty("users").GetProperty(bob.UserId).ValueKind);
+        Assert.Equal(60, levels.GetProperty("users").GetProperty(bob.UserId).GetInt64());
+        Assert.Equal(60, levels.GetProperty("events").GetProperty("m.room.tombstone").GetInt64());
+        Assert.Equal(50, levels.GetProperty("state_default").GetInt64());
+        var create = await bob.GetStateEventAsync(newRoom, "m.room.create");
+        Assert.Equal(bob.UserId, create.GetProperty("creator").GetString());
+        Assert.Equal(oldRoom, create.GetProperty("predecessor").GetProperty("room_id").GetString());
+    }
+
+    [Fact]
     public async Task Upgrades_are_refused_for_bad_versions_outsiders_and_the_powerless_and_change_nothing()
     {
         var alice = await UserAsync("alice");
