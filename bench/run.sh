@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh <fanout|herd|throughput|drain|todevice> [--mode shared|naive] [--runs N] [load generator options...]
+# bench/run.sh <fanout|herd|throughput|drain|todevice|thumbnail> [--mode shared|naive] [--runs N] [load generator options...]
 #
 # Everything a scenario needs on a fresh machine: a private PostgreSQL (scripts/postgres.sh), Release builds of
 # src/Silo and bench/LoadGenerator, the server as a child process on a free loopback port (PostgreSQL store, cheap
@@ -18,7 +18,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 # The load comes from one address: every rate limit bucket is raised (generous_rate_limits).
 source "$repo/deploy/local/rate-limits.sh"
 scenario="${1:-}"
-[[ "$scenario" =~ ^(fanout|herd|throughput|drain|todevice)$ ]] || { sed -n '2,3p' "$0" >&2; exit 2; }
+[[ "$scenario" =~ ^(fanout|herd|throughput|drain|todevice|thumbnail)$ ]] || { sed -n '2,3p' "$0" >&2; exit 2; }
 shift
 mode=shared runs=1 fixture="" generator_args=()
 while (($#)); do
@@ -135,6 +135,12 @@ case "$scenario" in
       mapfile -t files < <(grep -o 'results: .*\.json' "$work/$scenario.out" | sed 's/^results: //')
       python3 "$repo/bench/medians.py" "${files[@]}"
     fi
+    ;;
+  thumbnail)
+    fresh_postgres
+    start_server "$mode"
+    generate thumbnail --server-pid "$server_pid"
+    stop_server
     ;;
   herd)
     fresh_postgres

@@ -20,7 +20,7 @@ public static class Program
     {
         var root = new RootCommand("Drives the homeserver's HTTP API with many simulated clients and writes JSON, Markdown and SVG results.")
         {
-            FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(), ToDeviceCommand(),
+            FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(), ToDeviceCommand(), ThumbnailCommand(),
         };
         foreach (var option in new Option[] { Url, SharedSecret, ServerPid, Output, Label, SeedFixture, SeedConcurrency })
         {
@@ -98,6 +98,18 @@ public static class Program
         command.SetAction((parse, ct) => RunAsync(parse, ct, bench => ToDeviceScenario.RunAsync(bench,
             new ToDeviceOptions(parse.GetValue(devices), parse.GetValue(devicesPerUser), parse.GetValue(rotations), parse.GetValue(rate),
                 parse.GetValue(ciphertext), parse.GetValue(grace), parse.GetValue(pollTimeout), parse.GetValue(runs)), ct)));
+        return command;
+    }
+
+    private static Command ThumbnailCommand()
+    {
+        var images = new Option<int>("--images") { Description = "Distinct JPEGs uploaded and thumbnailed", DefaultValueFactory = _ => 5 };
+        var width = new Option<int>("--width") { Description = "Width of each JPEG", DefaultValueFactory = _ => 4000 };
+        var height = new Option<int>("--height") { Description = "Height of each JPEG", DefaultValueFactory = _ => 3000 };
+        var cached = new Option<int>("--cached-requests") { Description = "Requests per image and size after the first (served from the cache)", DefaultValueFactory = _ => 20 };
+        var command = new Command("thumbnail", "Large JPEGs: the first thumbnail request (generated) and later ones (cached)") { images, width, height, cached };
+        command.SetAction((parse, ct) => RunAsync(parse, ct, bench => ThumbnailScenario.RunAsync(bench,
+            new ThumbnailOptions(parse.GetValue(images), parse.GetValue(width), parse.GetValue(height), parse.GetValue(cached)), ct)));
         return command;
     }
 

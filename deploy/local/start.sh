@@ -35,7 +35,8 @@ limits=(--RateLimits:TrustedProxies:0=127.0.0.1 "${generous_rate_limits[@]}")
 
 common=(--Storage:Kind=postgres "--Storage:ConnectionString=$pg" --Cluster:Membership=postgres
   --ServerName=localhost "--PublicBaseUrl=http://127.0.0.1:$nginx_port"
-  "--ShutdownTimeout=00:00:$shutdown_timeout_seconds" --Registration:Mode=open "${limits[@]}" "$@")
+  "--ShutdownTimeout=00:00:$shutdown_timeout_seconds" --Registration:Mode=open "--Media:Directory=$run_dir/media"
+  "${limits[@]}" "$@")
 
 for i in $(seq 1 $silo_count); do
   printf '%s\n' "${common[@]}" --Cluster:Role=silo "--urls=http://127.0.0.1:$(silo_http_port "$i")" \

@@ -16,6 +16,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapKeyBackupEndpoints();
         endpoints.MapToDeviceEndpoints();
         endpoints.MapKeysEndpoints();
+        endpoints.MapMediaEndpoints();
         endpoints.MapRoomCreationEndpoints();
         endpoints.MapRoomMembershipEndpoints();
         endpoints.MapKnockEndpoints();

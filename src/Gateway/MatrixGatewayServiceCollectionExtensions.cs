@@ -1,6 +1,7 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Health;
 using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.Media;
 using HomeServer.Gateway.Middleware;
 using HomeServer.Gateway.RateLimiting;
 using Microsoft.AspNetCore.Builder;
@@ -32,6 +33,7 @@ public static class MatrixGatewayServiceCollectionExtensions
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("readiness", tags: [GatewayHealthTags.Ready]);
         services.AddMatrixAccounts();
         services.AddMatrixRateLimits();
+        services.AddMatrixMedia();
         return services;
     }
 

@@ -21,5 +21,6 @@ public interface IHomeServerStore : IAsyncDisposable
     IKeyBackupStore KeyBackups { get; }
     IToDeviceStore ToDevice { get; }
     IKeyStore Keys { get; }
+    IMediaStore Media { get; }
     IReportStore Reports { get; }
 }

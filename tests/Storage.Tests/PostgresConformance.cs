@@ -38,6 +38,7 @@ public sealed class PostgresRateLimitStoreTests : RateLimitStoreTests<PostgresTe
 public sealed class PostgresPresenceTests : PresenceTests<PostgresTestBackend>;
 
 public sealed class PostgresKeyBackupTests : KeyBackupTests<PostgresTestBackend>;
+public sealed class PostgresMediaStoreTests : MediaStoreTests<PostgresTestBackend>;
 
 public sealed class PostgresToDeviceTests : ToDeviceTests<PostgresTestBackend>;
 

@@ -38,6 +38,7 @@ public sealed class SqliteRateLimitStoreTests : RateLimitStoreTests<SqliteTestBa
 public sealed class SqlitePresenceTests : PresenceTests<SqliteTestBackend>;
 
 public sealed class SqliteKeyBackupTests : KeyBackupTests<SqliteTestBackend>;
+public sealed class SqliteMediaStoreTests : MediaStoreTests<SqliteTestBackend>;
 
 public sealed class SqliteToDeviceTests : ToDeviceTests<SqliteTestBackend>;
 

@@ -22,7 +22,6 @@ public sealed class BenchContext(MatrixApi api, ServerProcessSampler server, int
 
     public ServerCounters CountersOf(User admin) => new(Api, admin);
 
-    public static double? Minus(double? after, double? before) => after is null || before is null ? null : Math.Round(after.Value - before.Value, 3);
 
     public static double? Mib(long? bytes) => bytes is null ? null : Math.Round(bytes.Value / 1048576.0, 1);
 }

@@ -45,10 +45,7 @@ public static class FanoutScenario
         var load = MachineInfo.LoadAverage();
         var serverCounters = bench.CountersOf(room.Admin);
         sender.Reset();
-        var before = await serverCounters.ReadAsync(ct);
-        var cpuBefore = bench.Server.CpuSeconds();
-        var generatorCpuBefore = MachineInfo.GeneratorCpuSeconds();
-        bench.Server.TakePeakRssBytes();
+        var window = await ResourceWindow.OpenAsync(bench.Server, serverCounters, ct);
         var baseline = room.Tracker.Count;
         var measuring = progress.AddTask($"{runName}: send {planned} at {options.Rate}/s to {options.Clients}", maxValue: planned);
         var start = Stopwatch.GetTimestamp();
@@ -59,19 +56,9 @@ public static class FanoutScenario
         }, ct);
 
         var expected = sender.Sent * options.Clients;
-        var waiting = progress.AddTask($"{runName}: waiting for {expected:N0} deliveries (at most {options.GraceSeconds} s)", maxValue: options.GraceSeconds);
-        var graceEnd = Stopwatch.GetTimestamp() + options.GraceSeconds * Stopwatch.Frequency;
-        while (room.Tracker.Count - baseline < expected && Stopwatch.GetTimestamp() < graceEnd)
-        {
-            await Task.Delay(100, ct);
-            waiting.Value = options.GraceSeconds - Math.Max(0, (graceEnd - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
-        }
-        waiting.Value = waiting.MaxValue;
+        await progress.WaitForDeliveriesAsync(runName, expected, () => room.Tracker.Count - baseline, options.GraceSeconds, ct);
         var windowSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var cpuSeconds = BenchContext.Minus(bench.Server.CpuSeconds(), cpuBefore);
-        var generatorCpu = Math.Round(MachineInfo.GeneratorCpuSeconds() - generatorCpuBefore, 2);
-        var peakRss = bench.Server.TakePeakRssBytes();
-        var counters = ServerCounters.Delta(before, await serverCounters.ReadAsync(ct));
+        var (cpuSeconds, generatorCpu, peakRss, counters) = await window.CloseAsync(ct);
 
         var samples = room.Tracker.Deliveries(firstId, firstId + planned).Select(d => d.Milliseconds).Order().ToArray();
         var latency = LatencySummary.Of(samples);

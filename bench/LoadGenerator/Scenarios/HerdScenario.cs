@@ -68,10 +68,7 @@ public static class HerdScenario
             new JsonObject { ["nonce"] = Guid.NewGuid().ToString("N") }, ct);
         var needle = Encoding.UTF8.GetBytes(unusual);
 
-        var before = await serverCounters.ReadAsync(ct);
-        var cpuBefore = bench.Server.CpuSeconds();
-        var generatorCpuBefore = MachineInfo.GeneratorCpuSeconds();
-        bench.Server.TakePeakRssBytes();
+        var window = await ResourceWindow.OpenAsync(bench.Server, serverCounters, ct);
         var herd = progress.AddTask($"{clientCount} initial syncs at once", maxValue: clientCount);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         long start = 0;
@@ -85,10 +82,7 @@ public static class HerdScenario
         start = Stopwatch.GetTimestamp();
         gate.SetResult();
         var outcomes = await Task.WhenAll(syncs);
-        var generatorCpu = Math.Round(MachineInfo.GeneratorCpuSeconds() - generatorCpuBefore, 2);
-        var cpuSeconds = BenchContext.Minus(bench.Server.CpuSeconds(), cpuBefore);
-        var peakRss = bench.Server.TakePeakRssBytes();
-        var counters = ServerCounters.Delta(before, await serverCounters.ReadAsync(ct));
+        var (cpuSeconds, generatorCpu, peakRss, counters) = await window.CloseAsync(ct);
 
         var samples = outcomes.Select(o => o.Milliseconds).Order().ToArray();
         var latency = LatencySummary.Of(samples);

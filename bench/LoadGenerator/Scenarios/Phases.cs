@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using HomeServer.LoadGenerator.Http;
 using Spectre.Console;
@@ -34,6 +35,20 @@ public static class Phases
         task.Value = task.MaxValue;
         task.StopTask();
         return results;
+    }
+
+    /// <summary>Waits until <paramref name="delivered"/> reaches <paramref name="expected"/> or the grace period ends, counting it down.</summary>
+    public static async Task WaitForDeliveriesAsync(
+        this ProgressContext progress, string runName, long expected, Func<long> delivered, int graceSeconds, CancellationToken ct)
+    {
+        var waiting = progress.AddTask($"{runName}: waiting for {expected:N0} deliveries (at most {graceSeconds} s)", maxValue: graceSeconds);
+        var graceEnd = Stopwatch.GetTimestamp() + graceSeconds * Stopwatch.Frequency;
+        while (delivered() < expected && Stopwatch.GetTimestamp() < graceEnd)
+        {
+            await Task.Delay(50, ct);
+            waiting.Value = graceSeconds - Math.Max(0, (graceEnd - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+        }
+        waiting.Value = waiting.MaxValue;
     }
 
     public static Task ForEachAsync<T>(

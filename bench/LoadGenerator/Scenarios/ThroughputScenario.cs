@@ -62,8 +62,7 @@ public static class ThroughputScenario
         var start = Stopwatch.GetTimestamp();
         var windowStart = start + options.WarmupSeconds * Stopwatch.Frequency;
         var windowEnd = windowStart + options.DurationSeconds * Stopwatch.Frequency;
-        IReadOnlyDictionary<string, double>? before = null;
-        double? cpuBefore = null, generatorCpuBefore = null;
+        ResourceWindow? window = null;
         var measuring = progress.AddTask($"{runName}: {senders.Length} senders, {options.WarmupSeconds} s warm-up, {options.DurationSeconds} s measured", maxValue: options.WarmupSeconds + options.DurationSeconds);
         var loops = senders.Select((sender, s) => Task.Run(async () =>
         {
@@ -91,20 +90,13 @@ public static class ThroughputScenario
         while (Stopwatch.GetTimestamp() < windowEnd)
         {
             await Task.Delay(250, ct);
-            if (before is null && Stopwatch.GetTimestamp() >= windowStart)
-            {
-                before = await serverCounters.ReadAsync(ct);
-                cpuBefore = bench.Server.CpuSeconds();
-                generatorCpuBefore = MachineInfo.GeneratorCpuSeconds();
-                bench.Server.TakePeakRssBytes();
-            }
+            if (window is null && Stopwatch.GetTimestamp() >= windowStart) window = await ResourceWindow.OpenAsync(bench.Server, serverCounters, ct);
             measuring.Value = Stopwatch.GetElapsedTime(start).TotalSeconds;
             measuring.Description = $"{runName}: {senders.Length} senders, {Interlocked.Read(ref persisted):N0} persisted in the window";
         }
-        var cpuSeconds = BenchContext.Minus(bench.Server.CpuSeconds(), cpuBefore);
-        var generatorCpu = BenchContext.Minus(MachineInfo.GeneratorCpuSeconds(), generatorCpuBefore);
-        var peakRss = bench.Server.TakePeakRssBytes();
-        var counters = ServerCounters.Delta(before ?? new Dictionary<string, double>(), await serverCounters.ReadAsync(ct));
+        // The window opens after the warm-up: a warm-up longer than the run leaves nothing measured.
+        window ??= await ResourceWindow.OpenAsync(bench.Server, serverCounters, ct);
+        var (cpuSeconds, generatorCpu, peakRss, counters) = await window.CloseAsync(ct);
         await Task.WhenAll(loops);
         measuring.Value = measuring.MaxValue;
 

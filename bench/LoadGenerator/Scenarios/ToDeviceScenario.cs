@@ -92,10 +92,7 @@ public static class ToDeviceScenario
         var startedAt = DateTimeOffset.UtcNow;
         var load = MachineInfo.LoadAverage();
         var serverCounters = bench.CountersOf(admin);
-        var before = await serverCounters.ReadAsync(ct);
-        var cpuBefore = bench.Server.CpuSeconds();
-        var generatorCpuBefore = MachineInfo.GeneratorCpuSeconds();
-        bench.Server.TakePeakRssBytes();
+        var window = await ResourceWindow.OpenAsync(bench.Server, serverCounters, ct);
         var duplicatesBefore = tracker.Duplicates;
         var sendLatency = new LatencyRecorder();
         var roomSendLatency = new LatencyRecorder();
@@ -142,19 +139,9 @@ public static class ToDeviceScenario
         // A PUT that failed (e.g. timed out) may still have been stored and delivered: every rotation issued is expected.
         var issuedRotations = rotations.Count;
         var expected = (long)issuedRotations * devices.Length;
-        var waiting = progress.AddTask($"{runName}: waiting for {expected:N0} deliveries (at most {options.GraceSeconds} s)", maxValue: options.GraceSeconds);
-        var graceEnd = Stopwatch.GetTimestamp() + options.GraceSeconds * Stopwatch.Frequency;
-        while (tracker.CountBetween(firstId, firstId + options.Rotations) < expected && Stopwatch.GetTimestamp() < graceEnd)
-        {
-            await Task.Delay(50, ct);
-            waiting.Value = options.GraceSeconds - Math.Max(0, (graceEnd - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
-        }
-        waiting.Value = waiting.MaxValue;
+        await progress.WaitForDeliveriesAsync(runName, expected, () => tracker.CountBetween(firstId, firstId + options.Rotations), options.GraceSeconds, ct);
         var windowSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var cpuSeconds = BenchContext.Minus(bench.Server.CpuSeconds(), cpuBefore);
-        var generatorCpu = Math.Round(MachineInfo.GeneratorCpuSeconds() - generatorCpuBefore, 2);
-        var peakRss = bench.Server.TakePeakRssBytes();
-        var counters = ServerCounters.Delta(before, await serverCounters.ReadAsync(ct));
+        var (cpuSeconds, generatorCpu, peakRss, counters) = await window.CloseAsync(ct);
 
         var deliveries = tracker.Deliveries(firstId, firstId + options.Rotations);
         var samples = deliveries.Select(d => d.Milliseconds).Order().ToArray();

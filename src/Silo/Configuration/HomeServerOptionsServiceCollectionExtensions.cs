@@ -1,10 +1,12 @@
 using HomeServer.Gateway;
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.Media;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Presence;
 using HomeServer.Grains.Sync;
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -92,6 +94,17 @@ internal static class HomeServerOptionsServiceCollectionExtensions
 
         services.AddOptions<PresenceOptions>()
             .BindReportingErrors(configuration.GetSection(PresenceOptions.SectionName));
+
+        services.AddOptions<MediaOptions>()
+            .BindReportingErrors(configuration.GetSection(MediaOptions.SectionName))
+            .PostConfigure<IOptions<HomeServerOptions>>((media, host) =>
+                media.Directory ??= Path.Combine(host.Value.DataDirectory, "media"))
+            .Validate(media => media.MaxUploadBytes > 0, "Media:MaxUploadBytes must be greater than zero.")
+            .Validate(media => media.MaxPendingUploadsPerUser > 0, "Media:MaxPendingUploadsPerUser must be greater than zero.")
+            .Validate(media => media.MaxThumbnailSourcePixels > 0, "Media:MaxThumbnailSourcePixels must be greater than zero.")
+            .Validate(media => media.UrlPreview.AllowedNetworks.All(network => IPNetwork.TryParse(network, out _)),
+                "Media:UrlPreview:AllowedNetworks must hold networks in CIDR notation, such as 192.168.0.0/16.")
+            .ValidateOnStart();
 
         services.AddOptions<HostOptions>()
             .Configure<IOptions<HomeServerOptions>>((hostOptions, host) =>

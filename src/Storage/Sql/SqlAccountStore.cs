@@ -87,6 +87,7 @@ internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
             if (found)
             {
                 await SqlDeviceStore.DeleteDevicesAsync(connection, transaction, userId, exceptDeviceId: null, ct);
+                await DeleteEndToEndKeysAsync(connection, transaction, userId, ct);
             }
             if (found && erase)
             {
@@ -97,6 +98,25 @@ internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
             }
             return found;
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// The account's cross-signing keys, the signatures on its keys and its key backups: nobody can use them again, and
+    /// other users' clients must stop trusting the keys. Backup versions keep their rows, marked deleted, as a deleted
+    /// version does.
+    /// </summary>
+    private static async Task DeleteEndToEndKeysAsync(DbConnection connection, DbTransaction transaction, string userId, CancellationToken ct)
+    {
+        foreach (var statement in new[]
+                 {
+                     "DELETE FROM cross_signing_keys WHERE user_id = @user",
+                     "DELETE FROM key_signatures WHERE target_user_id = @user",
+                     "DELETE FROM key_backup_keys WHERE user_id = @user",
+                     "UPDATE key_backup_versions SET deleted = TRUE WHERE user_id = @user",
+                 })
+        {
+            await connection.Command(statement, transaction).With("@user", userId).ExecuteAsync(ct);
+        }
     }
 
     public async Task<IReadOnlySet<string>> GetErasedUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken)

@@ -191,6 +191,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IKeyBackupStore KeyBackups => inner.KeyBackups;
         public IToDeviceStore ToDevice => inner.ToDevice;
         public IKeyStore Keys => inner.Keys;
+        public IMediaStore Media => inner.Media;
         public IReportStore Reports => inner.Reports;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }

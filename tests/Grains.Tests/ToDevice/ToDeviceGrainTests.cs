@@ -21,7 +21,7 @@ public sealed class ToDeviceGrainTests
     private sealed record Delivered(string NextBatch, List<(string Type, string Sender, string Content)> Events, bool IsEmpty);
 
     /// <summary>Alice with PHONE and LAPTOP, Bob with TABLET.</summary>
-    private static async Task<(TestStore Store, GrainTestCluster Cluster)> StartAsync(StoreBackend backend)
+    private static async Task<Started> StartAsync(StoreBackend backend)
     {
         var store = await TestStore.OpenAsync(backend);
         var cluster = await GrainTestCluster.StartAsync(1, store.Store, Server);
@@ -31,8 +31,24 @@ public sealed class ToDeviceGrainTests
                 await store.Store.Accounts.CreateAccountAsync(new NewAccount(user, "hash", 1), CancellationToken.None);
             await store.Store.Devices.IssueAccessTokenAsync(new NewAccessToken(user, device, $"token-{device}", 1), CancellationToken.None);
         }
-        return (store, cluster);
+        return new Started(store, cluster);
     }
+
+    /// <summary>The store and the cluster on it, disposed in that order's reverse.</summary>
+    private sealed class Started(TestStore store, GrainTestCluster cluster) : IAsyncDisposable
+    {
+        public void Deconstruct(out TestStore testStore, out GrainTestCluster testCluster) => (testStore, testCluster) = (store, cluster);
+
+        public async ValueTask DisposeAsync()
+        {
+            await cluster.DisposeAsync();
+            await store.DisposeAsync();
+        }
+    }
+
+    /// <summary>What the store still holds for one of Alice's devices.</summary>
+    private static Task<IReadOnlyList<ToDeviceMessage>> QueuedAsync(TestStore store, string device) =>
+        store.Store.ToDevice.GetMessagesAsync(Alice, device, 0, long.MaxValue, 1000, CancellationToken.None);
 
     private static ToDeviceMessageRequest To(string user, string? device, string content = "{\"n\":1}") =>
         new(user, device, Encoding.UTF8.GetBytes(content));
@@ -56,9 +72,8 @@ public sealed class ToDeviceGrainTests
     [InlineData(StoreBackend.Postgres)]
     public async Task A_send_wakes_the_parked_sync_of_the_addressed_device_which_alone_gets_it(StoreBackend backend)
     {
-        var (store, cluster) = await StartAsync(backend);
-        await using var _store = store;
-        await using var _cluster = cluster;
+        await using var started = await StartAsync(backend);
+        var (store, cluster) = started;
         var phone = await SyncAsync(cluster, "PHONE", null);
         var laptop = await SyncAsync(cluster, "LAPTOP", null);
         Assert.Empty(phone.Events);
@@ -80,9 +95,8 @@ public sealed class ToDeviceGrainTests
     [InlineData(StoreBackend.Postgres)]
     public async Task At_most_100_per_response_redelivered_until_acknowledged_then_deleted(StoreBackend backend)
     {
-        var (store, cluster) = await StartAsync(backend);
-        await using var _store = store;
-        await using var _cluster = cluster;
+        await using var started = await StartAsync(backend);
+        var (store, cluster) = started;
         var start = await SyncAsync(cluster, "PHONE", null);
         for (var i = 0; i < 130; i++) await SendAsync(cluster, $"t{i}", To(Alice, "PHONE", $"{{\"i\":{i}}}"));
 
@@ -94,11 +108,11 @@ public sealed class ToDeviceGrainTests
         var second = await SyncAsync(cluster, "PHONE", first.NextBatch);
         Assert.Equal(Enumerable.Range(100, 30).Select(i => $"{{\"i\":{i}}}"), second.Events.Select(e => e.Content));
         // Syncing from the first response's token acknowledged its 100 messages.
-        Assert.Equal(30, (await store.Store.ToDevice.GetMessagesAsync(Alice, "PHONE", 0, long.MaxValue, 1000, CancellationToken.None)).Count);
+        Assert.Equal(30, (await QueuedAsync(store, "PHONE")).Count);
 
         var third = await SyncAsync(cluster, "PHONE", second.NextBatch);
         Assert.Empty(third.Events);
-        Assert.Empty(await store.Store.ToDevice.GetMessagesAsync(Alice, "PHONE", 0, long.MaxValue, 1000, CancellationToken.None));
+        Assert.Empty(await QueuedAsync(store, "PHONE"));
     }
 
     [Theory]
@@ -106,9 +120,8 @@ public sealed class ToDeviceGrainTests
     [InlineData(StoreBackend.Postgres)]
     public async Task Messages_wait_in_the_store_across_a_sync_grain_move(StoreBackend backend)
     {
-        var (store, cluster) = await StartAsync(backend);
-        await using var _store = store;
-        await using var _cluster = cluster;
+        await using var started = await StartAsync(backend);
+        var (store, cluster) = started;
         var phone = await SyncAsync(cluster, "PHONE", null);
         await SendAsync(cluster, "t1", To(Alice, null, "{\"to\":\"all\"}"));
         await cluster.DeactivateAsync(GrainId.Create("sync", Alice));
@@ -127,9 +140,8 @@ public sealed class ToDeviceGrainTests
     [InlineData(StoreBackend.Postgres)]
     public async Task A_retried_transaction_stores_nothing_more_and_other_servers_and_unknown_devices_are_dropped(StoreBackend backend)
     {
-        var (store, cluster) = await StartAsync(backend);
-        await using var _store = store;
-        await using var _cluster = cluster;
+        await using var started = await StartAsync(backend);
+        var (store, cluster) = started;
         await SendAsync(cluster, "t1", To(Alice, "PHONE"), To("@remote:elsewhere", "X"), To(Alice, "GONE"), To(Server.UserId("nobody"), null));
         await SendAsync(cluster, "t1", To(Alice, "PHONE"));
 
@@ -143,9 +155,8 @@ public sealed class ToDeviceGrainTests
     [InlineData(StoreBackend.Postgres)]
     public async Task Bad_sends_are_refused_and_store_nothing(StoreBackend backend)
     {
-        var (store, cluster) = await StartAsync(backend);
-        await using var _store = store;
-        await using var _cluster = cluster;
+        await using var started = await StartAsync(backend);
+        var (store, cluster) = started;
         var big = "{\"k\":\"" + new string('x', ToDeviceLimits.MaxContentBytes) + "\"}";
 
         Assert.Equal("M_BAD_JSON", (await Assert.ThrowsAsync<MatrixRequestException>(() => SendAsync(cluster, "t1", To(Alice, "PHONE"), To(Alice, "LAPTOP", "[1]")))).ErrCode);
@@ -162,15 +173,14 @@ public sealed class ToDeviceGrainTests
     [InlineData(StoreBackend.Postgres)]
     public async Task Deleting_a_device_deletes_its_queue_only(StoreBackend backend)
     {
-        var (store, cluster) = await StartAsync(backend);
-        await using var _store = store;
-        await using var _cluster = cluster;
+        await using var started = await StartAsync(backend);
+        var (store, cluster) = started;
         await SendAsync(cluster, "t1", To(Alice, null));
 
         await cluster.Grains.GetGrain<HomeServer.Grains.Accounts.IUserGrain>(Alice).DeleteDevicesAsync(["PHONE"]);
 
-        Assert.Empty(await store.Store.ToDevice.GetMessagesAsync(Alice, "PHONE", 0, long.MaxValue, 10, CancellationToken.None));
-        Assert.Single(await store.Store.ToDevice.GetMessagesAsync(Alice, "LAPTOP", 0, long.MaxValue, 10, CancellationToken.None));
+        Assert.Empty(await QueuedAsync(store, "PHONE"));
+        Assert.Single(await QueuedAsync(store, "LAPTOP"));
     }
 
     [Theory]
@@ -178,19 +188,18 @@ public sealed class ToDeviceGrainTests
     [InlineData(StoreBackend.Postgres)]
     public async Task Logging_out_everywhere_and_deactivating_delete_every_queue_of_the_user(StoreBackend backend)
     {
-        var (store, cluster) = await StartAsync(backend);
-        await using var _store = store;
-        await using var _cluster = cluster;
+        await using var started = await StartAsync(backend);
+        var (store, cluster) = started;
         var user = cluster.Grains.GetGrain<HomeServer.Grains.Accounts.IUserGrain>(Alice);
         await SendAsync(cluster, "t1", To(Alice, null), To(Bob, null));
         await user.DeleteAllDevicesAsync();
-        Assert.Empty(await store.Store.ToDevice.GetMessagesAsync(Alice, "PHONE", 0, long.MaxValue, 10, CancellationToken.None));
-        Assert.Empty(await store.Store.ToDevice.GetMessagesAsync(Alice, "LAPTOP", 0, long.MaxValue, 10, CancellationToken.None));
+        Assert.Empty(await QueuedAsync(store, "PHONE"));
+        Assert.Empty(await QueuedAsync(store, "LAPTOP"));
 
         await store.Store.Devices.IssueAccessTokenAsync(new NewAccessToken(Alice, "PHONE", "token-again", 2), CancellationToken.None);
         await SendAsync(cluster, "t2", To(Alice, null));
         await user.DeactivateAsync(erase: false);
-        Assert.Empty(await store.Store.ToDevice.GetMessagesAsync(Alice, "PHONE", 0, long.MaxValue, 10, CancellationToken.None));
+        Assert.Empty(await QueuedAsync(store, "PHONE"));
         // Other users' queues stay.
         Assert.Single(await store.Store.ToDevice.GetMessagesAsync(Bob, "TABLET", 0, long.MaxValue, 10, CancellationToken.None));
     }

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Server.Tests.Sync;
+using HomeServer.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HomeServer.Server.Tests.Keys;
 
@@ -64,6 +66,48 @@ public abstract class CrossSigningTests : KeysTestBase
         Assert.True(seenByBob.GetProperty("self_signing_keys").GetProperty(alice.UserId).GetProperty("signatures").GetProperty(alice.UserId)
             .TryGetProperty("ed25519:" + keys.Master.PublicKey, out _));
         Assert.False(seenByBob.GetProperty("user_signing_keys").TryGetProperty(alice.UserId, out _));
+    }
+
+    [Fact]
+    public async Task Deactivating_the_account_removes_its_keys_from_others_queries_and_its_key_backups()
+    {
+        var alice = await RegisterAsync("alice");
+        var bob = await RegisterAsync("bob");
+        using var aliceDevice = new SigningKey();
+        using var keys = new CrossSigning(alice);
+        await UploadAsync(alice, new JsonObject { ["device_keys"] = DeviceKeys(alice, aliceDevice) });
+        Assert.Equal(HttpStatusCode.OK, (await UploadCrossSigningAsync(alice, keys.Body())).StatusCode);
+        await OkAsync(alice, HttpMethod.Post, "/room_keys/version", new JsonObject
+        {
+            ["algorithm"] = "m.megolm_backup.v1.curve25519-aes-sha2",
+            ["auth_data"] = new JsonObject { ["public_key"] = "backupKey" },
+        });
+        await OkAsync(alice, HttpMethod.Put, "/room_keys/keys/!room:localhost/session?version=1", new JsonObject
+        {
+            ["first_message_index"] = 0,
+            ["forwarded_count"] = 0,
+            ["is_verified"] = true,
+            ["session_data"] = new JsonObject { ["ephemeral"] = "e", ["ciphertext"] = "c", ["mac"] = "m" },
+        });
+        Assert.True((await QueryAsync(bob, alice.UserId)).GetProperty("master_keys").TryGetProperty(alice.UserId, out _));
+
+        await OkAsync(alice, HttpMethod.Post, "/account/deactivate", new JsonObject
+        {
+            ["auth"] = new JsonObject
+            {
+                ["type"] = "m.login.password",
+                ["identifier"] = new JsonObject { ["type"] = "m.id.user", ["user"] = alice.UserId },
+                ["password"] = Password,
+            },
+        });
+
+        var seenByBob = await QueryAsync(bob, alice.UserId);
+        Assert.False(seenByBob.GetProperty("master_keys").TryGetProperty(alice.UserId, out _));
+        Assert.False(seenByBob.GetProperty("self_signing_keys").TryGetProperty(alice.UserId, out _));
+        Assert.Empty(seenByBob.GetProperty("device_keys").GetProperty(alice.UserId).EnumerateObject());
+        var store = Server.App.Services.GetRequiredService<IHomeServerStore>();
+        Assert.Null(await store.KeyBackups.GetCurrentVersionAsync(alice.UserId, CancellationToken.None));
+        Assert.Empty(await store.KeyBackups.GetKeysAsync(alice.UserId, 1, null, null, CancellationToken.None));
     }
 
     [Fact]

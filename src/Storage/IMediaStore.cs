@@ -1,0 +1,37 @@
+namespace HomeServer.Storage;
+
+/// <summary>
+/// The content repository's metadata: who created a media id, when, and what was uploaded to it. The bytes are not
+/// here (docs/adr/0019). A media id is pending from its creation until its content is stored, and can only be
+/// uploaded to once, by its creator, before its unused expiry.
+/// </summary>
+public interface IMediaStore
+{
+    /// <summary>
+    /// Creates a pending media id for the user, provided the user has fewer than <paramref name="maxPending"/>
+    /// pending ids not expired at <paramref name="now"/>. False when the limit is reached (nothing stored).
+    /// </summary>
+    Task<bool> CreatePendingAsync(string mediaId, string userId, long now, long unusedExpiresAt, int maxPending, CancellationToken cancellationToken);
+
+    /// <summary>Records media uploaded in one step (POST /upload). False when the id exists already.</summary>
+    Task<bool> AddUploadedAsync(string mediaId, string userId, long now, StoredMediaContent content, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores the content of a pending id created by <paramref name="userId"/> that has not expired at
+    /// <paramref name="now"/>; false (nothing changed) otherwise, including when it was uploaded already.
+    /// </summary>
+    Task<bool> CompletePendingAsync(string mediaId, string userId, long now, StoredMediaContent content, CancellationToken cancellationToken);
+
+    /// <summary>The media id's record, pending or uploaded; null when it was never created.</summary>
+    Task<StoredMedia?> GetAsync(string mediaId, CancellationToken cancellationToken);
+}
+
+/// <param name="ContentType">As the uploader declared it.</param>
+/// <param name="UploadName">The filename the uploader gave, or null.</param>
+public sealed record StoredMediaContent(string ContentType, string? UploadName, long SizeBytes);
+
+/// <param name="UnusedExpiresAt">Set while pending: the time after which it can no longer be uploaded to.</param>
+/// <param name="UploadedAt">Null while pending.</param>
+/// <param name="Content">Null while pending.</param>
+public sealed record StoredMedia(
+    string MediaId, string UserId, long CreatedAt, long? UnusedExpiresAt, long? UploadedAt, StoredMediaContent? Content);

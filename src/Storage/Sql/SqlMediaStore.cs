@@ -1,0 +1,111 @@
+using System.Data.Common;
+
+namespace HomeServer.Storage.Sql;
+
+/// <summary>
+/// Media metadata. Creating a pending id locks the creator's account row first, so that two concurrent creations
+/// cannot both pass the pending limit.
+/// </summary>
+internal sealed class SqlMediaStore(SqlDatabase db) : IMediaStore
+{
+    private const int MaxContentTypeBytes = 255;
+    private const int MaxUploadNameBytes = 1024;
+
+    public async Task<bool> CreatePendingAsync(
+        string mediaId, string userId, long now, long unusedExpiresAt, int maxPending, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(mediaId, nameof(mediaId));
+        Guard.Identifier(userId, nameof(userId));
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            await LockUserAsync(connection, transaction, userId, ct);
+            var pending = await connection.Command(
+                    "SELECT COUNT(*) FROM media WHERE user_id = @user AND uploaded_ts IS NULL AND unused_expires_ts > @now", transaction)
+                .With("@user", userId)
+                .With("@now", now)
+                .ScalarAsync<long>(ct);
+            if (pending >= maxPending) return false;
+            return await connection.Command(
+                    "INSERT INTO media (media_id, user_id, created_ts, unused_expires_ts) VALUES (@id, @user, @now, @expires) " +
+                    "ON CONFLICT (media_id) DO NOTHING", transaction)
+                .With("@id", mediaId)
+                .With("@user", userId)
+                .With("@now", now)
+                .With("@expires", unusedExpiresAt)
+                .ExecuteAsync(ct) == 1;
+        }, cancellationToken);
+    }
+
+    public async Task<bool> AddUploadedAsync(string mediaId, string userId, long now, StoredMediaContent content, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(mediaId, nameof(mediaId));
+        Guard.Identifier(userId, nameof(userId));
+        RequireValid(content);
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+            await connection.Command(
+                    "INSERT INTO media (media_id, user_id, created_ts, uploaded_ts, content_type, upload_name, size_bytes) " +
+                    "VALUES (@id, @user, @now, @now, @type, @name, @size) ON CONFLICT (media_id) DO NOTHING", transaction)
+                .With("@id", mediaId)
+                .With("@user", userId)
+                .With("@now", now)
+                .With("@type", content.ContentType)
+                .With("@name", content.UploadName)
+                .With("@size", content.SizeBytes)
+                .ExecuteAsync(ct) == 1,
+            cancellationToken);
+    }
+
+    public async Task<bool> CompletePendingAsync(string mediaId, string userId, long now, StoredMediaContent content, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(mediaId, nameof(mediaId));
+        Guard.Identifier(userId, nameof(userId));
+        RequireValid(content);
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+            await connection.Command(
+                    "UPDATE media SET uploaded_ts = @now, unused_expires_ts = NULL, content_type = @type, upload_name = @name, size_bytes = @size " +
+                    "WHERE media_id = @id AND user_id = @user AND uploaded_ts IS NULL AND unused_expires_ts > @now", transaction)
+                .With("@id", mediaId)
+                .With("@user", userId)
+                .With("@now", now)
+                .With("@type", content.ContentType)
+                .With("@name", content.UploadName)
+                .With("@size", content.SizeBytes)
+                .ExecuteAsync(ct) == 1,
+            cancellationToken);
+    }
+
+    public async Task<StoredMedia?> GetAsync(string mediaId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(mediaId, nameof(mediaId));
+        return await db.ReadAsync((connection, ct) =>
+            connection.Command(
+                    "SELECT media_id, user_id, created_ts, unused_expires_ts, uploaded_ts, content_type, upload_name, size_bytes " +
+                    "FROM media WHERE media_id = @id")
+                .With("@id", mediaId)
+                .SingleOrDefaultAsync(Read, ct),
+            cancellationToken);
+    }
+
+    private static StoredMedia Read(DbDataReader reader)
+    {
+        var uploadedAt = reader.GetNullableInt64(4);
+        var content = uploadedAt is null
+            ? null
+            : new StoredMediaContent(reader.GetString(5), reader.GetNullableString(6), reader.GetInt64(7));
+        return new StoredMedia(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetNullableInt64(3), uploadedAt, content);
+    }
+
+    private static void RequireValid(StoredMediaContent content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        Guard.Text(content.ContentType, MaxContentTypeBytes, nameof(content.ContentType));
+        Guard.OptionalText(content.UploadName, MaxUploadNameBytes, nameof(content.UploadName));
+        ArgumentOutOfRangeException.ThrowIfNegative(content.SizeBytes);
+    }
+
+    private static async Task LockUserAsync(DbConnection connection, DbTransaction transaction, string userId, CancellationToken ct)
+    {
+        if (!await SqlAccountStore.LockAccountAsync(connection, transaction, userId, activeOnly: false, ct))
+            throw new EntityNotFoundException($"Account {userId} does not exist.");
+    }
+}

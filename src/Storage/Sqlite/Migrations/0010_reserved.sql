@@ -1,2 +1,0 @@
--- Reserved: this number belongs to another feature's migration, merged separately.
-SELECT 1;

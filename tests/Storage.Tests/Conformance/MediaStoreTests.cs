@@ -1,0 +1,67 @@
+using HomeServer.Storage.Tests.Backends;
+
+namespace HomeServer.Storage.Tests.Conformance;
+
+/// <summary>Media records: pending ids with their limit and expiry, one-step uploads, and completing a pending id once.</summary>
+public abstract class MediaStoreTests<TBackend> : StoreTestBase<TBackend>
+    where TBackend : ITestStoreBackend, new()
+{
+    private const long Now = 1_000_000;
+    private static readonly StoredMediaContent Text = new("text/plain", "a.txt", 5);
+
+    protected override async Task SeedAsync()
+    {
+        await CreateAccountAsync(Alice);
+        await CreateAccountAsync(Bob);
+    }
+
+    [Fact]
+    public async Task A_pending_id_is_completed_once_by_its_creator_before_it_expires()
+    {
+        Assert.True(await Store.Media.CreatePendingAsync("pending1", Alice, Now, Now + 100, 5, Ct));
+        var pending = await Store.Media.GetAsync("pending1", Ct);
+        Assert.Equal(new StoredMedia("pending1", Alice, Now, Now + 100, null, null), pending);
+
+        Assert.False(await Store.Media.CompletePendingAsync("pending1", Bob, Now + 1, Text, Ct));
+        Assert.False(await Store.Media.CompletePendingAsync("unknown", Alice, Now + 1, Text, Ct));
+        Assert.True(await Store.Media.CompletePendingAsync("pending1", Alice, Now + 1, Text, Ct));
+        Assert.False(await Store.Media.CompletePendingAsync("pending1", Alice, Now + 2, new StoredMediaContent("image/png", null, 9), Ct));
+        Assert.Equal(new StoredMedia("pending1", Alice, Now, null, Now + 1, Text), await Store.Media.GetAsync("pending1", Ct));
+
+        // Past its expiry a pending id takes no content.
+        Assert.True(await Store.Media.CreatePendingAsync("pending2", Alice, Now, Now + 100, 5, Ct));
+        Assert.False(await Store.Media.CompletePendingAsync("pending2", Alice, Now + 100, Text, Ct));
+        Assert.Null((await Store.Media.GetAsync("pending2", Ct))!.UploadedAt);
+    }
+
+    [Fact]
+    public async Task Pending_ids_are_limited_per_user_and_expired_ones_do_not_count()
+    {
+        Assert.True(await Store.Media.CreatePendingAsync("a1", Alice, Now, Now + 10, 2, Ct));
+        Assert.True(await Store.Media.CreatePendingAsync("a2", Alice, Now, Now + 1000, 2, Ct));
+        Assert.False(await Store.Media.CreatePendingAsync("a3", Alice, Now, Now + 1000, 2, Ct));
+        Assert.Null(await Store.Media.GetAsync("a3", Ct));
+        Assert.True(await Store.Media.CreatePendingAsync("b1", Bob, Now, Now + 1000, 2, Ct));
+
+        // a1 expires at Now + 10; uploading a2 frees its place too.
+        Assert.True(await Store.Media.CreatePendingAsync("a3", Alice, Now + 10, Now + 1000, 2, Ct));
+        Assert.False(await Store.Media.CreatePendingAsync("a4", Alice, Now + 10, Now + 1000, 2, Ct));
+        Assert.True(await Store.Media.CompletePendingAsync("a2", Alice, Now + 11, Text, Ct));
+        Assert.True(await Store.Media.CreatePendingAsync("a4", Alice, Now + 11, Now + 1000, 2, Ct));
+    }
+
+    [Fact]
+    public async Task Uploaded_media_is_recorded_once_per_id()
+    {
+        Assert.True(await Store.Media.AddUploadedAsync("up1", Alice, Now, Text, Ct));
+        Assert.False(await Store.Media.AddUploadedAsync("up1", Bob, Now, new StoredMediaContent("image/png", null, 1), Ct));
+        Assert.Equal(new StoredMedia("up1", Alice, Now, null, Now, Text), await Store.Media.GetAsync("up1", Ct));
+        Assert.False(await Store.Media.CompletePendingAsync("up1", Alice, Now, Text, Ct));
+        Assert.False(await Store.Media.CreatePendingAsync("up1", Alice, Now, Now + 10, 5, Ct));
+        Assert.Equal(1, await CountRowsAsync("media"));
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.Media.AddUploadedAsync("up2", Alice, Now, new StoredMediaContent("", null, 1), Ct));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.Media.AddUploadedAsync("up2", Alice, Now, new StoredMediaContent("a/b", null, -1), Ct));
+        Assert.Null(await Store.Media.GetAsync("up2", Ct));
+    }
+}
