@@ -27,6 +27,11 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapRoomEphemeralEndpoints();
         endpoints.MapSearchEndpoints();
         endpoints.MapLegacySyncEndpoints();
+        endpoints.MapRoomTagEndpoints();
+        endpoints.MapReportEndpoints();
+        endpoints.MapMutualRoomsEndpoints();
+        endpoints.MapSpaceEndpoints();
+        endpoints.MapRoomUpgradeEndpoints();
         endpoints.MapAdminEndpoints();
         endpoints.MapMetricsEndpoints();
         return endpoints;

@@ -25,4 +25,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IPushStore Push { get; }
     IRelationStore Relations { get; }
     IEventSearchStore Search { get; }
+    IReportStore Reports { get; }
 }

@@ -12,4 +12,7 @@ public interface IRoomAliasStore
     Task<IReadOnlyList<string>> GetAliasesOfRoomAsync(string roomId, CancellationToken cancellationToken);
 
     Task<bool> DeleteAliasAsync(string alias, CancellationToken cancellationToken);
+
+    /// <summary>Points every alias of one room at another (a room upgrade) and returns how many moved.</summary>
+    Task<int> MoveAliasesAsync(string fromRoomId, string toRoomId, CancellationToken cancellationToken);
 }

@@ -47,3 +47,5 @@ public sealed class PostgresToDeviceTests : ToDeviceTests<PostgresTestBackend>;
 
 public sealed class PostgresKeyStoreTests : KeyStoreTests<PostgresTestBackend>;
 public sealed class PostgresPushStoreTests : PushStoreTests<PostgresTestBackend>;
+
+public sealed class PostgresReportStoreTests : ReportStoreTests<PostgresTestBackend>;

@@ -47,3 +47,5 @@ public sealed class SqliteToDeviceTests : ToDeviceTests<SqliteTestBackend>;
 
 public sealed class SqliteKeyStoreTests : KeyStoreTests<SqliteTestBackend>;
 public sealed class SqlitePushStoreTests : PushStoreTests<SqliteTestBackend>;
+
+public sealed class SqliteReportStoreTests : ReportStoreTests<SqliteTestBackend>;

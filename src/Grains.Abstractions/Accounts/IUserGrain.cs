@@ -109,4 +109,15 @@ public interface IUserGrain : IGrainWithStringKey
     [Idempotent]
     [return: Immutable]
     Task<byte[]?> GetFilterAsync(string filterId);
+
+    /// <summary>The JSON of GET /user/{userId}/rooms/{roomId}/tags (<c>{"tags":{…}}</c>, empty when none).</summary>
+    [Idempotent]
+    [return: Immutable]
+    Task<byte[]> GetRoomTagsAsync(string roomId);
+
+    /// <summary>Adds or replaces one tag (content: a JSON object whose <c>order</c>, when present, is in [0,1]) in m.tag.</summary>
+    Task SetRoomTagAsync(string roomId, string tag, byte[] content);
+
+    /// <summary>Removes one tag from m.tag; removing a tag the room does not have succeeds.</summary>
+    Task DeleteRoomTagAsync(string roomId, string tag);
 }

@@ -229,4 +229,20 @@ public interface IRoomGrain : IGrainWithStringKey
     [AlwaysInterleave]
     [return: Immutable]
     Task<byte[]> GetEventByTimestampAsync(string userId, long timestamp, bool forward);
+
+    /// <summary>
+    /// The room as <paramref name="userId"/> (null: anonymous) may preview it, or null when the room does not exist or
+    /// they may not: joined or invited, a public or knockable join rule, a restricted one they meet, or world_readable
+    /// history (anonymous: only the join rules public, knock, knock_restricted and world_readable history).
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<RoomPreview?> GetPreviewAsync(string? userId);
+
+    /// <summary>
+    /// Upgrades the room to <paramref name="newVersion"/> for a joined user who may send m.room.tombstone and returns
+    /// the replacement room's id; M_UNSUPPORTED_ROOM_VERSION for a version this server does not know.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<string> UpgradeAsync(string userId, string newVersion);
 }

@@ -21,6 +21,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IMediaStore Media { get; } = new SqlMediaStore(db);
     public IPushStore Push { get; } = new SqlPushStore(db);
     public IEventSearchStore Search { get; } = new SqlEventSearchStore(db);
+    public IReportStore Reports { get; } = new SqlReportStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

@@ -59,4 +59,16 @@ internal sealed class SqlRoomAliasStore(SqlDatabase db) : IRoomAliasStore
                 .ExecuteAsync(ct) == 1,
             cancellationToken);
     }
+
+    public async Task<int> MoveAliasesAsync(string fromRoomId, string toRoomId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(fromRoomId, nameof(fromRoomId));
+        Guard.Identifier(toRoomId, nameof(toRoomId));
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+            await connection.Command("UPDATE room_aliases SET room_id = @to WHERE room_id = @from", transaction)
+                .With("@from", fromRoomId)
+                .With("@to", toRoomId)
+                .ExecuteAsync(ct),
+            cancellationToken);
+    }
 }

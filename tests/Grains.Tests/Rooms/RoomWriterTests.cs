@@ -196,6 +196,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IMediaStore Media => inner.Media;
         public IRelationStore Relations => inner.Relations;
         public IEventSearchStore Search => inner.Search;
+        public IReportStore Reports => inner.Reports;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -90,4 +90,8 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
     public virtual Task<bool> CanReadAsync(string userId) => throw new NotSupportedException();
 
     public virtual Task<byte[]> GetEventByTimestampAsync(string userId, long timestamp, bool forward) => throw new NotSupportedException();
+
+    public virtual Task<RoomPreview?> GetPreviewAsync(string? userId) => throw new NotSupportedException();
+
+    public virtual Task<string> UpgradeAsync(string userId, string newVersion) => throw new NotSupportedException();
 }

@@ -46,4 +46,18 @@ public abstract class RoomAliasStoreTests<TBackend> : StoreTestBase<TBackend>
 
         Assert.Null(await Store.Aliases.GetAliasAsync("#ghost:test", Ct));
     }
+
+    [Fact]
+    public async Task Aliases_move_from_one_room_to_another()
+    {
+        await Store.Aliases.CreateAliasAsync(new RoomAlias("#one:test", RoomA, Alice), Ct);
+        await Store.Aliases.CreateAliasAsync(new RoomAlias("#two:test", RoomA, Bob), Ct);
+        await Store.Aliases.CreateAliasAsync(new RoomAlias("#b:test", RoomB, Alice), Ct);
+
+        Assert.Equal(2, await Store.Aliases.MoveAliasesAsync(RoomA, RoomB, Ct));
+        Assert.Empty(await Store.Aliases.GetAliasesOfRoomAsync(RoomA, Ct));
+        Assert.Equal(["#b:test", "#one:test", "#two:test"], await Store.Aliases.GetAliasesOfRoomAsync(RoomB, Ct));
+        Assert.Equal(new RoomAlias("#two:test", RoomB, Bob), await Store.Aliases.GetAliasAsync("#two:test", Ct));
+        Assert.Equal(0, await Store.Aliases.MoveAliasesAsync(RoomA, RoomB, Ct));
+    }
 }
