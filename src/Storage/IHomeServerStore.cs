@@ -21,4 +21,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IKeyBackupStore KeyBackups { get; }
     IToDeviceStore ToDevice { get; }
     IKeyStore Keys { get; }
+    IOpenIdTokenStore OpenIdTokens { get; }
 }

@@ -18,5 +18,7 @@ internal static class AccountEndpoints
         endpoints.MapFilterEndpoints();
         endpoints.MapCapabilitiesEndpoints();
         endpoints.MapPushRuleEndpoints();
+        endpoints.MapRefreshEndpoints();
+        endpoints.MapOpenIdEndpoints();
     }
 }

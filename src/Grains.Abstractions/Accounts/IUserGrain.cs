@@ -5,8 +5,12 @@ namespace HomeServer.Grains.Accounts;
 
 /// <summary>Who made a request: the user and device an access token belongs to.</summary>
 /// <param name="IsGuest">A guest account (the Guest Access module), which may use only part of the API.</param>
+/// <param name="ExpiresTs">When the access token expires (ms since the epoch; tokens issued with a refresh token); null: never.</param>
 [GenerateSerializer, Alias("hs.Session")]
-public sealed record Session(string UserId, string DeviceId, bool IsAdmin, bool IsGuest = false);
+public sealed record Session(string UserId, string DeviceId, bool IsAdmin, bool IsGuest = false, long? ExpiresTs = null)
+{
+    public bool IsExpired(long now) => ExpiresTs <= now;
+}
 
 /// <summary>
 /// One local user (key: the full user id): account, devices and access tokens, profile, account data, filters.
@@ -19,6 +23,22 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>The session of a valid access token of this user, or null (unknown, revoked or deactivated).</summary>
     [Idempotent]
     Task<Session?> AuthenticateAsync(string accessToken);
+
+    /// <summary>
+    /// Exchanges a refresh token of this user for a new access token (expiring after <paramref name="accessTokenLifetimeMs"/>)
+    /// and a new refresh token, as the spec's <c>/refresh</c>; null when the refresh token is unknown or revoked.
+    /// </summary>
+    Task<LoginResult?> RefreshAsync(string refreshToken, long accessTokenLifetimeMs);
+
+    /// <summary>
+    /// Issues an OpenID token for this active user, valid for <paramref name="lifetimeMs"/>; M_FORBIDDEN when the account
+    /// is not active.
+    /// </summary>
+    Task<string> RequestOpenIdTokenAsync(long lifetimeMs);
+
+    /// <summary>True when the OpenID token is this user's and has not expired (and the account is active).</summary>
+    [Idempotent]
+    Task<bool> IsOpenIdTokenValidAsync(string token);
 
     /// <summary>True when the user id is taken, also by a deactivated account.</summary>
     [Idempotent]

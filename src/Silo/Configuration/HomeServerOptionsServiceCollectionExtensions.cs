@@ -90,6 +90,11 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .Validate(parking => parking.MaxParkedSyncsPerUser > 0, "InputLimits:MaxParkedSyncsPerUser must be greater than zero.")
             .ValidateOnStart();
 
+        services.AddOptions<TokenOptions>()
+            .BindReportingErrors(configuration.GetSection(TokenOptions.SectionName))
+            .Validate(tokens => tokens.IsValid, "Tokens:AccessTokenLifetime and Tokens:OpenIdTokenLifetime must be at least one millisecond.")
+            .ValidateOnStart();
+
         services.AddOptions<PresenceOptions>()
             .BindReportingErrors(configuration.GetSection(PresenceOptions.SectionName));
 

@@ -23,11 +23,13 @@ internal sealed partial record MigrationScript(int Version, string Name, string 
             scripts.Add(Create(int.Parse(match.Groups[1].Value), match.Groups[2].Value, Read(assembly, resource)));
         }
         scripts.Sort((a, b) => a.Version.CompareTo(b.Version));
+        // Numbers are handed out to features as they start, so one may land before a lower one; the migrator applies
+        // every script not applied yet, whatever its place. Two scripts with one number are a mistake, though.
         for (var i = 0; i < scripts.Count; i++)
         {
-            if (scripts[i].Version != i + 1)
+            if (scripts[i].Version < 1 || (i > 0 && scripts[i].Version == scripts[i - 1].Version))
             {
-                throw new InvalidOperationException($"Migrations under {resourcePrefix} must be numbered 1, 2, 3, ... without gaps.");
+                throw new InvalidOperationException($"Migrations under {resourcePrefix} must have distinct positive numbers (see {scripts[i].Name}).");
             }
         }
         return scripts;

@@ -17,6 +17,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IKeyBackupStore KeyBackups { get; } = new SqlKeyBackupStore(db);
     public IToDeviceStore ToDevice { get; } = new SqlToDeviceStore(db);
     public IKeyStore Keys { get; } = new SqlKeyStore(db);
+    public IOpenIdTokenStore OpenIdTokens { get; } = new SqlOpenIdTokenStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

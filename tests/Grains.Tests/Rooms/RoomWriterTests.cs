@@ -191,6 +191,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IKeyBackupStore KeyBackups => inner.KeyBackups;
         public IToDeviceStore ToDevice => inner.ToDevice;
         public IKeyStore Keys => inner.Keys;
+        public IOpenIdTokenStore OpenIdTokens => inner.OpenIdTokens;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
