@@ -21,7 +21,7 @@ public abstract class MigrationTests<TBackend> : IAsyncLifetime
 
         Assert.Equal(0, first.PreviousVersion);
         Assert.NotEmpty(first.AppliedVersions);
-        Assert.Equal(Enumerable.Range(1, first.AppliedVersions.Count), first.AppliedVersions);
+        Assert.Equal(first.AppliedVersions.Order().Distinct(), first.AppliedVersions);
         Assert.Equal(first.AppliedVersions[^1], first.CurrentVersion);
 
         var second = await _backend.MigrateAsync(Ct);
