@@ -46,10 +46,12 @@ public static class SessionAuthentication
         return RequireGuestAllowed(context, session);
     }
 
-    // Guest Access module: a guest's session is good only for the endpoints guests may call.
+    // Guest Access module: a guest's session is good only for the endpoints guests may call; a locked or suspended
+    // account's only for what its moderation leaves it.
     private static Session RequireGuestAllowed(HttpContext context, Session session)
     {
         if (session.IsGuest) GuestAccessPolicy.RequireAllowed(context.Request);
+        if (session.IsLocked || session.IsSuspended) AccountModerationPolicy.RequireAllowed(context.Request, session);
         return session;
     }
 

@@ -25,5 +25,6 @@ internal static class AccountEndpoints
         endpoints.MapVoipEndpoints();
         endpoints.MapSupportEndpoints();
         endpoints.MapWhoisEndpoints();
+        endpoints.MapAccountModerationEndpoints();
     }
 }

@@ -37,7 +37,8 @@ public sealed partial class UserGrain(IHomeServerStore store, LocalServer localS
         // Only tokens issued with a refresh token expire. The first use of one issued by /refresh retires the
         // refresh token it replaced (the spec's rotation); the grain remembers the session, so that happens once.
         if (owner.ExpiresTs is not null) await store.Devices.RevokeReplacedRefreshTokenAsync(accessToken, None);
-        var session = new Session(owner.UserId, owner.DeviceId, _account.IsAdmin, _account.IsGuest, owner.ExpiresTs);
+        var session = new Session(
+            owner.UserId, owner.DeviceId, _account.IsAdmin, _account.IsGuest, owner.ExpiresTs, _account.Locked, _account.Suspended);
         _sessionsByTokenHash[hash] = session;
         return session;
     }
@@ -133,6 +134,27 @@ public sealed partial class UserGrain(IHomeServerStore store, LocalServer localS
         if (!await store.OpenIdTokens.CreateAsync(Key, token, Now() + lifetimeMs, None))
             throw MatrixRequestException.Forbidden("The account is deactivated.");
         return token;
+    }
+
+    public Task<AccountModeration?> GetModerationAsync() =>
+        Task.FromResult(_account is { Deactivated: false } account ? new AccountModeration(account.Locked, account.Suspended, account.IsAdmin) : null);
+
+    public async Task<AccountModeration?> SetModerationAsync(bool? locked, bool? suspended)
+    {
+        if (_account is not { Deactivated: false } account) return null;
+        if (locked is { } newLocked && newLocked != account.Locked)
+        {
+            await store.Accounts.SetLockedAsync(Key, newLocked, None);
+            account = account with { Locked = newLocked };
+        }
+        if (suspended is { } newSuspended && newSuspended != account.Suspended)
+        {
+            await store.Accounts.SetSuspendedAsync(Key, newSuspended, None);
+            account = account with { Suspended = newSuspended };
+        }
+        _account = account;
+        ForgetSessions(null);
+        return new AccountModeration(account.Locked, account.Suspended, account.IsAdmin);
     }
 
     public async Task<bool> IsOpenIdTokenValidAsync(string token) =>
