@@ -110,6 +110,14 @@ public abstract class AccountModerationTests(AccountsServerFixture server)
         await FailsAsync(HttpMethod.Put, Lock(other.UserId), admin.AccessToken, """{"locked":"yes"}""", HttpStatusCode.BadRequest, "M_BAD_JSON");
         await FailsAsync(HttpMethod.Put, Lock(other.UserId), admin.AccessToken, "{}", HttpStatusCode.BadRequest, "M_MISSING_PARAM");
         Assert.Equal("""{"locked":false}""", await ModerationAsync(HttpMethod.Get, Lock(other.UserId), admin.AccessToken));
+        // Admins see the capability; others do not.
+        using (var adminCapabilities = await Client.GetAsync($"{V3}/capabilities", admin.AccessToken))
+        {
+            var moderation = (await adminCapabilities.OkJsonAsync()).GetProperty("capabilities").GetProperty("m.account_moderation");
+            Assert.Equal("""{"lock":true,"suspend":true}""", moderation.GetRawText());
+        }
+        using (var userCapabilities = await Client.GetAsync($"{V3}/capabilities", user.AccessToken))
+            Assert.False((await userCapabilities.OkJsonAsync()).GetProperty("capabilities").TryGetProperty("m.account_moderation", out _));
         // v1 only: not under r0 or v3.
         await FailsAsync(HttpMethod.Get, $"/_matrix/client/v3/admin/lock/{Uri.EscapeDataString(other.UserId)}", admin.AccessToken, null, HttpStatusCode.NotFound, "M_UNRECOGNIZED");
     }
