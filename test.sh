@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the solution on a fresh Debian machine with the .NET SDK:
 # starts a private throwaway PostgreSQL (installing Debian's postgresql when missing and root),
-# installs the real-client test dependencies with npm, runs `dotnet test`, and always stops the server.
+# installs the real-client test dependencies (npm packages, Debian's python3-matrix-nio), runs `dotnet test`, and always stops the server.
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -29,6 +29,16 @@ if [ -f tests/clients/package.json ]; then
   fi
   command -v npm >/dev/null || die "npm is needed for the real-client tests in tests/clients"
   (cd tests/clients && npm install --no-audit --no-fund --loglevel=error) || die "npm install in tests/clients failed"
+fi
+
+# Debian's python3-matrix-nio for the nio real-client test (tests/clients/nio_client_test.py).
+if ! /usr/bin/python3 -c 'import nio' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: installing Debian's python3-matrix-nio for the nio real-client test" >&2
+    (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-matrix-nio) >&2 \
+      || die "could not install python3-matrix-nio"
+  fi
+  /usr/bin/python3 -c 'import nio' 2>/dev/null || die "Debian's python3-matrix-nio is needed for the nio real-client test (apt-get install python3-matrix-nio)"
 fi
 
 status=0

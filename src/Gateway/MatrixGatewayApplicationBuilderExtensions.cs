@@ -10,7 +10,7 @@ public static class MatrixGatewayApplicationBuilderExtensions
     /// Adds the gateway's middleware: the client address from <c>X-Forwarded-For</c> of trusted proxies (first, so
     /// everything after it, request logs and rate limits included, sees the client's address), request logs without
     /// query strings, <c>nosniff</c> and CORS headers and preflight answers, Matrix errors for every exception,
-    /// <c>M_UNRECOGNIZED</c> for unknown paths and methods, and the request body size limits.
+    /// <c>M_UNRECOGNIZED</c> for unknown paths and methods, the r0 paths of older clients, and the request body size limits.
     /// Call before mapping endpoints.
     /// </summary>
     public static IApplicationBuilder UseMatrixGateway(this IApplicationBuilder app)
@@ -21,6 +21,9 @@ public static class MatrixGatewayApplicationBuilderExtensions
         app.UseMiddleware<MatrixCorsMiddleware>();
         app.UseMiddleware<MatrixExceptionMiddleware>();
         app.UseMiddleware<UnrecognizedRequestMiddleware>();
+        // The r0 paths are rewritten to v3 before routing picks the endpoint, so routing comes explicitly after it.
+        app.UseMiddleware<LegacyPathMiddleware>();
+        app.UseRouting();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         return app;
     }

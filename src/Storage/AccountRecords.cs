@@ -16,4 +16,6 @@ public sealed record Account(
     string? DisplayName,
     string? AvatarUrl,
     bool IsGuest = false,
-    bool Erased = false);
+    bool Erased = false,
+    bool Locked = false,
+    bool Suspended = false);

@@ -19,6 +19,12 @@ public interface IAccountStore
 
     Task<bool> SetAdminAsync(string userId, bool isAdmin, CancellationToken cancellationToken);
 
+    /// <summary>Locks or unlocks the account (a server admin's moderation); false when there is no such account.</summary>
+    Task<bool> SetLockedAsync(string userId, bool locked, CancellationToken cancellationToken);
+
+    /// <summary>Suspends or reinstates the account (a server admin's moderation); false when there is no such account.</summary>
+    Task<bool> SetSuspendedAsync(string userId, bool suspended, CancellationToken cancellationToken);
+
     Task<bool> SetDisplayNameAsync(string userId, string? displayName, CancellationToken cancellationToken);
 
     Task<bool> SetAvatarUrlAsync(string userId, string? avatarUrl, CancellationToken cancellationToken);

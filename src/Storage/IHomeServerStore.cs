@@ -26,4 +26,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IRelationStore Relations { get; }
     IEventSearchStore Search { get; }
     IReportStore Reports { get; }
+    IOpenIdTokenStore OpenIdTokens { get; }
 }

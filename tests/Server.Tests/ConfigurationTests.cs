@@ -123,6 +123,11 @@ public sealed class ConfigurationTests
     [InlineData("--ShutdownTimeout=30", "ShutdownTimeout must be more than zero and at most 01:00:00")]
     [InlineData("--PublicBaseUrl=matrix.example.org", "PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("--MaxRequestBodyBytes=0", "MaxRequestBodyBytes must be greater than zero")]
+    [InlineData("--Tokens:AccessTokenLifetime=00:00:00", "Tokens:AccessTokenLifetime and Tokens:OpenIdTokenLifetime must be at least")]
+    [InlineData("--Voip:TurnUris:0=turn:turn.example.org", "Voip: invalid TURN settings")]
+    [InlineData("--Voip:TurnUris:0=https://turn.example.org", "Voip: invalid TURN settings")]
+    [InlineData("--Support:Contacts:0:Role=m.role.admin", "Support: each contact needs a Role")]
+    [InlineData("--Support:SupportPage=not a url", "Support: each contact needs a Role")]
     public void Invalid_configuration_fails_with_a_message_naming_the_key(string argument, string expectedStart)
     {
         var failures = BuiltServer.ConfigurationFailures(argument);

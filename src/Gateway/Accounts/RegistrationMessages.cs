@@ -20,6 +20,8 @@ internal sealed record RegisterResponse([property: JsonPropertyName("user_id")] 
     [JsonPropertyName("access_token")] public string? AccessToken { get; init; }
     [JsonPropertyName("device_id")] public string? DeviceId { get; init; }
     [JsonPropertyName("home_server")] public string? HomeServer { get; init; }
+    [JsonPropertyName("refresh_token")] public string? RefreshToken { get; init; }
+    [JsonPropertyName("expires_in_ms")] public long? ExpiresInMs { get; init; }
 }
 
 internal sealed record AvailabilityResponse([property: JsonPropertyName("available")] bool Available);

@@ -23,7 +23,11 @@ internal sealed record LoginResponse(
     [property: JsonPropertyName("access_token")] string AccessToken,
     [property: JsonPropertyName("device_id")] string DeviceId,
     [property: JsonPropertyName("home_server")] string HomeServer,
-    [property: JsonPropertyName("well_known")] WellKnownClientResponse WellKnown);
+    [property: JsonPropertyName("well_known")] WellKnownClientResponse WellKnown)
+{
+    [JsonPropertyName("refresh_token")] public string? RefreshToken { get; init; }
+    [JsonPropertyName("expires_in_ms")] public long? ExpiresInMs { get; init; }
+}
 
 internal sealed record WhoAmIResponse(
     [property: JsonPropertyName("user_id")] string UserId,

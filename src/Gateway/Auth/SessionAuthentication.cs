@@ -40,14 +40,18 @@ public static class SessionAuthentication
         var userId = AccessTokens.TryGetUserId(token) ?? throw UnknownToken();
         var grains = context.RequestServices.GetRequiredService<IGrainFactory>();
         var session = await grains.GetGrain<IUserGrain>(userId).AuthenticateAsync(token) ?? throw UnknownToken();
+        // An expired token of a refreshable session: the client refreshes it rather than logging in again.
+        if (session.IsExpired(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())) throw ExpiredToken();
         context.Items[SessionKey] = session;
         return RequireGuestAllowed(context, session);
     }
 
-    // Guest Access module: a guest's session is good only for the endpoints guests may call.
+    // Guest Access module: a guest's session is good only for the endpoints guests may call; a locked or suspended
+    // account's only for what its moderation leaves it.
     private static Session RequireGuestAllowed(HttpContext context, Session session)
     {
         if (session.IsGuest) GuestAccessPolicy.RequireAllowed(context.Request);
+        if (session.IsLocked || session.IsSuspended) AccountModerationPolicy.RequireAllowed(context.Request, session);
         return session;
     }
 
@@ -61,6 +65,9 @@ public static class SessionAuthentication
         }
         return request.Query.TryGetValue("access_token", out var query) ? query.ToString() : null;
     }
+
+    private static MatrixException ExpiredToken() =>
+        new(StatusCodes.Status401Unauthorized, new MatrixError("M_UNKNOWN_TOKEN", "The access token has expired.") { SoftLogout = true });
 
     private static MatrixException UnknownToken() =>
         new(StatusCodes.Status401Unauthorized, new MatrixError("M_UNKNOWN_TOKEN", "Unknown or expired access token.") { SoftLogout = false });

@@ -4,7 +4,7 @@ namespace HomeServer.Gateway.Endpoints;
 
 internal static class AccountEndpoints
 {
-    /// <summary>Registration, login, password, deactivation, devices, profile, account data, filters, capabilities and push rules.</summary>
+    /// <summary>Registration, login, password, deactivation, devices, profile, account data, filters, capabilities, push rules, refresh and OpenID tokens, 3PIDs, third-party look-ups, VoIP, support contacts and whois.</summary>
     public static void MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapRegistrationEndpoints();
@@ -18,5 +18,13 @@ internal static class AccountEndpoints
         endpoints.MapFilterEndpoints();
         endpoints.MapCapabilitiesEndpoints();
         endpoints.MapPushRuleEndpoints();
+        endpoints.MapRefreshEndpoints();
+        endpoints.MapOpenIdEndpoints();
+        endpoints.MapThreePidEndpoints();
+        endpoints.MapThirdPartyLookupEndpoints();
+        endpoints.MapVoipEndpoints();
+        endpoints.MapSupportEndpoints();
+        endpoints.MapWhoisEndpoints();
+        endpoints.MapAccountModerationEndpoints();
     }
 }

@@ -22,6 +22,9 @@ internal static class CapabilitiesEndpoints
         GetLoginToken: new BooleanCapability(false),
         ProfileFields: new ProfileFieldsCapability(true, [ProfileEndpoints.DisplayName, ProfileEndpoints.AvatarUrl])));
 
+    private static readonly CapabilitiesResponse ForAdmins =
+        new(Current.Capabilities with { AccountModeration = new AccountModerationCapability(Lock: true, Suspend: true) });
+
     public static void MapCapabilitiesEndpoints(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet("/_matrix/client/v3/capabilities", (Delegate)GetAsync);
 
@@ -29,6 +32,6 @@ internal static class CapabilitiesEndpoints
     {
         var session = await context.RequireSessionAsync();
         context.RateLimits().RequireForUserHere(session, RateLimitBucket.UserRequests);
-        return TypedResults.Json(Current, AccountsJsonContext.Default.CapabilitiesResponse);
+        return TypedResults.Json(session.IsAdmin ? ForAdmins : Current, AccountsJsonContext.Default.CapabilitiesResponse);
     }
 }

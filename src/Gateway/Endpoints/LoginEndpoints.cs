@@ -41,7 +41,8 @@ internal static class LoginEndpoints
         [FromServices] IGrainFactory grains,
         [FromServices] PasswordHasher hasher,
         [FromServices] LocalServer server,
-        [FromServices] IOptions<MatrixGatewayOptions> gateway)
+        [FromServices] IOptions<MatrixGatewayOptions> gateway,
+        [FromServices] IOptions<TokenOptions> tokens)
     {
         var limits = context.RateLimits();
         limits.RequireForAddress(context, RateLimitBucket.LoginAddress);
@@ -69,10 +70,16 @@ internal static class LoginEndpoints
             throw AccountErrors.Forbidden("Invalid username or password.");
         }
 
-        var result = await user.LogInAsync(new DeviceLogin(body.DeviceId, body.InitialDeviceDisplayName, RegistrationEndpoints.ClientIp(context)), hash);
+        var login = new DeviceLogin(
+            body.DeviceId, body.InitialDeviceDisplayName, RegistrationEndpoints.ClientIp(context), tokens.Value.LifetimeIfRefreshable(body.RefreshToken));
+        var result = await user.LogInAsync(login, hash);
         var wellKnown = new WellKnownClientResponse(new HomeServerInformation(gateway.Value.PublicBaseUrl!.TrimEnd('/')));
         return TypedResults.Json(
-            new LoginResponse(result.UserId, result.AccessToken, result.DeviceId, server.Name, wellKnown),
+            new LoginResponse(result.UserId, result.AccessToken, result.DeviceId, server.Name, wellKnown)
+            {
+                RefreshToken = result.RefreshToken,
+                ExpiresInMs = result.ExpiresInMs,
+            },
             AccountsJsonContext.Default.LoginResponse);
     }
 

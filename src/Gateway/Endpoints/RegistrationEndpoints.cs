@@ -41,6 +41,7 @@ internal static class RegistrationEndpoints
         [FromServices] PasswordHasher hasher,
         [FromServices] AccountPasswords passwords,
         [FromServices] IOptions<RegistrationSettings> settings,
+        [FromServices] IOptions<TokenOptions> tokens,
         [FromServices] LocalServer server)
     {
         if (kind == "guest") return await GuestRegistration.RegisterGuestAsync(context, grains, settings.Value, server);
@@ -64,7 +65,9 @@ internal static class RegistrationEndpoints
 
         limits.RequireForAddress(context, RateLimitBucket.Registration);
         var passwordHash = await hasher.HashAsync(body.Password!, context.RequestAborted);
-        var login = body.InhibitLogin == true ? null : new DeviceLogin(body.DeviceId, body.InitialDeviceDisplayName, ClientIp(context));
+        var login = body.InhibitLogin == true
+            ? null
+            : new DeviceLogin(body.DeviceId, body.InitialDeviceDisplayName, ClientIp(context), tokens.Value.LifetimeIfRefreshable(body.RefreshToken));
         if (upgradedGuest is not null)
             return RegisteredResponse(upgradedGuest, await grains.GetGrain<IUserGrain>(upgradedGuest).UpgradeGuestAsync(passwordHash, login), server);
         var registration = new AccountRegistration(passwordHash, IsAdmin: false, DisplayName: null, login);
@@ -103,7 +106,14 @@ internal static class RegistrationEndpoints
 
     internal static IResult RegisteredResponse(string userId, LoginResult? result, LocalServer server) =>
         TypedResults.Json(
-            new RegisterResponse(userId) { AccessToken = result?.AccessToken, DeviceId = result?.DeviceId, HomeServer = server.Name },
+            new RegisterResponse(userId)
+            {
+                AccessToken = result?.AccessToken,
+                DeviceId = result?.DeviceId,
+                HomeServer = server.Name,
+                RefreshToken = result?.RefreshToken,
+                ExpiresInMs = result?.ExpiresInMs,
+            },
             AccountsJsonContext.Default.RegisterResponse);
 
     internal static string? ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();

@@ -5,8 +5,18 @@ namespace HomeServer.Grains.Accounts;
 
 /// <summary>Who made a request: the user and device an access token belongs to.</summary>
 /// <param name="IsGuest">A guest account (the Guest Access module), which may use only part of the API.</param>
+/// <param name="ExpiresTs">When the access token expires (ms since the epoch; tokens issued with a refresh token); null: never.</param>
+/// <param name="IsLocked">Locked by a server admin: every request but logging out is refused.</param>
+/// <param name="IsSuspended">Suspended by a server admin: reading is allowed, acting in rooms and changing the profile is not.</param>
 [GenerateSerializer, Alias("hs.Session")]
-public sealed record Session(string UserId, string DeviceId, bool IsAdmin, bool IsGuest = false);
+public sealed record Session(
+    string UserId, string DeviceId, bool IsAdmin, bool IsGuest = false, long? ExpiresTs = null, bool IsLocked = false, bool IsSuspended = false)
+{
+    public bool IsExpired(long now) => ExpiresTs <= now;
+}
+
+[GenerateSerializer, Alias("hs.AccountModeration")]
+public sealed record AccountModeration(bool Locked, bool Suspended, bool IsAdmin);
 
 /// <summary>
 /// One local user (key: the full user id): account, devices and access tokens, profile, account data, filters.
@@ -19,6 +29,33 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>The session of a valid access token of this user, or null (unknown, revoked or deactivated).</summary>
     [Idempotent]
     Task<Session?> AuthenticateAsync(string accessToken);
+
+    /// <summary>
+    /// Exchanges a refresh token of this user for a new access token (expiring after <paramref name="accessTokenLifetimeMs"/>)
+    /// and a new refresh token, as the spec's <c>/refresh</c>; null when the refresh token is unknown or revoked.
+    /// </summary>
+    Task<LoginResult?> RefreshAsync(string refreshToken, long accessTokenLifetimeMs);
+
+    /// <summary>
+    /// Issues an OpenID token for this active user, valid for <paramref name="lifetimeMs"/>; M_FORBIDDEN when the account
+    /// is not active.
+    /// </summary>
+    Task<string> RequestOpenIdTokenAsync(long lifetimeMs);
+
+    /// <summary>True when the OpenID token is this user's and has not expired (and the account is active).</summary>
+    [Idempotent]
+    Task<bool> IsOpenIdTokenValidAsync(string token);
+
+    /// <summary>The account's moderation state, or null when there is no such active (not deactivated) account.</summary>
+    [Idempotent]
+    Task<AccountModeration?> GetModerationAsync();
+
+    /// <summary>
+    /// Locks or unlocks, suspends or reinstates the account (null leaves that part as it is); returns the new state,
+    /// or null when there is no such active account. Cached sessions are forgotten so that the change applies at once.
+    /// </summary>
+    [Idempotent]
+    Task<AccountModeration?> SetModerationAsync(bool? locked, bool? suspended);
 
     /// <summary>True when the user id is taken, also by a deactivated account.</summary>
     [Idempotent]

@@ -34,7 +34,11 @@ public sealed partial class UserGrain(IHomeServerStore store, LocalServer localS
         if (_account is not { Deactivated: false } || !AccountInput.IsText(accessToken, StoreLimits.MaxAccessTokenBytes)) return null;
         var owner = await store.Devices.FindAccessTokenOwnerAsync(accessToken, None);
         if (owner is null || owner.UserId != Key) return null;
-        var session = new Session(owner.UserId, owner.DeviceId, _account.IsAdmin, _account.IsGuest);
+        // Only tokens issued with a refresh token expire. The first use of one issued by /refresh retires the
+        // refresh token it replaced (the spec's rotation); the grain remembers the session, so that happens once.
+        if (owner.ExpiresTs is not null) await store.Devices.RevokeReplacedRefreshTokenAsync(accessToken, None);
+        var session = new Session(
+            owner.UserId, owner.DeviceId, _account.IsAdmin, _account.IsGuest, owner.ExpiresTs, _account.Locked, _account.Suspended);
         _sessionsByTokenHash[hash] = session;
         return session;
     }
@@ -88,19 +92,75 @@ public sealed partial class UserGrain(IHomeServerStore store, LocalServer localS
         }
     }
 
-    /// <summary>Issues a token for the device, revoking its earlier ones, and records where the device was seen.</summary>
+    /// <summary>
+    /// Issues a token for the device (with a refresh token when the login asks for one), revoking its earlier ones,
+    /// and records where the device was seen.
+    /// </summary>
     private async Task<LoginResult> IssueAccessTokenAsync(DeviceLogin login)
     {
         var deviceId = login.DeviceId!;
         var token = AccessTokens.Create(Key);
         var now = Now();
-        if (!await store.Devices.IssueAccessTokenAsync(new NewAccessToken(Key, deviceId, token, now, login.InitialDisplayName), None))
+        var lifetime = login.AccessTokenLifetimeMs;
+        var refreshToken = lifetime is null ? null : AccessTokens.CreateRefresh(Key);
+        var issued = new NewAccessToken(Key, deviceId, token, now, login.InitialDisplayName, now + lifetime, refreshToken);
+        if (!await store.Devices.IssueAccessTokenAsync(issued, None))
             throw MatrixRequestException.Forbidden("The account is deactivated.");
         ForgetSessions(deviceId);
         var ip = AccountInput.IsText(login.ClientIp, StoreLimits.MaxIpAddressBytes) ? login.ClientIp : null;
         await store.Devices.RecordLastSeenAsync(Key, deviceId, now, ip, None);
-        return new LoginResult(Key, token, deviceId);
+        return new LoginResult(Key, token, deviceId, refreshToken, lifetime);
     }
+
+    public async Task<LoginResult?> RefreshAsync(string refreshToken, long accessTokenLifetimeMs)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(accessTokenLifetimeMs);
+        if (_account is not { Deactivated: false } || !AccountInput.IsText(refreshToken, StoreLimits.MaxAccessTokenBytes)) return null;
+        var now = Now();
+        var replacement = new NewAccessToken(
+            Key, "", AccessTokens.Create(Key), now, ExpiresTs: now + accessTokenLifetimeMs, RefreshToken: AccessTokens.CreateRefresh(Key));
+        var owner = await store.Devices.RefreshAsync(refreshToken, replacement, None);
+        if (owner is null) return null;
+        // The used refresh token's access token is revoked.
+        ForgetSessions(owner.DeviceId);
+        return new LoginResult(Key, replacement.AccessToken, owner.DeviceId, replacement.RefreshToken, accessTokenLifetimeMs);
+    }
+
+    public async Task<string> RequestOpenIdTokenAsync(long lifetimeMs)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(lifetimeMs);
+        RequireActiveAccount();
+        var token = AccessTokens.CreateOpenId(Key);
+        if (!await store.OpenIdTokens.CreateAsync(Key, token, Now() + lifetimeMs, None))
+            throw MatrixRequestException.Forbidden("The account is deactivated.");
+        return token;
+    }
+
+    public Task<AccountModeration?> GetModerationAsync() =>
+        Task.FromResult(_account is { Deactivated: false } account ? new AccountModeration(account.Locked, account.Suspended, account.IsAdmin) : null);
+
+    public async Task<AccountModeration?> SetModerationAsync(bool? locked, bool? suspended)
+    {
+        if (_account is not { Deactivated: false } account) return null;
+        if (locked is { } newLocked && newLocked != account.Locked)
+        {
+            await store.Accounts.SetLockedAsync(Key, newLocked, None);
+            account = account with { Locked = newLocked };
+        }
+        if (suspended is { } newSuspended && newSuspended != account.Suspended)
+        {
+            await store.Accounts.SetSuspendedAsync(Key, newSuspended, None);
+            account = account with { Suspended = newSuspended };
+        }
+        _account = account;
+        ForgetSessions(null);
+        return new AccountModeration(account.Locked, account.Suspended, account.IsAdmin);
+    }
+
+    public async Task<bool> IsOpenIdTokenValidAsync(string token) =>
+        _account is { Deactivated: false }
+        && AccountInput.IsText(token, StoreLimits.MaxAccessTokenBytes)
+        && await store.OpenIdTokens.FindUserAsync(token, Now(), None) == Key;
 
     /// <summary>The login with a device id (generated when absent) and a storable initial device name.</summary>
     private static DeviceLogin CheckLogin(DeviceLogin login) => login with

@@ -1,5 +1,7 @@
 using HomeServer.Gateway;
 using HomeServer.Gateway.Accounts;
+using HomeServer.Gateway.Discovery;
+using HomeServer.Gateway.Voip;
 using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.Media;
 using HomeServer.Gateway.RateLimiting;
@@ -90,6 +92,20 @@ internal static class HomeServerOptionsServiceCollectionExtensions
         services.AddOptions<ParkedSyncOptions>()
             .BindReportingErrors(configuration.GetSection(ParkedSyncOptions.SectionName))
             .Validate(parking => parking.MaxParkedSyncsPerUser > 0, "InputLimits:MaxParkedSyncsPerUser must be greater than zero.")
+            .ValidateOnStart();
+
+        services.AddOptions<TokenOptions>()
+            .BindReportingErrors(configuration.GetSection(TokenOptions.SectionName))
+            .Validate(tokens => tokens.IsValid, "Tokens:AccessTokenLifetime and Tokens:OpenIdTokenLifetime must be at least one millisecond.")
+            .ValidateOnStart();
+
+        services.AddOptions<VoipOptions>()
+            .BindReportingErrors(configuration.GetSection(VoipOptions.SectionName))
+            .Validate(voip => !voip.Validate().Any(), "Voip: invalid TURN settings (Voip:TurnUris, TurnSharedSecret or TurnUsername/TurnPassword, TurnUserLifetime).")
+            .ValidateOnStart();
+        services.AddOptions<SupportOptions>()
+            .BindReportingErrors(configuration.GetSection(SupportOptions.SectionName))
+            .Validate(support => !support.Validate().Any(), "Support: each contact needs a Role and a MatrixId or EmailAddress; SupportPage must be an absolute URL.")
             .ValidateOnStart();
 
         services.AddOptions<PresenceOptions>()

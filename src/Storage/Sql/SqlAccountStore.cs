@@ -4,7 +4,7 @@ namespace HomeServer.Storage.Sql;
 
 internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
 {
-    private const string Columns = "user_id, password_hash, created_ts, is_admin, deactivated, display_name, avatar_url, is_guest, erased";
+    private const string Columns = "user_id, password_hash, created_ts, is_admin, deactivated, display_name, avatar_url, is_guest, erased, locked, suspended";
 
     public async Task<bool> CreateAccountAsync(NewAccount account, CancellationToken cancellationToken)
     {
@@ -59,6 +59,12 @@ internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
 
     public Task<bool> SetAdminAsync(string userId, bool isAdmin, CancellationToken cancellationToken) =>
         UpdateAsync(userId, "is_admin", isAdmin, cancellationToken);
+
+    public Task<bool> SetLockedAsync(string userId, bool locked, CancellationToken cancellationToken) =>
+        UpdateAsync(userId, "locked", locked, cancellationToken);
+
+    public Task<bool> SetSuspendedAsync(string userId, bool suspended, CancellationToken cancellationToken) =>
+        UpdateAsync(userId, "suspended", suspended, cancellationToken);
 
     public Task<bool> SetDisplayNameAsync(string userId, string? displayName, CancellationToken cancellationToken)
     {
@@ -167,5 +173,7 @@ internal sealed class SqlAccountStore(SqlDatabase db) : IAccountStore
         reader.GetNullableString(5),
         reader.GetNullableString(6),
         reader.GetBoolean(7),
-        reader.GetBoolean(8));
+        reader.GetBoolean(8),
+        reader.GetBoolean(9),
+        reader.GetBoolean(10));
 }

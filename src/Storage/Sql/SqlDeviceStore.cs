@@ -15,7 +15,7 @@ internal sealed class SqlDeviceStore(SqlDatabase db) : IDeviceStore
         Guard.Identifier(token.DeviceId, nameof(token.DeviceId));
         Guard.Text(token.AccessToken, StoreLimits.MaxAccessTokenBytes, nameof(token.AccessToken));
         Guard.OptionalText(token.InitialDeviceDisplayName, StoreLimits.MaxDisplayNameBytes, nameof(token.InitialDeviceDisplayName));
-        var hash = HashToken(token.AccessToken);
+        Guard.OptionalText(token.RefreshToken, StoreLimits.MaxAccessTokenBytes, nameof(token.RefreshToken));
         return await db.WriteAsync(async (connection, transaction, ct) =>
         {
             // A concurrent deactivation either completes first (and this sees it) or waits for this
@@ -33,33 +33,119 @@ internal sealed class SqlDeviceStore(SqlDatabase db) : IDeviceStore
                 .With("@name", token.InitialDeviceDisplayName)
                 .ExecuteAsync(ct);
             await DeleteTokensAsync(connection, transaction, token.UserId, token.DeviceId, ct);
-            try
-            {
-                await connection.Command(
-                        "INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts) VALUES (@hash, @user, @device, @created)",
-                        transaction)
-                    .With("@hash", hash)
-                    .With("@user", token.UserId)
-                    .With("@device", token.DeviceId)
-                    .With("@created", token.CreatedTs)
-                    .ExecuteAsync(ct);
-            }
-            catch (DbException e) when (db.IsUniqueViolation(e))
-            {
-                throw new ArgumentException("This access token is already issued.", nameof(token), e);
-            }
+            await InsertTokensAsync(connection, transaction, token, previousRefreshTokenHash: null, ct);
             return true;
         }, cancellationToken);
     }
+
+    public async Task<AccessTokenOwner?> RefreshAsync(string refreshToken, NewAccessToken replacement, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(replacement);
+        Guard.Text(refreshToken, StoreLimits.MaxAccessTokenBytes, nameof(refreshToken));
+        Guard.Text(replacement.AccessToken, StoreLimits.MaxAccessTokenBytes, nameof(replacement.AccessToken));
+        Guard.Text(replacement.RefreshToken ?? throw new ArgumentException("A refresh needs a new refresh token.", nameof(replacement)),
+            StoreLimits.MaxAccessTokenBytes, nameof(replacement.RefreshToken));
+        var used = HashToken(refreshToken);
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            var rows = await connection.Command(
+                    "SELECT user_id, device_id, access_token_hash, previous_token_hash FROM refresh_tokens WHERE token_hash = @hash",
+                    transaction)
+                .With("@hash", used)
+                .ListAsync(r => (UserId: r.GetString(0), DeviceId: r.GetString(1), AccessTokenHash: r.GetBytes(2),
+                    PreviousTokenHash: r.IsDBNull(3) ? null : r.GetBytes(3)), ct);
+            if (rows.Count == 0 || rows[0].UserId != replacement.UserId) return null;
+            var row = rows[0];
+
+            // What an earlier use of this refresh token issued is superseded; so is the access token issued with it.
+            var earlierReplacements = await connection.Command(
+                    "SELECT access_token_hash FROM refresh_tokens WHERE previous_token_hash = @hash", transaction)
+                .With("@hash", used)
+                .ListAsync(r => r.GetBytes(0), ct);
+            await connection.Command("DELETE FROM refresh_tokens WHERE previous_token_hash = @hash", transaction)
+                .With("@hash", used)
+                .ExecuteAsync(ct);
+            foreach (var accessTokenHash in earlierReplacements.Append(row.AccessTokenHash))
+            {
+                await connection.Command("DELETE FROM access_tokens WHERE token_hash = @hash", transaction)
+                    .With("@hash", accessTokenHash)
+                    .ExecuteAsync(ct);
+            }
+            if (row.PreviousTokenHash is not null) await DeleteRefreshTokenAsync(connection, transaction, row.PreviousTokenHash, ct);
+
+            await InsertTokensAsync(connection, transaction, replacement with { DeviceId = row.DeviceId }, used, ct);
+            return new AccessTokenOwner(row.UserId, row.DeviceId, replacement.ExpiresTs);
+        }, cancellationToken);
+    }
+
+    public async Task<bool> RevokeReplacedRefreshTokenAsync(string accessToken, CancellationToken cancellationToken)
+    {
+        Guard.Text(accessToken, StoreLimits.MaxAccessTokenBytes, nameof(accessToken));
+        var hash = HashToken(accessToken);
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            var previous = await connection.Command(
+                    "SELECT previous_token_hash FROM refresh_tokens WHERE access_token_hash = @hash AND previous_token_hash IS NOT NULL",
+                    transaction)
+                .With("@hash", hash)
+                .SingleOrDefaultAsync(r => r.GetBytes(0), ct);
+            if (previous is null) return false;
+            await DeleteRefreshTokenAsync(connection, transaction, previous, ct);
+            await connection.Command("UPDATE refresh_tokens SET previous_token_hash = NULL WHERE access_token_hash = @hash", transaction)
+                .With("@hash", hash)
+                .ExecuteAsync(ct);
+            return true;
+        }, cancellationToken);
+    }
+
+    private async Task InsertTokensAsync(
+        DbConnection connection, DbTransaction transaction, NewAccessToken token, byte[]? previousRefreshTokenHash, CancellationToken ct)
+    {
+        var hash = HashToken(token.AccessToken);
+        try
+        {
+            await connection.Command(
+                    "INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts, expires_ts) " +
+                    "VALUES (@hash, @user, @device, @created, @expires)",
+                    transaction)
+                .With("@hash", hash)
+                .With("@user", token.UserId)
+                .With("@device", token.DeviceId)
+                .With("@created", token.CreatedTs)
+                .With("@expires", token.ExpiresTs)
+                .ExecuteAsync(ct);
+            if (token.RefreshToken is null) return;
+            await connection.Command(
+                    "INSERT INTO refresh_tokens (token_hash, user_id, device_id, access_token_hash, previous_token_hash, created_ts) " +
+                    "VALUES (@refresh, @user, @device, @hash, @previous, @created)",
+                    transaction)
+                .With("@refresh", HashToken(token.RefreshToken))
+                .With("@user", token.UserId)
+                .With("@device", token.DeviceId)
+                .With("@hash", hash)
+                .With("@previous", previousRefreshTokenHash)
+                .With("@created", token.CreatedTs)
+                .ExecuteAsync(ct);
+        }
+        catch (DbException e) when (db.IsUniqueViolation(e))
+        {
+            throw new ArgumentException("This access or refresh token is already issued.", nameof(token), e);
+        }
+    }
+
+    private static Task<int> DeleteRefreshTokenAsync(DbConnection connection, DbTransaction transaction, byte[] tokenHash, CancellationToken ct) =>
+        connection.Command("DELETE FROM refresh_tokens WHERE token_hash = @hash", transaction)
+            .With("@hash", tokenHash)
+            .ExecuteAsync(ct);
 
     public async Task<AccessTokenOwner?> FindAccessTokenOwnerAsync(string accessToken, CancellationToken cancellationToken)
     {
         Guard.Text(accessToken, StoreLimits.MaxAccessTokenBytes, nameof(accessToken));
         var hash = HashToken(accessToken);
         return await db.ReadAsync((connection, ct) =>
-            connection.Command("SELECT user_id, device_id FROM access_tokens WHERE token_hash = @hash")
+            connection.Command("SELECT user_id, device_id, expires_ts FROM access_tokens WHERE token_hash = @hash")
                 .With("@hash", hash)
-                .SingleOrDefaultAsync(r => new AccessTokenOwner(r.GetString(0), r.GetString(1)), ct),
+                .SingleOrDefaultAsync(r => new AccessTokenOwner(r.GetString(0), r.GetString(1), r.GetNullableInt64(2)), ct),
             cancellationToken);
     }
 
@@ -156,6 +242,8 @@ internal sealed class SqlDeviceStore(SqlDatabase db) : IDeviceStore
         DbConnection connection, DbTransaction transaction, string userId, string? exceptDeviceId, CancellationToken ct)
     {
         var keep = exceptDeviceId is null ? "" : " AND device_id <> @except";
+        await ForUser(connection.Command($"DELETE FROM refresh_tokens WHERE user_id = @user{keep}", transaction))
+            .ExecuteAsync(ct);
         await ForUser(connection.Command($"DELETE FROM access_tokens WHERE user_id = @user{keep}", transaction))
             .ExecuteAsync(ct);
         return await ForUser(connection.Command($"DELETE FROM devices WHERE user_id = @user{keep}", transaction))
@@ -168,16 +256,21 @@ internal sealed class SqlDeviceStore(SqlDatabase db) : IDeviceStore
         }
     }
 
-    private static Task<int> DeleteTokensAsync(
+    private static async Task<int> DeleteTokensAsync(
         DbConnection connection, DbTransaction transaction, string userId, string? deviceId, CancellationToken ct)
     {
+        var refresh = connection.Command(
+            "DELETE FROM refresh_tokens WHERE user_id = @user" + (deviceId is null ? "" : " AND device_id = @device"), transaction)
+            .With("@user", userId);
+        if (deviceId is not null) refresh.With("@device", deviceId);
+        await refresh.ExecuteAsync(ct);
         if (deviceId is null)
         {
-            return connection.Command("DELETE FROM access_tokens WHERE user_id = @user", transaction)
+            return await connection.Command("DELETE FROM access_tokens WHERE user_id = @user", transaction)
                 .With("@user", userId)
                 .ExecuteAsync(ct);
         }
-        return connection.Command("DELETE FROM access_tokens WHERE user_id = @user AND device_id = @device", transaction)
+        return await connection.Command("DELETE FROM access_tokens WHERE user_id = @user AND device_id = @device", transaction)
             .With("@user", userId)
             .With("@device", deviceId)
             .ExecuteAsync(ct);

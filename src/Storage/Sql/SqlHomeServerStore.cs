@@ -22,6 +22,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IPushStore Push { get; } = new SqlPushStore(db);
     public IEventSearchStore Search { get; } = new SqlEventSearchStore(db);
     public IReportStore Reports { get; } = new SqlReportStore(db);
+    public IOpenIdTokenStore OpenIdTokens { get; } = new SqlOpenIdTokenStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

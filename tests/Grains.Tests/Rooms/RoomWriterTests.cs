@@ -197,6 +197,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IRelationStore Relations => inner.Relations;
         public IEventSearchStore Search => inner.Search;
         public IReportStore Reports => inner.Reports;
+        public IOpenIdTokenStore OpenIdTokens => inner.OpenIdTokens;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
