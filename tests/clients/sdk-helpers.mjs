@@ -43,7 +43,7 @@ export async function register(username) {
   }
 }
 
-export async function logIn(username, initialSyncLimit = 30, fetchFn = undefined) {
+export async function logIn(username, initialSyncLimit = 30, fetchFn = undefined, startOptions = {}) {
   const anonymous = sdk.createClient({ baseUrl });
   const session = await anonymous.loginRequest({
     type: "m.login.password",
@@ -66,7 +66,7 @@ export async function logIn(username, initialSyncLimit = 30, fetchFn = undefined
       if (state === "ERROR") reject(data?.error ?? new Error("sync failed"));
     });
   });
-  await client.startClient({ initialSyncLimit });
+  await client.startClient({ initialSyncLimit, ...startOptions });
   await prepared;
   return client;
 }

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Identifiers;
+using HomeServer.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace HomeServer.Grains.Rooms;
 
@@ -19,13 +21,35 @@ public sealed partial class RoomGrain
         await AddProfileAsync(request.UserId, content);
         await AuthoriseRestrictedJoinAsync(request.UserId, content); // see RoomGrain.JoinRules.cs
         var isGuest = await IsGuestAsync(request.UserId);
+        var joinedBefore = false;
         await _writer.SubmitAsync(builder =>
         {
-            if (isGuest && !builder.View.IsJoined(request.UserId)) RequireGuestsMayJoin(builder.View);
+            joinedBefore = builder.View.IsJoined(request.UserId);
+            if (isGuest && !joinedBefore) RequireGuestsMayJoin(builder.View);
             // Joining again with the same content changes nothing (the same event answers); other content is a new event.
             builder.AddUnlessUnchanged(EventSpec.Member(request.UserId, request.UserId, content));
             return null;
         });
+        if (!joinedBefore) await MarkReadUpToJoinAsync(request.UserId);
+    }
+
+    /// <summary>
+    /// What came before one's own join (the invite among it) is not unread once joined: the join moves the user's read
+    /// mark up to itself, as a receipt on it would. Best effort: the join is committed, and a failure here only leaves
+    /// the invite counted until the user's first receipt.
+    /// </summary>
+    private async Task MarkReadUpToJoinAsync(string userId)
+    {
+        if (_writer.Current?.Get(EventTypes.Member, userId) is not { } join) return;
+        try
+        {
+            var stored = await RequireEventInRoomAsync(join.EventId.Value);
+            await store.Push.SetReadMarkAsync(userId, RoomId, "", stored.RoomPosition, CancellationToken.None);
+        }
+        catch (Exception e) when (e is StoreUnavailableException or MatrixRequestException)
+        {
+            logger.LogWarning(e, "The read mark of {UserId} in {RoomId} was not moved to their join", userId, RoomId);
+        }
     }
 
     public async Task InviteAsync(MembershipRequest request)

@@ -80,6 +80,24 @@ public abstract class PushRuleTests(BackendServerFixture fixture) : RoomTestBase
     }
 
     [Fact]
+    public async Task An_invite_notifies_the_invitee_but_is_not_unread_once_they_joined()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob");
+        var roomId = await alice.CreateRoomAsync(new { preset = "private_chat", invite = new[] { bob.UserId } });
+        var notifications = await bob.OkAsync(Get, "/notifications");
+        Assert.Equal(roomId, notifications.GetProperty("notifications").EnumerateArray().Single().GetProperty("room_id").GetString());
+
+        await bob.JoinAsync(roomId);
+        Assert.Equal((0, 0), await UnreadAsync(bob, roomId));
+        await SendAsync(alice, roomId, "welcome");
+        Assert.Equal((1, 0), await UnreadAsync(bob, roomId));
+        // A second join event (other content, join to join) is no new join: what is unread stays unread.
+        await bob.OkAsync(Post, $"/rooms/{E(roomId)}/join", new { reason = "joining again" });
+        Assert.Equal((1, 0), await UnreadAsync(bob, roomId));
+    }
+
+    [Fact]
     public async Task Read_receipts_reset_the_counts_and_threads_count_apart()
     {
         var (alice, bob, _, roomId) = await RoomOfThreeAsync();
