@@ -34,10 +34,13 @@ internal static class EventSearchIndexWriter
         }
     }
 
+    // Events are accepted up to the input depth limit inside their content, below the default of 64 (Guard: 512).
+    private static readonly JsonDocumentOptions StoredEventOptions = new() { MaxDepth = 512 };
+
     /// <summary>The string at the key ("content.body") of the event JSON, or null when there is none.</summary>
     private static string? SearchableText(byte[] json, string key)
     {
-        using var document = JsonDocument.Parse(json);
+        using var document = JsonDocument.Parse(json, StoredEventOptions);
         var field = key["content.".Length..];
         return document.RootElement.TryGetProperty("content", out var content)
                && content.ValueKind == JsonValueKind.Object
