@@ -102,6 +102,18 @@ public sealed class PushGatewayDispatcher : IDisposable
 
     private async Task DeliverAsync(StoredPusher pusher, Uri url, byte[] body, string eventId)
     {
+        try
+        {
+            await DeliverWithRetriesAsync(pusher, url, body, eventId);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "Pushing {EventId} to {Url} failed", eventId, url);
+        }
+    }
+
+    private async Task DeliverWithRetriesAsync(StoredPusher pusher, Uri url, byte[] body, string eventId)
+    {
         var started = DateTimeOffset.UtcNow;
         var delay = _options.FirstRetryDelay;
         for (var attempt = 1; ; attempt++)
