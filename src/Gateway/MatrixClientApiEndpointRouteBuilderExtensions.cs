@@ -14,6 +14,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapSyncEndpoints();
         endpoints.MapPresenceEndpoints();
         endpoints.MapKeyBackupEndpoints();
+        endpoints.MapPusherEndpoints();
         endpoints.MapToDeviceEndpoints();
         endpoints.MapKeysEndpoints();
         endpoints.MapMediaEndpoints();

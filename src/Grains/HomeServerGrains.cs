@@ -1,5 +1,6 @@
 using HomeServer.Grains.Cluster;
 using HomeServer.Grains.Delivery;
+using HomeServer.Grains.Pushers;
 using HomeServer.Grains.Sync;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -25,6 +26,7 @@ public static class HomeServerGrains
         services.TryAddSingleton<LocalSyncGrains>();
         services.TryAddSingleton<ActiveSilos>();
         services.TryAddSingleton<ParkedSyncRelease>();
+        services.TryAddSingleton<PushGatewayDispatcher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<ParkedSyncRelease>());
         return silo;
     }

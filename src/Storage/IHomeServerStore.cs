@@ -23,6 +23,8 @@ public interface IHomeServerStore : IAsyncDisposable
     IKeyStore Keys { get; }
     IMediaStore Media { get; }
     IPushStore Push { get; }
+
+    IPusherStore Pushers { get; }
     IRelationStore Relations { get; }
     IEventSearchStore Search { get; }
     IReportStore Reports { get; }

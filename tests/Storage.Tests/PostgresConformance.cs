@@ -49,3 +49,4 @@ public sealed class PostgresKeyStoreTests : KeyStoreTests<PostgresTestBackend>;
 public sealed class PostgresPushStoreTests : PushStoreTests<PostgresTestBackend>;
 
 public sealed class PostgresReportStoreTests : ReportStoreTests<PostgresTestBackend>;
+public sealed class PostgresPusherStoreTests : PusherStoreTests<PostgresTestBackend>;

@@ -49,3 +49,4 @@ public sealed class SqliteKeyStoreTests : KeyStoreTests<SqliteTestBackend>;
 public sealed class SqlitePushStoreTests : PushStoreTests<SqliteTestBackend>;
 
 public sealed class SqliteReportStoreTests : ReportStoreTests<SqliteTestBackend>;
+public sealed class SqlitePusherStoreTests : PusherStoreTests<SqliteTestBackend>;

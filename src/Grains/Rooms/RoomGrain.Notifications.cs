@@ -1,7 +1,9 @@
 using System.Text.Json;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.PushRules;
+using HomeServer.Grains.Pushers;
 using HomeServer.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace HomeServer.Grains.Rooms;
@@ -10,6 +12,9 @@ public sealed partial class RoomGrain
 {
     private PushRuleCache? _pushRules;
 
+    /// <summary>The notifications of the batch being appended, handed to the push gateway dispatcher once it is committed.</summary>
+    private List<PushNotice> _pendingPushes = [];
+
     /// <summary>
     /// Evaluates the push rules of the room's local members for each event of the batch, so that the notifications go
     /// into the same transaction as the events: counts are exact whenever the events are durable. The state the rules
@@ -17,6 +22,7 @@ public sealed partial class RoomGrain
     /// </summary>
     private async Task<EventBatch> AddNotificationsAsync(RoomBatchBuilder builder, EventBatch batch)
     {
+        _pendingPushes = [];
         var view = builder.View;
         var joined = view.JoinedMembers.Where(server.IsLocal).ToList();
         var recipientsByEvent = builder.Events.Select(planned => RecipientsOf(planned, joined)).ToList();
@@ -46,8 +52,25 @@ public sealed partial class RoomGrain
                 powerLevels.UserLevel(planned.Pdu.Sender.Value), powerLevels.NotificationLevel);
             var notifications = facts.Recipients.Count == 0 ? [] : PushEvaluator.Evaluate(planned.Pdu.Json, facts, _pushRules.Of);
             rows.Add(notifications.Count == 0 ? batch.Events[i] : batch.Events[i] with { Notifications = notifications });
+            if (notifications.Count == 0) continue;
+            var senderName = DisplayNameOf(planned.Pdu.Sender.Value);
+            var roomName = view.Get("m.room.name")?.GetContentString("name");
+            foreach (var notification in notifications)
+            {
+                _pendingPushes.Add(new PushNotice(notification.UserId, RoomId, batch.Events[i].EventId, batch.Events[i].Json,
+                    senderName, roomName, notification.Highlight, notification.Actions));
+            }
         }
         return batch with { Events = rows };
+    }
+
+    /// <summary>Hands the committed batch's notifications to the dispatcher, which delivers them in the background.</summary>
+    private void PushCommittedNotifications()
+    {
+        if (_pendingPushes.Count == 0) return;
+        var pushes = _pendingPushes;
+        _pendingPushes = [];
+        ServiceProvider.GetService<PushGatewayDispatcher>()?.Enqueue(pushes);
     }
 
     /// <summary>The local joined members other than the sender, and the invitee of an invite (who is not joined yet).</summary>

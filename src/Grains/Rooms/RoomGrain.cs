@@ -72,6 +72,7 @@ public sealed partial class RoomGrain(
         if (_typing.Remove(left)) NotifyTyping(batch.After);
 
         KickGuestsIfAccessRevoked(batch);
+        PushCommittedNotifications();
         SignalCommitWaiters();
     }
 

@@ -221,6 +221,7 @@ internal sealed class SqlDeviceStore(SqlDatabase db) : IDeviceStore
         return await db.WriteAsync(async (connection, transaction, ct) =>
         {
             await DeleteTokensAsync(connection, transaction, userId, deviceId, ct);
+            await SqlPusherStore.DeleteForDevicesAsync(connection, transaction, userId, exceptDeviceId: null, onlyDeviceId: deviceId, ct);
             return await connection.Command("DELETE FROM devices WHERE user_id = @user AND device_id = @device", transaction)
                 .With("@user", userId)
                 .With("@device", deviceId)
@@ -242,6 +243,7 @@ internal sealed class SqlDeviceStore(SqlDatabase db) : IDeviceStore
         DbConnection connection, DbTransaction transaction, string userId, string? exceptDeviceId, CancellationToken ct)
     {
         var keep = exceptDeviceId is null ? "" : " AND device_id <> @except";
+        await SqlPusherStore.DeleteForDevicesAsync(connection, transaction, userId, exceptDeviceId, onlyDeviceId: null, ct);
         await ForUser(connection.Command($"DELETE FROM refresh_tokens WHERE user_id = @user{keep}", transaction))
             .ExecuteAsync(ct);
         await ForUser(connection.Command($"DELETE FROM access_tokens WHERE user_id = @user{keep}", transaction))

@@ -20,6 +20,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IKeyStore Keys { get; } = new SqlKeyStore(db);
     public IMediaStore Media { get; } = new SqlMediaStore(db);
     public IPushStore Push { get; } = new SqlPushStore(db);
+    public IPusherStore Pushers { get; } = new SqlPusherStore(db);
     public IEventSearchStore Search { get; } = new SqlEventSearchStore(db);
     public IReportStore Reports { get; } = new SqlReportStore(db);
     public IOpenIdTokenStore OpenIdTokens { get; } = new SqlOpenIdTokenStore(db);

@@ -146,6 +146,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public List<EventBatch> Appends { get; } = [];
 
         public IPushStore Push => inner.Push;
+        public IPusherStore Pushers => inner.Pushers;
 
         public TaskCompletionSource HoldNextAppend()
         {
