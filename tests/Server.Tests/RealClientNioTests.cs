@@ -1,6 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
-using System.Text;
 using HomeServer.Server.Tests.Infrastructure;
 
 namespace HomeServer.Server.Tests;
@@ -32,42 +29,8 @@ public abstract class RealClientNioTests
         Assert.Contains("room_messages: ok", output);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments, string? baseUrl, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(program, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (baseUrl is not null) start.Environment["HOMESERVER_BASE_URL"] = baseUrl;
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        try
-        {
-            process.Start();
-        }
-        catch (Win32Exception e)
-        {
-            Assert.Fail($"{program} could not be started ({e.Message}); the nio test needs Python 3 with python3-matrix-nio.");
-        }
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{program} did not finish within {timeout}:\n{RealClientTests.Tail(output.ToString(), 20_000)}");
-        }
-        process.WaitForExit();
-        lock (output) return (process.ExitCode, output.ToString());
-    }
+    private static Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments, string? baseUrl, TimeSpan timeout) =>
+        RealClientTests.RunClientAsync(program, arguments, null, baseUrl, timeout, "the nio test needs Python 3 with python3-matrix-nio");
 }
 
 public sealed class SqliteRealClientNioTests : RealClientNioTests

@@ -30,17 +30,26 @@ public abstract class RealClientTests
     }
 
     /// <summary>Runs <c>node --test</c> on the given files (none: every *.test.mjs) against the server at baseUrl.</summary>
-    internal static async Task<(int ExitCode, string Output)> RunNodeTestAsync(
-        string workingDirectory, string baseUrl, TimeSpan nodeTimeout, params string[] files)
+    internal static Task<(int ExitCode, string Output)> RunNodeTestAsync(
+        string workingDirectory, string baseUrl, TimeSpan nodeTimeout, params string[] files) =>
+        RunClientAsync("node", ["--test", "--test-reporter=spec", .. files], workingDirectory, baseUrl, nodeTimeout,
+            "the real-client tests need Node.js on PATH");
+
+    /// <summary>
+    /// Runs a client program with HOMESERVER_BASE_URL set (when given) and returns its exit code and its output, both
+    /// streams interleaved; fails the test when it cannot start (saying what <paramref name="needs"/>) or overruns.
+    /// </summary>
+    internal static async Task<(int ExitCode, string Output)> RunClientAsync(
+        string program, string[] arguments, string? workingDirectory, string? baseUrl, TimeSpan timeout, string needs)
     {
-        var start = new ProcessStartInfo("node", ["--test", "--test-reporter=spec", .. files])
+        var start = new ProcessStartInfo(program, arguments)
         {
-            WorkingDirectory = workingDirectory,
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["HOMESERVER_BASE_URL"] = baseUrl;
+        if (baseUrl is not null) start.Environment["HOMESERVER_BASE_URL"] = baseUrl;
         var output = new StringBuilder();
         using var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
@@ -51,19 +60,19 @@ public abstract class RealClientTests
         }
         catch (Win32Exception e)
         {
-            Assert.Fail($"node could not be started ({e.Message}); the real-client tests need Node.js on PATH.");
+            Assert.Fail($"{program} could not be started ({e.Message}); {needs}.");
         }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(nodeTimeout);
+        using var cancel = new CancellationTokenSource(timeout);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(cancel.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"node --test did not finish within {nodeTimeout}:\n{Tail(output.ToString(), 20_000)}");
+            Assert.Fail($"{program} {string.Join(' ', arguments)} did not finish within {timeout}:\n{Tail(output.ToString(), 20_000)}");
         }
         process.WaitForExit();
         lock (output) return (process.ExitCode, output.ToString());

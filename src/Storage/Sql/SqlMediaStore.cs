@@ -36,34 +36,27 @@ internal sealed class SqlMediaStore(SqlDatabase db) : IMediaStore
         }, cancellationToken);
     }
 
-    public async Task<bool> AddUploadedAsync(string mediaId, string userId, long now, StoredMediaContent content, CancellationToken cancellationToken)
-    {
-        Guard.Identifier(mediaId, nameof(mediaId));
-        Guard.Identifier(userId, nameof(userId));
-        RequireValid(content);
-        return await db.WriteAsync(async (connection, transaction, ct) =>
-            await connection.Command(
-                    "INSERT INTO media (media_id, user_id, created_ts, uploaded_ts, content_type, upload_name, size_bytes) " +
-                    "VALUES (@id, @user, @now, @now, @type, @name, @size) ON CONFLICT (media_id) DO NOTHING", transaction)
-                .With("@id", mediaId)
-                .With("@user", userId)
-                .With("@now", now)
-                .With("@type", content.ContentType)
-                .With("@name", content.UploadName)
-                .With("@size", content.SizeBytes)
-                .ExecuteAsync(ct) == 1,
-            cancellationToken);
-    }
+    public Task<bool> AddUploadedAsync(string mediaId, string userId, long now, StoredMediaContent content, CancellationToken cancellationToken) =>
+        WriteContentAsync(
+            "INSERT INTO media (media_id, user_id, created_ts, uploaded_ts, content_type, upload_name, size_bytes) " +
+            "VALUES (@id, @user, @now, @now, @type, @name, @size) ON CONFLICT (media_id) DO NOTHING",
+            mediaId, userId, now, content, cancellationToken);
 
-    public async Task<bool> CompletePendingAsync(string mediaId, string userId, long now, StoredMediaContent content, CancellationToken cancellationToken)
+    public Task<bool> CompletePendingAsync(string mediaId, string userId, long now, StoredMediaContent content, CancellationToken cancellationToken) =>
+        WriteContentAsync(
+            "UPDATE media SET uploaded_ts = @now, unused_expires_ts = NULL, content_type = @type, upload_name = @name, size_bytes = @size " +
+            "WHERE media_id = @id AND user_id = @user AND uploaded_ts IS NULL AND unused_expires_ts > @now",
+            mediaId, userId, now, content, cancellationToken);
+
+    /// <summary>Runs one statement recording uploaded content; true when it changed a row.</summary>
+    private async Task<bool> WriteContentAsync(
+        string sql, string mediaId, string userId, long now, StoredMediaContent content, CancellationToken cancellationToken)
     {
         Guard.Identifier(mediaId, nameof(mediaId));
         Guard.Identifier(userId, nameof(userId));
         RequireValid(content);
         return await db.WriteAsync(async (connection, transaction, ct) =>
-            await connection.Command(
-                    "UPDATE media SET uploaded_ts = @now, unused_expires_ts = NULL, content_type = @type, upload_name = @name, size_bytes = @size " +
-                    "WHERE media_id = @id AND user_id = @user AND uploaded_ts IS NULL AND unused_expires_ts > @now", transaction)
+            await connection.Command(sql, transaction)
                 .With("@id", mediaId)
                 .With("@user", userId)
                 .With("@now", now)
