@@ -32,8 +32,20 @@ public abstract class ToDeviceTests : SyncTestBase
         return new SyncUser(Server.Client, login.UserId, login.DeviceId, login.AccessToken);
     }
 
-    private Task<HttpResponseMessage> PutRawAsync(SyncUser sender, string type, string txn, string body) =>
-        Server.Client.PutAsync($"{V3}/sendToDevice/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(txn)}", body, sender.AccessToken);
+    /// <summary>
+    /// With Expect: 100-continue, as clients sending large bodies do: a body declared over the limit is refused before
+    /// it is sent, so the client reads the refusal instead of meeting a connection closed in the middle of its upload.
+    /// </summary>
+    private Task<HttpResponseMessage> PutRawAsync(SyncUser sender, string type, string txn, string body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Put, $"{V3}/sendToDevice/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(txn)}")
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", sender.AccessToken);
+        request.Headers.ExpectContinue = true;
+        return Server.Client.SendAsync(request);
+    }
 
     private static async Task SendAsync(SyncUser sender, string txn, JsonObject messages, string type = "m.test")
     {
