@@ -125,17 +125,7 @@ internal static class SpaceEndpoints
 
     private static void WriteSummaryFields(Utf8JsonWriter writer, RoomPreview preview)
     {
-        var summary = preview.Summary;
-        writer.WriteString("room_id", summary.RoomId);
-        if (summary.Name is not null) writer.WriteString("name", summary.Name);
-        if (summary.Topic is not null) writer.WriteString("topic", summary.Topic);
-        if (summary.CanonicalAlias is not null) writer.WriteString("canonical_alias", summary.CanonicalAlias);
-        if (summary.AvatarUrl is not null) writer.WriteString("avatar_url", summary.AvatarUrl);
-        writer.WriteNumber("num_joined_members", summary.NumJoinedMembers);
-        writer.WriteBoolean("world_readable", summary.WorldReadable);
-        writer.WriteBoolean("guest_can_join", summary.GuestCanJoin);
-        if (summary.JoinRule is not null) writer.WriteString("join_rule", summary.JoinRule);
-        if (summary.RoomType is not null) writer.WriteString("room_type", summary.RoomType);
+        preview.Summary.WriteFields(writer);
         if (preview.AllowedRoomIds.Count > 0)
         {
             writer.WriteStartArray("allowed_room_ids");

@@ -97,16 +97,7 @@ internal sealed class PublicRoomsListing(IHomeServerStore store, IGrainFactory g
     private static void WriteRoom(Utf8JsonWriter writer, PublicRoomSummary room)
     {
         writer.WriteStartObject();
-        writer.WriteString("room_id", room.RoomId);
-        if (room.Name is not null) writer.WriteString("name", room.Name);
-        if (room.Topic is not null) writer.WriteString("topic", room.Topic);
-        if (room.CanonicalAlias is not null) writer.WriteString("canonical_alias", room.CanonicalAlias);
-        if (room.AvatarUrl is not null) writer.WriteString("avatar_url", room.AvatarUrl);
-        writer.WriteNumber("num_joined_members", room.NumJoinedMembers);
-        writer.WriteBoolean("world_readable", room.WorldReadable);
-        writer.WriteBoolean("guest_can_join", room.GuestCanJoin);
-        if (room.JoinRule is not null) writer.WriteString("join_rule", room.JoinRule);
-        if (room.RoomType is not null) writer.WriteString("room_type", room.RoomType);
+        room.WriteFields(writer);
         writer.WriteEndObject();
     }
 }

@@ -76,15 +76,6 @@ public abstract class RelationTests(BackendServerFixture fixture) : RoomTestBase
             ? bundle
             : null;
 
-    private async Task<(RoomsClient Alice, RoomsClient Bob, string RoomId)> RoomOfTwoAsync()
-    {
-        var alice = await UserAsync("alice");
-        var bob = await UserAsync("bob");
-        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-        await bob.JoinAsync(roomId);
-        return (alice, bob, roomId);
-    }
-
     [Fact]
     public async Task A_thread_root_carries_its_summary_wherever_it_is_served()
     {

@@ -16,15 +16,6 @@ public abstract class RoomNotificationTests(BackendServerFixture fixture) : Room
 
     private IRoomGrain Room(string roomId) => Server.App.Services.GetRequiredService<IGrainFactory>().GetGrain<IRoomGrain>(roomId);
 
-    private async Task<(RoomsClient Alice, RoomsClient Bob, string RoomId)> RoomOfTwoAsync()
-    {
-        var alice = await UserAsync("alice");
-        var bob = await UserAsync("bob");
-        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-        await bob.JoinAsync(roomId);
-        return (alice, bob, roomId);
-    }
-
     [Fact]
     public async Task New_events_and_membership_changes_notify_the_users_concerned()
     {

@@ -18,6 +18,16 @@ public abstract class RoomTestBase(BackendServerFixture fixture)
     protected async Task<RoomsClient> UserAsync(string name, string? displayName = null, bool isAdmin = false) =>
         new(Server.Client, await TestUsers.CreateAsync(Server, name, displayName, isAdmin));
 
+    /// <summary>Alice's public room, Bob joined to it.</summary>
+    protected async Task<(RoomsClient Alice, RoomsClient Bob, string RoomId)> RoomOfTwoAsync()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob");
+        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
+        await bob.JoinAsync(roomId);
+        return (alice, bob, roomId);
+    }
+
     protected static string E(string value) => RoomsClient.Escape(value);
 
     protected static string[] Types(JsonElement events) =>
