@@ -8,7 +8,7 @@ namespace HomeServer.LoadGenerator;
 
 public static class Program
 {
-    private static readonly Option<string> Url = new("--url") { Description = "Base URL of the server under test", Required = true };
+    private static readonly Option<string> Url = new("--url") { Description = "Base URL of the server under test (required by every scenario)" };
     private static readonly Option<string?> SharedSecret = new("--shared-secret") { Description = "The server's Registration:SharedSecret; needed for the admin that reads the counters" };
     private static readonly Option<int?> ServerPid = new("--server-pid") { Description = "Pid of the server process on this machine, to sample its CPU seconds and RSS from /proc" };
     private static readonly Option<string> Output = new("--output") { Description = "Directory for <scenario>-<time>.json/.md/.svg", DefaultValueFactory = _ => "results" };
@@ -21,12 +21,16 @@ public static class Program
         var root = new RootCommand("Drives the homeserver's HTTP API with many simulated clients and writes JSON, Markdown and SVG results.")
         {
             FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(), ToDeviceCommand(), ThumbnailCommand(), SearchCommand(),
+            CurveCommand(),
         };
         foreach (var option in new Option[] { Url, SharedSecret, ServerPid, Output, Label, SeedFixture, SeedConcurrency })
         {
             option.Recursive = true;
             root.Options.Add(option);
         }
+        // Every command but curve (which reads result files) drives a server.
+        foreach (var scenario in root.Subcommands.Where(command => command.Name != "curve"))
+            scenario.Validators.Add(result => { if (result.GetResult(Url) is null) result.AddError("Option '--url' is required."); });
         return root.Parse(args).InvokeAsync();
     }
 
@@ -123,6 +127,14 @@ public static class Program
         var command = new Command("search", "One user's rooms with many messages; POST /search latency in rank and recent order") { messages, rooms, vocabulary, queries, runs };
         command.SetAction((parse, ct) => RunAsync(parse, ct, bench => SearchScenario.RunAsync(bench,
             new SearchOptions(parse.GetValue(messages), parse.GetValue(rooms), parse.GetValue(vocabulary), parse.GetValue(queries), parse.GetValue(runs), parse.GetValue(SeedFixture)), ct)));
+        return command;
+    }
+
+    private static Command CurveCommand()
+    {
+        var files = new Argument<string[]>("result-files") { Description = "The .json results of a fanout or throughput scenario at several --clients or --rooms", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("curve", "Scale curve from earlier results: per point (clients, rooms) the medians of its runs' latency, events/s, CPU per event and peak RSS; writes curve-<scenario>-<time>.json/.md/.svg") { files };
+        command.SetAction(parse => CurveWriter.Write(parse.GetValue(Output)!, parse.GetValue(files)!, MachineInfo.Current()));
         return command;
     }
 

@@ -124,14 +124,14 @@ public static class SvgCharts
     private static void AxisFrame(StringBuilder svg) =>
         svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{Left}\" y=\"{Top}\" width=\"{PlotWidth}\" height=\"{PlotHeight}\" fill=\"none\" stroke=\"#333\"/>\n");
 
-    private static string Line(double x1, double y1, double x2, double y2, string color) =>
+    internal static string Line(double x1, double y1, double x2, double y2, string color) =>
         string.Create(CultureInfo.InvariantCulture, $"<line x1=\"{x1:0.#}\" y1=\"{y1:0.#}\" x2=\"{x2:0.#}\" y2=\"{y2:0.#}\" stroke=\"{color}\"/>\n");
 
-    private static string Text(double x, double y, string text, string anchor, bool rotate = false, int size = 11) =>
+    internal static string Text(double x, double y, string text, string anchor, bool rotate = false, int size = 11) =>
         string.Create(CultureInfo.InvariantCulture,
             $"<text x=\"{x:0.#}\" y=\"{y:0.#}\" text-anchor=\"{anchor}\" font-size=\"{size}\"{(rotate ? $" transform=\"rotate(-90 {x:0.#} {y:0.#})\"" : "")}>{WebUtility.HtmlEncode(text)}</text>\n");
 
-    private static IEnumerable<double> LogTicks(double low, double high)
+    internal static IEnumerable<double> LogTicks(double low, double high)
     {
         for (var decade = Math.Pow(10, Math.Floor(Math.Log10(low))); decade <= high; decade *= 10)
             foreach (var multiple in new[] { 1, 2, 5 })
