@@ -11,6 +11,7 @@ public static class Program
     private static readonly Option<string> Url = new("--url") { Description = "Base URL of the server under test (required by every scenario)" };
     private static readonly Option<string?> SharedSecret = new("--shared-secret") { Description = "The server's Registration:SharedSecret; needed for the admin that reads the counters" };
     private static readonly Option<int?> ServerPid = new("--server-pid") { Description = "Pid of the server process on this machine, to sample its CPU seconds and RSS from /proc" };
+    private static readonly Option<int?> PostgresPid = new("--postgres-pid") { Description = "Pid of the server's PostgreSQL postmaster on this machine, to count the CPU seconds of all its processes" };
     private static readonly Option<string> Output = new("--output") { Description = "Directory for <scenario>-<time>.json/.md/.svg", DefaultValueFactory = _ => "results" };
     private static readonly Option<string?> Label = new("--label") { Description = "Appended to the scenario name in the results (e.g. the server's delivery mode)" };
     private static readonly Option<string?> SeedFixture = new("--fixture") { Description = "File with the seeded users and rooms: created when missing, reused when present (same database)" };
@@ -23,7 +24,7 @@ public static class Program
             FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(), ToDeviceCommand(), ThumbnailCommand(), SearchCommand(),
             CurveCommand(),
         };
-        foreach (var option in new Option[] { Url, SharedSecret, ServerPid, Output, Label, SeedFixture, SeedConcurrency })
+        foreach (var option in new Option[] { Url, SharedSecret, ServerPid, PostgresPid, Output, Label, SeedFixture, SeedConcurrency })
         {
             option.Recursive = true;
             root.Options.Add(option);
@@ -142,7 +143,7 @@ public static class Program
     {
         var machine = MachineInfo.Current();
         using var http = MatrixApi.CreateHttpClient(new Uri(parse.GetValue(Url)!));
-        await using var server = new ServerProcessSampler(parse.GetValue(ServerPid), TimeSpan.FromMilliseconds(50));
+        await using var server = new ServerProcessSampler(parse.GetValue(ServerPid), TimeSpan.FromMilliseconds(50), parse.GetValue(PostgresPid));
         var bench = new BenchContext(new MatrixApi(http, parse.GetValue(SharedSecret)), server, parse.GetValue(SeedConcurrency));
         var label = parse.GetValue(Label);
         foreach (var result in await scenario(bench))

@@ -3,7 +3,11 @@ using HomeServer.LoadGenerator.Output;
 namespace HomeServer.LoadGenerator.Measurement;
 
 /// <summary>What the server (CPU seconds, peak RSS, counters) and the generator (CPU seconds) used in a measured window.</summary>
-public sealed record ResourceUse(double? ServerCpuSeconds, double? GeneratorCpuSeconds, long? ServerPeakRssBytes, SortedDictionary<string, double> Counters);
+public sealed record ResourceUse(double? ServerCpuSeconds, double? GeneratorCpuSeconds, long? ServerPeakRssBytes, SortedDictionary<string, double> Counters)
+{
+    /// <summary>CPU seconds of PostgreSQL (all its processes) in the window, when the generator was given its pid.</summary>
+    public double? PostgresCpuSeconds { get; init; }
+}
 
 /// <summary>Opened at the start of a measured window, closed at its end.</summary>
 public sealed class ResourceWindow
@@ -13,6 +17,7 @@ public sealed class ResourceWindow
     private readonly IReadOnlyDictionary<string, double> _countersBefore;
     private readonly double? _serverCpuBefore;
     private readonly double _generatorCpuBefore;
+    private readonly double? _postgresCpuBefore;
 
     private ResourceWindow(ServerProcessSampler server, ServerCounters counters, IReadOnlyDictionary<string, double> countersBefore)
     {
@@ -21,6 +26,7 @@ public sealed class ResourceWindow
         _countersBefore = countersBefore;
         _serverCpuBefore = server.CpuSeconds();
         _generatorCpuBefore = MachineInfo.GeneratorCpuSeconds();
+        _postgresCpuBefore = server.Postgres.CpuSeconds();
         server.TakePeakRssBytes();
     }
 
@@ -32,6 +38,7 @@ public sealed class ResourceWindow
         var serverCpu = _server.CpuSecondsSince(_serverCpuBefore);
         var generatorCpu = Math.Round(MachineInfo.GeneratorCpuSeconds() - _generatorCpuBefore, 2);
         var peakRss = _server.TakePeakRssBytes();
-        return new ResourceUse(serverCpu, generatorCpu, peakRss, ServerCounters.Delta(_countersBefore, await _counters.ReadAsync(ct)));
+        var postgresCpu = _server.Postgres.CpuSecondsSince(_postgresCpuBefore);
+        return new ResourceUse(serverCpu, generatorCpu, peakRss, ServerCounters.Delta(_countersBefore, await _counters.ReadAsync(ct))) { PostgresCpuSeconds = postgresCpu };
     }
 }

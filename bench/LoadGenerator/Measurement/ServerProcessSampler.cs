@@ -14,13 +14,17 @@ public sealed class ServerProcessSampler : IAsyncDisposable
     private readonly Task _sampling;
     private long _peakRssBytes;
 
-    public ServerProcessSampler(int? pid, TimeSpan interval)
+    public ServerProcessSampler(int? pid, TimeSpan interval, int? postgresPid = null)
     {
         _pid = pid;
+        Postgres = new PostgresCpu(postgresPid);
         _sampling = pid is null ? Task.CompletedTask : SampleAsync(interval);
     }
 
     public bool Enabled => _pid is not null;
+
+    /// <summary>The server's PostgreSQL, when on this machine and its postmaster's pid was given.</summary>
+    public PostgresCpu Postgres { get; }
 
     public double? CpuSeconds()
     {

@@ -58,7 +58,8 @@ public static class FanoutScenario
         var expected = sender.Sent * options.Clients;
         await progress.WaitForDeliveriesAsync(runName, expected, () => room.Tracker.Count - baseline, options.GraceSeconds, ct);
         var windowSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var (cpuSeconds, generatorCpu, peakRss, counters) = await window.CloseAsync(ct);
+        var use = await window.CloseAsync(ct);
+        var (cpuSeconds, generatorCpu, peakRss, counters) = use;
 
         var samples = room.Tracker.Deliveries(firstId, firstId + planned).Select(d => d.Milliseconds).Order().ToArray();
         var latency = LatencySummary.Of(samples);
@@ -83,6 +84,7 @@ public static class FanoutScenario
             ["window_seconds"] = Math.Round(windowSeconds, 2),
             ["server_cpu_seconds"] = cpuSeconds,
             ["server_cpu_ms_per_delivery"] = cpuPerDelivery is null ? null : Math.Round(cpuPerDelivery.Value * 1000, 4),
+            ["postgres_cpu_seconds"] = use.PostgresCpuSeconds,
             ["generator_cpu_seconds"] = generatorCpu,
             ["server_rss_mib_before_clients"] = BenchContext.Mib(rssBeforeClients),
             ["server_rss_mib_connected"] = BenchContext.Mib(rssConnected),
@@ -99,6 +101,7 @@ public static class FanoutScenario
             ("delivery latency p50 / p99 / max", $"{SvgCharts.FormatMs(latency.P50)} / {SvgCharts.FormatMs(latency.P99)} / {SvgCharts.FormatMs(latency.Max)}"),
             ("send latency p50 / p99", $"{SvgCharts.FormatMs(send.P50)} / {SvgCharts.FormatMs(send.P99)}"),
             ("server CPU s in the window / ms per delivery", $"{ResultWriter.Format(cpuSeconds)} / {ResultWriter.Format(cpuPerDelivery * 1000)}"),
+            ("PostgreSQL CPU s in the window", ResultWriter.Format(use.PostgresCpuSeconds)),
             ("generator CPU s in the window", ResultWriter.Format(generatorCpu)),
             ("server RSS before clients / connected / peak (MiB)", $"{ResultWriter.Format(BenchContext.Mib(rssBeforeClients))} / {ResultWriter.Format(BenchContext.Mib(rssConnected))} / {ResultWriter.Format(BenchContext.Mib(peakRss))}"),
             ("server memory per connected client", perClient is null ? "–" : $"{perClient.Value / 1024:0.#} KiB"),

@@ -96,7 +96,8 @@ public static class ThroughputScenario
         }
         // The window opens after the warm-up: a warm-up longer than the run leaves nothing measured.
         window ??= await ResourceWindow.OpenAsync(bench.Server, serverCounters, ct);
-        var (cpuSeconds, generatorCpu, peakRss, counters) = await window.CloseAsync(ct);
+        var use = await window.CloseAsync(ct);
+        var (cpuSeconds, generatorCpu, peakRss, counters) = use;
         await Task.WhenAll(loops);
         measuring.Value = measuring.MaxValue;
 
@@ -113,6 +114,7 @@ public static class ThroughputScenario
             ["send_latency_ms"] = summary,
             ["server_cpu_seconds"] = cpuSeconds,
             ["server_cpu_ms_per_event"] = cpuPerEvent is null ? null : Math.Round(cpuPerEvent.Value, 4),
+            ["postgres_cpu_seconds"] = use.PostgresCpuSeconds,
             ["generator_cpu_seconds"] = generatorCpu,
             ["server_rss_mib_peak"] = BenchContext.Mib(peakRss),
             ["server_counters_delta"] = counters,
@@ -125,6 +127,7 @@ public static class ThroughputScenario
             ("send latency p50 / p99 / max", $"{SvgCharts.FormatMs(summary.P50)} / {SvgCharts.FormatMs(summary.P99)} / {SvgCharts.FormatMs(summary.Max)}"),
             ("send errors", $"{errors}"),
             ("server CPU s in the window / ms per event", $"{ResultWriter.Format(cpuSeconds)} / {ResultWriter.Format(cpuPerEvent)}"),
+            ("PostgreSQL CPU s in the window", ResultWriter.Format(use.PostgresCpuSeconds)),
             ("generator CPU s in the window", ResultWriter.Format(generatorCpu)),
             ("server peak RSS", $"{ResultWriter.Format(BenchContext.Mib(peakRss))} MiB"),
         };
