@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # bench/run.sh <fanout|herd|throughput|drain|todevice|thumbnail|search> [--mode shared|naive] [--runs N] [load generator options...]
+# bench/run.sh <curve-fanout|curve-throughput> --points P1,P2,... [--mode shared|naive] [--runs N] [load generator options...]
 #
 # Everything a scenario needs on a fresh machine: a private PostgreSQL (scripts/postgres.sh), Release builds of
 # src/Silo and bench/LoadGenerator, the server as a child process on a free loopback port (PostgreSQL store, cheap
@@ -8,6 +9,8 @@
 # fanout, throughput, todevice and search seed once and measure --runs times on the same server (bench/medians.py prints the medians).
 # herd seeds its big room once, then measures both modes in turn (--runs times each, the server restarted cold
 # before each) and prints the naive/shared ratio. drain starts deploy/local's cluster (3 silos, 2 gateways, nginx).
+# curve-fanout (--clients at each point) and curve-throughput (--rooms at each point) run that scenario once per point,
+# each on a fresh PostgreSQL and server, then write the curve of the medians (bench/results/curve-<scenario>-<time>.*).
 # Results: bench/results/<scenario>[-<mode>]-<time>.{json,md,svg}. Environment: HOMESERVER_PG_STATE (default
 # /tmp/homeserver-bench-postgres.state), BENCH_OUTPUT (default bench/results), BENCH_KEEP_POSTGRES=1 (reuse the
 # PostgreSQL of that state file if it runs and leave it running: with --fixture FILE, later invocations skip
@@ -18,9 +21,9 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 # The load comes from one address: every rate limit bucket is raised (generous_rate_limits).
 source "$repo/deploy/local/rate-limits.sh"
 scenario="${1:-}"
-[[ "$scenario" =~ ^(fanout|herd|throughput|drain|todevice|thumbnail|search)$ ]] || { sed -n '2,3p' "$0" >&2; exit 2; }
+[[ "$scenario" =~ ^(fanout|herd|throughput|drain|todevice|thumbnail|search|curve-fanout|curve-throughput)$ ]] || { sed -n '2,4p' "$0" >&2; exit 2; }
 shift
-mode=shared runs=1 fixture="" generator_args=()
+mode=shared runs=1 fixture="" points="" generator_args=()
 while (($#)); do
   case "$1" in
     --fixture) fixture="$2"; shift 2 ;;
@@ -29,10 +32,24 @@ while (($#)); do
     --mode=*) mode="${1#--mode=}"; shift ;;
     --runs) runs="$2"; shift 2 ;;
     --runs=*) runs="${1#--runs=}"; shift ;;
+    --points) points="$2"; shift 2 ;;
+    --points=*) points="${1#--points=}"; shift ;;
     *) generator_args+=("$1"); shift ;;
   esac
 done
 [[ "$mode" =~ ^(shared|naive)$ ]] || { echo "run.sh: --mode must be shared or naive" >&2; exit 2; }
+if [[ "$scenario" == curve-* ]]; then
+  [[ "$points" =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "run.sh: $scenario needs --points, e.g. --points 100,1000,5000" >&2; exit 2; }
+  [[ -z "$fixture" ]] || { echo "run.sh: $scenario seeds every point afresh; --fixture does not apply" >&2; exit 2; }
+  # The option the curve varies: one value per point, so it cannot also be given.
+  point_option=--clients
+  [[ "$scenario" == curve-fanout ]] || point_option=--rooms
+  for arg in "${generator_args[@]}"; do
+    [[ "$arg" != "$point_option" && "$arg" != "$point_option="* ]] || { echo "run.sh: $scenario sets $point_option from --points" >&2; exit 2; }
+  done
+elif [[ -n "$points" ]]; then
+  echo "run.sh: --points is for curve-fanout and curve-throughput" >&2; exit 2
+fi
 
 export HOMESERVER_PG_STATE="${HOMESERVER_PG_STATE:-/tmp/homeserver-bench-postgres.state}"
 output="${BENCH_OUTPUT:-$repo/bench/results}"
@@ -112,10 +129,13 @@ print(f"{total / ticks:.2f}")
 PY
 }
 
+# The pid of the postmaster of $HOMESERVER_PG_STATE's PostgreSQL: the generator counts its CPU in each measured window.
+postgres_pid() { head -n 1 "$(sed -n 's/^data_dir=//p' "$HOMESERVER_PG_STATE")/pgdata/postmaster.pid"; }
+
 generate() {
-  local pg_before=""
-  [[ -z "${pg:-}" ]] || pg_before="$(postgres_cpu_seconds 2>/dev/null || echo 0)"
-  dotnet "$generator_dll" "$@" --url "$url" --shared-secret "$secret" --output "$output" "${generator_args[@]}"
+  local pg_before="" postgres_args=()
+  [[ -z "${pg:-}" ]] || { pg_before="$(postgres_cpu_seconds 2>/dev/null || echo 0)"; postgres_args=(--postgres-pid "$(postgres_pid)"); }
+  dotnet "$generator_dll" "$@" --url "$url" --shared-secret "$secret" --output "$output" "${postgres_args[@]}" "${generator_args[@]}"
   # Backends that exited during the run are not counted; the drain cluster's PostgreSQL is not sampled.
   [[ -z "$pg_before" ]] || log "PostgreSQL CPU seconds during this generator run (seeding included): $(python3 -c "print(round($(postgres_cpu_seconds 2>/dev/null || echo 0) - $pg_before, 2))")"
 }
@@ -171,6 +191,20 @@ failed = lambda rs: ", ".join(str(r["failed_syncs"]) for r in rs)
 print(f"herd: all initial syncs done, median of {len(shared)} run(s): shared {s:.0f} ms, naive {n:.0f} ms; naive/shared = {n / s:.1f}x")
 print(f"herd: failed syncs per run: shared {failed(shared)}; naive {failed(naive)} (a failed sync ends early: the ratio only means something when both are 0)")
 PY
+    ;;
+  curve-fanout|curve-throughput)
+    base="${scenario#curve-}"
+    : >"$work/curve.files"
+    for point in ${points//,/ }; do
+      log "$scenario: point $point_option $point (fresh PostgreSQL and server; seeding is not measured)"
+      fresh_postgres
+      start_server "$mode"
+      generate "$base" --server-pid "$server_pid" --label "$mode" --runs "$runs" "$point_option" "$point" | tee "$work/curve-$point.out"
+      stop_server
+      grep -o 'results: .*\.json' "$work/curve-$point.out" | sed 's/^results: //' >>"$work/curve.files"
+    done
+    mapfile -t files <"$work/curve.files"
+    dotnet "$generator_dll" curve --output "$output" "${files[@]}"
     ;;
   drain)
     # nginx runs as nobody when started by root, and must reach its configuration under the run directory.
