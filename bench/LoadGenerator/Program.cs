@@ -20,7 +20,7 @@ public static class Program
     {
         var root = new RootCommand("Drives the homeserver's HTTP API with many simulated clients and writes JSON, Markdown and SVG results.")
         {
-            FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(), ToDeviceCommand(), ThumbnailCommand(), SearchCommand(),
+            FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(), ToDeviceCommand(), ThumbnailCommand(), SearchCommand(), OverloadCommand(),
         };
         foreach (var option in new Option[] { Url, SharedSecret, ServerPid, Output, Label, SeedFixture, SeedConcurrency })
         {
@@ -123,6 +123,20 @@ public static class Program
         var command = new Command("search", "One user's rooms with many messages; POST /search latency in rank and recent order") { messages, rooms, vocabulary, queries, runs };
         command.SetAction((parse, ct) => RunAsync(parse, ct, bench => SearchScenario.RunAsync(bench,
             new SearchOptions(parse.GetValue(messages), parse.GetValue(rooms), parse.GetValue(vocabulary), parse.GetValue(queries), parse.GetValue(runs), parse.GetValue(SeedFixture)), ct)));
+        return command;
+    }
+
+    private static Command OverloadCommand()
+    {
+        var senders = new Option<int>("--senders") { Description = "Senders, each with a room of its own", DefaultValueFactory = _ => 100 };
+        var rate = new Option<double?>("--rate") { Description = "The sustainable send rate, sends/s; without it, measured first with every sender in a closed loop" };
+        var probe = new Option<int>("--probe") { Description = "Seconds the sustainable rate is measured (after 2 s of warm-up)", DefaultValueFactory = _ => 10 };
+        var factor = new Option<double>("--factor") { Description = "The open-loop rate as a multiple of the sustainable one", DefaultValueFactory = _ => 3 };
+        var duration = new Option<int>("--duration") { Description = "Seconds of open-loop sending", DefaultValueFactory = _ => 20 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding; 0 only seeds", DefaultValueFactory = _ => 1 };
+        var command = new Command("overload", "Sends at a multiple of the sustainable rate, open loop: latency of admitted sends, sheds (429) and 5xx") { senders, rate, probe, factor, duration, runs };
+        command.SetAction((parse, ct) => RunAsync(parse, ct, bench => OverloadScenario.RunAsync(bench,
+            new OverloadOptions(parse.GetValue(senders), parse.GetValue(rate), parse.GetValue(probe), parse.GetValue(factor), parse.GetValue(duration), parse.GetValue(runs), parse.GetValue(SeedFixture)), ct)));
         return command;
     }
 

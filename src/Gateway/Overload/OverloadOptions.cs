@@ -25,7 +25,7 @@ public sealed class OverloadOptions
     public int QueueLimitPerUser { get; set; } = 16;
 
     /// <summary>The longest a request waits in the queues before it is shed after all.</summary>
-    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The <c>retry_after_ms</c> of a shed request, to which up to half as much again is added at random so retries spread out.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);

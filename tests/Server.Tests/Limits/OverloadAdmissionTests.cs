@@ -253,7 +253,7 @@ public sealed class OverloadConfigurationTests
         Assert.Equal(128, options.QueueLimit);
         Assert.Equal(32, options.MaxConcurrentRequestsPerUser);
         Assert.Equal(16, options.QueueLimitPerUser);
-        Assert.Equal(TimeSpan.FromSeconds(2), options.MaxQueueWait);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.MaxQueueWait);
         Assert.Equal(TimeSpan.FromSeconds(1), options.RetryAfter);
     }
 
