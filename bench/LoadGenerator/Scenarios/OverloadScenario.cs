@@ -10,11 +10,11 @@ using Spectre.Console;
 
 namespace HomeServer.LoadGenerator.Scenarios;
 
-public sealed record OverloadOptions(int Senders, double? Rate, int ProbeSeconds, double Factor, int DurationSeconds, int Runs, string? Fixture);
+public sealed record OverloadOptions(int Senders, double? Rate, int ProbeSeconds, int ProbeConcurrency, double Factor, int DurationSeconds, int Runs, string? Fixture);
 
 /// <summary>
 /// Pushes the server past what it sustains and checks that it sheds instead of slowing down: first the sustainable send
-/// rate (persisted events/s of every sender in a closed loop, one message outstanding each; or <c>--rate</c>), then
+/// rate (persisted sends/s of <c>--probe-concurrency</c> closed loops spread over the senders; or <c>--rate</c>), then
 /// <c>--factor</c> times that rate open loop for <c>--duration</c> s (send <i>i</i> is due at start + <i>i</i>/rate
 /// whatever happened to the others; its latency is counted from that due time). Every answer is sorted: 200 (admitted),
 /// 429 (shed), 5xx (must be none), anything else.
@@ -64,18 +64,22 @@ public static class OverloadScenario
         return new Seeded(admin, senders, rooms);
     }
 
-    /// <summary>Persisted sends per second with every sender in a closed loop: the rate the server sustains.</summary>
+    /// <summary>
+    /// Persisted sends per second of closed loops (the next send when the previous is acknowledged), enough of them to keep
+    /// the server busy but under its in-flight bound: the rate the server sustains.
+    /// </summary>
     private static async Task<double> ProbeAsync(BenchContext bench, OverloadOptions options, Seeded seeded, ProgressContext progress, string runName, CancellationToken ct)
     {
-        var task = progress.AddTask($"{runName}: sustainable rate, {options.Senders} closed-loop senders for {options.ProbeSeconds} s", maxValue: options.ProbeSeconds);
+        var task = progress.AddTask($"{runName}: sustainable rate, {options.ProbeConcurrency} closed loops for {options.ProbeSeconds} s", maxValue: options.ProbeSeconds);
         var warmupEnd = Stopwatch.GetTimestamp() + 2 * Stopwatch.Frequency;
         var end = warmupEnd + options.ProbeSeconds * Stopwatch.Frequency;
         long acknowledged = 0;
-        var loops = seeded.Senders.Select((sender, s) => Task.Run(async () =>
+        var loops = Enumerable.Range(0, options.ProbeConcurrency).Select(loop => Task.Run(async () =>
         {
+            var s = loop % seeded.Senders.Length;
             for (var n = 0; Stopwatch.GetTimestamp() < end; n++)
             {
-                var status = await SendAsync(bench.Api.Http, sender, seeded.Rooms[s], $"{bench.RunTag}-{runName}-probe-{s}-{n}", ct);
+                var status = await SendAsync(bench.Api.Http, seeded.Senders[s], seeded.Rooms[s], $"{bench.RunTag}-{runName}-probe-{loop}-{n}", ct);
                 var now = Stopwatch.GetTimestamp();
                 if (status == HttpStatusCode.OK && now >= warmupEnd && now <= end) Interlocked.Increment(ref acknowledged);
             }
@@ -161,7 +165,7 @@ public static class OverloadScenario
         };
         var parameters = new Dictionary<string, object?>
         {
-            ["senders"] = options.Senders, ["rate"] = options.Rate, ["probe_s"] = options.ProbeSeconds, ["factor"] = options.Factor,
+            ["senders"] = options.Senders, ["rate"] = options.Rate, ["probe_s"] = options.ProbeSeconds, ["probe_concurrency"] = options.ProbeConcurrency, ["factor"] = options.Factor,
             ["duration_s"] = options.DurationSeconds, ["run"] = runName,
         };
         var svg = SvgCharts.Histogram($"overload: {rate:N0} sends/s offered ({options.Factor}× sustainable, {runName}) — latency of admitted sends", admitted);
