@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# bench/run.sh <fanout|herd|throughput|drain|todevice|thumbnail|search> [--mode shared|naive] [--runs N] [load generator options...]
+# bench/run.sh <fanout|herd|throughput|drain|todevice|thumbnail|search|overload> [--mode shared|naive] [--runs N] [load generator options...]
 # bench/run.sh <curve-fanout|curve-throughput> --points P1,P2,... [--mode shared|naive] [--runs N] [load generator options...]
 #
 # Everything a scenario needs on a fresh machine: a private PostgreSQL (scripts/postgres.sh), Release builds of
 # src/Silo and bench/LoadGenerator, the server as a child process on a free loopback port (PostgreSQL store, cheap
 # password hashing, shared-secret registration for the admin that reads the counters, the delivery mode asked for),
 # the generator against it (it samples the server's CPU seconds and RSS from /proc/<pid>), then everything stopped.
-# fanout, throughput, todevice and search seed once and measure --runs times on the same server (bench/medians.py prints the medians).
+# fanout, throughput, todevice, search and overload seed once and measure --runs times on the same server (bench/medians.py prints the medians).
 # herd seeds its big room once, then measures both modes in turn (--runs times each, the server restarted cold
 # before each) and prints the naive/shared ratio. drain starts deploy/local's cluster (3 silos, 2 gateways, nginx).
 # curve-fanout (--clients at each point) and curve-throughput (--rooms at each point) run that scenario once per point,
@@ -21,7 +21,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 # The load comes from one address: every rate limit bucket is raised (generous_rate_limits).
 source "$repo/deploy/local/rate-limits.sh"
 scenario="${1:-}"
-[[ "$scenario" =~ ^(fanout|herd|throughput|drain|todevice|thumbnail|search|curve-fanout|curve-throughput)$ ]] || { sed -n '2,4p' "$0" >&2; exit 2; }
+[[ "$scenario" =~ ^(fanout|herd|throughput|drain|todevice|thumbnail|search|overload|curve-fanout|curve-throughput)$ ]] || { sed -n '2,4p' "$0" >&2; exit 2; }
 shift
 mode=shared runs=1 fixture="" points="" generator_args=()
 while (($#)); do
@@ -59,6 +59,8 @@ silo_dll="$repo/src/Silo/bin/Release/net10.0/HomeServer.Silo.dll"
 generator_dll="$repo/bench/LoadGenerator/bin/Release/net10.0/HomeServer.LoadGenerator.dll"
 server_pid=""
 cluster_run=""
+# Arguments for the server of one scenario only (herd lifts the in-flight bounds).
+server_args=()
 
 log() { echo "run.sh: $*" >&2; }
 
@@ -87,7 +89,7 @@ start_server() {
   url="http://127.0.0.1:$port"
   dotnet "$silo_dll" "--urls=$url" --Storage:Kind=postgres "--Storage:ConnectionString=$pg" \
     --PasswordHashing:Iterations=1 --Registration:Mode=open "--Registration:SharedSecret=$secret" \
-    "--SyncDelivery:Mode=$1" "--DataDirectory=$work/data" --Logging:LogLevel:Default=Warning "${generous_rate_limits[@]}" \
+    "--SyncDelivery:Mode=$1" "--DataDirectory=$work/data" --Logging:LogLevel:Default=Warning "${generous_rate_limits[@]}" "${server_args[@]}" \
     >>"$work/server.log" 2>&1 &
   server_pid=$!
   local deadline=$((SECONDS + 120))
@@ -146,7 +148,7 @@ dotnet build "$repo/bench/LoadGenerator" -c Release -v quiet -nologo >>"$work/bu
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 case "$scenario" in
-  fanout|throughput|todevice|search)
+  fanout|throughput|todevice|search|overload)
     fresh_postgres
     start_server "$mode"
     generate "$scenario" --server-pid "$server_pid" --label "$mode" --runs "$runs" ${fixture:+--fixture "$fixture"} | tee "$work/$scenario.out"
@@ -163,6 +165,9 @@ case "$scenario" in
     stop_server
     ;;
   herd)
+    # 1,000 initial syncs released at the same instant would otherwise be shed past the in-flight bounds (Overload);
+    # herd measures the shared state snapshot, not admission.
+    server_args=(--Overload:MaxConcurrentRequests=100000)
     fresh_postgres
     fixture="${fixture:-$work/herd-fixture.json}"
     if [[ ! -f "$fixture" ]]; then
@@ -194,6 +199,8 @@ PY
     ;;
   curve-fanout|curve-throughput)
     base="${scenario#curve-}"
+    # 1,000 rooms mean 1,000 closed-loop senders: the curve measures cost per event, not admission (Overload).
+    server_args=(--Overload:MaxConcurrentRequests=100000)
     : >"$work/curve.files"
     for point in ${points//,/ }; do
       log "$scenario: point $point_option $point (fresh PostgreSQL and server; seeding is not measured)"

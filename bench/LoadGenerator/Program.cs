@@ -22,7 +22,7 @@ public static class Program
         var root = new RootCommand("Drives the homeserver's HTTP API with many simulated clients and writes JSON, Markdown and SVG results.")
         {
             FanoutCommand(), HerdCommand(), ThroughputCommand(), DrainCommand(), ToDeviceCommand(), ThumbnailCommand(), SearchCommand(),
-            CurveCommand(),
+            OverloadCommand(), CurveCommand(),
         };
         foreach (var option in new Option[] { Url, SharedSecret, ServerPid, PostgresPid, Output, Label, SeedFixture, SeedConcurrency })
         {
@@ -136,6 +136,21 @@ public static class Program
         var files = new Argument<string[]>("result-files") { Description = "The .json results of a fanout or throughput scenario at several --clients or --rooms", Arity = ArgumentArity.OneOrMore };
         var command = new Command("curve", "Scale curve from earlier results: per point (clients, rooms) the medians of its runs' latency, events/s, CPU per event and peak RSS; writes curve-<scenario>-<time>.json/.md/.svg") { files };
         command.SetAction(parse => CurveWriter.Write(parse.GetValue(Output)!, parse.GetValue(files)!, MachineInfo.Current()));
+        return command;
+    }
+
+    private static Command OverloadCommand()
+    {
+        var senders = new Option<int>("--senders") { Description = "Senders, each with a room of its own", DefaultValueFactory = _ => 100 };
+        var rate = new Option<double?>("--rate") { Description = "The sustainable send rate, sends/s; without it, measured first with every sender in a closed loop" };
+        var probe = new Option<int>("--probe") { Description = "Seconds the sustainable rate is measured (after 2 s of warm-up)", DefaultValueFactory = _ => 10 };
+        var probeConcurrency = new Option<int>("--probe-concurrency") { Description = "Closed loops (one send outstanding each, spread over the senders) that measure the sustainable rate", DefaultValueFactory = _ => 100 };
+        var factor = new Option<double>("--factor") { Description = "The open-loop rate as a multiple of the sustainable one", DefaultValueFactory = _ => 3 };
+        var duration = new Option<int>("--duration") { Description = "Seconds of open-loop sending", DefaultValueFactory = _ => 20 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs after one seeding; 0 only seeds", DefaultValueFactory = _ => 1 };
+        var command = new Command("overload", "Sends at a multiple of the sustainable rate, open loop: latency of admitted sends, sheds (429) and 5xx") { senders, rate, probe, probeConcurrency, factor, duration, runs };
+        command.SetAction((parse, ct) => RunAsync(parse, ct, bench => OverloadScenario.RunAsync(bench,
+            new OverloadOptions(parse.GetValue(senders), parse.GetValue(rate), parse.GetValue(probe), parse.GetValue(probeConcurrency), parse.GetValue(factor), parse.GetValue(duration), parse.GetValue(runs), parse.GetValue(SeedFixture)), ct)));
         return command;
     }
 

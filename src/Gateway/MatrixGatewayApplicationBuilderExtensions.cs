@@ -1,4 +1,5 @@
 using HomeServer.Gateway.Middleware;
+using HomeServer.Gateway.Overload;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -9,7 +10,7 @@ public static class MatrixGatewayApplicationBuilderExtensions
     /// <summary>
     /// Adds the gateway's middleware: the client address from <c>X-Forwarded-For</c> of trusted proxies (first, so
     /// everything after it, request logs and rate limits included, sees the client's address), request logs without
-    /// query strings, <c>nosniff</c> and CORS headers and preflight answers, Matrix errors for every exception,
+    /// query strings, <c>nosniff</c> and CORS headers and preflight answers, the in-flight bounds (429 when saturated), Matrix errors for every exception,
     /// <c>M_UNRECOGNIZED</c> for unknown paths and methods, the r0 paths of older clients, and the request body size limits.
     /// Call before mapping endpoints.
     /// </summary>
@@ -19,6 +20,8 @@ public static class MatrixGatewayApplicationBuilderExtensions
         app.UseHttpLogging();
         app.UseMiddleware<NoSniffMiddleware>();
         app.UseMiddleware<MatrixCorsMiddleware>();
+        // After CORS, so that a browser client can read the 429 of a shed request; before everything that does work.
+        app.UseMiddleware<OverloadAdmissionMiddleware>();
         app.UseMiddleware<MatrixExceptionMiddleware>();
         app.UseMiddleware<UnrecognizedRequestMiddleware>();
         // The r0 paths are rewritten to v3 before routing picks the endpoint, so routing comes explicitly after it.

@@ -3,6 +3,7 @@ using HomeServer.Gateway.Health;
 using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.Media;
 using HomeServer.Gateway.Middleware;
+using HomeServer.Gateway.Overload;
 using HomeServer.Gateway.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +16,8 @@ public static class MatrixGatewayServiceCollectionExtensions
 {
     /// <summary>
     /// Registers what the Client-Server API endpoints need: validated <see cref="MatrixGatewayOptions"/> and <see cref="InputLimitsOptions"/>,
-    /// <see cref="ReadinessState"/>, the readiness health check and the rate limits (<see cref="RateLimitOptions"/>).
+    /// <see cref="ReadinessState"/>, the readiness health check, the rate limits (<see cref="RateLimitOptions"/>) and the in-flight
+    /// bounds (<see cref="OverloadOptions"/>).
     /// </summary>
     public static IServiceCollection AddMatrixGateway(this IServiceCollection services, Action<MatrixGatewayOptions>? configure = null)
     {
@@ -33,8 +35,16 @@ public static class MatrixGatewayServiceCollectionExtensions
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("readiness", tags: [GatewayHealthTags.Ready]);
         services.AddMatrixAccounts();
         services.AddMatrixRateLimits();
+        services.AddOverloadAdmission();
         services.AddMatrixMedia();
         return services;
+    }
+
+    private static void AddOverloadAdmission(this IServiceCollection services)
+    {
+        services.AddOptions<OverloadOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OverloadOptions>, OverloadOptionsValidator>());
+        services.TryAddSingleton<RequestAdmission>();
     }
 
     private static void AddMatrixRateLimits(this IServiceCollection services)

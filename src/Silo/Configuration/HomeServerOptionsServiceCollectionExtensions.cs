@@ -4,6 +4,7 @@ using HomeServer.Gateway.Discovery;
 using HomeServer.Gateway.Voip;
 using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.Media;
+using HomeServer.Gateway.Overload;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Presence;
@@ -75,6 +76,10 @@ internal static class HomeServerOptionsServiceCollectionExtensions
 
         services.AddOptions<RateLimitOptions>()
             .BindReportingErrors(configuration.GetSection(RateLimitOptions.SectionName))
+            .ValidateOnStart();
+
+        services.AddOptions<OverloadOptions>()
+            .BindReportingErrors(configuration.GetSection(OverloadOptions.SectionName))
             .ValidateOnStart();
 
         services.AddOptions<SyncDeliveryOptions>()
