@@ -491,8 +491,8 @@ public sealed class SyncGrain(
     private SyncResponse Respond(Computed computed, string deviceId, SyncFilter? filter = null)
     {
         computed.Source?.Add(1);
-        var json = SyncResponseWriter.Write(computed.Result, Key, deviceId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), computed.NextBatch, filter);
-        return new SyncResponse(json, computed.NextBatch.ToString(), computed.Result.IsEmpty);
+        var body = SyncResponseWriter.Write(computed.Result, Key, deviceId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), computed.NextBatch, filter);
+        return new SyncResponse(body, computed.NextBatch.ToString(), computed.Result.IsEmpty);
     }
 
     /// <summary>A computed response, the token it answers with, and the counter of its source (null: nothing was computed).</summary>
