@@ -15,7 +15,7 @@ public static class HomeServerGrains
     /// <summary>
     /// What the homeserver's grains need on every silo beyond the grain classes themselves (which the Orleans code
     /// generator registers): silo-keyed placement, the idempotent retry and store failure filters, the local sync grain
-    /// registry and the release of parked long-polls.
+    /// registry, the bound on initial syncs built at once and the release of parked long-polls.
     /// </summary>
     public static ISiloBuilder AddHomeServerGrains(this ISiloBuilder silo)
     {
@@ -24,6 +24,7 @@ public static class HomeServerGrains
         silo.AddIncomingGrainCallFilter<StoreFailureFilter>();
         var services = silo.Services;
         services.TryAddSingleton<LocalSyncGrains>();
+        services.TryAddSingleton<InitialSyncGate>();
         services.TryAddSingleton<ActiveSilos>();
         services.TryAddSingleton<ParkedSyncRelease>();
         services.TryAddSingleton<PushGatewayDispatcher>();

@@ -74,7 +74,7 @@ internal static class LegacySyncEndpoints
                 WithoutToDevice = true,
             },
             context.RequestAborted);
-        using var document = JsonDocument.Parse(sync.Json);
+        using var document = JsonDocument.Parse(sync.Body.ToArray());
         var root = document.RootElement;
 
         var joinedOrLeft = new List<string>();
@@ -192,7 +192,7 @@ internal static class LegacySyncEndpoints
             since = response.NextBatch;
         }
 
-        using var document = JsonDocument.Parse(response.Json);
+        using var document = JsonDocument.Parse(response.Body.ToArray());
         using var output = new MemoryStream();
         using (var writer = new Utf8JsonWriter(output))
         {

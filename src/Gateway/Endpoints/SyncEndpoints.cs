@@ -82,10 +82,7 @@ internal static class SyncEndpoints
             since = response.NextBatch;
         }
 
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = JsonContentType.Utf8;
-        context.Response.ContentLength = response.Json.Length;
-        await context.Response.Body.WriteAsync(response.Json, aborted);
+        await SegmentedJsonResponse.WriteAsync(context.Response, response.Body, aborted);
     }
 
     private static async Task MarkPresenceAsync(IGrainFactory grains, string userId, string presence, ILoggerFactory loggers)

@@ -26,4 +26,14 @@ public sealed record SyncStateEvent(
 /// <param name="Heroes">m.heroes for the user, from the current state; null when the room has a name or canonical alias.</param>
 [GenerateSerializer, Immutable, Alias("hs.SyncStateSection")]
 public sealed record SyncStateSection(
-    string StateVersion, IReadOnlyList<SyncStateEvent> Events, IReadOnlyList<string>? Heroes, int JoinedMemberCount, int InvitedMemberCount);
+    string StateVersion, IReadOnlyList<SyncStateEvent> Events, IReadOnlyList<string>? Heroes, int JoinedMemberCount, int InvitedMemberCount)
+{
+    /// <summary>
+    /// The JSON of every event of <see cref="Events"/>, comma-separated: one array per state version, shared by every
+    /// response that carries that whole state, which references it instead of copying (docs/adr/0027). Set only when
+    /// <see cref="Events"/> is the whole state. Deliberately not serialised: a caller on another silo gets null and
+    /// copies the events' own JSON.
+    /// </summary>
+    [field: NonSerialized]
+    public byte[]? SharedEventsJson { get; init; }
+}

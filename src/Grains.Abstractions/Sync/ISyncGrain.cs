@@ -50,11 +50,11 @@ public sealed record SyncRequest(string DeviceId, string? Since, string? Filter,
 }
 
 /// <summary>A finished /sync response.</summary>
-/// <param name="Json">The complete response body, UTF-8 JSON, written to the client unchanged.</param>
-/// <param name="NextBatch">The response's next_batch (also inside <paramref name="Json"/>).</param>
+/// <param name="Body">The complete response body, UTF-8 JSON, written to the client unchanged, segment after segment.</param>
+/// <param name="NextBatch">The response's next_batch (also inside <paramref name="Body"/>).</param>
 /// <param name="IsEmpty">True when nothing new was found before the timeout: the caller may wait again from <paramref name="NextBatch"/>.</param>
 [GenerateSerializer, Immutable, Alias("hs.SyncResponse")]
-public sealed record SyncResponse(byte[] Json, string NextBatch, bool IsEmpty)
+public sealed record SyncResponse(SegmentedJson Body, string NextBatch, bool IsEmpty)
 {
     /// <summary>
     /// The empty answer to a long-poll that a newer request of the same device replaced: the caller must not wait

@@ -18,6 +18,9 @@ public sealed partial class RoomGrain
         var current = await StateSnapshotAfterAsync(room, room.LastPosition);
         var heroes = current.HeroesFor(query.UserId);
         var events = query.Members is null ? atStart.SyncEvents : atStart.WithMembersOf(query.Members.Concat(heroes ?? []));
-        return new SyncStateSection(atStart.Version.ToString(), events, heroes, current.JoinedMemberCount, current.InvitedMemberCount);
+        return new SyncStateSection(atStart.Version.ToString(), events, heroes, current.JoinedMemberCount, current.InvitedMemberCount)
+        {
+            SharedEventsJson = query.Members is null ? atStart.SyncEventsJson : null,
+        };
     }
 }

@@ -25,6 +25,7 @@ internal sealed class StateSnapshot
     private readonly Dictionary<string, SyncStateEvent> _members;
     private readonly IReadOnlyList<(string UserId, string? Membership)> _membersInStreamOrder;
     private readonly Lazy<byte[]> _stateJson;
+    private readonly Lazy<byte[]> _syncEventsJson;
     private readonly bool _named;
 
     private StateSnapshot(
@@ -41,6 +42,7 @@ internal sealed class StateSnapshot
         JoinedMemberCount = membersInStreamOrder.Count(m => m.Membership == Membership.Join);
         InvitedMemberCount = membersInStreamOrder.Count(m => m.Membership == Membership.Invite);
         _stateJson = new Lazy<byte[]>(() => JoinArray(Events, "["u8, "]"u8));
+        _syncEventsJson = new Lazy<byte[]>(() => JoinArray(SyncEvents, ""u8, ""u8));
     }
 
     public StateVersion Version { get; }
@@ -54,6 +56,12 @@ internal sealed class StateSnapshot
     public int JoinedMemberCount { get; }
 
     public int InvitedMemberCount { get; }
+
+    /// <summary>
+    /// <see cref="SyncEvents"/> comma-separated, without brackets: the events of a whole /sync state section, which
+    /// responses reference instead of copying (docs/adr/0027).
+    /// </summary>
+    public byte[] SyncEventsJson => _syncEventsJson.Value;
 
     /// <summary>The body of GET /rooms/{roomId}/state.</summary>
     public byte[] StateJson => _stateJson.Value;

@@ -25,6 +25,7 @@ internal static class FederationFormatState
             room.State.Clear();
             room.State.AddRange(stored);
             room.StateIsPreSerialised = false;
+            room.SharedStateJson = null;
         }
     }
 }

@@ -20,14 +20,15 @@ internal sealed class RoomStateReader(IHomeServerStore store, IGrainFactory grai
     /// snapshot; null when the timeline is empty or newer than the room grain knows (read the store then).
     /// </summary>
     /// <param name="members">With lazy-loading, the users whose member events are wanted besides the heroes; null for all.</param>
-    public async Task<(List<StoredEvent> State, RoomSummary Summary)?> CachedBeforeAsync(
+    /// <returns>Also, when the state is whole and the room is on this silo, its events' JSON as one shared array (<see cref="SyncStateSection.SharedEventsJson"/>).</returns>
+    public async Task<(List<StoredEvent> State, RoomSummary Summary, byte[]? SharedJson)?> CachedBeforeAsync(
         string roomId, string userId, IReadOnlyList<StoredEvent> timeline, IReadOnlyList<string>? members)
     {
         if (timeline.Count == 0) return null;
         var query = new SyncStateQuery(userId, timeline[0].RoomPosition, timeline[^1].RoomPosition, members);
         if (await grains.GetGrain<IRoomGrain>(roomId).GetSyncStateAsync(query) is not { } section) return null;
         var state = section.Events.Select(e => AsStoredEvent(roomId, e)).ToList();
-        return (state, new RoomSummary(section.Heroes, section.JoinedMemberCount, section.InvitedMemberCount));
+        return (state, new RoomSummary(section.Heroes, section.JoinedMemberCount, section.InvitedMemberCount), section.SharedEventsJson);
     }
 
     /// <summary>

@@ -204,7 +204,7 @@ internal sealed class SyncBuilder
         var cached = await _state.CachedBeforeAsync(roomId, UserId, events, lazyMembers);
         if (cached is { } fromSnapshot)
         {
-            (state, summary) = fromSnapshot;
+            (state, summary, _) = fromSnapshot;
         }
         else
         {
@@ -220,6 +220,8 @@ internal sealed class SyncBuilder
             StateIsPreSerialised = cached.HasValue,
         };
         room.State.AddRange(FilterState(roomId, state, events, includeOwnMember: true, summary.Heroes ?? [], changedAfter: null));
+        // The filter keeps an ordered subset: kept whole, the section is the snapshot's shared bytes.
+        if (cached?.SharedJson is { } shared && room.State.Count == state.Count) room.SharedStateJson = shared;
         // Whatever the token, a client that gets the room in full gets its current typing.
         await _input.Typing.ReadAsync([roomId]);
         AddEphemeralAndAccountData(room, receipts, roomData);

@@ -21,7 +21,8 @@ namespace HomeServer.Grains.Sync;
 /// </summary>
 [GrainType("sync")]
 public sealed class SyncGrain(
-    IHomeServerStore store, LocalSyncGrains localSyncGrains, IOptions<ParkedSyncOptions> parking, IOptions<Presence.PresenceOptions> presence)
+    IHomeServerStore store, LocalSyncGrains localSyncGrains, IOptions<ParkedSyncOptions> parking, IOptions<Presence.PresenceOptions> presence,
+    InitialSyncGate initialSyncs)
     : HomeServerGrain, ISyncGrain, ILocalFeedReceiver
 {
     private readonly object _lock = new();
@@ -176,7 +177,9 @@ public sealed class SyncGrain(
         if (since is not null && toDevice) await AcknowledgeToDeviceAsync(request.DeviceId, since.ToDevice, cancellationToken);
         if (since is null || request.FullState)
         {
-            // Initial and full-state syncs answer at once (the spec says full_state ignores the timeout).
+            // Initial and full-state syncs answer at once (the spec says full_state ignores the timeout), each when the
+            // silo has a place to build it: a herd of them waits in line rather than building all at once (docs/adr/0027).
+            using var place = await initialSyncs.EnterAsync(cancellationToken);
             return await RespondAsync(await ComputeAsync(request.DeviceId, since, filter, request.FullState, toDevice, cancellationToken), request.DeviceId, filter);
         }
 
@@ -491,8 +494,8 @@ public sealed class SyncGrain(
     private SyncResponse Respond(Computed computed, string deviceId, SyncFilter? filter = null)
     {
         computed.Source?.Add(1);
-        var json = SyncResponseWriter.Write(computed.Result, Key, deviceId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), computed.NextBatch, filter);
-        return new SyncResponse(json, computed.NextBatch.ToString(), computed.Result.IsEmpty);
+        var body = SyncResponseWriter.Write(computed.Result, Key, deviceId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), computed.NextBatch, filter);
+        return new SyncResponse(body, computed.NextBatch.ToString(), computed.Result.IsEmpty);
     }
 
     /// <summary>A computed response, the token it answers with, and the counter of its source (null: nothing was computed).</summary>

@@ -54,6 +54,12 @@ internal sealed class JoinedRoomResult(string roomId)
     /// client format and is copied as it is, not re-read.
     /// </summary>
     public bool StateIsPreSerialised { get; set; }
+
+    /// <summary>
+    /// When <see cref="State"/> is a snapshot's whole state on this silo: its events' JSON, comma-separated, shared by
+    /// every response of that state version; the response references it instead of copying it (docs/adr/0027).
+    /// </summary>
+    public byte[]? SharedStateJson { get; set; }
     public RoomSummary? Summary { get; set; }
 
     /// <summary>The users typing now, when that changed since the since token (null: leave m.typing out).</summary>

@@ -86,6 +86,10 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .BindReportingErrors(configuration.GetSection(SyncDeliveryOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton(provider => provider.GetRequiredService<IOptions<SyncDeliveryOptions>>().Value);
+        services.AddOptions<InitialSyncOptions>()
+            .BindReportingErrors(configuration.GetSection(InitialSyncOptions.SectionName))
+            .Validate(sync => sync.MaxConcurrentInitialSyncs > 0, "SyncDelivery:MaxConcurrentInitialSyncs must be greater than zero.")
+            .ValidateOnStart();
 
         services.AddOptions<MatrixGatewayOptions>()
             .BindReportingErrors(configuration)

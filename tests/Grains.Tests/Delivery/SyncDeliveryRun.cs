@@ -131,7 +131,7 @@ public sealed class SyncDeliveryRun
         var filter = limit is null ? null : "{\"room\":{\"timeline\":{\"limit\":" + limit + "}}}";
         var request = new SyncRequest(chain.DeviceId, chain.Since, filter, FullState: false, timeout);
         var answer = await RetryAsync(() => Grains.GetGrain<ISyncGrain>(chain.UserId).SyncAsync(request, CancellationToken.None));
-        var response = ClientSyncResponse.Parse(answer.Json);
+        var response = ClientSyncResponse.Parse(answer.Body.ToArray());
         await _checker.CheckAsync(chain, limit ?? HomeServer.Grains.Sync.Filtering.SyncFilter.DefaultTimelineLimit, response);
         return response;
     }

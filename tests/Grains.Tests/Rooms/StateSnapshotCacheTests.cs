@@ -3,6 +3,9 @@ using System.Text.Json.Nodes;
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Rooms;
+using HomeServer.Grains.Sync;
+using HomeServer.Grains.Sync.Filtering;
+using HomeServer.Grains.Sync.Json;
 using HomeServer.Storage;
 using HomeServer.Storage.Sqlite;
 using HomeServer.TestSupport;
@@ -244,5 +247,93 @@ public sealed class StateSnapshotCacheTests : IAsyncLifetime
         Assert.Equal(section.Events.Select(e => (e.EventId, e.Type, e.StateKey, e.Sender, e.OriginServerTs, e.Membership)),
             received.Events.Select(e => (e.EventId, e.Type, e.StateKey, e.Sender, e.OriginServerTs, e.Membership)));
         Assert.Equal(section.Events.Select(e => Convert.ToHexString(e.Json)), received.Events.Select(e => Convert.ToHexString(e.Json)));
+    }
+
+    [Fact]
+    public async Task The_whole_sync_state_is_one_shared_array_per_version_that_stays_on_its_silo()
+    {
+        await WriteAsync(Join(Bob));
+        var (room, history) = await CurrentAsync();
+        var snapshot = await NewCache().AfterAsync(room, history, room.LastPosition);
+
+        Assert.Same(snapshot.SyncEventsJson, snapshot.SyncEventsJson);
+        Assert.Equal(string.Join(",", snapshot.SyncEvents.Select(e => System.Text.Encoding.UTF8.GetString(e.Json))),
+            System.Text.Encoding.UTF8.GetString(snapshot.SyncEventsJson));
+
+        var section = new SyncStateSection(snapshot.Version.ToString(), snapshot.SyncEvents, snapshot.HeroesFor(Alice), 2, 0)
+        {
+            SharedEventsJson = snapshot.SyncEventsJson,
+        };
+        using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        // Within a silo a call's immutable result is handed over as it is, shared array included.
+        Assert.Same(section, services.GetRequiredService<DeepCopier>().Copy(section));
+        // Across silos the events are copied and the shared array stays behind: the receiver copies the events' JSON.
+        var serializer = services.GetRequiredService<Serializer>();
+        var received = serializer.Deserialize<SyncStateSection>(serializer.SerializeToArray(section))!;
+        Assert.Null(received.SharedEventsJson);
+        Assert.Equal(section.Events.Select(e => Convert.ToHexString(e.Json)), received.Events.Select(e => Convert.ToHexString(e.Json)));
+    }
+
+    [Fact]
+    public async Task A_sync_response_referencing_the_shared_state_has_the_bytes_of_one_that_copies_it()
+    {
+        await WriteAsync(Join(Bob));
+        await WriteAsync(Join(Carol));
+        var (room, history) = await CurrentAsync();
+        var snapshot = await NewCache().AfterAsync(room, history, room.LastPosition);
+        var shared = snapshot.SyncEventsJson;
+
+        var copied = WriteInitialSync(snapshot, sharedJson: null);
+        var referenced = WriteInitialSync(snapshot, shared);
+
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(copied.ToArray()), System.Text.Encoding.UTF8.GetString(referenced.ToArray()));
+        Assert.Equal(copied.Length, referenced.Length);
+        Assert.Contains(referenced.Segments, segment => ReferenceEquals(segment, shared));
+        Assert.DoesNotContain(copied.Segments, segment => ReferenceEquals(segment, shared));
+        var state = JsonDocument.Parse(referenced.ToArray()).RootElement.GetProperty("rooms").GetProperty("join").GetProperty(_roomId)
+            .GetProperty("state").GetProperty("events").EnumerateArray().Select(e => e.GetProperty("event_id").GetString()).ToList();
+        Assert.Equal(snapshot.SyncEvents.Select(e => e.EventId), state);
+
+        // event_fields rewrites every event: the shared bytes are not what that client gets.
+        var fields = SyncFilterParser.Parse("{\"event_fields\":[\"type\",\"state_key\"]}"u8);
+        var trimmed = WriteInitialSync(snapshot, shared, fields);
+        Assert.DoesNotContain(trimmed.Segments, segment => ReferenceEquals(segment, shared));
+        Assert.Equal(WriteInitialSync(snapshot, sharedJson: null, fields).ToArray(), trimmed.ToArray());
+        Assert.All(JsonDocument.Parse(trimmed.ToArray()).RootElement.GetProperty("rooms").GetProperty("join").GetProperty(_roomId)
+            .GetProperty("state").GetProperty("events").EnumerateArray(), e => Assert.False(e.TryGetProperty("event_id", out _)));
+    }
+
+    [Fact]
+    public void A_segmented_sync_response_crosses_the_wire_as_the_same_bytes()
+    {
+        var shared = "{\"type\":\"m.room.create\"},{\"type\":\"m.room.name\"}"u8.ToArray();
+        var response = new SyncResponse(new SegmentedJson(["{\"state\":["u8.ToArray(), shared, "]}"u8.ToArray()]), "s1", IsEmpty: false);
+        using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        var serializer = services.GetRequiredService<Serializer>();
+
+        var received = serializer.Deserialize<SyncResponse>(serializer.SerializeToArray(response))!;
+
+        Assert.Equal(response.Body.ToArray(), received.Body.ToArray());
+        Assert.Equal(response.Body.Length, received.Body.Length);
+        Assert.Equal("s1", received.NextBatch);
+        Assert.Same(response, services.GetRequiredService<DeepCopier>().Copy(response));
+    }
+
+    /// <summary>An initial sync's response for the snapshot's whole state, written the way the sync grain writes it.</summary>
+    private SegmentedJson WriteInitialSync(StateSnapshot snapshot, byte[]? sharedJson, SyncFilter? filter = null)
+    {
+        var result = new SyncResult(new SyncToken(200, 0, 0, 1, 0));
+        var joined = new JoinedRoomResult(_roomId)
+        {
+            Forced = true,
+            Summary = new RoomSummary(snapshot.HeroesFor(Alice), snapshot.JoinedMemberCount, snapshot.InvitedMemberCount),
+            Timeline = new TimelineResult([], Limited: false, PrevBatch: "t1"),
+            StateIsPreSerialised = true,
+            SharedStateJson = sharedJson,
+        };
+        joined.State.AddRange(snapshot.SyncEvents.Select(e =>
+            new StoredEvent(_roomId, 0, 0, e.EventId, e.Type, e.StateKey, e.Sender, e.OriginServerTs, e.Membership, false, e.Json)));
+        result.Joined.Add(joined);
+        return SyncResponseWriter.Write(result, Alice, "PHONE", 1_700_000_005_000, filter: filter);
     }
 }

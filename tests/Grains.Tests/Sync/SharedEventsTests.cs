@@ -31,7 +31,7 @@ public class SharedEventsTests
         var room = new JoinedRoomResult(RoomId);
         fill(room);
         result.Joined.Add(room);
-        return SyncResponseWriter.Write(result, viewer, device, Now);
+        return SyncResponseWriter.Write(result, viewer, device, Now).ToArray();
     }
 
     [Theory]

@@ -48,7 +48,7 @@ public sealed class SyncHistoryVisibilityTests
     private static async Task<List<string>> TimelineAsync(GrainTestCluster cluster, string section)
     {
         var response = await cluster.Grains.GetGrain<ISyncGrain>(Bob).SyncAsync(new SyncRequest("DEVICE", null, Filter, false, TimeSpan.Zero), CancellationToken.None);
-        using var document = JsonDocument.Parse(response.Json);
+        using var document = JsonDocument.Parse(response.Body.ToArray());
         return document.RootElement.GetProperty("rooms").GetProperty(section).GetProperty("!visibility:test").GetProperty("timeline")
             .GetProperty("events").EnumerateArray().Select(e => e.GetProperty("content").GetProperty("body").GetString()!).ToList();
     }

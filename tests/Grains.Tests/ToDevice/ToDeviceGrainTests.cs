@@ -60,7 +60,7 @@ public sealed class ToDeviceGrainTests
     {
         var response = await cluster.Grains.GetGrain<ISyncGrain>(Alice)
             .SyncAsync(new SyncRequest(device, since, null, false, timeout ?? TimeSpan.Zero), CancellationToken.None);
-        using var json = JsonDocument.Parse(response.Json);
+        using var json = JsonDocument.Parse(response.Body.ToArray());
         var events = json.RootElement.GetProperty("to_device").GetProperty("events").EnumerateArray()
             .Select(e => (e.GetProperty("type").GetString()!, e.GetProperty("sender").GetString()!, e.GetProperty("content").GetRawText()))
             .ToList();

@@ -5,26 +5,29 @@ using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync.Json;
 
-/// <summary>Writes a <see cref="SyncResult"/> as the /sync response body, once, as UTF-8 bytes.</summary>
+/// <summary>Writes a <see cref="SyncResult"/> as the /sync response body, once, as UTF-8 bytes in segments.</summary>
 internal static class SyncResponseWriter
 {
     /// <param name="nextBatch">The token to answer with; by default the result's own.</param>
     /// <param name="filter">The filter's event_format and event_fields; null for client events with every field.</param>
-    public static byte[] Write(SyncResult result, string userId, string deviceId, long nowMs, SyncToken? nextBatch = null, SyncFilter? filter = null)
+    /// <returns>
+    /// The body in segments: the rooms' whole cached state sections are the snapshots' shared arrays, referenced, the
+    /// rest is this response's own (docs/adr/0027).
+    /// </returns>
+    public static SegmentedJson Write(SyncResult result, string userId, string deviceId, long nowMs, SyncToken? nextBatch = null, SyncFilter? filter = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(EstimatedSize(result));
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("next_batch"u8, (nextBatch ?? result.NextBatch).ToString());
-            WriteRooms(writer, result, new Viewer(userId, deviceId, nowMs, filter?.EventFormat ?? EventFormat.Client, filter?.EventFields));
-            WriteAccountDataEvents(writer, "account_data"u8, result.AccountData);
-            WritePresenceEvents(writer, result.Presence, nowMs);
-            WriteToDeviceEvents(writer, result.ToDevice);
-            WriteDeviceKeys(writer, result);
-            writer.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
+        var viewer = new Viewer(userId, deviceId, nowMs, filter?.EventFormat ?? EventFormat.Client, filter?.EventFields);
+        var body = new SegmentedJsonBuilder(EstimatedSize(result, viewer));
+        using var writer = new Utf8JsonWriter(body.Output, new JsonWriterOptions { SkipValidation = true });
+        writer.WriteStartObject();
+        writer.WriteString("next_batch"u8, (nextBatch ?? result.NextBatch).ToString());
+        WriteRooms(writer, body, result, viewer);
+        WriteAccountDataEvents(writer, "account_data"u8, result.AccountData);
+        WritePresenceEvents(writer, result.Presence, nowMs);
+        WriteToDeviceEvents(writer, result.ToDevice);
+        WriteDeviceKeys(writer, result);
+        writer.WriteEndObject();
+        return body.Build(writer);
     }
 
     /// <summary>device_lists, device_one_time_keys_count (signed_curve25519 always listed, as Synapse) and device_unused_fallback_key_types.</summary>
@@ -46,13 +49,13 @@ internal static class SyncResponseWriter
         writer.WriteEndArray();
     }
 
-    /// <summary>Room for the pre-serialised state up front, so that a large initial sync grows its buffer rarely.</summary>
-    private static int EstimatedSize(SyncResult result)
+    /// <summary>Room for the pre-serialised state copied up front, so that a large initial sync grows its buffer rarely.</summary>
+    private static int EstimatedSize(SyncResult result, Viewer viewer)
     {
         long size = 4096;
         foreach (var room in result.Joined)
         {
-            if (!room.StateIsPreSerialised) continue;
+            if (!room.StateIsPreSerialised || SharedState(room, viewer) is not null) continue;
             foreach (var stateEvent in room.State) size += stateEvent.Json.Length + 1;
         }
         foreach (var message in result.ToDevice) size += message.Content.Length + 128;
@@ -78,13 +81,13 @@ internal static class SyncResponseWriter
         writer.WriteEndObject();
     }
 
-    private static void WriteRooms(Utf8JsonWriter writer, SyncResult result, Viewer viewer)
+    private static void WriteRooms(Utf8JsonWriter writer, SegmentedJsonBuilder body, SyncResult result, Viewer viewer)
     {
         writer.WritePropertyName("rooms"u8);
         writer.WriteStartObject();
         writer.WritePropertyName("join"u8);
         writer.WriteStartObject();
-        foreach (var room in result.Joined) WriteJoinedRoom(writer, room, viewer);
+        foreach (var room in result.Joined) WriteJoinedRoom(writer, body, room, viewer);
         writer.WriteEndObject();
         WriteStrippedRooms(writer, "invite"u8, "invite_state"u8, result.Invited);
         WriteStrippedRooms(writer, "knock"u8, "knock_state"u8, result.Knocked);
@@ -103,7 +106,7 @@ internal static class SyncResponseWriter
         writer.WriteEndObject();
     }
 
-    private static void WriteJoinedRoom(Utf8JsonWriter writer, JoinedRoomResult room, Viewer viewer)
+    private static void WriteJoinedRoom(Utf8JsonWriter writer, SegmentedJsonBuilder body, JoinedRoomResult room, Viewer viewer)
     {
         writer.WritePropertyName(room.RoomId);
         writer.WriteStartObject();
@@ -121,7 +124,8 @@ internal static class SyncResponseWriter
             writer.WriteNumber("m.invited_member_count"u8, summary.InvitedMemberCount);
             writer.WriteEndObject();
         }
-        if (room.StateIsPreSerialised) WritePreSerialisedStateEvents(writer, room.State, viewer);
+        if (SharedState(room, viewer) is { } sharedState) WriteSharedStateEvents(writer, body, sharedState);
+        else if (room.StateIsPreSerialised) WritePreSerialisedStateEvents(writer, room.State, viewer);
         else WriteStateEvents(writer, room.State, viewer);
         if (room.SharedTimeline is { } shared) WriteSharedTimeline(writer, shared, viewer);
         else WriteTimeline(writer, room.Timeline, viewer);
@@ -161,6 +165,21 @@ internal static class SyncResponseWriter
         writer.WriteStartObject();
         writer.WriteStartArray("events"u8);
         foreach (var stateEvent in state) WriteEvent(writer, stateEvent, viewer);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The room's shared state bytes, when they are exactly what this viewer gets (event_fields rewrites each event).</summary>
+    private static byte[]? SharedState(JoinedRoomResult room, Viewer viewer) =>
+        room.StateIsPreSerialised && viewer.Fields is null ? room.SharedStateJson : null;
+
+    /// <summary>The same bytes as <see cref="WritePreSerialisedStateEvents"/> writes, with the events referenced instead of copied.</summary>
+    private static void WriteSharedStateEvents(Utf8JsonWriter writer, SegmentedJsonBuilder body, byte[] sharedEvents)
+    {
+        writer.WritePropertyName("state"u8);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events"u8);
+        body.AppendShared(writer, sharedEvents);
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
