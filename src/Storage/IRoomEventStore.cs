@@ -35,6 +35,15 @@ public interface IRoomEventStore
     Task<IReadOnlyList<StoredEvent>> GetEventsAfterAsync(
         IReadOnlyCollection<string> roomIds, long afterGlobalPosition, int limit, CancellationToken cancellationToken);
 
-    /// <summary>The highest global position written so far (0 when there are no events).</summary>
+    /// <summary>
+    /// The global position up to which every event is persisted (0 when there are no events): a reader that reads up to
+    /// it and never past it skips nothing, even while appends of other rooms are still in flight. Never decreases.
+    /// </summary>
     Task<long> GetMaxGlobalPositionAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The highest global position handed to an append so far, committed or not: no event a read can see has a higher
+    /// one. At or above <see cref="GetMaxGlobalPositionAsync"/>.
+    /// </summary>
+    Task<long> GetAllocatedGlobalPositionAsync(CancellationToken cancellationToken);
 }

@@ -186,6 +186,7 @@ public sealed class SyncGrain(
         var timeout = request.Timeout < TimeSpan.Zero ? TimeSpan.Zero : request.Timeout > SyncRequest.MaxTimeout ? SyncRequest.MaxTimeout : request.Timeout;
         var started = Stopwatch.GetTimestamp();
         var current = since;
+        var rereads = 0;
         ParkedSync? parked = null;
         try
         {
@@ -198,15 +199,21 @@ public sealed class SyncGrain(
                     wake = _wake.Task;
                     mayHaveNews = MayHaveNews(current, toDevice);
                 }
+                var remaining = timeout - Stopwatch.GetElapsedTime(started);
                 if (mayHaveNews)
                 {
                     var computed = await ComputeAsync(request.DeviceId, current, filter, fullState: false, toDevice, cancellationToken);
                     if (!computed.Result.IsEmpty) return await RespondAsync(computed, request.DeviceId, filter);
                     // Nothing for this user, but the token may move past other users' changes while waiting.
                     current = computed.NextBatch;
+                    if (!AwaitsUnreadableEvents(current)) continue;
+                    // A notified event is above what the store lets readers read: an append of another room holding an
+                    // earlier position is still in flight. Read again shortly rather than at once, until the timeout.
+                    if (remaining <= TimeSpan.Zero)
+                        return await RespondAsync(new Computed(new SyncResult(current), current, Source: null), request.DeviceId);
+                    await Task.Delay(UnreadableEventsPause(++rereads), cancellationToken);
                     continue;
                 }
-                var remaining = timeout - Stopwatch.GetElapsedTime(started);
                 if (remaining <= TimeSpan.Zero || _deactivating.IsCancellationRequested || parked?.IsSuperseded == true)
                     return await RespondAsync(new Computed(new SyncResult(current), current, Source: null), request.DeviceId) with { Superseded = parked?.IsSuperseded == true };
                 parked ??= _parked.Park(request.DeviceId);
@@ -235,6 +242,14 @@ public sealed class SyncGrain(
             if (parked is not null) _parked.Release(request.DeviceId, parked);
         }
     }
+
+    private bool AwaitsUnreadableEvents(SyncToken token)
+    {
+        lock (_lock) return _notifiedEvents > token.Events;
+    }
+
+    /// <summary>1, 2, 4 … ms, at most 100: appends take milliseconds, a reaped claim of a dead writer about a second.</summary>
+    private static TimeSpan UnreadableEventsPause(int attempt) => TimeSpan.FromMilliseconds(Math.Min(100, 1 << Math.Min(attempt - 1, 7)));
 
     /// <summary>Whether the store or the shared events may hold something for the user after <paramref name="since"/>. Called under the lock.</summary>
     private bool MayHaveNews(SyncToken since, bool toDevice) =>

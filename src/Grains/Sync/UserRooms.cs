@@ -54,8 +54,9 @@ internal sealed class UserRooms(IHomeServerStore store, string userId)
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         var entries = await store.State.GetRoomsOfUserAsync(userId, null, cancellationToken);
-        // Read after the query, so every loaded member event is at or before it.
-        var bound = await store.Events.GetMaxGlobalPositionAsync(cancellationToken);
+        // Read after the query, so every loaded member event is at or before it (even one committed ahead of the
+        // persisted-up-to position, while an append of another room is still in flight).
+        var bound = await store.Events.GetAllocatedGlobalPositionAsync(cancellationToken);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {

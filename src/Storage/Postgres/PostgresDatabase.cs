@@ -64,6 +64,40 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDat
         }
     }
 
+    /// <summary>
+    /// Claims the positions before the transaction (<see cref="PositionClaims"/>), on the same connection, so that appends
+    /// of different rooms never wait for each other's commits.
+    /// </summary>
+    public override async Task<T> AppendEventsAsync<T>(
+        int count, Func<DbConnection, DbTransaction, EventPositionLease, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        long? claimed = null;
+        var committed = false;
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            claimed = await PositionClaims.ClaimAsync(connection, count, cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var result = await work(connection, transaction, new ClaimedPositionLease(connection, transaction, claimed.Value, count), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            committed = true;
+            return result;
+        }
+        catch (Exception exception) when (PostgresConnectionSettings.IsUnavailable(exception))
+        {
+            throw Unavailable(exception);
+        }
+        finally
+        {
+            // After the transaction was rolled back (disposed): a commit that did happen on a broken connection has
+            // already deleted the claim, and this deletes nothing.
+            if (claimed is { } last && !committed) await PositionClaims.ReleaseAsync(dataSource, last - count + 1);
+        }
+    }
+
+    public override Task<long> GetEventsPersistedUpToAsync(CancellationToken cancellationToken) =>
+        ReadAsync(PositionClaims.PersistedUpToAsync, cancellationToken);
+
     private StoreUnavailableException Unavailable(Exception exception)
     {
         if (PostgresConnectionSettings.LostTheConnection(exception)) dataSource.Clear();

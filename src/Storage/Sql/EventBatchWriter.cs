@@ -4,7 +4,8 @@ using System.Text;
 namespace HomeServer.Storage.Sql;
 
 /// <summary>Writes one validated <see cref="EventBatch"/> inside the caller's transaction.</summary>
-internal sealed class EventBatchWriter(SqlDatabase db, DbConnection connection, DbTransaction transaction, EventBatch batch)
+internal sealed class EventBatchWriter(
+    SqlDatabase db, DbConnection connection, DbTransaction transaction, EventBatch batch, EventPositionLease positions)
 {
     // Rows per multi-row INSERT: one round trip per chunk, well under both backends' parameter limits.
     private const int RowsPerInsert = 200;
@@ -12,9 +13,7 @@ internal sealed class EventBatchWriter(SqlDatabase db, DbConnection connection, 
     public async Task<IReadOnlyList<AppendedEvent>> WriteAsync(CancellationToken ct)
     {
         await FenceAsync(ct);
-        // Allocated after the fence so that the global counter lock is the last lock taken and held briefly.
-        var lastGlobal = await StreamPositions.AllocateAsync(
-            connection, transaction, StreamPositions.Events, batch.Events.Count, ct);
+        var lastGlobal = await positions.TakeAsync(ct);
         var appended = new List<AppendedEvent>(batch.Events.Count);
         for (var i = 0; i < batch.Events.Count; i++)
         {

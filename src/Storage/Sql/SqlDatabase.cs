@@ -16,6 +16,21 @@ internal abstract class SqlDatabase : IAsyncDisposable
     public abstract Task<T> WriteAsync<T>(
         Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Runs work inside one write transaction that appends <paramref name="count"/> events; the work takes their global
+    /// positions from the lease once it holds its other locks. By default from the counter row (one writer at a time).
+    /// </summary>
+    public virtual Task<T> AppendEventsAsync<T>(
+        int count, Func<DbConnection, DbTransaction, EventPositionLease, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction, ct) => work(connection, transaction, new CounterRowLease(connection, transaction, count), ct), cancellationToken);
+
+    /// <summary>
+    /// The global event position up to which every event is persisted or will never be: readers never read past it.
+    /// With the counter row allocated inside each append's transaction, the counter itself.
+    /// </summary>
+    public virtual Task<long> GetEventsPersistedUpToAsync(CancellationToken cancellationToken) =>
+        StreamPositions.CurrentAsync(this, StreamPositions.Events, cancellationToken);
+
     /// <summary>A condition "column is one of values", binding the values to a parameter of the command.</summary>
     public abstract string InSet(DbCommand command, string column, string parameterName, IReadOnlyCollection<string> values);
 

@@ -5,8 +5,9 @@ internal sealed class SqlRoomEventStore(SqlDatabase db) : IRoomEventStore
     public async Task<IReadOnlyList<AppendedEvent>> AppendAsync(EventBatch batch, CancellationToken cancellationToken)
     {
         EventBatchValidator.Validate(batch);
-        return await db.WriteAsync(
-            (connection, transaction, ct) => new EventBatchWriter(db, connection, transaction, batch).WriteAsync(ct),
+        return await db.AppendEventsAsync(
+            batch.Events.Count,
+            (connection, transaction, positions, ct) => new EventBatchWriter(db, connection, transaction, batch, positions).WriteAsync(ct),
             cancellationToken);
     }
 
@@ -73,5 +74,8 @@ internal sealed class SqlRoomEventStore(SqlDatabase db) : IRoomEventStore
     }
 
     public Task<long> GetMaxGlobalPositionAsync(CancellationToken cancellationToken) =>
+        db.GetEventsPersistedUpToAsync(cancellationToken);
+
+    public Task<long> GetAllocatedGlobalPositionAsync(CancellationToken cancellationToken) =>
         StreamPositions.CurrentAsync(db, StreamPositions.Events, cancellationToken);
 }

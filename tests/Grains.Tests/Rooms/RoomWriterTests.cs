@@ -178,6 +178,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public Task<IReadOnlyList<StoredEvent>> GetEventsAfterAsync(IReadOnlyCollection<string> roomIds, long after, int limit, CancellationToken ct) =>
             inner.Events.GetEventsAfterAsync(roomIds, after, limit, ct);
         public Task<long> GetMaxGlobalPositionAsync(CancellationToken ct) => inner.Events.GetMaxGlobalPositionAsync(ct);
+        public Task<long> GetAllocatedGlobalPositionAsync(CancellationToken ct) => inner.Events.GetAllocatedGlobalPositionAsync(ct);
 
         public IAccountStore Accounts => inner.Accounts;
         public IDeviceStore Devices => inner.Devices;

@@ -1,0 +1,109 @@
+using System.Data.Common;
+using HomeServer.Storage.Sql;
+using Npgsql;
+
+namespace HomeServer.Storage.Postgres;
+
+/// <summary>
+/// Global event positions for concurrent appends (ADR 0026). An append claims its positions in a one-statement
+/// transaction of its own, before its write transaction: the counter row is locked only for that statement, not until
+/// the append commits. Claims are made in position order (the counter row serialises them), so a snapshot that sees
+/// the counter at V sees every claim up to V that has not been settled. Readers read up to the lowest open claim minus
+/// one (<see cref="PersistedUpToAsync"/>); an append settles its claim by deleting it in the transaction that writes
+/// its events, and releases it if that transaction fails. A claim whose connection is gone (its process died) or that
+/// is very old is deleted by the next reader that finds it in the way; the append that owned it then cannot commit.
+/// </summary>
+internal static class PositionClaims
+{
+    private const string Stream = StreamPositions.Events;
+
+    /// <summary>An open claim this old is only checked for a live owner; older than the limit it is reaped anyway.</summary>
+    private static readonly TimeSpan CheckOwnerAfter = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ReapAnywayAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>Claims <paramref name="count"/> positions and returns the last one.</summary>
+    public static async Task<long> ClaimAsync(DbConnection connection, int count, CancellationToken ct) =>
+        // Asynchronous commit: the claim needs no durability of its own. The append's commit is synchronous and flushes
+        // the log up to it, claim included; a claim lost in a crash belonged to an append that never committed.
+        await connection.Command(
+                "WITH allocated AS (UPDATE stream_positions SET position = position + @count WHERE stream = @stream RETURNING position) " +
+                "INSERT INTO position_claims (stream, first_position, last_position, backend_pid, claimed_at) " +
+                "SELECT @stream, a.position - @count + 1, a.position, pg_backend_pid(), clock_timestamp() " +
+                "FROM allocated a, (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit " +
+                "RETURNING last_position")
+            .With("@count", (long)count)
+            .With("@stream", Stream)
+            .ScalarAsync<long>(ct);
+
+    /// <summary>Best effort, after the append's transaction failed: an unreleased claim is reaped later.</summary>
+    public static async Task ReleaseAsync(NpgsqlDataSource dataSource, long firstPosition)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
+            await connection.Command("DELETE FROM position_claims WHERE stream = @stream AND first_position = @first")
+                .With("@stream", Stream)
+                .With("@first", firstPosition)
+                .ExecuteAsync(timeout.Token);
+        }
+        catch (Exception exception) when (exception is DbException or OperationCanceledException or TimeoutException)
+        {
+        }
+    }
+
+    public static async Task<long> PersistedUpToAsync(DbConnection connection, CancellationToken ct)
+    {
+        var (upTo, oldestClaimAge) = await ReadAsync(connection, ct);
+        if (oldestClaimAge < CheckOwnerAfter) return upTo;
+        var reaped = await ReapAsync(connection, ct);
+        return reaped == 0 ? upTo : (await ReadAsync(connection, ct)).UpTo;
+    }
+
+    /// <summary>One statement, so one snapshot: the counter and the open claims are read together.</summary>
+    private static async Task<(long UpTo, TimeSpan OldestClaimAge)> ReadAsync(DbConnection connection, CancellationToken ct)
+    {
+        var rows = await connection.Command(
+                "SELECT p.position, MIN(c.first_position), COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - MIN(c.claimed_at)), 0)::float8 " +
+                "FROM stream_positions p LEFT JOIN position_claims c ON c.stream = p.stream " +
+                "WHERE p.stream = @stream GROUP BY p.position")
+            .With("@stream", Stream)
+            .ListAsync(r => (Allocated: r.GetInt64(0), LowestClaim: r.IsDBNull(1) ? (long?)null : r.GetInt64(1), Age: r.GetDouble(2)), ct);
+        var row = rows.Single();
+        var upTo = row.LowestClaim is { } lowest ? Math.Min(row.Allocated, lowest - 1) : row.Allocated;
+        return (upTo, TimeSpan.FromSeconds(row.Age));
+    }
+
+    /// <summary>
+    /// Deletes claims whose owner's connection is gone, or that are older than the limit. A claim its append is settling
+    /// right now is locked by that append's transaction and skipped.
+    /// </summary>
+    private static Task<int> ReapAsync(DbConnection connection, CancellationToken ct) =>
+        connection.Command(
+                "DELETE FROM position_claims WHERE stream = @stream AND first_position IN (" +
+                "SELECT c.first_position FROM position_claims c WHERE c.stream = @stream " +
+                "AND c.claimed_at < clock_timestamp() - @checkAfter AND (c.claimed_at < clock_timestamp() - @reapAfter " +
+                "OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = c.backend_pid)) FOR UPDATE SKIP LOCKED)")
+            .With("@stream", Stream)
+            .With("@checkAfter", CheckOwnerAfter)
+            .With("@reapAfter", ReapAnywayAfter)
+            .ExecuteAsync(ct);
+}
+
+/// <summary>Settles the append's claim inside its transaction; fails the append when the claim was reaped meanwhile.</summary>
+internal sealed class ClaimedPositionLease(DbConnection connection, DbTransaction transaction, long lastPosition, int count)
+    : EventPositionLease(count)
+{
+    public override async Task<long> TakeAsync(CancellationToken ct)
+    {
+        var settled = await connection.Command(
+                "DELETE FROM position_claims WHERE stream = @stream AND first_position = @first", transaction)
+            .With("@stream", StreamPositions.Events)
+            .With("@first", lastPosition - Count + 1)
+            .ExecuteAsync(ct);
+        // Readers may already have read past positions whose claim was reaped: writing them now would hide the events.
+        if (settled != 1)
+            throw new StoreUnavailableException("The append took too long and its event positions were given up; try again.");
+        return lastPosition;
+    }
+}
