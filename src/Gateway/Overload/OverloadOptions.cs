@@ -12,11 +12,11 @@ public sealed class OverloadOptions
     /// <summary>False admits every request (no bound at all).</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Requests the process works on at once; more wait in the queue.</summary>
-    public int MaxConcurrentRequests { get; set; } = 256;
+    /// <summary>Requests the process works on at once (32 per processor); more wait in the queue.</summary>
+    public int MaxConcurrentRequests { get; set; } = 32 * Environment.ProcessorCount;
 
-    /// <summary>Requests waiting for one of the process's slots; past it, a new request is shed at once.</summary>
-    public int QueueLimit { get; set; } = 128;
+    /// <summary>Requests waiting for one of the process's slots (as many as the slots); past it, a new request is shed at once.</summary>
+    public int QueueLimit { get; set; } = 32 * Environment.ProcessorCount;
 
     /// <summary>Requests one user (or, unauthenticated, one client address) has in work at once.</summary>
     public int MaxConcurrentRequestsPerUser { get; set; } = 32;
@@ -25,7 +25,7 @@ public sealed class OverloadOptions
     public int QueueLimitPerUser { get; set; } = 16;
 
     /// <summary>The longest a request waits in the queues before it is shed after all.</summary>
-    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>The <c>retry_after_ms</c> of a shed request, to which up to half as much again is added at random so retries spread out.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);

@@ -249,11 +249,11 @@ public sealed class OverloadConfigurationTests
         var options = await BuiltServer.OptionsAsync<OverloadOptions>();
 
         Assert.True(options.Enabled);
-        Assert.Equal(256, options.MaxConcurrentRequests);
-        Assert.Equal(128, options.QueueLimit);
+        Assert.Equal(32 * Environment.ProcessorCount, options.MaxConcurrentRequests);
+        Assert.Equal(32 * Environment.ProcessorCount, options.QueueLimit);
         Assert.Equal(32, options.MaxConcurrentRequestsPerUser);
         Assert.Equal(16, options.QueueLimitPerUser);
-        Assert.Equal(TimeSpan.FromSeconds(1), options.MaxQueueWait);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.MaxQueueWait);
         Assert.Equal(TimeSpan.FromSeconds(1), options.RetryAfter);
     }
 
