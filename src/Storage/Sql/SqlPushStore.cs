@@ -98,8 +98,9 @@ internal sealed class SqlPushStore(SqlDatabase db) : IPushStore
                 $"WHERE n.user_id = @user AND {db.InSet(command, "n.room_id", "@rooms", roomIds)} AND {IsUnread} " +
                 "GROUP BY n.room_id, n.thread_id " +
                 "UNION ALL " +
-                "SELECT e.room_id, NULL, MAX(e.room_position), 0 FROM events e " +
-                $"WHERE {db.InSet(command, "e.room_id", "@positionRooms", roomIds)} GROUP BY e.room_id";
+                // Per room, so that the newest position is one step down the (room_id, room_position) index.
+                "SELECT r.room_id, NULL, COALESCE((SELECT MAX(e.room_position) FROM events e WHERE e.room_id = r.room_id), 0), 0 " +
+                $"FROM rooms r WHERE {db.InSet(command, "r.room_id", "@positionRooms", roomIds)}";
             return await command
                 .With("@user", userId)
                 .ListAsync(r => (RoomId: r.GetString(0), ThreadId: r.IsDBNull(1) ? null : r.GetString(1), First: r.GetInt64(2), Second: r.GetInt64(3)), ct);
