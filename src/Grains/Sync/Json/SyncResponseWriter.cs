@@ -12,7 +12,35 @@ internal static class SyncResponseWriter
     /// <param name="filter">The filter's event_format and event_fields; null for client events with every field.</param>
     public static byte[] Write(SyncResult result, string userId, string deviceId, long nowMs, SyncToken? nextBatch = null, SyncFilter? filter = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(EstimatedSize(result));
+        var estimated = EstimatedSize(result);
+        // Small responses (every long-poll of a fan-out burst) are written into this thread's buffer and copied out at
+        // their exact size, instead of allocating a buffer per response.
+        var reused = estimated <= MinimumEstimate;
+        var buffer = reused ? t_buffer ??= new ArrayBufferWriter<byte>(MinimumEstimate) : new ArrayBufferWriter<byte>(estimated);
+        try
+        {
+            WriteTo(buffer, result, userId, deviceId, nowMs, nextBatch, filter);
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            if (reused)
+            {
+                if (buffer.Capacity > MaxReusedCapacity) t_buffer = null;
+                else buffer.ResetWrittenCount();
+            }
+        }
+    }
+
+    private const int MinimumEstimate = 4096;
+    private const int MaxReusedCapacity = 256 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    private static void WriteTo(
+        ArrayBufferWriter<byte> buffer, SyncResult result, string userId, string deviceId, long nowMs, SyncToken? nextBatch, SyncFilter? filter)
+    {
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
         {
             writer.WriteStartObject();
@@ -24,7 +52,6 @@ internal static class SyncResponseWriter
             WriteDeviceKeys(writer, result);
             writer.WriteEndObject();
         }
-        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>device_lists, device_one_time_keys_count (signed_curve25519 always listed, as Synapse) and device_unused_fallback_key_types.</summary>
@@ -49,7 +76,7 @@ internal static class SyncResponseWriter
     /// <summary>Room for the pre-serialised state up front, so that a large initial sync grows its buffer rarely.</summary>
     private static int EstimatedSize(SyncResult result)
     {
-        long size = 4096;
+        long size = MinimumEstimate;
         foreach (var room in result.Joined)
         {
             if (!room.StateIsPreSerialised) continue;
