@@ -90,6 +90,7 @@ start_server() {
   dotnet "$silo_dll" "--urls=$url" --Storage:Kind=postgres "--Storage:ConnectionString=$pg" \
     --PasswordHashing:Iterations=1 --Registration:Mode=open "--Registration:SharedSecret=$secret" \
     "--SyncDelivery:Mode=$1" "--DataDirectory=$work/data" --Logging:LogLevel:Default=Warning "${generous_rate_limits[@]}" "${server_args[@]}" \
+    --InputLimits:MaxConnectionsPerIp=0 \
     >>"$work/server.log" 2>&1 &
   server_pid=$!
   local deadline=$((SECONDS + 120))

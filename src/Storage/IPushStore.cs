@@ -26,6 +26,15 @@ public interface IPushStore
     /// </summary>
     Task<IReadOnlyList<UnreadCount>> GetUnreadCountsAsync(string userId, IReadOnlyCollection<string> roomIds, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="GetUnreadCountsAsync"/> with each room's newest room position, read in one statement: the counts are
+    /// exactly those of the room's events up to that position, under the read marks of the same moment (a mark only
+    /// ever reaches committed events), so a reader that sees the room's later events can add their notifications itself.
+    /// One entry per given room that exists.
+    /// </summary>
+    Task<IReadOnlyList<RoomUnreadCounts>> GetUnreadCountsWithPositionsAsync(
+        string userId, IReadOnlyCollection<string> roomIds, CancellationToken cancellationToken);
+
     /// <summary>The user's notifications below <paramref name="beforeGlobalPosition"/> (null: from the newest), newest first.</summary>
     Task<IReadOnlyList<StoredNotification>> GetNotificationsAsync(
         string userId, long? beforeGlobalPosition, int limit, bool onlyHighlight, CancellationToken cancellationToken);
@@ -39,6 +48,10 @@ public sealed record AccountPushRules(string UserId, byte[] Content, long Stream
 public sealed record NewNotification(string UserId, string ThreadId, bool Highlight, byte[] Actions);
 
 public sealed record UnreadCount(string RoomId, string ThreadId, long NotificationCount, long HighlightCount);
+
+/// <param name="RoomPosition">The room's newest event when the counts were read.</param>
+/// <param name="Counts">The threads with unread notifications (<see cref="UnreadCount"/>).</param>
+public sealed record RoomUnreadCounts(string RoomId, long RoomPosition, IReadOnlyList<UnreadCount> Counts);
 
 /// <param name="Read">Whether one of the user's read marks has reached the event.</param>
 public sealed record StoredNotification(

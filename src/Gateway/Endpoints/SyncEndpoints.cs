@@ -48,7 +48,14 @@ internal static class SyncEndpoints
         // best effort: it never fails a /sync, and while the store is slow to answer the sync goes on after a moment
         // rather than waiting for it twice.
         var marking = MarkPresenceAsync(grains, session.UserId, presence.Length > 0 ? presence : PresenceStates.Online, loggers);
-        await Task.WhenAny(marking, Task.Delay(PresenceMarkWait, context.RequestAborted));
+        try
+        {
+            // Not Task.Delay: its timer would live on for the whole wait after every mark that answered at once.
+            await marking.WaitAsync(PresenceMarkWait, context.RequestAborted);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+        }
 
         var grain = grains.GetGrain<ISyncGrain>(session.UserId);
         var aborted = context.RequestAborted;

@@ -14,6 +14,8 @@ namespace HomeServer.Grains.Sync;
 /// <param name="TransactionDeviceId">The device that sent the event, when it came from a client send.</param>
 /// <param name="TransactionId">That device's transaction id.</param>
 /// <param name="ContentHasUrl">Whether <c>content.url</c> exists (filters can ask for it).</param>
+/// <param name="Notifications">Who got a notification of the event, stored with it; null when not known (a reader must
+/// then ask the store for its counts).</param>
 [GenerateSerializer, Immutable, Alias("hs.SharedEvent")]
 public sealed record SharedEvent(
     string EventId,
@@ -27,7 +29,25 @@ public sealed record SharedEvent(
     byte[] Body,
     byte[] UnsignedRest,
     string? TransactionDeviceId,
-    string? TransactionId);
+    string? TransactionId,
+    SharedEventNotifications? Notifications = null);
+
+/// <summary>
+/// The notifications the room stored with one shared event (docs/adr/0029): a sync grain adds them to the unread counts
+/// it read from the store, instead of reading the counts again for every response.
+/// </summary>
+/// <param name="ThreadId">The event's thread: its thread root, or "main" (the same for every recipient).</param>
+/// <param name="Notified">The users notified, sorted ordinally.</param>
+/// <param name="Highlighted">Those of them whose notification highlights, sorted ordinally.</param>
+[GenerateSerializer, Immutable, Alias("hs.SharedEventNotifications")]
+public sealed record SharedEventNotifications(string ThreadId, string[] Notified, string[] Highlighted)
+{
+    public static readonly SharedEventNotifications None = new("main", [], []);
+
+    public bool Notifies(string userId) => Array.BinarySearch(Notified, userId, StringComparer.Ordinal) >= 0;
+
+    public bool Highlights(string userId) => Array.BinarySearch(Highlighted, userId, StringComparer.Ordinal) >= 0;
+}
 
 /// <summary>Events one room committed in one batch, in room order, as every reader receives them.</summary>
 /// <param name="PreviousRoomPosition">The room position just before the first event, so a reader can tell when a batch is missing.</param>

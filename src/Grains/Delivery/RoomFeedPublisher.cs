@@ -23,13 +23,16 @@ internal sealed class RoomFeedPublisher(IGrainFactory grains, ActiveSilos silos,
     private readonly Dictionary<SiloAddress, Task> _lastSend = [];
 
     /// <param name="previousRoomPosition">The room position just before the first event.</param>
-    public void Publish(string roomId, long previousRoomPosition, IReadOnlyList<StoredEvent> events, IEnumerable<string> members)
+    /// <param name="notifications">Per event, who was notified of it (stored with it); null when not known.</param>
+    public void Publish(
+        string roomId, long previousRoomPosition, IReadOnlyList<StoredEvent> events, IEnumerable<string> members,
+        IReadOnlyList<SharedEventNotifications?>? notifications = null)
     {
         var localMembers = members.Where(server.IsLocal).ToList();
         if (localMembers.Count == 0) return;
         var targets = silos.Current();
         if (targets.Count == 0) return;
-        var feed = new RoomFeedEvents(roomId, previousRoomPosition, events.Select(SyncEventWriter.Share).ToList());
+        var feed = new RoomFeedEvents(roomId, previousRoomPosition, events.Select((e, i) => SyncEventWriter.Share(e) with { Notifications = notifications?[i] }).ToList());
         SyncMetrics.EventsSerialised.Add(events.Count, FromRoom);
         SyncMetrics.FanOutBatches.Add(1);
         SyncMetrics.FanOutMessages.Add(targets.Count);

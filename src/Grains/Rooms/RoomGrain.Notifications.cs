@@ -2,6 +2,7 @@ using System.Text.Json;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.PushRules;
 using HomeServer.Grains.Pushers;
+using HomeServer.Grains.Sync;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -15,6 +16,9 @@ public sealed partial class RoomGrain
     /// <summary>The notifications of the batch being appended, handed to the push gateway dispatcher once it is committed.</summary>
     private List<PushNotice> _pendingPushes = [];
 
+    /// <summary>Per event of the batch being appended, who is notified of it: shared with the readers once it is committed.</summary>
+    private SharedEventNotifications[] _pendingNotifications = [];
+
     /// <summary>
     /// Evaluates the push rules of the room's local members for each event of the batch, so that the notifications go
     /// into the same transaction as the events: counts are exact whenever the events are durable. The state the rules
@@ -23,6 +27,8 @@ public sealed partial class RoomGrain
     private async Task<EventBatch> AddNotificationsAsync(RoomBatchBuilder builder, EventBatch batch)
     {
         _pendingPushes = [];
+        _pendingNotifications = new SharedEventNotifications[batch.Events.Count];
+        Array.Fill(_pendingNotifications, SharedEventNotifications.None);
         var view = builder.View;
         var joined = view.JoinedMembers.Where(server.IsLocal).ToList();
         var recipientsByEvent = builder.Events.Select(planned => RecipientsOf(planned, joined)).ToList();
@@ -53,6 +59,7 @@ public sealed partial class RoomGrain
             var notifications = facts.Recipients.Count == 0 ? [] : PushEvaluator.Evaluate(planned.Pdu.Json, facts, _pushRules.Of);
             rows.Add(notifications.Count == 0 ? batch.Events[i] : batch.Events[i] with { Notifications = notifications });
             if (notifications.Count == 0) continue;
+            _pendingNotifications[i] = SharedNotificationsOf(notifications);
             var senderName = DisplayNameOf(planned.Pdu.Sender.Value);
             var roomName = view.Get("m.room.name")?.GetContentString("name");
             foreach (var notification in notifications)
@@ -62,6 +69,25 @@ public sealed partial class RoomGrain
             }
         }
         return batch with { Events = rows };
+    }
+
+    private static SharedEventNotifications SharedNotificationsOf(IReadOnlyList<NewNotification> notifications)
+    {
+        static string[] Sorted(IEnumerable<NewNotification> of)
+        {
+            var userIds = of.Select(n => n.UserId).ToArray();
+            Array.Sort(userIds, StringComparer.Ordinal);
+            return userIds;
+        }
+        return new SharedEventNotifications(notifications[0].ThreadId, Sorted(notifications), Sorted(notifications.Where(n => n.Highlight)));
+    }
+
+    /// <summary>Who was notified of each event of the committed batch (null: not known), taken once for the room feed.</summary>
+    private IReadOnlyList<SharedEventNotifications?> TakeCommittedNotifications(int count)
+    {
+        var notifications = _pendingNotifications.Length == count ? _pendingNotifications : new SharedEventNotifications?[count];
+        _pendingNotifications = [];
+        return notifications;
     }
 
     /// <summary>Hands the committed batch's notifications to the dispatcher, which delivers them in the background.</summary>

@@ -57,8 +57,9 @@ public sealed partial class RoomGrain(
 
     private void OnCommitted(CommittedBatch batch)
     {
+        var notifications = TakeCommittedNotifications(batch.Events.Count);
         if (_delivery.IsNaive) NotifyEachMember(batch);
-        else _feed.Publish(RoomId, batch.Before.LastPosition, batch.Events.Select(ToStoredEvent).ToList(), batch.After.JoinedMembers);
+        else _feed.Publish(RoomId, batch.Before.LastPosition, batch.Events.Select(ToStoredEvent).ToList(), batch.After.JoinedMembers, notifications);
 
         var membershipChanges = batch.Events
             .Where(e => e.Event.Row.Membership is not null)

@@ -70,6 +70,15 @@ internal sealed class FeedBuffer
         return news;
     }
 
+    /// <summary>The room's received events after the room position, in room order (may be missing some: see the callers).</summary>
+    public IReadOnlyList<SharedEvent> EventsAfter(string roomId, long roomPosition)
+    {
+        if (!_rooms.TryGetValue(roomId, out var feed)) return [];
+        var start = feed.Events.Count;
+        while (start > 0 && feed.Events[start - 1].RoomPosition > roomPosition) start--;
+        return feed.Events.GetRange(start, feed.Events.Count - start);
+    }
+
     private sealed class RoomFeed
     {
         public List<SharedEvent> Events { get; } = [];

@@ -35,6 +35,7 @@ public sealed class SyncGrain(
     private readonly Dictionary<long, SyncFilter> _filters = [];
     private readonly int _epoch = Random.Shared.Next(1, int.MaxValue);
     private UserRooms _rooms = null!;
+    private UnreadCountsCache _unread = null!;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
@@ -69,6 +70,7 @@ public sealed class SyncGrain(
     protected override async Task ActivateAsync(CancellationToken cancellationToken)
     {
         _rooms = new UserRooms(store, Key);
+        _unread = new UnreadCountsCache(Key, _lock, _feed);
         // Registered before the baseline is read: every room event committed after the baseline then reaches this
         // activation through its silo's room feed hub (Orleans holds those calls until activation completes).
         localSyncGrains.Add(Key, this);
@@ -115,12 +117,14 @@ public sealed class SyncGrain(
                 case SyncNoticeKind.Membership:
                     _notifiedEvents = Math.Max(_notifiedEvents, notice.Position);
                     _membershipChanged = true;
+                    _unread.ReadMarksMayHaveMoved(null);
                     break;
                 case SyncNoticeKind.Typing:
                     if (notice.RoomId is null || !_typing.Record(notice.RoomId, notice.Position)) return;
                     break;
                 case SyncNoticeKind.Receipt:
                     _notifiedReceipts = Math.Max(_notifiedReceipts, notice.Position);
+                    _unread.ReadMarksMayHaveMoved(notice.RoomId);
                     break;
                 case SyncNoticeKind.AccountData:
                     _notifiedAccountData = Math.Max(_notifiedAccountData, notice.Position);
@@ -151,6 +155,7 @@ public sealed class SyncGrain(
         lock (_lock)
         {
             _feed.Add(events);
+            _unread.Add(events);
             wake = TakeWake();
         }
         wake.TrySetResult();
@@ -502,7 +507,7 @@ public sealed class SyncGrain(
     private async Task<SyncResponse> RespondAsync(Computed computed, string deviceId, SyncFilter? filter = null)
     {
         computed.Result.DeviceKeys ??= await _deviceKeys.GetAsync(store, Key, deviceId, fresh: false, CancellationToken.None);
-        await SyncUnreadCounts.AddAsync(store, Key, computed.Result, filter, CancellationToken.None);
+        await SyncUnreadCounts.AddAsync(store, Key, computed.Result, filter, _unread, fromStore: computed.Source != SyncMetrics.SharedResponses, CancellationToken.None);
         return Respond(computed, deviceId, filter);
     }
 

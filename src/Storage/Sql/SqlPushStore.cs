@@ -82,6 +82,36 @@ internal sealed class SqlPushStore(SqlDatabase db) : IPushStore
         }, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<RoomUnreadCounts>> GetUnreadCountsWithPositionsAsync(
+        string userId, IReadOnlyCollection<string> roomIds, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(userId, nameof(userId));
+        Guard.RoomIds(roomIds, nameof(roomIds));
+        if (roomIds.Count == 0) return [];
+        var rows = await db.ReadAsync(async (connection, ct) =>
+        {
+            // One statement, hence one snapshot of both tables; a NULL thread marks a room's position row.
+            var command = connection.Command("");
+            command.CommandText =
+                "SELECT n.room_id, n.thread_id, COUNT(*), SUM(CASE WHEN n.highlight THEN 1 ELSE 0 END) " +
+                "FROM push_notifications n " + ReadMarkJoins +
+                $"WHERE n.user_id = @user AND {db.InSet(command, "n.room_id", "@rooms", roomIds)} AND {IsUnread} " +
+                "GROUP BY n.room_id, n.thread_id " +
+                "UNION ALL " +
+                // Per room, so that the newest position is one step down the (room_id, room_position) index.
+                "SELECT r.room_id, NULL, COALESCE((SELECT MAX(e.room_position) FROM events e WHERE e.room_id = r.room_id), 0), 0 " +
+                $"FROM rooms r WHERE {db.InSet(command, "r.room_id", "@positionRooms", roomIds)}";
+            return await command
+                .With("@user", userId)
+                .ListAsync(r => (RoomId: r.GetString(0), ThreadId: r.IsDBNull(1) ? null : r.GetString(1), First: r.GetInt64(2), Second: r.GetInt64(3)), ct);
+        }, cancellationToken);
+        var counts = rows.Where(row => row.ThreadId is not null)
+            .ToLookup(row => row.RoomId, row => new UnreadCount(row.RoomId, row.ThreadId!, row.First, row.Second), StringComparer.Ordinal);
+        return rows.Where(row => row.ThreadId is null)
+            .Select(position => new RoomUnreadCounts(position.RoomId, position.First, counts[position.RoomId].ToList()))
+            .ToList();
+    }
+
     public async Task<IReadOnlyList<StoredNotification>> GetNotificationsAsync(
         string userId, long? beforeGlobalPosition, int limit, bool onlyHighlight, CancellationToken cancellationToken)
     {

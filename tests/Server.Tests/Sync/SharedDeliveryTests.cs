@@ -112,6 +112,117 @@ public abstract class SharedDeliveryTests : SyncTestBase
     }
 }
 
+/// <summary>Unread counts of shared responses, which a sync grain keeps from the notifications shared with the events (docs/adr/0029).</summary>
+[Collection(SyncMeterCollection.Name)]
+public abstract class SharedUnreadCountsTests : SyncTestBase
+{
+    private RoomsClient Client(TestUser user) => new(Server.Client, user);
+
+    private async Task<JsonElement> SyncAsync(TestUser user, string? since)
+    {
+        var path = "/_matrix/client/v3/sync" + (since is null ? "" : $"?since={Uri.EscapeDataString(since)}&timeout=10000");
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new("Bearer", user.AccessToken);
+        using var response = await Server.Client.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, $"sync: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return await response.ReadJsonAsync();
+    }
+
+    private static (long Notifications, long Highlights) Unread(JsonElement room)
+    {
+        var unread = room.GetProperty("unread_notifications");
+        return (unread.GetProperty("notification_count").GetInt64(), unread.GetProperty("highlight_count").GetInt64());
+    }
+
+    /// <summary>Long-polls until a response holds the event, and returns that response's counts of the room.</summary>
+    private async Task<((long, long) Unread, string NextBatch)> CountsWithAsync(TestUser user, string roomId, string since, string eventId)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            deadline.Token.ThrowIfCancellationRequested();
+            var sync = await SyncAsync(user, since);
+            since = NextBatch(sync);
+            if (HasJoined(sync, roomId) && Timeline(Joined(sync, roomId)).GetProperty("events").EnumerateArray()
+                    .Any(e => e.GetProperty("event_id").GetString() == eventId))
+                return (Unread(Joined(sync, roomId)), since);
+        }
+    }
+
+    /// <summary>Long-polls until a response holds a receipt of the room; returns its token.</summary>
+    private async Task<string> ReceiptReceivedAsync(TestUser user, string roomId, string since)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            deadline.Token.ThrowIfCancellationRequested();
+            var sync = await SyncAsync(user, since);
+            since = NextBatch(sync);
+            if (HasJoined(sync, roomId) && Joined(sync, roomId).GetProperty("ephemeral").GetProperty("events").EnumerateArray()
+                    .Any(e => e.GetProperty("type").GetString() == "m.receipt"))
+                return since;
+        }
+    }
+
+    /// <summary>The counts the store path gives: an initial sync.</summary>
+    private async Task<(long, long)> StoreCountsAsync(TestUser user, string roomId) => Unread(Joined(await SyncAsync(user, null), roomId));
+
+    [Fact]
+    public async Task Shared_responses_count_each_notification_and_start_again_from_a_read_receipt_as_the_store_does()
+    {
+        var alice = await TestUsers.CreateAsync(Server, "alice");
+        var bob = await TestUsers.CreateAsync(Server, "bob");
+        var carol = await TestUsers.CreateAsync(Server, "carol");
+        var roomId = await Client(alice).CreateRoomAsync(new { preset = "public_chat" });
+        await Client(bob).JoinAsync(roomId);
+        await Client(carol).JoinAsync(roomId);
+        var since = NextBatch(await SyncAsync(alice, null));
+        using var meter = new SyncMeterRecorder();
+
+        async Task<(long, long)> DeliveredAsync(Task<string> sending)
+        {
+            var eventId = await sending;
+            (var unread, since) = await CountsWithAsync(alice, roomId, since, eventId);
+            Assert.Equal(await StoreCountsAsync(alice, roomId), unread);
+            return unread;
+        }
+
+        Assert.Equal((1, 0), await DeliveredAsync(Client(bob).SendTextAsync(roomId, "one")));
+        var mention = await DeliveredAsync(Client(carol).SendAsync(roomId, new Dictionary<string, object>
+        {
+            ["msgtype"] = "m.text", ["body"] = "a question", ["m.mentions"] = new { user_ids = new[] { alice.UserId } },
+        }));
+        Assert.Equal((2, 1), mention);
+        // The sender's own message and a notice notify no one; a thread reply counts in the room's total.
+        Assert.Equal((2, 1), await DeliveredAsync(Client(alice).SendTextAsync(roomId, "mine")));
+        var root = await Client(bob).SendTextAsync(roomId, "root");
+        Assert.Equal((4, 1), await DeliveredAsync(Client(bob).SendAsync(roomId, new Dictionary<string, object>
+        {
+            ["msgtype"] = "m.text", ["body"] = "in the thread", ["m.relates_to"] = new { rel_type = "m.thread", event_id = root },
+        })));
+        var sharedBefore = meter.Total(SyncMetrics.SharedResponses);
+        Assert.True(sharedBefore > 0);
+
+        var read = await Client(bob).SendTextAsync(roomId, "read up to here");
+        await Client(alice).OkAsync(HttpMethod.Post, $"/rooms/{Uri.EscapeDataString(roomId)}/receipt/m.read/{Uri.EscapeDataString(read)}", new { });
+        Assert.Equal((0, 0), await StoreCountsAsync(alice, roomId));
+        since = await ReceiptReceivedAsync(alice, roomId, since);
+        Assert.Equal((1, 0), await DeliveredAsync(Client(bob).SendTextAsync(roomId, "after the receipt")));
+        Assert.Equal((2, 0), await DeliveredAsync(Client(carol).SendTextAsync(roomId, "and another")));
+        Assert.True(meter.Total(SyncMetrics.SharedResponses) > sharedBefore);
+    }
+}
+
+public sealed class SqliteSharedUnreadCountsTests : SharedUnreadCountsTests
+{
+    protected override Task<StoreBackend> CreateBackendAsync() => Task.FromResult<StoreBackend>(new SqliteBackend());
+}
+
+public sealed class PostgresSharedUnreadCountsTests : SharedUnreadCountsTests
+{
+    protected override async Task<StoreBackend> CreateBackendAsync() => await PostgresBackend.CreateAsync();
+}
+
 public sealed class SqliteSharedDeliveryTests : SharedDeliveryTests
 {
     protected override Task<StoreBackend> CreateBackendAsync() => Task.FromResult<StoreBackend>(new SqliteBackend());

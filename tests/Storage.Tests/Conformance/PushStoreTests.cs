@@ -57,6 +57,23 @@ public abstract class PushStoreTests<TBackend> : StoreTestBase<TBackend>
     }
 
     [Fact]
+    public async Task Counts_with_positions_are_those_of_the_events_up_to_each_rooms_newest_position()
+    {
+        var a = await AppendAsync(RoomA, [Notifying("$1", users: [Bob]), Notifying("$2", thread: "$1", highlight: true, users: [Bob])]);
+        var b = await AppendAsync(RoomB, [TestEvents.Message("$3")]);
+        await Store.Push.SetReadMarkAsync(Bob, RoomA, "main", a[0].RoomPosition, Ct);
+
+        var read = (await Store.Push.GetUnreadCountsWithPositionsAsync(Bob, [RoomA, RoomB, "!missing:test"], Ct)).ToDictionary(r => r.RoomId);
+
+        Assert.Equal([RoomA, RoomB], read.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(a[1].RoomPosition, read[RoomA].RoomPosition);
+        Assert.Equal((RoomA, "$1", 1L, 1L), Assert.Single(read[RoomA].Counts) is var c ? (c.RoomId, c.ThreadId, c.NotificationCount, c.HighlightCount) : default);
+        Assert.Equal(b[0].RoomPosition, read[RoomB].RoomPosition);
+        Assert.Empty(read[RoomB].Counts);
+        Assert.Empty(await Store.Push.GetUnreadCountsWithPositionsAsync(Bob, [], Ct));
+    }
+
+    [Fact]
     public async Task Push_rules_are_read_for_many_users_and_followed_by_position()
     {
         var start = await Store.AccountData.GetMaxStreamPositionAsync(Ct);
