@@ -150,8 +150,10 @@ log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 case "$scenario" in
   fanout|throughput|todevice|search|overload)
-    # 100 closed-loop senders measure cost per event, not admission (Overload); overload keeps the defaults.
-    [[ "$scenario" != throughput ]] || server_args=(--Overload:MaxConcurrentRequests=100000)
+    # throughput's 100 closed-loop senders and fanout's one sender at 10/s measure cost and delivery, not admission
+    # (Overload); overload keeps the defaults.
+    [[ "$scenario" != throughput && "$scenario" != fanout ]] \
+      || server_args=(--Overload:MaxConcurrentRequests=100000 --Overload:MaxConcurrentRequestsPerUser=100000)
     fresh_postgres
     start_server "$mode"
     generate "$scenario" --server-pid "$server_pid" --label "$mode" --runs "$runs" ${fixture:+--fixture "$fixture"} | tee "$work/$scenario.out"
