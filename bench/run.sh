@@ -205,7 +205,7 @@ PY
   curve-fanout|curve-throughput)
     base="${scenario#curve-}"
     # 1,000 rooms mean 1,000 closed-loop senders: the curve measures cost per event, not admission (Overload).
-    server_args=(--Overload:MaxConcurrentRequests=100000)
+    server_args=(--Overload:MaxConcurrentRequests=100000 --Overload:MaxConcurrentRequestsPerUser=100000)
     : >"$work/curve.files"
     for point in ${points//,/ }; do
       log "$scenario: point $point_option $point (fresh PostgreSQL and server; seeding is not measured)"
