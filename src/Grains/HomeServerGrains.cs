@@ -25,6 +25,8 @@ public static class HomeServerGrains
         var services = silo.Services;
         services.TryAddSingleton<LocalSyncGrains>();
         services.TryAddSingleton<InitialSyncGate>();
+        services.TryAddSingleton<RecentEventPlaces>();
+        services.TryAddSingleton<StreamPositionsReader>();
         services.TryAddSingleton<ActiveSilos>();
         services.TryAddSingleton<ParkedSyncRelease>();
         services.TryAddSingleton<PushGatewayDispatcher>();

@@ -40,6 +40,9 @@ public sealed record EventBatch(string RoomId, long ExpectedLastPosition, IReadO
     public IReadOnlyList<Redaction> Redactions { get; init; } = [];
 }
 
+/// <summary>Where an event is: its global position, its room, and for a member event the user it is about (else null).</summary>
+public sealed record EventPlace(long GlobalPosition, string RoomId, string? MemberUserId);
+
 public sealed record AppendedEvent(string EventId, long RoomPosition, long GlobalPosition);
 
 public sealed record StoredEvent(

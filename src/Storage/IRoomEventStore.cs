@@ -36,6 +36,14 @@ public interface IRoomEventStore
         IReadOnlyCollection<string> roomIds, long afterGlobalPosition, int limit, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Where the events with a global position above <paramref name="afterGlobalPosition"/> and at most
+    /// <paramref name="upToGlobalPosition"/> are (their room, and the user a member event is about), ascending, at most
+    /// <paramref name="limit"/>: what a reader needs to tell which positions concern a given user without reading the events.
+    /// </summary>
+    Task<IReadOnlyList<EventPlace>> GetEventPlacesAsync(
+        long afterGlobalPosition, long upToGlobalPosition, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The global position up to which every event is persisted (0 when there are no events): a reader that reads up to
     /// it and never past it skips nothing, even while appends of other rooms are still in flight. Never decreases.
     /// </summary>

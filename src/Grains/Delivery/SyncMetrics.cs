@@ -27,6 +27,9 @@ public static class SyncMetrics
     /// <summary>/sync responses assembled from shared fragments without reading the store.</summary>
     public static readonly Counter<long> SharedResponses = Meter.CreateCounter<long>("homeserver.sync.responses_from_shared_bytes");
 
+    /// <summary>Tokens of shared responses whose event position moved over delivered events instead of going to the store.</summary>
+    public static readonly Counter<long> CompactedTokens = Meter.CreateCounter<long>("homeserver.sync.tokens_compacted");
+
     /// <summary>/sync responses computed from the store.</summary>
     public static readonly Counter<long> StoreResponses = Meter.CreateCounter<long>("homeserver.sync.responses_from_store");
 

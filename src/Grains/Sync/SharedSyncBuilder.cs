@@ -14,14 +14,12 @@ internal sealed class SharedSyncBuilder(UserRooms rooms, LazyMembers lazyMembers
 {
     /// <param name="news">The events newer than the token and not delivered to it, by room (<see cref="FeedBuffer.NewsFor"/>).</param>
     /// <param name="typing">The typing lists that changed since the token, by joined room.</param>
-    /// <param name="nextBatch">The token without the newly delivered events (the store positions do not move).</param>
+    /// <param name="nextBatch">The token the response answers with: it counts the news as delivered.</param>
     public SyncResult? TryBuild(
         SyncToken since, IReadOnlyList<(string RoomId, List<SharedEvent> Events)> news,
         IReadOnlyDictionary<string, IReadOnlyList<string>> typing, SyncToken nextBatch)
     {
-        var delivered = news.SelectMany(room => room.Events).Select(e => e.GlobalPosition).ToList();
-        if (since.Delivered.Count + delivered.Count > DeliveredEvents.MaxCount) return null;
-        var result = new SyncResult(nextBatch with { Delivered = since.Delivered.With(delivered) });
+        var result = new SyncResult(nextBatch);
         var joined = new Dictionary<string, JoinedRoomResult>(StringComparer.Ordinal);
         foreach (var (roomId, events) in news)
         {

@@ -22,7 +22,7 @@ namespace HomeServer.Grains.Sync;
 [GrainType("sync")]
 public sealed class SyncGrain(
     IHomeServerStore store, LocalSyncGrains localSyncGrains, IOptions<ParkedSyncOptions> parking, IOptions<Presence.PresenceOptions> presence,
-    InitialSyncGate initialSyncs)
+    InitialSyncGate initialSyncs, RecentEventPlaces recentPlaces, StreamPositionsReader positions)
     : HomeServerGrain, ISyncGrain, ILocalFeedReceiver
 {
     private readonly object _lock = new();
@@ -426,15 +426,64 @@ public sealed class SyncGrain(
             lock (_lock) _latestRead = _latestRead with { ToDevice = Math.Max(_latestRead.ToDevice, upper) };
             (messages, toDevicePosition) = await SyncToDevice.ReadAsync(store, Key, deviceId, since.ToDevice, upper, cancellationToken);
         }
+        var delivered = since.Delivered.With(news.SelectMany(room => room.Events).Select(e => e.GlobalPosition));
+        var events = since.Events;
+        if (delivered.Count > DeliveredEvents.MaxCount)
+        {
+            if (await CompactAsync(since.Events, delivered, cancellationToken) is not { } compacted) return null;
+            (events, delivered) = compacted;
+        }
         var typing = new ResponseTyping(GrainFactory, sendEmptyLists: true);
         await typing.ReadAsync(Joined(typingRooms));
-        var nextBatch = since with { TypingSequence = RecordTyping(typing, typingSequence), ToDevice = toDevicePosition };
+        var nextBatch = since with
+        {
+            Events = events, Delivered = delivered, TypingSequence = RecordTyping(typing, typingSequence), ToDevice = toDevicePosition,
+        };
         var result = new SharedSyncBuilder(_rooms, _lazyMembers, deviceId, filter).TryBuild(since, news, typing.Lists(), nextBatch);
         if (result is null) return null;
         result.ToDevice.AddRange(messages);
         RecordToDeviceDelivered(deviceId, messages);
         return result;
     }
+
+    /// <summary>
+    /// The token's event position moved over what the user has or has nothing to do with, read from the silo's
+    /// <see cref="RecentEventPlaces"/>; null when the delivered set stays too long (the store must answer).
+    /// </summary>
+    private async Task<(long Events, DeliveredEvents Delivered)?> CompactAsync(
+        long events, DeliveredEvents delivered, CancellationToken cancellationToken)
+    {
+        EventPlacesWindow? window;
+        try
+        {
+            window = await recentPlaces.GetAsync(events, delivered.Positions[^1], cancellationToken);
+        }
+        catch (StoreUnavailableException)
+        {
+            return null;
+        }
+        if (window is null) return null;
+        var compacted = TokenCompaction.Compact(events, delivered, window, ConcernsUser(events));
+        if (compacted.Delivered.Count > DeliveredEvents.MaxCount) return null;
+        // The window ends at a persisted-up-to position read from the store: tokens up to it are this server's own.
+        lock (_lock) _latestRead = _latestRead with { Events = Math.Max(_latestRead.Events, compacted.Events) };
+        SyncMetrics.CompactedTokens.Add(1);
+        return compacted;
+    }
+
+    /// <summary>
+    /// Whether an event after the token's position could be owed to the user: any event of a room the user is joined
+    /// to or may have been joined to after the position, and any member event about the user (a membership change is
+    /// the store path's business).
+    /// </summary>
+    private Func<EventPlace, bool> ConcernsUser(long position) => place =>
+    {
+        if (place.MemberUserId == Key) return true;
+        if (_rooms.Get(place.RoomId) is not { } room) return false;
+        if (room.Membership == Events.Membership.Join) return true;
+        // Not joined now: the events concern the user only if that membership came after the position.
+        return !(room.NotAfter <= position || room.Position is { } changedAt && changedAt <= position);
+    };
 
     /// <summary>Remembers the highest to-device position delivered to the device, so its acknowledgement is not skipped.</summary>
     private void RecordToDeviceDelivered(string deviceId, IReadOnlyList<ToDeviceMessage> messages)
@@ -477,13 +526,7 @@ public sealed class SyncGrain(
         }
     }
 
-    private async Task<StreamPositions> ReadPositionsAsync(CancellationToken cancellationToken) =>
-        new(await store.Events.GetMaxGlobalPositionAsync(cancellationToken),
-            await store.AccountData.GetMaxStreamPositionAsync(cancellationToken),
-            await store.Receipts.GetMaxStreamPositionAsync(cancellationToken),
-            await store.Presence.GetMaxStreamPositionAsync(cancellationToken),
-            await store.ToDevice.GetMaxStreamPositionAsync(cancellationToken),
-            await store.Keys.GetMaxDeviceListPositionAsync(cancellationToken));
+    private Task<StreamPositions> ReadPositionsAsync(CancellationToken cancellationToken) => positions.ReadAsync(cancellationToken);
 
     /// <summary>The default filter, an inline filter (JSON starting with '{'), or a filter the user uploaded (cached: they never change).</summary>
     private async Task<SyncFilter> ResolveFilterAsync(string? filter, CancellationToken cancellationToken)

@@ -73,6 +73,26 @@ internal sealed class SqlRoomEventStore(SqlDatabase db) : IRoomEventStore
         }, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<EventPlace>> GetEventPlacesAsync(
+        long afterGlobalPosition, long upToGlobalPosition, int limit, CancellationToken cancellationToken)
+    {
+        Guard.Position(afterGlobalPosition, nameof(afterGlobalPosition));
+        Guard.Position(upToGlobalPosition, nameof(upToGlobalPosition));
+        Guard.Limit(limit, nameof(limit));
+        if (upToGlobalPosition <= afterGlobalPosition) return [];
+        return await db.ReadAsync(async (connection, ct) =>
+        {
+            var command = connection.Command(
+                "SELECT global_position, room_id, CASE WHEN membership IS NULL THEN NULL ELSE state_key END FROM events " +
+                "WHERE global_position > @after AND global_position <= @upTo ORDER BY global_position LIMIT @limit");
+            return await command
+                .With("@after", afterGlobalPosition)
+                .With("@upTo", upToGlobalPosition)
+                .With("@limit", limit)
+                .ListAsync(reader => new EventPlace(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)), ct);
+        }, cancellationToken);
+    }
+
     public Task<long> GetMaxGlobalPositionAsync(CancellationToken cancellationToken) =>
         db.GetEventsPersistedUpToAsync(cancellationToken);
 

@@ -179,6 +179,8 @@ public sealed class RoomWriterTests : IAsyncLifetime
             inner.Events.GetEventsAfterAsync(roomIds, after, limit, ct);
         public Task<long> GetMaxGlobalPositionAsync(CancellationToken ct) => inner.Events.GetMaxGlobalPositionAsync(ct);
         public Task<long> GetAllocatedGlobalPositionAsync(CancellationToken ct) => inner.Events.GetAllocatedGlobalPositionAsync(ct);
+        public Task<IReadOnlyList<EventPlace>> GetEventPlacesAsync(long after, long upTo, int limit, CancellationToken ct) =>
+            inner.Events.GetEventPlacesAsync(after, upTo, limit, ct);
 
         public IAccountStore Accounts => inner.Accounts;
         public IDeviceStore Devices => inner.Devices;

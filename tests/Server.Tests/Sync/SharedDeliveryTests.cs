@@ -110,6 +110,80 @@ public abstract class SharedDeliveryTests : SyncTestBase
         Assert.True(meter.Total(SyncMetrics.SharedResponses) > 0);
         Assert.True(meter.Total(SyncMetrics.StoreResponses) > 0);
     }
+
+    [Fact]
+    public async Task A_long_run_of_shared_responses_moves_the_token_over_other_rooms_events_without_the_store_or_a_lost_event()
+    {
+        var alice = await TestUsers.CreateAsync(Server, "alice");
+        var bob = await TestUsers.CreateAsync(Server, "bob");
+        var dave = await TestUsers.CreateAsync(Server, "dave");
+        var busy = await Client(alice).CreateRoomAsync(new { preset = "public_chat" });
+        var quiet = await Client(alice).CreateRoomAsync(new { preset = "public_chat" });
+        await Client(bob).JoinAsync(busy);
+        await Client(bob).JoinAsync(quiet);
+        // A room alice is not in: its events take global positions between hers.
+        var elsewhere = await Client(dave).CreateRoomAsync(new { preset = "public_chat" });
+        var since = NextBatch(await SyncAsync(alice, null));
+
+        using var meter = new SyncMeterRecorder();
+        var expected = new List<string>();
+        var receiving = CollectAsync(alice, since, [busy, quiet], count: 130);
+        for (var i = 0; i < 120; i++)
+        {
+            await Client(bob).SendTextAsync(busy, $"busy {i}");
+            expected.Add($"busy {i}");
+            if (i % 3 == 0) await Client(dave).SendTextAsync(elsewhere, $"elsewhere {i}");
+            if (i % 12 == 0)
+            {
+                await Client(bob).SendTextAsync(quiet, $"quiet {i}");
+                expected.Add($"quiet {i}");
+            }
+        }
+        var (received, tokens) = await receiving;
+
+        // Each room in order, exactly once (a response lists one room's events after the other's).
+        Assert.Equal(InRoom(expected, "busy"), InRoom(received, "busy"));
+        Assert.Equal(InRoom(expected, "quiet"), InRoom(received, "quiet"));
+        Assert.True(meter.Total(SyncMetrics.CompactedTokens) > 0);
+        Assert.Equal(0, meter.Total(SyncMetrics.StoreResponses));
+        // Every token stays short: its delivered list was emptied rather than grown to the limit.
+        Assert.All(tokens, token => Assert.True(token.Token.Length < 200, token.Token));
+
+        // A token from the middle of the run means the same to the store path of a new activation.
+        var middle = tokens[tokens.Count / 2];
+        var (afterMiddle, _) = await CollectAsync(alice, middle.Token, [busy, quiet], count: received.Count - middle.Received, restartFirst: true);
+        Assert.Equal(InRoom(received.Skip(middle.Received), "busy"), InRoom(afterMiddle, "busy"));
+        Assert.Equal(InRoom(received.Skip(middle.Received), "quiet"), InRoom(afterMiddle, "quiet"));
+    }
+
+    private static List<string> InRoom(IEnumerable<string> bodies, string room) => bodies.Where(body => body.StartsWith(room + " ", StringComparison.Ordinal)).ToList();
+
+    /// <summary>
+    /// Long-polls until <paramref name="count"/> messages of the rooms arrived, in arrival order; also the token after each
+    /// response with how many messages had arrived by then.
+    /// </summary>
+    private async Task<(List<string> Bodies, List<(string Token, int Received)> Tokens)> CollectAsync(
+        TestUser user, string since, string[] roomIds, int count, bool restartFirst = false)
+    {
+        if (restartFirst) await RestartAsync();
+        var bodies = new List<string>();
+        var tokens = new List<(string Token, int Received)>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (bodies.Count < count)
+        {
+            deadline.Token.ThrowIfCancellationRequested();
+            var sync = await SyncAsync(user, since);
+            since = NextBatch(sync);
+            foreach (var roomId in roomIds.Where(roomId => HasJoined(sync, roomId)))
+            {
+                Assert.False(Timeline(Joined(sync, roomId)).GetProperty("limited").GetBoolean());
+                bodies.AddRange(Timeline(Joined(sync, roomId)).GetProperty("events").EnumerateArray()
+                    .Where(e => e.GetProperty("type").GetString() == "m.room.message").Select(Body));
+            }
+            tokens.Add((since, bodies.Count));
+        }
+        return (bodies, tokens);
+    }
 }
 
 /// <summary>Unread counts of shared responses, which a sync grain keeps from the notifications shared with the events (docs/adr/0029).</summary>

@@ -107,6 +107,28 @@ public abstract class EventQueryTests<TBackend> : StoreTestBase<TBackend>
     }
 
     [Fact]
+    public async Task Event_places_name_the_room_and_the_user_of_member_events_in_a_range()
+    {
+        await AppendMessagesAsync(RoomA, "a", 1);
+        var cut = await Store.Events.GetMaxGlobalPositionAsync(Ct);
+        await AppendMessagesAsync(RoomB, "b", 1);
+        await AppendStateAsync(RoomC, TestEvents.Member("$join", "@bob:test", "join"));
+        await AppendStateAsync(RoomC, TestEvents.State("$topic", "m.room.topic", "", new { topic = "t" }));
+        await AppendMessagesAsync(RoomA, "d", 2);
+        var end = await Store.Events.GetMaxGlobalPositionAsync(Ct);
+
+        var places = await Store.Events.GetEventPlacesAsync(cut, end - 1, 100, Ct);
+
+        Assert.Equal(
+            [(RoomB, (string?)null), (RoomC, "@bob:test"), (RoomC, null), (RoomA, null)],
+            places.Select(p => (p.RoomId, p.MemberUserId)));
+        Assert.Equal(Enumerable.Range(1, 4).Select(i => cut + i), places.Select(p => p.GlobalPosition));
+        Assert.Equal([cut + 1, cut + 2], (await Store.Events.GetEventPlacesAsync(cut, end, 2, Ct)).Select(p => p.GlobalPosition));
+        Assert.Empty(await Store.Events.GetEventPlacesAsync(end, end, 100, Ct));
+        Assert.Empty(await Store.Events.GetEventPlacesAsync(end, cut, 100, Ct));
+    }
+
+    [Fact]
     public async Task Events_after_a_global_position_accept_many_rooms()
     {
         var rooms = Enumerable.Range(0, 2_000).Select(i => $"!many{i}:test").ToList();
