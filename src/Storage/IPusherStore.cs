@@ -17,6 +17,9 @@ public interface IPusherStore
 
     /// <summary>The user's pushers, ordered by app id then pushkey.</summary>
     Task<IReadOnlyList<StoredPusher>> GetPushersAsync(string userId, CancellationToken cancellationToken);
+
+    /// <summary>The pushers of any of the users (at most <see cref="StoreLimits.MaxRoomsPerQuery"/>), ordered by user, app id, pushkey.</summary>
+    Task<IReadOnlyList<StoredPusher>> GetPushersOfUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken);
 }
 
 /// <param name="Data">The pusher's data as a UTF-8 JSON object.</param>

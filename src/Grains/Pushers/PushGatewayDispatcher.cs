@@ -19,13 +19,14 @@ public sealed record PushDeliveryOptions(TimeSpan FirstRetryDelay, TimeSpan MaxR
 
 /// <summary>
 /// Sends committed notifications to the users' http pushers, off the room's commit path (docs/adr/0025-pushers.md):
-/// the room grain only queues a <see cref="PushNotice"/>; one loop per silo reads the user's pushers and unread count
-/// and starts one delivery per pusher, which retries network errors, timeouts, 429 and 5xx with exponential back-off.
+/// the room grain only queues a <see cref="PushNotice"/>; one loop per silo reads the pushers of a batch of notices'
+/// users at once and the unread count of those with one, and starts one delivery per pusher, which retries network errors, timeouts, 429 and 5xx with exponential back-off.
 /// A gateway answering <c>rejected</c> with the pusher's pushkey gets the pusher deleted.
 /// </summary>
 public sealed class PushGatewayDispatcher : IDisposable
 {
     private const int QueueCapacity = 10_000;
+    private const int MaxBatch = 1_000;
 
     private readonly IHomeServerStore _store;
     private readonly ILogger<PushGatewayDispatcher> _logger;
@@ -34,6 +35,7 @@ public sealed class PushGatewayDispatcher : IDisposable
     private readonly Channel<PushNotice> _queue =
         Channel.CreateBounded<PushNotice>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stopping = new();
+    private long _dropped;
 
     public PushGatewayDispatcher(IHomeServerStore store, ILogger<PushGatewayDispatcher> logger, PushDeliveryOptions? options = null)
     {
@@ -47,29 +49,34 @@ public sealed class PushGatewayDispatcher : IDisposable
         _ = Task.Run(RunAsync);
     }
 
-    /// <summary>Queues the notices; never waits. When the queue is full the notices are dropped (and logged).</summary>
+    /// <summary>Queues the notices; never waits. When the queue is full the notices are dropped (and logged, sparingly).</summary>
     public void Enqueue(IEnumerable<PushNotice> notices)
     {
         foreach (var notice in notices)
         {
-            if (!_queue.Writer.TryWrite(notice))
-                _logger.LogWarning("Push queue full; notification of {EventId} for {UserId} not pushed", notice.EventId, notice.UserId);
+            if (_queue.Writer.TryWrite(notice)) continue;
+            var dropped = Interlocked.Increment(ref _dropped);
+            if (dropped == 1 || dropped % 1_000 == 0)
+                _logger.LogWarning("Push queue full; notification of {EventId} for {UserId} not pushed ({Dropped} dropped so far)", notice.EventId, notice.UserId, dropped);
         }
     }
 
     private async Task RunAsync()
     {
+        var batch = new List<PushNotice>(MaxBatch);
         try
         {
-            await foreach (var notice in _queue.Reader.ReadAllAsync(_stopping.Token))
+            while (await _queue.Reader.WaitToReadAsync(_stopping.Token))
             {
+                batch.Clear();
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var notice)) batch.Add(notice);
                 try
                 {
-                    await DispatchAsync(notice);
+                    await DispatchAsync(batch);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    _logger.LogWarning(e, "Pushing {EventId} to {UserId}'s pushers failed", notice.EventId, notice.UserId);
+                    _logger.LogWarning(e, "Pushing {Count} notifications (the first of {EventId}) failed", batch.Count, batch[0].EventId);
                 }
             }
         }
@@ -78,17 +85,25 @@ public sealed class PushGatewayDispatcher : IDisposable
         }
     }
 
-    private async Task DispatchAsync(PushNotice notice)
+    /// <summary>
+    /// One store read finds the pushers of all the batch's users: a message to a room of 1,000 members queues 999
+    /// notices, and most of those users have no pusher at all.
+    /// </summary>
+    private async Task DispatchAsync(IReadOnlyList<PushNotice> notices)
     {
-        var pushers = (await _store.Pushers.GetPushersAsync(notice.UserId, _stopping.Token))
+        var userIds = notices.Select(notice => notice.UserId).Distinct(StringComparer.Ordinal).ToList();
+        var pushers = (await _store.Pushers.GetPushersOfUsersAsync(userIds, _stopping.Token))
             .Where(p => p.Kind == PusherKinds.Http)
-            .ToList();
-        if (pushers.Count == 0) return;
-        var unread = await CountUnreadAsync(notice.UserId);
-        foreach (var pusher in pushers)
+            .ToLookup(p => p.UserId, StringComparer.Ordinal);
+        foreach (var notice in notices)
         {
-            if (UrlOf(pusher) is not { } url) continue;
-            _ = DeliverAsync(pusher, url, PushGatewayBody.Write(notice, pusher, unread), notice.EventId);
+            if (!pushers.Contains(notice.UserId)) continue;
+            var unread = await CountUnreadAsync(notice.UserId);
+            foreach (var pusher in pushers[notice.UserId])
+            {
+                if (UrlOf(pusher) is not { } url) continue;
+                _ = DeliverAsync(pusher, url, PushGatewayBody.Write(notice, pusher, unread), notice.EventId);
+            }
         }
     }
 

@@ -80,6 +80,18 @@ internal sealed class SqlPusherStore(SqlDatabase db) : IPusherStore
             cancellationToken);
     }
 
+    public async Task<IReadOnlyList<StoredPusher>> GetPushersOfUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken)
+    {
+        Guard.RoomIds(userIds, nameof(userIds));
+        if (userIds.Count == 0) return [];
+        return await db.ReadAsync(async (connection, ct) =>
+        {
+            var command = connection.Command("");
+            command.CommandText = $"SELECT {Columns} FROM pushers WHERE {db.InSet(command, "user_id", "@users", userIds)} ORDER BY user_id, app_id, pushkey";
+            return await command.ListAsync(Read, ct);
+        }, cancellationToken);
+    }
+
     /// <summary>Deletes the pushers of the user's devices (all but one, if given; only one, if <paramref name="onlyDeviceId"/>).</summary>
     internal static Task<int> DeleteForDevicesAsync(
         DbConnection connection, DbTransaction transaction, string userId, string? exceptDeviceId, string? onlyDeviceId, CancellationToken ct)

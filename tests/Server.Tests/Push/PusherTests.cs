@@ -186,6 +186,32 @@ public abstract class PusherTests(BackendServerFixture fixture) : RoomTestBase(f
     }
 
     [Fact]
+    public async Task In_a_busy_room_each_member_with_a_pusher_gets_each_notification_once_and_the_others_none()
+    {
+        await using var gateway = await LocalPushGateway.StartAsync();
+        var (alice, bob, roomId) = await RoomWithPusherAsync(gateway);
+        var carol = await UserAsync("carol", "Carol");
+        await carol.JoinAsync(roomId);
+        await carol.OkAsync(Post, "/pushers/set", HttpPusher("carol-key", gateway.Url));
+        for (var i = 0; i < 6; i++) await (await UserAsync($"quiet{i}", $"Quiet {i}")).JoinAsync(roomId);
+
+        var sent = new List<string>();
+        for (var i = 0; i < 15; i++) sent.Add(await alice.SendTextAsync(roomId, $"message {i}"));
+
+        var pushed = new List<(string EventId, string Pushkey)>();
+        for (var i = 0; i < 2 * sent.Count; i++)
+        {
+            var notification = (await gateway.NextAsync()).GetProperty("notification");
+            var device = Assert.Single(notification.GetProperty("devices").EnumerateArray().ToList());
+            pushed.Add((notification.GetProperty("event_id").GetString()!, device.GetProperty("pushkey").GetString()!));
+        }
+        Assert.Equal(
+            sent.SelectMany(eventId => new[] { (eventId, "bob-key"), (eventId, "carol-key") }).Order(),
+            pushed.Order());
+        Assert.False(await gateway.ReceivesWithinAsync(TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
     public async Task Event_id_only_pushers_get_no_event_content()
     {
         await using var gateway = await LocalPushGateway.StartAsync();

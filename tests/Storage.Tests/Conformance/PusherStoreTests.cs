@@ -52,6 +52,20 @@ public abstract class PusherStoreTests<TBackend> : StoreTestBase<TBackend>
     }
 
     [Fact]
+    public async Task The_pushers_of_several_users_come_in_one_list_by_user()
+    {
+        await Store.Pushers.SetPusherAsync(Pusher(Bob, "key-bob", "BOBPHONE"), append: false, Ct);
+        await Store.Pushers.SetPusherAsync(Pusher(Alice, "key-2", "PHONE"), append: false, Ct);
+        await Store.Pushers.SetPusherAsync(Pusher(Alice, "key-1", "LAPTOP"), append: false, Ct);
+
+        var both = await Store.Pushers.GetPushersOfUsersAsync([Bob, Alice, "@nobody:test"], Ct);
+        Assert.Equal([(Alice, "key-1"), (Alice, "key-2"), (Bob, "key-bob")], both.Select(p => (p.UserId, p.Pushkey)));
+        Assert.Equal(["key-bob"], (await Store.Pushers.GetPushersOfUsersAsync([Bob], Ct)).Select(p => p.Pushkey));
+        Assert.Empty(await Store.Pushers.GetPushersOfUsersAsync([], Ct));
+        Assert.Empty(await Store.Pushers.GetPushersOfUsersAsync(["@nobody:test"], Ct));
+    }
+
+    [Fact]
     public async Task Delete_removes_only_that_pusher()
     {
         await Store.Pushers.SetPusherAsync(Pusher(Alice, "one", "PHONE"), append: false, Ct);
