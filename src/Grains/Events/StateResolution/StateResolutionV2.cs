@@ -70,10 +70,21 @@ public static class StateResolutionV2
             && pdu.StateKey != pdu.Sender.Value;
     }
 
-    /// <summary>The union of the state sets' full auth chains minus their intersection.</summary>
-    private static HashSet<EventId> AuthDifference(IReadOnlyList<IReadOnlyDictionary<StateEventKey, EventId>> stateSets, AuthChains chains)
+    /// <summary>
+    /// The union of the state sets' full auth chains minus their intersection. A set's full auth chain here holds
+    /// the set's own events too, as Synapse computes it: read literally, the spec would leave them out, which only
+    /// changes anything for unconflicted events (every set holds them), and would put those among the conflicted
+    /// ones whenever some set's events happen not to cite them. Servers must agree, so we take the reading the
+    /// most widely deployed implementation takes.
+    /// </summary>
+    internal static HashSet<EventId> AuthDifference(IReadOnlyList<IReadOnlyDictionary<StateEventKey, EventId>> stateSets, AuthChains chains)
     {
-        var fullChains = stateSets.Select(set => chains.OfAll(set.Values)).ToList();
+        var fullChains = stateSets.Select(set =>
+        {
+            var chain = chains.OfAll(set.Values);
+            chain.UnionWith(set.Values);
+            return chain;
+        }).ToList();
         var union = new HashSet<EventId>(fullChains.SelectMany(chain => chain));
         var intersection = new HashSet<EventId>(fullChains[0]);
         foreach (var chain in fullChains.Skip(1))

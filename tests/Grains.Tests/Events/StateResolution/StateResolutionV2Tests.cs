@@ -258,6 +258,44 @@ public class StateResolutionV2Tests
         Assert.Equal(topic.EventId, resolved.Slot(Topic));
     }
 
+    [Theory]
+    [InlineData("2")]
+    [InlineData("11")]
+    public void The_unconflicted_state_is_reapplied_over_older_events_of_the_auth_difference(string version)
+    {
+        var (dag, root) = CreateRoom(version);
+        var beforeChange = root.Branch();
+        var inviteOnly = root.Send(Alice, EventTypes.JoinRules, "", """{ "join_rule": "invite" }""");
+        // Side A also holds Dave's join, made concurrently with the change, citing the first (public) join rules.
+        var davesJoin = beforeChange.Membership(Dave, Dave, Membership.Join);
+        var sideA = new Dictionary<StateEventKey, EventId>(root.StateIds) { [StateEventKey.Member(Dave.Value)] = davesJoin.EventId };
+        var sideB = root.StateIds;
+        var publicRule = beforeChange.State[StateEventKey.JoinRules];
+
+        var resolved = Resolution.OfSets(dag.Version, dag.Events, sideA, sideB);
+
+        // The first join rules event is only in side A's auth chain, so it is in the auth difference: a power event,
+        // applied in step 2 (which lets Dave's join pass), and finally replaced by the unconflicted invite rule.
+        Assert.Contains(publicRule.EventId, StateResolutionV2.AuthDifference([sideA, sideB], new AuthChains(dag.Events)));
+        Assert.Equal(inviteOnly.EventId, resolved.Slot(StateEventKey.JoinRules));
+        Assert.Equal(davesJoin.EventId, resolved.Member(Dave));
+    }
+
+    [Fact]
+    public void The_auth_difference_counts_each_sets_own_events_as_part_of_its_chain()
+    {
+        var (dag, root) = CreateRoom("11", (Bob, 50));
+        var raised = root.SetPowerLevels(Alice, (Alice, 100), (Bob, 60));
+        var a = root.Branch();
+        a.Topic(Bob, "cites the raised power levels");
+
+        // Only side A's topic cites `raised`, but both sides hold it: it is in every set's full chain.
+        var difference = StateResolutionV2.AuthDifference([a.StateIds, root.StateIds], new AuthChains(dag.Events));
+
+        Assert.DoesNotContain(raised.EventId, difference);
+        Assert.Contains(a.State[Topic].EventId, difference);
+    }
+
     [Fact]
     public void A_kick_is_a_power_event_and_a_leave_is_not()
     {
