@@ -134,11 +134,22 @@ internal sealed class RoomFork
     /// room's event source and applies it. Without <paramref name="originServerTs"/> the room's clock moves on.
     /// </summary>
     public Pdu Send(UserId sender, string type, string? stateKey, string content = "{}", long? originServerTs = null,
-        bool addToSource = true)
+        bool addToSource = true) =>
+        Append(sender, type, stateKey, content, originServerTs, addToSource, mustBeAllowed: true);
+
+    /// <summary>
+    /// Like <see cref="Send"/> but without the rules: what a malicious or broken server could put in its branch.
+    /// </summary>
+    public Pdu Forge(UserId sender, string type, string? stateKey, string content, long? originServerTs = null) =>
+        Append(sender, type, stateKey, content, originServerTs, addToSource: true, mustBeAllowed: false);
+
+    private Pdu Append(UserId sender, string type, string? stateKey, string content, long? originServerTs, bool addToSource,
+        bool mustBeAllowed)
     {
         var pdu = dag.Build(sender, type, stateKey, content, state, latest, depth + 1, originServerTs ?? dag.NextTimestamp());
         var result = EventAuthorizer.Authorize(dag.Version, pdu, state);
-        Assert.True(result.IsAllowed, $"{type} by {sender}: {result.Reason}");
+        if (mustBeAllowed)
+            Assert.True(result.IsAllowed, $"{type} by {sender}: {result.Reason}");
         if (addToSource)
             dag.Events.Add(pdu);
         if (pdu.StateKey is not null)

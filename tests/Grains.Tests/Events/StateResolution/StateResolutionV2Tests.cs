@@ -296,6 +296,51 @@ public class StateResolutionV2Tests
         Assert.Contains(a.State[Topic].EventId, difference);
     }
 
+    [Theory]
+    [InlineData("2")]
+    [InlineData("11")]
+    public void A_backdated_ban_does_not_get_ahead_of_a_higher_powered_demotion(string version)
+    {
+        var (dag, root) = CreateRoom(version, (Bob, 50), (Carol, 0));
+        var a = root.Branch();
+        var b = root.Branch();
+        var demotion = a.SetPowerLevels(Alice, (Alice, 100), (Bob, 0), (Carol, 0));
+        b.Send(Bob, EventTypes.Member, Carol.Value, """{ "membership": "ban" }""", originServerTs: 1);
+
+        var resolved = Resolution.OfForks(dag, a, b);
+
+        // Sender power comes before timestamps in the reverse topological power ordering, so a timestamp of 1 ms
+        // after the epoch still leaves Bob's ban (50) after Alice's demotion (100), which then refuses it.
+        Assert.Equal(demotion.EventId, resolved.Slot(StateEventKey.PowerLevels));
+        Assert.Equal(root.State[StateEventKey.Member(Carol.Value)].EventId, resolved.Member(Carol));
+    }
+
+    [Theory]
+    [InlineData("2")]
+    [InlineData("11")]
+    public void Power_a_side_granted_itself_without_having_it_is_refused(string version)
+    {
+        var (dag, root) = CreateRoom(version, (Bob, 50), (Carol, 0));
+        var a = root.Branch();
+        var b = root.Branch();
+        a.Topic(Alice, "a");
+        // Bob's server makes him an admin, which the rules refuse (a moderator cannot raise himself above 50), and
+        // then has him ban Alice, which its own auth events (citing the forged power levels) would allow. Resolution
+        // checks both again instead of trusting the branch: the self-promotion fails, and under the first power
+        // levels Bob (50) cannot ban Alice (100).
+        var selfPromotion = b.Forge(Bob, EventTypes.PowerLevels, "",
+            PowerLevelsContent(new Dictionary<UserId, int> { [Alice] = 0, [Bob] = 100 }));
+        Assert.False(EventAuthorizer.Authorize(dag.Version, selfPromotion, root.State).IsAllowed);
+        var banOfAlice = b.Forge(Bob, EventTypes.Member, Alice.Value, """{ "membership": "ban" }""");
+
+        var resolved = Resolution.OfForks(dag, a, b);
+
+        Assert.Equal(root.State[StateEventKey.PowerLevels].EventId, resolved.Slot(StateEventKey.PowerLevels));
+        Assert.Equal(root.State[StateEventKey.Member(Alice.Value)].EventId, resolved.Member(Alice));
+        Assert.DoesNotContain(selfPromotion.EventId, resolved.Values);
+        Assert.DoesNotContain(banOfAlice.EventId, resolved.Values);
+    }
+
     [Fact]
     public void A_kick_is_a_power_event_and_a_leave_is_not()
     {
