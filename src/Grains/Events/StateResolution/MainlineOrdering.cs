@@ -27,8 +27,9 @@ internal static class MainlineOrdering
     public static Dictionary<EventId, int> Mainline(Pdu? powerLevels, IEventSource events)
     {
         var mainline = new Dictionary<EventId, int>();
-        for (var current = powerLevels; current is not null && !mainline.ContainsKey(current.EventId); current = PowerLevelsAuthEvent(current, events))
-            mainline[current.EventId] = mainline.Count;
+        // A power levels event met twice means an auth cycle (opaque v1/v2 IDs); the mainline ends there.
+        for (var current = powerLevels; current is not null && mainline.TryAdd(current.EventId, mainline.Count);)
+            current = PowerLevelsAuthEvent(current, events);
         return mainline;
     }
 
@@ -36,10 +37,11 @@ internal static class MainlineOrdering
     public static int Position(Pdu pdu, IReadOnlyDictionary<EventId, int> mainline, IEventSource events)
     {
         var seen = new HashSet<EventId> { pdu.EventId };
-        for (var next = PowerLevelsAuthEvent(pdu, events); next is not null && seen.Add(next.EventId); next = PowerLevelsAuthEvent(next, events))
+        for (var next = PowerLevelsAuthEvent(pdu, events); next is not null && seen.Add(next.EventId);)
         {
             if (mainline.TryGetValue(next.EventId, out var position))
                 return position;
+            next = PowerLevelsAuthEvent(next, events);
         }
         return NotOnMainline;
     }

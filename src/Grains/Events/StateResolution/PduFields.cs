@@ -34,7 +34,8 @@ internal static class PduFields
                 continue;
             if (skipRejected && events.IsRejected(id))
                 continue;
-            byKey[authEvent.StateKeyOf()] = authEvent;
+            // A well-formed event cites one event per slot; of a malformed one's duplicates the first counts.
+            byKey.TryAdd(authEvent.StateKeyOf(), authEvent);
         }
         return byKey;
     }

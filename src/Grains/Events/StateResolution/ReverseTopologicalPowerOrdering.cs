@@ -27,7 +27,9 @@ internal static class ReverseTopologicalPowerOrdering
             }
         }
 
-        var keys = pdus.ToDictionary(pdu => pdu.EventId, pdu => new SortKey(SenderPowerLevel(version, pdu, events), pdu.OriginServerTs(), pdu.EventId));
+        var keys = pdus.ToDictionary(
+            pdu => pdu.EventId,
+            pdu => new SortKey(SenderPowerLevel(version, pdu, events), pdu.OriginServerTs(), pdu.EventId));
         var ready = new SortedSet<SortKey>(SortKey.Comparer);
         foreach (var (id, count) in waitingOn)
         {

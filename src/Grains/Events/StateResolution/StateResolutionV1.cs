@@ -26,12 +26,15 @@ public static class StateResolutionV1
             .Select(entry => (entry.Key, Events: Known(entry.Value, events)))
             .Where(entry => entry.Events.Count > 0)
             .ToList();
-        foreach (var type in new[] { EventTypes.PowerLevels, EventTypes.JoinRules, EventTypes.Member })
+        string[] authPasses = [EventTypes.PowerLevels, EventTypes.JoinRules, EventTypes.Member];
+        foreach (var type in authPasses)
         {
-            foreach (var (key, candidates) in conflicts.Where(entry => entry.Key.Type == type).OrderBy(entry => entry.Key.StateKey, CodePointComparer.Instance))
+            // The spec does not order member slots among themselves; by state key, so the order of the inputs cannot matter.
+            var ofType = conflicts.Where(entry => entry.Key.Type == type).OrderBy(entry => entry.Key.StateKey, CodePointComparer.Instance);
+            foreach (var (key, candidates) in ofType)
                 state[key] = ResolveAuthConflict(version, key, candidates, state);
         }
-        foreach (var (key, candidates) in conflicts.Where(entry => entry.Key.Type is not (EventTypes.PowerLevels or EventTypes.JoinRules or EventTypes.Member)))
+        foreach (var (key, candidates) in conflicts.Where(entry => !authPasses.Contains(entry.Key.Type)))
             state[key] = ResolveOtherConflict(version, candidates, state);
 
         var resolved = state.ToDictionary(entry => entry.Key, entry => entry.Value.EventId);
