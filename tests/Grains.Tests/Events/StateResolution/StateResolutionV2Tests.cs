@@ -132,7 +132,7 @@ public class StateResolutionV2Tests
 
         // The resolved power levels are the promotion, so the mainline is [promotion, first power levels]. Bob's
         // topic meets it at position 1, Carol's at 0; greater positions come first, so Carol's is checked last and
-        // wins although Bob's is 70 seconds younger.
+        // wins although Bob's was sent 70 seconds later.
         Assert.Equal(promotion.EventId, resolved.Slot(StateEventKey.PowerLevels));
         Assert.Equal(carolsTopic.EventId, resolved.Slot(Topic));
         Assert.NotEqual(bobsTopic.EventId, resolved.Slot(Topic));
@@ -420,14 +420,14 @@ public class StateResolutionV2Tests
         var bobKicksDave = a.Membership(Bob, Dave, Membership.Leave);
         var demoteBob = root.Branch().SetPowerLevels(Alice, (Alice, 100), (Bob, 10));
         var promoteCarol = a.SetPowerLevels(Alice, (Alice, 100), (Bob, 50), (Carol, 50));
-        var carolKicksDave = a.Membership(Carol, Dave, Membership.Ban);
+        var carolBansDave = a.Membership(Carol, Dave, Membership.Ban);
 
-        var sorted = ReverseTopologicalPowerOrdering.Sort(dag.Version, [carolKicksDave, promoteCarol, demoteBob, bobKicksDave], dag.Events);
+        var sorted = ReverseTopologicalPowerOrdering.Sort(dag.Version, [carolBansDave, promoteCarol, demoteBob, bobKicksDave], dag.Events);
 
         // Nothing of the set is among the first three's auth events, so they are ordered by power: Alice's two
         // changes (100, by timestamp among themselves) before Bob's kick (50), although the kick is the oldest.
         // Carol's ban cites Alice's promotion and Bob's kick (Dave's membership), so it waits for both.
-        Assert.Equal([demoteBob.EventId, promoteCarol.EventId, bobKicksDave.EventId, carolKicksDave.EventId],
+        Assert.Equal([demoteBob.EventId, promoteCarol.EventId, bobKicksDave.EventId, carolBansDave.EventId],
             sorted.Select(pdu => pdu.EventId).ToList());
     }
 }
