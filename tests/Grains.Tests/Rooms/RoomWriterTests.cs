@@ -200,6 +200,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IEventSearchStore Search => inner.Search;
         public IReportStore Reports => inner.Reports;
         public IOpenIdTokenStore OpenIdTokens => inner.OpenIdTokens;
+        public IServerSigningKeyStore SigningKeys => inner.SigningKeys;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
