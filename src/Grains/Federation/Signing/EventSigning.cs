@@ -16,7 +16,11 @@ public static class EventSigning
     /// <exception cref="CanonicalJsonException">The event cannot be encoded as canonical JSON of its room version.</exception>
     public static void Sign(RoomVersion version, JsonObject pdu, ServerSigningKey key)
     {
-        var signature = JsonSigning.ComputeSignature(EventRedactor.Redact(version, pdu), key, version.StrictCanonicalJson);
+        // The redacted copy is ours, so it is stripped in place rather than copied once more.
+        var redacted = EventRedactor.Redact(version, pdu);
+        redacted.Remove("signatures");
+        redacted.Remove("unsigned");
+        var signature = UnpaddedBase64.Encode(key.Sign(CanonicalJson.Encode(redacted, version.StrictCanonicalJson)));
         JsonSigning.AddSignature(pdu, key.ServerName, key.KeyId, signature);
     }
 
