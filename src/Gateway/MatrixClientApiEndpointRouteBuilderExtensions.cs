@@ -35,6 +35,7 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapRoomUpgradeEndpoints();
         endpoints.MapAdminEndpoints();
         endpoints.MapMetricsEndpoints();
+        endpoints.MapServerKeyEndpoints();
         return endpoints;
     }
 }

@@ -1,5 +1,6 @@
 using HomeServer.Grains.Cluster;
 using HomeServer.Grains.Delivery;
+using HomeServer.Grains.Federation;
 using HomeServer.Grains.Pushers;
 using HomeServer.Grains.Sync;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +16,8 @@ public static class HomeServerGrains
     /// <summary>
     /// What the homeserver's grains need on every silo beyond the grain classes themselves (which the Orleans code
     /// generator registers): silo-keyed placement, the idempotent retry and store failure filters, the local sync grain
-    /// registry, the bound on initial syncs built at once and the release of parked long-polls.
+    /// registry, the bound on initial syncs built at once, the release of parked long-polls and the server's signing
+    /// key, loaded before any grain runs.
     /// </summary>
     public static ISiloBuilder AddHomeServerGrains(this ISiloBuilder silo)
     {
@@ -30,6 +32,8 @@ public static class HomeServerGrains
         services.TryAddSingleton<ActiveSilos>();
         services.TryAddSingleton<ParkedSyncRelease>();
         services.TryAddSingleton<PushGatewayDispatcher>();
+        services.TryAddSingleton<LocalSigningKey>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LocalSigningKeyLoader>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<ParkedSyncRelease>());
         return silo;
     }

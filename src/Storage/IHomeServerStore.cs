@@ -29,4 +29,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IEventSearchStore Search { get; }
     IReportStore Reports { get; }
     IOpenIdTokenStore OpenIdTokens { get; }
+    IServerSigningKeyStore SigningKeys { get; }
 }

@@ -128,6 +128,8 @@ public sealed class ConfigurationTests
     [InlineData("--Voip:TurnUris:0=https://turn.example.org", "Voip: invalid TURN settings")]
     [InlineData("--Support:Contacts:0:Role=m.role.admin", "Support: each contact needs a Role")]
     [InlineData("--Support:SupportPage=not a url", "Support: each contact needs a Role")]
+    [InlineData("--Federation:KeyResponseValidity=00:59:59", "Federation:KeyResponseValidity must be between 1 hour and 7 days")]
+    [InlineData("--Federation:KeyResponseValidity=7.00:00:01", "Federation:KeyResponseValidity must be between 1 hour and 7 days")]
     public void Invalid_configuration_fails_with_a_message_naming_the_key(string argument, string expectedStart)
     {
         var failures = BuiltServer.ConfigurationFailures(argument);

@@ -50,3 +50,5 @@ public sealed class PostgresPushStoreTests : PushStoreTests<PostgresTestBackend>
 
 public sealed class PostgresReportStoreTests : ReportStoreTests<PostgresTestBackend>;
 public sealed class PostgresPusherStoreTests : PusherStoreTests<PostgresTestBackend>;
+
+public sealed class PostgresServerSigningKeyStoreTests : ServerSigningKeyStoreTests<PostgresTestBackend>;

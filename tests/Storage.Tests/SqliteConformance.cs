@@ -50,3 +50,5 @@ public sealed class SqlitePushStoreTests : PushStoreTests<SqliteTestBackend>;
 
 public sealed class SqliteReportStoreTests : ReportStoreTests<SqliteTestBackend>;
 public sealed class SqlitePusherStoreTests : PusherStoreTests<SqliteTestBackend>;
+
+public sealed class SqliteServerSigningKeyStoreTests : ServerSigningKeyStoreTests<SqliteTestBackend>;

@@ -2,11 +2,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using HomeServer.Grains.Federation.Signing;
 using HomeServer.Grains.Identifiers;
 
 namespace HomeServer.Grains.Events;
 
-/// <summary>Builds, hashes and identifies new events in the format of their room version.</summary>
+/// <summary>Builds, hashes, signs and identifies new events in the format of their room version.</summary>
 public static class EventBuilder
 {
     public const int MaxEventBytes = 65536;
@@ -14,9 +15,13 @@ public static class EventBuilder
     public const int MaxPrevEvents = 20;
     public const int MaxAuthEvents = 10;
 
-    public static BuiltEvent Build(EventDraft draft)
+    /// <param name="signingKey">The key of the sender's server, which signs the event.</param>
+    public static BuiltEvent Build(EventDraft draft, ServerSigningKey signingKey)
     {
         Validate(draft);
+        if (signingKey.ServerName != draft.Sender.Server.ToString())
+            throw new ArgumentException(
+                $"The key of {signingKey.ServerName} cannot sign an event sent by {draft.Sender}.", nameof(signingKey));
         var version = draft.RoomVersion;
         var content = (JsonObject)draft.Content.DeepClone();
 
@@ -49,14 +54,12 @@ public static class EventBuilder
             throw new EventBuildException(EventBuildError.BadJson, e.Message, e);
         }
         pdu["hashes"] = new JsonObject { ["sha256"] = EventHashing.EncodeUnpaddedBase64(contentHash) };
-        // This server does not federate yet and holds no signing key, so the required `signatures`
-        // object stays empty. Signatures are excluded from both hashes, so signing later will not
-        // change event IDs.
         pdu["signatures"] = new JsonObject();
 
         byte[] json;
         try
         {
+            EventSigning.Sign(version, pdu, signingKey);
             json = CanonicalJson.Encode(pdu, version.StrictCanonicalJson);
         }
         catch (CanonicalJsonException e)

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using HomeServer.Grains.Events;
+using HomeServer.Grains.Federation.Signing;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Storage;
 
@@ -19,6 +20,7 @@ internal sealed class RoomBatchBuilder
 {
     private readonly RoomSnapshot _start;
     private readonly Func<long> _clock;
+    private readonly ServerSigningKey _signingKey;
     private readonly List<PlannedEvent> _events = [];
     private readonly List<StateChange> _stateChanges = [];
     private readonly List<Redaction> _redactions = [];
@@ -27,10 +29,12 @@ internal sealed class RoomBatchBuilder
     private long _depth;
     private RoomSnapshot? _view;
 
-    public RoomBatchBuilder(RoomSnapshot start, Func<long> clock)
+    /// <param name="signingKey">The server's key, which signs every event built here.</param>
+    public RoomBatchBuilder(RoomSnapshot start, Func<long> clock, ServerSigningKey signingKey)
     {
         _start = start;
         _clock = clock;
+        _signingKey = signingKey;
         _last = start.LastEventId;
         _lastHash = start.LastEventContentHash;
         _depth = start.Depth;
@@ -156,7 +160,7 @@ internal sealed class RoomBatchBuilder
                 Depth = _depth + 1,
                 OriginServerTs = _clock(),
                 Redacts = spec.Redacts,
-            });
+            }, _signingKey);
         }
         catch (EventBuildException e)
         {

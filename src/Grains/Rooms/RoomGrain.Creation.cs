@@ -11,7 +11,7 @@ public sealed partial class RoomGrain
             throw new MatrixRequestException("M_ROOM_IN_USE", "A room with this id exists already.");
 
         // Everything the request implies is authorised before anything is written, so a refused request leaves nothing behind.
-        var dryRun = new RoomBatchBuilder(RoomSnapshot.Empty(RoomId, plan.Version), Clock);
+        var dryRun = new RoomBatchBuilder(RoomSnapshot.Empty(RoomId, plan.Version), Clock, signingKey.Current);
         try
         {
             foreach (var spec in plan.Events) dryRun.Add(spec);

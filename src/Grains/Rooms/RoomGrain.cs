@@ -1,5 +1,6 @@
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Events;
+using HomeServer.Grains.Federation;
 using HomeServer.Grains.Sync;
 using HomeServer.Storage;
 using Microsoft.Extensions.Logging;
@@ -14,7 +15,8 @@ namespace HomeServer.Grains.Rooms;
 /// </summary>
 [GrainType("room")]
 public sealed partial class RoomGrain(
-    IHomeServerStore store, LocalServer server, ActiveSilos silos, ILogger<RoomGrain> logger, SyncDeliveryOptions? delivery = null) : HomeServerGrain, IRoomGrain
+    IHomeServerStore store, LocalServer server, LocalSigningKey signingKey, ActiveSilos silos, ILogger<RoomGrain> logger,
+    SyncDeliveryOptions? delivery = null) : HomeServerGrain, IRoomGrain
 {
     private static readonly Func<long> Clock = () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -34,7 +36,7 @@ public sealed partial class RoomGrain(
     {
         _notifier = new SyncNotifier(GrainFactory, silos, server, _delivery, logger);
         _feed = new RoomFeedPublisher(GrainFactory, silos, server, logger);
-        _writer = new RoomWriter(store, RoomId, Clock, OnCommitted, logger) { BeforeAppend = AddNotificationsAsync };
+        _writer = new RoomWriter(store, RoomId, Clock, signingKey.Current, OnCommitted, logger) { BeforeAppend = AddNotificationsAsync };
         var lastGlobalPosition = await _writer.LoadAsync(cancellationToken);
         if (_writer.Current is { Exists: true } snapshot)
         {

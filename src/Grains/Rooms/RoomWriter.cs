@@ -1,3 +1,4 @@
+using HomeServer.Grains.Federation.Signing;
 using HomeServer.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -28,7 +29,8 @@ internal sealed record CommittedBatch(RoomSnapshot Before, RoomSnapshot After, I
 /// transaction, and only then published as the new snapshot. This loop is the only writer of the room's state, so
 /// it needs no more than the lock around the queue.
 /// </summary>
-internal sealed class RoomWriter(IHomeServerStore store, string roomId, Func<long> clock, Action<CommittedBatch> onCommitted, ILogger logger)
+internal sealed class RoomWriter(
+    IHomeServerStore store, string roomId, Func<long> clock, ServerSigningKey signingKey, Action<CommittedBatch> onCommitted, ILogger logger)
 {
     // Leaves room for a last request of several events under the store's limit of 1000 per batch.
     private const int MaxEventsPerBatch = 500;
@@ -120,7 +122,7 @@ internal sealed class RoomWriter(IHomeServerStore store, string roomId, Func<lon
                 return leftOver;
             }
 
-            var builder = new RoomBatchBuilder(before, clock);
+            var builder = new RoomBatchBuilder(before, clock, signingKey);
             var planned = new List<(PendingWrite Request, string? Result)>();
             var taken = 0;
             for (; taken < candidates.Length && builder.Events.Count < MaxEventsPerBatch; taken++)

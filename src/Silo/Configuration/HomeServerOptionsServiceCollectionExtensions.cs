@@ -7,6 +7,7 @@ using HomeServer.Gateway.Media;
 using HomeServer.Gateway.Overload;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains.Delivery;
+using HomeServer.Grains.Federation;
 using HomeServer.Grains.Presence;
 using HomeServer.Grains.Sync;
 using System.Net;
@@ -89,6 +90,11 @@ internal static class HomeServerOptionsServiceCollectionExtensions
         services.AddOptions<InitialSyncOptions>()
             .BindReportingErrors(configuration.GetSection(InitialSyncOptions.SectionName))
             .Validate(sync => sync.MaxConcurrentInitialSyncs > 0, "SyncDelivery:MaxConcurrentInitialSyncs must be greater than zero.")
+            .ValidateOnStart();
+
+        services.AddOptions<ServerKeyOptions>()
+            .BindReportingErrors(configuration.GetSection(ServerKeyOptions.SectionName))
+            .Validate(keys => keys.IsValid, "Federation:KeyResponseValidity must be between 1 hour and 7 days.")
             .ValidateOnStart();
 
         services.AddOptions<MatrixGatewayOptions>()

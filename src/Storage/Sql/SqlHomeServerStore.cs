@@ -24,6 +24,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IEventSearchStore Search { get; } = new SqlEventSearchStore(db);
     public IReportStore Reports { get; } = new SqlReportStore(db);
     public IOpenIdTokenStore OpenIdTokens { get; } = new SqlOpenIdTokenStore(db);
+    public IServerSigningKeyStore SigningKeys { get; } = new SqlServerSigningKeyStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using HomeServer.Grains.Tests.Federation;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -40,19 +41,43 @@ public class EventBuilderTests
     public void Builds_a_message_event_with_content_hash_and_reference_hash_id(string versionId)
     {
         RoomVersion.TryGet(versionId, out var version);
-        var built = EventBuilder.Build(Message(version!));
+        var built = TestSigningKeys.Build(Message(version!));
 
         var unhashed =
             $$"""{"auth_events":["{{Auth}}"],"content":{"body":"hi","msgtype":"m.text"},"depth":3,"origin_server_ts":1700000000000,"prev_events":["{{Prev}}"],"room_id":"!room:example.org","sender":"@alice:example.org","type":"m.room.message"}""";
         var contentHash = Sha256Base64(unhashed);
-        var expectedJson =
-            $$"""{"auth_events":["{{Auth}}"],"content":{"body":"hi","msgtype":"m.text"},"depth":3,"hashes":{"sha256":"{{contentHash}}"},"origin_server_ts":1700000000000,"prev_events":["{{Prev}}"],"room_id":"!room:example.org","sender":"@alice:example.org","signatures":{},"type":"m.room.message"}""";
         var redacted =
             $$"""{"auth_events":["{{Auth}}"],"content":{},"depth":3,"hashes":{"sha256":"{{contentHash}}"},"origin_server_ts":1700000000000,"prev_events":["{{Prev}}"],"room_id":"!room:example.org","sender":"@alice:example.org","type":"m.room.message"}""";
+        // The server signs the redacted event (Ed25519 is deterministic, so the signature is known in advance).
+        var key = TestSigningKeys.For("example.org");
+        var signature = Convert.ToBase64String(key.Sign(Encoding.UTF8.GetBytes(redacted))).TrimEnd('=');
+        var signatures = "{\"example.org\":{\"" + key.KeyId + "\":\"" + signature + "\"}}";
+        var expectedJson =
+            $$"""{"auth_events":["{{Auth}}"],"content":{"body":"hi","msgtype":"m.text"},"depth":3,"hashes":{"sha256":"{{contentHash}}"},"origin_server_ts":1700000000000,"prev_events":["{{Prev}}"],"room_id":"!room:example.org","sender":"@alice:example.org","signatures":{{signatures}},"type":"m.room.message"}""";
 
         Assert.Equal(expectedJson, Encoding.UTF8.GetString(built.Json));
         Assert.Equal(EventIdOf(redacted), built.EventId.Value);
     }
+
+    [Fact]
+    public void The_signature_verifies_and_changes_neither_hash_nor_event_id()
+    {
+        var draft = Message(RoomVersion.V11);
+        var first = EventBuilder.Build(draft, TestSigningKeys.For("example.org"));
+        using var otherKey = HomeServer.Grains.Federation.Signing.ServerSigningKey.FromSeed("example.org", "ed25519:other", new byte[32]);
+        var second = EventBuilder.Build(draft, otherKey);
+
+        var pdu = JsonNode.Parse(first.Json)!.AsObject();
+        Assert.True(HomeServer.Grains.Federation.Signing.EventSigning.Verify(
+            RoomVersion.V11, pdu, "example.org", "ed25519:test", TestSigningKeys.For("example.org").PublicKey));
+        Assert.Equal(first.EventId, second.EventId);
+        Assert.Equal(first.Pdu.ContentHash, second.Pdu.ContentHash);
+        Assert.NotEqual(first.Json, second.Json);
+    }
+
+    [Fact]
+    public void A_key_of_another_server_cannot_sign_the_event() =>
+        Assert.Throws<ArgumentException>(() => EventBuilder.Build(Message(RoomVersion.V11), TestSigningKeys.For("elsewhere.example")));
 
     [Fact]
     public void V11_create_event_id_covers_the_whole_create_content()
@@ -68,7 +93,7 @@ public class EventBuilderTests
             Depth = 1,
             OriginServerTs = 5,
         };
-        var built = EventBuilder.Build(draft);
+        var built = TestSigningKeys.Build(draft);
 
         var contentHash = Sha256Base64(
             """{"auth_events":[],"content":{"room_version":"11"},"depth":1,"origin_server_ts":5,"prev_events":[],"room_id":"!room:example.org","sender":"@alice:example.org","state_key":"","type":"m.room.create"}""");
@@ -77,14 +102,14 @@ public class EventBuilderTests
         Assert.Equal(EventIdOf(redacted), built.EventId.Value);
 
         // Under v10 rules the same event redacts to `{}` content, so the ID differs.
-        Assert.NotEqual(built.EventId, EventBuilder.Build(draft with { RoomVersion = RoomVersion.V10 }).EventId);
+        Assert.NotEqual(built.EventId, TestSigningKeys.Build(draft with { RoomVersion = RoomVersion.V10 }).EventId);
     }
 
     [Fact]
     public void V10_redaction_puts_redacts_at_top_level()
     {
         var target = Prev;
-        var built = EventBuilder.Build(Message(RoomVersion.V10, new JsonObject { ["reason"] = "spam" }) with
+        var built = TestSigningKeys.Build(Message(RoomVersion.V10, new JsonObject { ["reason"] = "spam" }) with
         {
             Type = EventTypes.Redaction,
             Redacts = target,
@@ -96,7 +121,7 @@ public class EventBuilderTests
     [Fact]
     public void V11_redaction_puts_redacts_in_content_and_keeps_it_through_redaction()
     {
-        var built = EventBuilder.Build(Message(RoomVersion.V11, new JsonObject { ["reason"] = "spam" }) with
+        var built = TestSigningKeys.Build(Message(RoomVersion.V11, new JsonObject { ["reason"] = "spam" }) with
         {
             Type = EventTypes.Redaction,
             Redacts = Prev,
@@ -111,7 +136,7 @@ public class EventBuilderTests
     [Fact]
     public void V11_redaction_accepts_the_target_already_in_content()
     {
-        var built = EventBuilder.Build(Message(RoomVersion.V11, new JsonObject { ["redacts"] = Prev.Value }) with
+        var built = TestSigningKeys.Build(Message(RoomVersion.V11, new JsonObject { ["redacts"] = Prev.Value }) with
         {
             Type = EventTypes.Redaction,
         });
@@ -123,8 +148,8 @@ public class EventBuilderTests
     {
         var a = JsonNode.Parse("""{ "b": { "y": 1, "x": [1, 2] }, "a": "é", "c": null }""")!.AsObject();
         var b = JsonNode.Parse("""{ "c": null, "a": "\u00e9", "b": { "x": [1, 2], "y": 1 } }""")!.AsObject();
-        var first = EventBuilder.Build(Message(RoomVersion.V10, a));
-        var second = EventBuilder.Build(Message(RoomVersion.V10, b));
+        var first = TestSigningKeys.Build(Message(RoomVersion.V10, a));
+        var second = TestSigningKeys.Build(Message(RoomVersion.V10, b));
         Assert.Equal(first.EventId, second.EventId);
         Assert.Equal(first.Json, second.Json);
     }
@@ -132,15 +157,15 @@ public class EventBuilderTests
     [Fact]
     public void Different_content_gives_different_ids_because_the_content_hash_is_covered()
     {
-        var first = EventBuilder.Build(Message(RoomVersion.V11, new JsonObject { ["body"] = "a" }));
-        var second = EventBuilder.Build(Message(RoomVersion.V11, new JsonObject { ["body"] = "b" }));
+        var first = TestSigningKeys.Build(Message(RoomVersion.V11, new JsonObject { ["body"] = "a" }));
+        var second = TestSigningKeys.Build(Message(RoomVersion.V11, new JsonObject { ["body"] = "b" }));
         Assert.NotEqual(first.EventId, second.EventId);
     }
 
     [Fact]
     public void Output_is_consistent_with_itself()
     {
-        var built = EventBuilder.Build(Message(RoomVersion.V11) with { Type = "m.room.topic", StateKey = "" });
+        var built = TestSigningKeys.Build(Message(RoomVersion.V11) with { Type = "m.room.topic", StateKey = "" });
         Assert.True(EventId.IsValid(built.EventId.Value));
         Assert.Equal(built.Json, CanonicalJson.Encode(built.Json));
         Assert.True(EventHashing.HasValidContentHash(JsonElement.Parse(built.Json)));
@@ -161,7 +186,7 @@ public class EventBuilderTests
     public void Does_not_modify_the_callers_content()
     {
         var content = new JsonObject { ["body"] = "hi" };
-        EventBuilder.Build(Message(RoomVersion.V11, content) with { Type = EventTypes.Redaction, Redacts = Prev });
+        TestSigningKeys.Build(Message(RoomVersion.V11, content) with { Type = EventTypes.Redaction, Redacts = Prev });
         Assert.Equal("""{"body":"hi"}""", content.ToJsonString());
     }
 
@@ -169,17 +194,17 @@ public class EventBuilderTests
     public void Refuses_floats_in_content_as_bad_json()
     {
         var error = Assert.Throws<EventBuildException>(() =>
-            EventBuilder.Build(Message(RoomVersion.V10, JsonNode.Parse("""{ "n": 1.5 }""")!.AsObject())));
+            TestSigningKeys.Build(Message(RoomVersion.V10, JsonNode.Parse("""{ "n": 1.5 }""")!.AsObject())));
         Assert.Equal(EventBuildError.BadJson, error.Error);
     }
 
     [Fact]
     public void Refuses_events_over_65536_bytes()
     {
-        var fits = EventBuilder.Build(Message(RoomVersion.V10, new JsonObject { ["body"] = new string('a', 60_000) }));
+        var fits = TestSigningKeys.Build(Message(RoomVersion.V10, new JsonObject { ["body"] = new string('a', 60_000) }));
         Assert.True(fits.Json.Length <= EventBuilder.MaxEventBytes);
         var error = Assert.Throws<EventBuildException>(() =>
-            EventBuilder.Build(Message(RoomVersion.V10, new JsonObject { ["body"] = new string('a', 65_536) })));
+            TestSigningKeys.Build(Message(RoomVersion.V10, new JsonObject { ["body"] = new string('a', 65_536) })));
         Assert.Equal(EventBuildError.TooLarge, error.Error);
     }
 
@@ -209,14 +234,14 @@ public class EventBuilderTests
     [MemberData(nameof(InvalidDrafts))]
     public void Refuses_invalid_drafts(string reason, EventDraft draft)
     {
-        var error = Assert.Throws<EventBuildException>(() => EventBuilder.Build(draft));
+        var error = Assert.Throws<EventBuildException>(() => TestSigningKeys.Build(draft));
         Assert.True(error.Error == EventBuildError.InvalidField, reason);
     }
 
     [Fact]
     public void Accepts_limits_exactly()
     {
-        var built = EventBuilder.Build(Message(RoomVersion.V10) with
+        var built = TestSigningKeys.Build(Message(RoomVersion.V10) with
         {
             Type = new string('t', 255),
             StateKey = new string('s', 255),

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using HomeServer.Grains.Tests.Federation;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HomeServer.Grains.Events;
@@ -37,7 +38,7 @@ public class RoomVersionEventFormatTests
     public void Event_ids_and_references_have_the_versions_format(string id)
     {
         var version = Version(id);
-        var built = EventBuilder.Build(Message(version));
+        var built = TestSigningKeys.Build(Message(version));
         var json = JsonNode.Parse(built.Json)!.AsObject();
         var referenceHash = EventHashing.ComputeReferenceHash(version, json);
         switch (id)
@@ -68,8 +69,8 @@ public class RoomVersionEventFormatTests
     [Fact]
     public void Opaque_ids_differ_for_identical_events()
     {
-        var first = EventBuilder.Build(Message(RoomVersion.V1));
-        var second = EventBuilder.Build(Message(RoomVersion.V1));
+        var first = TestSigningKeys.Build(Message(RoomVersion.V1));
+        var second = TestSigningKeys.Build(Message(RoomVersion.V1));
         Assert.NotEqual(first.EventId, second.EventId);
     }
 
@@ -77,7 +78,7 @@ public class RoomVersionEventFormatTests
     public void V1_and_v2_need_the_content_hashes_of_referenced_events()
     {
         var draft = Message(RoomVersion.V2) with { ReferencedContentHashes = new Dictionary<EventId, string>() };
-        var e = Assert.Throws<EventBuildException>(() => EventBuilder.Build(draft));
+        var e = Assert.Throws<EventBuildException>(() => TestSigningKeys.Build(draft));
         Assert.Equal(EventBuildError.InvalidField, e.Error);
     }
 
@@ -91,12 +92,12 @@ public class RoomVersionEventFormatTests
             var content = JsonNode.Parse($$"""{ "msgtype": "m.text", "body": "x", "n": {{number}} }""")!.AsObject();
             if (version.StrictCanonicalJson)
             {
-                var e = Assert.Throws<EventBuildException>(() => EventBuilder.Build(Message(version, content)));
+                var e = Assert.Throws<EventBuildException>(() => TestSigningKeys.Build(Message(version, content)));
                 Assert.Equal(EventBuildError.BadJson, e.Error);
             }
             else
             {
-                var built = EventBuilder.Build(Message(version, content));
+                var built = TestSigningKeys.Build(Message(version, content));
                 Assert.Equal(number, built.Pdu.Content.GetProperty("n").GetRawText());
             }
         }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using HomeServer.Grains.Tests.Federation;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Grains.Rooms;
@@ -18,7 +19,7 @@ internal static class RoomTestEvents
     public static RoomBatchBuilder PublicRoom(RoomVersion? version = null)
     {
         var plan = PublicRoomPlan(version);
-        var builder = new RoomBatchBuilder(RoomSnapshot.Empty(RoomId, plan.Version), Clock);
+        var builder = new RoomBatchBuilder(RoomSnapshot.Empty(RoomId, plan.Version), Clock, TestSigningKeys.For("test"));
         foreach (var spec in plan.Events) builder.Add(spec);
         return builder;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HomeServer.Grains.Tests.Federation;
 using System.Text.Json.Nodes;
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Events;
@@ -32,7 +33,7 @@ public sealed class StateSnapshotCacheTests : IAsyncLifetime
         Directory.CreateDirectory(_directory);
         _store = await SqliteStore.OpenAsync(SqliteStore.ConnectionStringForDataDirectory(_directory), CancellationToken.None);
         await _store.Rooms.CreateRoomAsync(new NewRoom(_roomId, "10", Alice, Clock()), CancellationToken.None);
-        _writer = new RoomWriter(_store, _roomId, Clock, _ => { }, NullLogger.Instance);
+        _writer = new RoomWriter(_store, _roomId, Clock, TestSigningKeys.For("test"), _ => { }, NullLogger.Instance);
         await _writer.LoadAsync(CancellationToken.None);
         var creation = PublicRoomPlan();
         await _writer.SubmitAsync(builder =>

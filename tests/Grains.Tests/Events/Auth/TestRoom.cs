@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using HomeServer.Grains.Tests.Federation;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Identifiers;
 
@@ -66,7 +67,7 @@ internal sealed class TestRoom
         EventId? redacts = null, IReadOnlyList<EventId>? prevEvents = null)
     {
         var contentObject = JsonNode.Parse(content)!.AsObject();
-        return EventBuilder.Build(new EventDraft
+        return TestSigningKeys.Build(new EventDraft
         {
             RoomVersion = Version,
             RoomId = RoomId,
