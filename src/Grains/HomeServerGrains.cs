@@ -29,6 +29,7 @@ public static class HomeServerGrains
         services.TryAddSingleton<InitialSyncGate>();
         services.TryAddSingleton<RecentEventPlaces>();
         services.TryAddSingleton<StreamPositionsReader>();
+        services.TryAddSingleton<SharedMemberReads>();
         services.TryAddSingleton<ActiveSilos>();
         services.TryAddSingleton<ParkedSyncRelease>();
         services.TryAddSingleton<PushGatewayDispatcher>();

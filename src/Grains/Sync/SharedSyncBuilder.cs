@@ -1,23 +1,27 @@
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync.Filtering;
+using HomeServer.Storage;
 
 namespace HomeServer.Grains.Sync;
 
 /// <summary>
 /// Builds an incremental response from the rooms' shared events alone, without reading the store, when those events
 /// are all the response would hold and the store path would write them the same way: joined rooms only, a timeline
-/// that is not limited, no member or redaction events (they change state, summaries and earlier events), no lazy-loaded
-/// member the device may lack. Returns null whenever the store must answer instead.
+/// that is not limited, no member or redaction events (they change state, summaries and earlier events). With
+/// lazy-loading, the member events of senders the device lacks are read first (<see cref="MissingLazyMembers"/>) and
+/// added as the store path adds them. Returns null whenever the store must answer instead.
 /// </summary>
 internal sealed class SharedSyncBuilder(UserRooms rooms, LazyMembers lazyMembers, string deviceId, SyncFilter filter)
 {
     /// <param name="news">The events newer than the token and not delivered to it, by room (<see cref="FeedBuffer.NewsFor"/>).</param>
     /// <param name="typing">The typing lists that changed since the token, by joined room.</param>
     /// <param name="nextBatch">The token the response answers with: it counts the news as delivered.</param>
+    /// <param name="members">The current member events of <see cref="MissingLazyMembers"/>, read after the news arrived (null: none).</param>
     public SyncResult? TryBuild(
         SyncToken since, IReadOnlyList<(string RoomId, List<SharedEvent> Events)> news,
-        IReadOnlyDictionary<string, IReadOnlyList<string>> typing, SyncToken nextBatch)
+        IReadOnlyDictionary<string, IReadOnlyList<string>> typing, SyncToken nextBatch,
+        IReadOnlyDictionary<(string RoomId, string UserId), StoredEvent?> members)
     {
         var result = new SyncResult(nextBatch);
         var joined = new Dictionary<string, JoinedRoomResult>(StringComparer.Ordinal);
@@ -27,13 +31,15 @@ internal sealed class SharedSyncBuilder(UserRooms rooms, LazyMembers lazyMembers
             if (!filter.Room.MatchesRoom(roomId)) continue;
             if (!WasJoinedAt(roomId, since.Events)) return null;
             if (events.Any(e => e.Type is EventTypes.Member or EventTypes.Redaction)) return null;
-            var timeline = events.Where(e => filter.Room.Timeline.Matches(roomId, e.Type, e.Sender, () => e.ContentHasUrl)).ToList();
-            if (timeline.Count > filter.TimelineLimit || MayNeedLazyMembers(roomId, timeline)) return null;
+            var timeline = Timeline(roomId, events);
+            if (timeline.Count > filter.TimelineLimit) return null;
             if (timeline.Count == 0) continue;
-            joined[roomId] = new JoinedRoomResult(roomId)
+            var room = new JoinedRoomResult(roomId)
             {
                 SharedTimeline = new SharedTimelineResult(timeline, RoomStreamToken.Format(timeline[0].RoomPosition - 1)),
             };
+            if (!TryAddLazyMembers(room, timeline, members)) return null;
+            joined[roomId] = room;
         }
         foreach (var (roomId, userIds) in typing)
         {
@@ -44,6 +50,10 @@ internal sealed class SharedSyncBuilder(UserRooms rooms, LazyMembers lazyMembers
             room.Typing = userIds;
         }
         result.Joined.AddRange(joined.Values);
+        foreach (var room in joined.Values)
+        {
+            foreach (var member in room.State) lazyMembers.Add(deviceId, room.RoomId, member.StateKey!);
+        }
         return result;
     }
 
@@ -52,11 +62,44 @@ internal sealed class SharedSyncBuilder(UserRooms rooms, LazyMembers lazyMembers
         rooms.Get(roomId) is { Membership: Membership.Join } room
         && (room.NotAfter <= position || room.Position is { } joinedAt && joinedAt <= position);
 
-    /// <summary>With lazy-loading, whether the store path could add a sender's member event to the state section.</summary>
-    private bool MayNeedLazyMembers(string roomId, List<SharedEvent> timeline)
+    /// <summary>
+    /// With lazy-loading, the (room, sender) pairs whose member event a response of these news would carry, as the store
+    /// path decides it: the timeline's senders the device has not been sent yet (all of them with redundant members).
+    /// </summary>
+    public IReadOnlyList<(string RoomId, string UserId)> MissingLazyMembers(IReadOnlyList<(string RoomId, List<SharedEvent> Events)> news)
     {
         var state = filter.Room.State;
-        if (!state.LazyLoadMembers || timeline.Count == 0 || !state.MatchesRoom(roomId) || !state.Matches(EventTypes.Member, null)) return false;
-        return timeline.Any(e => state.IncludeRedundantMembers || !lazyMembers.WasSent(deviceId, roomId, e.Sender));
+        if (!state.LazyLoadMembers || !state.Matches(EventTypes.Member, null)) return [];
+        var missing = new List<(string RoomId, string UserId)>();
+        foreach (var (roomId, events) in news)
+        {
+            if (!filter.Room.MatchesRoom(roomId) || !state.MatchesRoom(roomId)) continue;
+            missing.AddRange(Timeline(roomId, events).Select(e => e.Sender).Distinct(StringComparer.Ordinal)
+                .Where(sender => state.IncludeRedundantMembers || !lazyMembers.WasSent(deviceId, roomId, sender))
+                .Select(sender => (roomId, sender)));
+        }
+        return missing;
     }
+
+    /// <summary>
+    /// Adds the member events of the timeline's senders the device lacks, each if it precedes the timeline (as the store
+    /// path does), and remembers them as sent. False when one was not read (the store must answer).
+    /// </summary>
+    private bool TryAddLazyMembers(
+        JoinedRoomResult room, List<SharedEvent> timeline, IReadOnlyDictionary<(string RoomId, string UserId), StoredEvent?> members)
+    {
+        var state = filter.Room.State;
+        if (!state.LazyLoadMembers || !state.MatchesRoom(room.RoomId) || !state.Matches(EventTypes.Member, null)) return true;
+        foreach (var sender in timeline.Select(e => e.Sender).Distinct(StringComparer.Ordinal))
+        {
+            if (!state.IncludeRedundantMembers && lazyMembers.WasSent(deviceId, room.RoomId, sender)) continue;
+            if (!members.TryGetValue((room.RoomId, sender), out var member)) return false;
+            if (member is not null && member.GlobalPosition < timeline[0].GlobalPosition && state.Matches(EventTypes.Member, member.Sender))
+                room.State.Add(member);
+        }
+        return true;
+    }
+
+    private List<SharedEvent> Timeline(string roomId, List<SharedEvent> events) =>
+        events.Where(e => filter.Room.Timeline.Matches(roomId, e.Type, e.Sender, () => e.ContentHasUrl)).ToList();
 }

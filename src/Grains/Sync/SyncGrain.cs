@@ -22,7 +22,8 @@ namespace HomeServer.Grains.Sync;
 [GrainType("sync")]
 public sealed class SyncGrain(
     IHomeServerStore store, LocalSyncGrains localSyncGrains, IOptions<ParkedSyncOptions> parking, IOptions<Presence.PresenceOptions> presence,
-    InitialSyncGate initialSyncs, RecentEventPlaces recentPlaces, StreamPositionsReader positions)
+    InitialSyncGate initialSyncs, RecentEventPlaces recentPlaces, StreamPositionsReader positions,
+    SharedMemberReads memberReads)
     : HomeServerGrain, ISyncGrain, ILocalFeedReceiver
 {
     private readonly object _lock = new();
@@ -439,7 +440,11 @@ public sealed class SyncGrain(
         {
             Events = events, Delivered = delivered, TypingSequence = RecordTyping(typing, typingSequence), ToDevice = toDevicePosition,
         };
-        var result = new SharedSyncBuilder(_rooms, _lazyMembers, deviceId, filter).TryBuild(since, news, typing.Lists(), nextBatch);
+        var builder = new SharedSyncBuilder(_rooms, _lazyMembers, deviceId, filter);
+        var members = new Dictionary<(string RoomId, string UserId), StoredEvent?>();
+        foreach (var (roomId, userId) in builder.MissingLazyMembers(news))
+            members[(roomId, userId)] = await memberReads.ReadAsync(roomId, userId, cancellationToken);
+        var result = builder.TryBuild(since, news, typing.Lists(), nextBatch, members);
         if (result is null) return null;
         result.ToDevice.AddRange(messages);
         RecordToDeviceDelivered(deviceId, messages);

@@ -16,6 +16,11 @@ public abstract class SharedDeliveryTests : SyncTestBase
     private async Task<JsonElement> SyncAsync(TestUser user, string? since, string query = "timeout=10000")
     {
         var path = "/_matrix/client/v3/sync" + (since is null ? "" : $"?since={Uri.EscapeDataString(since)}&{query}");
+        return await SyncPathAsync(user, path);
+    }
+
+    private async Task<JsonElement> SyncPathAsync(TestUser user, string path)
+    {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Authorization = new("Bearer", user.AccessToken);
         using var response = await Server.Client.SendAsync(request);
@@ -157,6 +162,54 @@ public abstract class SharedDeliveryTests : SyncTestBase
     }
 
     private static List<string> InRoom(IEnumerable<string> bodies, string room) => bodies.Where(body => body.StartsWith(room + " ", StringComparison.Ordinal)).ToList();
+
+    [Fact]
+    public async Task With_lazy_loading_a_new_senders_member_event_comes_in_the_shared_response_as_the_store_path_writes_it()
+    {
+        var alice = await TestUsers.CreateAsync(Server, "alice");
+        var bob = await TestUsers.CreateAsync(Server, "bob");
+        var carol = await TestUsers.CreateAsync(Server, "carol");
+        var roomId = await Client(alice).CreateRoomAsync(new { preset = "public_chat" });
+        // Five members who joined first are the room's heroes, whose member events lazy-loading always sends.
+        for (var i = 0; i < 5; i++) await Client(await TestUsers.CreateAsync(Server, $"hero{i}")).JoinAsync(roomId);
+        await Client(bob).JoinAsync(roomId);
+        await Client(carol).JoinAsync(roomId);
+        await Client(alice).SendTextAsync(roomId, "hello");
+        // The initial timeline holds only alice's message: the device is sent no member event of bob or carol.
+        var filter = "filter=" + Uri.EscapeDataString("""{"room":{"state":{"lazy_load_members":true},"timeline":{"limit":1}}}""");
+        var initial = await SyncPathAsync(alice, $"/_matrix/client/v3/sync?{filter}");
+        var since = NextBatch(initial);
+        var sync = "/_matrix/client/v3/sync?timeout=10000&" + filter + "&since=";
+
+        using var meter = new SyncMeterRecorder();
+        await Client(bob).SendTextAsync(roomId, "one");
+        var first = await SyncPathAsync(alice, sync + Uri.EscapeDataString(since));
+        await Client(carol).SendTextAsync(roomId, "two");
+        var second = await SyncPathAsync(alice, sync + Uri.EscapeDataString(NextBatch(first)));
+        await Client(bob).SendTextAsync(roomId, "three");
+        var third = await SyncPathAsync(alice, sync + Uri.EscapeDataString(NextBatch(second)));
+
+        Assert.Equal(0, meter.Total(SyncMetrics.StoreResponses));
+        Assert.Equal([bob.UserId], MemberStateKeys(first, roomId));
+        Assert.Equal([carol.UserId], MemberStateKeys(second, roomId));
+        Assert.Empty(MemberStateKeys(third, roomId));
+        Assert.Equal(["three"], Timeline(Joined(third, roomId)).GetProperty("events").EnumerateArray().Select(Body));
+
+        // The store path of a new activation, from the same token, sends the same member events.
+        await RestartAsync();
+        var storeFilter = "filter=" + Uri.EscapeDataString("""{"room":{"state":{"lazy_load_members":true}}}""");
+        var fromStore = Joined(await SyncPathAsync(alice, $"/_matrix/client/v3/sync?timeout=0&{storeFilter}&since={Uri.EscapeDataString(since)}"), roomId);
+        Assert.Equal(
+            new[] { first, second }.SelectMany(response => Joined(response, roomId).GetProperty("state").GetProperty("events").EnumerateArray()).Select(WithoutAge),
+            fromStore.GetProperty("state").GetProperty("events").EnumerateArray().Select(WithoutAge));
+        Assert.Equal(["one", "two", "three"], Timeline(fromStore).GetProperty("events").EnumerateArray().Select(Body));
+    }
+
+    private static List<string> MemberStateKeys(JsonElement sync, string roomId) =>
+        Joined(sync, roomId).TryGetProperty("state", out var state)
+            ? state.GetProperty("events").EnumerateArray()
+                .Where(e => e.GetProperty("type").GetString() == "m.room.member").Select(e => e.GetProperty("state_key").GetString()!).ToList()
+            : [];
 
     /// <summary>
     /// Long-polls until <paramref name="count"/> messages of the rooms arrived, in arrival order; also the token after each
