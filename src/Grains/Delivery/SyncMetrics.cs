@@ -30,6 +30,9 @@ public static class SyncMetrics
     /// <summary>Tokens of shared responses whose event position moved over delivered events instead of going to the store.</summary>
     public static readonly Counter<long> CompactedTokens = Meter.CreateCounter<long>("homeserver.sync.tokens_compacted");
 
+    /// <summary>Computations that read the store, including those that found nothing for the user (the long-poll then goes on).</summary>
+    public static readonly Counter<long> StoreComputations = Meter.CreateCounter<long>("homeserver.sync.store_computations");
+
     /// <summary>/sync responses computed from the store.</summary>
     public static readonly Counter<long> StoreResponses = Meter.CreateCounter<long>("homeserver.sync.responses_from_store");
 

@@ -334,6 +334,7 @@ public sealed class SyncGrain(
             if (since is not null && !fullState && filter.EventFormat == EventFormat.Client
                 && await TryFromSharedEventsAsync(deviceId, since, filter, toDevice, cancellationToken) is { } shared)
                 return new Computed(shared, shared.NextBatch, SyncMetrics.SharedResponses);
+            SyncMetrics.StoreComputations.Add(1);
             var upper = await ReadPositionsAsync(cancellationToken);
             lock (_lock)
             {
@@ -410,9 +411,12 @@ public sealed class SyncGrain(
         IReadOnlyList<string> typingRooms;
         long typingSequence;
         bool readToDevice;
+        long presencePosition;
         lock (_lock)
         {
-            if (!KnowsTypingOf(since) || !KnowsEverythingElseSince(since) || (news = _feed.NewsFor(since)) is null) return null;
+            if (!KnowsTypingOf(since) || !KnowsEverythingElseSince(since, filter) || (news = _feed.NewsFor(since)) is null) return null;
+            if (SkipPresence(since, filter) is not { } skipped) return null;
+            presencePosition = skipped;
             readToDevice = toDevice && MayHaveToDeviceNews(since);
             typingRooms = _typing.ChangedAfter(since.TypingSequence);
             typingSequence = _typing.Sequence;
@@ -439,6 +443,7 @@ public sealed class SyncGrain(
         var nextBatch = since with
         {
             Events = events, Delivered = delivered, TypingSequence = RecordTyping(typing, typingSequence), ToDevice = toDevicePosition,
+            Presence = presencePosition,
         };
         var builder = new SharedSyncBuilder(_rooms, _lazyMembers, deviceId, filter);
         var members = new Dictionary<(string RoomId, string UserId), StoredEvent?>();
@@ -502,12 +507,29 @@ public sealed class SyncGrain(
     /// <see cref="TryFromSharedEventsAsync"/> reads apart) is known to be none: the token
     /// lies within what this activation was told about, no notice is newer, and no membership changed. Called under the lock.
     /// </summary>
-    private bool KnowsEverythingElseSince(SyncToken since) =>
+    private bool KnowsEverythingElseSince(SyncToken since, SyncFilter filter) =>
         _roomsLoaded && !_membershipChanged
         && since.Events >= _baseline.Events && since.Events <= _latestRead.Events && _notifiedEvents <= since.Events
         && since.AccountData >= _baseline.AccountData && since.AccountData <= _latestRead.AccountData && _notifiedAccountData <= since.AccountData
         && since.Receipts >= _baseline.Receipts && since.Receipts <= _latestRead.Receipts && _notifiedReceipts <= since.Receipts
-        && !MayHavePresenceNews(since) && !MayHaveDeviceListNews(since);
+        && (!MayHavePresenceNews(since) || !WantsPresence(filter)) && !MayHaveDeviceListNews(since);
+
+    private bool WantsPresence(SyncFilter filter) => presence.Value.Enabled && filter.Presence.Matches(SyncPresence.EventType, null);
+
+    /// <summary>
+    /// The presence position a shared response's token carries: the since token's, or, for a filter that leaves presence
+    /// out (bots, load tools), the newest this activation knows of, so that other users' presence changes wake its
+    /// long-polls once each without a store read. Null when the since token's position is beyond what is known (the
+    /// store path checks it). Called under the lock.
+    /// </summary>
+    private long? SkipPresence(SyncToken since, SyncFilter filter)
+    {
+        if (WantsPresence(filter)) return since.Presence;
+        var known = Math.Max(_baseline.Presence, Math.Max(_latestRead.Presence, _notifiedPresence));
+        if (since.Presence > known) return null;
+        _latestRead = _latestRead with { Presence = known };
+        return known;
+    }
 
     private IEnumerable<string> Joined(IEnumerable<string> roomIds) => roomIds.Where(roomId => _rooms.Get(roomId)?.Membership == "join");
 

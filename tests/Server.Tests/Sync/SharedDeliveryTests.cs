@@ -205,6 +205,35 @@ public abstract class SharedDeliveryTests : SyncTestBase
         Assert.Equal(["one", "two", "three"], Timeline(fromStore).GetProperty("events").EnumerateArray().Select(Body));
     }
 
+    [Fact]
+    public async Task With_a_filter_leaving_presence_out_other_users_presence_changes_need_no_store_read()
+    {
+        var alice = await TestUsers.CreateAsync(Server, "alice");
+        var bob = await TestUsers.CreateAsync(Server, "bob");
+        var roomId = await Client(alice).CreateRoomAsync(new { preset = "public_chat" });
+        await Client(bob).JoinAsync(roomId);
+        var filter = "filter=" + Uri.EscapeDataString("""{"presence":{"types":[]}}""");
+        var since = NextBatch(await SyncPathAsync(alice, $"/_matrix/client/v3/sync?{filter}"));
+
+        using var meter = new SyncMeterRecorder();
+        var polling = SyncPathAsync(alice, $"/_matrix/client/v3/sync?timeout=10000&{filter}&since={Uri.EscapeDataString(since)}");
+        var status = $"/presence/{Uri.EscapeDataString(bob.UserId)}/status";
+        await Client(bob).OkAsync(HttpMethod.Put, status, new { presence = "unavailable" });
+        await Client(bob).OkAsync(HttpMethod.Put, status, new { presence = "online", status_msg = "back" });
+        await Task.Delay(200);
+        Assert.False(polling.IsCompleted, "a presence change the filter leaves out must not end the long-poll");
+        await Client(bob).SendTextAsync(roomId, "hello");
+        var response = await polling;
+
+        Assert.Equal(["hello"], Timeline(Joined(response, roomId)).GetProperty("events").EnumerateArray().Select(Body));
+        Assert.False(response.TryGetProperty("presence", out var presence) && presence.GetProperty("events").GetArrayLength() > 0);
+        Assert.Equal(0, meter.Total(SyncMetrics.StoreComputations));
+        // The token moved past the presence changes: the next long-poll parks rather than waking for them again.
+        var next = await SyncPathAsync(alice, $"/_matrix/client/v3/sync?timeout=300&{filter}&since={Uri.EscapeDataString(NextBatch(response))}");
+        Assert.False(next.TryGetProperty("rooms", out var rooms) && rooms.TryGetProperty("join", out var join) && join.EnumerateObject().Any());
+        Assert.Equal(0, meter.Total(SyncMetrics.StoreComputations));
+    }
+
     private static List<string> MemberStateKeys(JsonElement sync, string roomId) =>
         Joined(sync, roomId).TryGetProperty("state", out var state)
             ? state.GetProperty("events").EnumerateArray()
