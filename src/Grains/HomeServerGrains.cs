@@ -30,6 +30,7 @@ public static class HomeServerGrains
         services.TryAddSingleton<RecentEventPlaces>();
         services.TryAddSingleton<StreamPositionsReader>();
         services.TryAddSingleton<SharedMemberReads>();
+        services.TryAddSingleton<Presence.PresenceWrites>();
         services.TryAddSingleton<ActiveSilos>();
         services.TryAddSingleton<ParkedSyncRelease>();
         services.TryAddSingleton<PushGatewayDispatcher>();

@@ -9,6 +9,12 @@ public interface IPresenceStore
     /// <summary>Stores or replaces the user's presence and returns its new stream position.</summary>
     Task<long> SetPresenceAsync(NewPresence presence, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores or replaces the presence of several distinct users in one transaction (one position allocation for all),
+    /// and returns their new stream positions, ascending in the list's order. Nothing is stored if one is invalid.
+    /// </summary>
+    Task<IReadOnlyList<long>> SetPresencesAsync(IReadOnlyList<NewPresence> presences, CancellationToken cancellationToken);
+
     /// <summary>The user's stored presence, or null when none was ever stored.</summary>
     Task<StoredPresence?> GetPresenceAsync(string userId, CancellationToken cancellationToken);
 

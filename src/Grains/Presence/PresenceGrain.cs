@@ -18,7 +18,7 @@ namespace HomeServer.Grains.Presence;
 [GrainType("presence")]
 public sealed class PresenceGrain(
     IHomeServerStore store, LocalServer server, ActiveSilos silos, IOptions<PresenceOptions> options, ILogger<PresenceGrain> logger,
-    SyncDeliveryOptions? delivery = null)
+    PresenceWrites writes, SyncDeliveryOptions? delivery = null)
     : HomeServerGrain, IPresenceGrain
 {
     /// <summary>Synapse's LAST_ACTIVE_GRANULARITY: a user active within it is <c>currently_active</c>.</summary>
@@ -77,7 +77,7 @@ public sealed class PresenceGrain(
             _lastActiveTs = Math.Max(_lastActiveTs, lastActiveTs);
             return;
         }
-        var position = await store.Presence.SetPresenceAsync(new NewPresence(Key, presence, statusMessage, lastActiveTs), CancellationToken.None);
+        var position = await writes.WriteAsync(new NewPresence(Key, presence, statusMessage, lastActiveTs));
         (_presence, _statusMessage, _lastActiveTs, _persistedLastActiveTs) = (presence, statusMessage, lastActiveTs, lastActiveTs);
         ScheduleIdleCheck();
         if (options.Value.Enabled) await FanOutAsync(position);

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Data.Common;
 
 namespace HomeServer.Storage.Sql;
@@ -15,7 +16,47 @@ internal sealed class SqlPresenceStore(SqlDatabase db) : IPresenceStore
 
     private static readonly string[] Presences = ["online", "unavailable", "offline"];
 
-    public async Task<long> SetPresenceAsync(NewPresence presence, CancellationToken cancellationToken)
+    public async Task<long> SetPresenceAsync(NewPresence presence, CancellationToken cancellationToken) =>
+        (await SetPresencesAsync([presence], cancellationToken))[0];
+
+    public async Task<IReadOnlyList<long>> SetPresencesAsync(IReadOnlyList<NewPresence> presences, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(presences);
+        ArgumentOutOfRangeException.ThrowIfZero(presences.Count, nameof(presences));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(presences.Count, StoreLimits.MaxQueryLimit, nameof(presences));
+        foreach (var presence in presences) Validate(presence);
+        if (presences.Select(p => p.UserId).Distinct(StringComparer.Ordinal).Count() != presences.Count)
+            throw new ArgumentException("each user at most once", nameof(presences));
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            var last = await StreamPositions.AllocateAsync(connection, transaction, StreamPositions.Presence, presences.Count, ct);
+            var positions = Enumerable.Range(0, presences.Count).Select(i => last - presences.Count + 1 + i).ToArray();
+            for (var start = 0; start < presences.Count; start += RowsPerUpsert)
+            {
+                var end = Math.Min(start + RowsPerUpsert, presences.Count);
+                var command = connection.Command("", transaction);
+                var sql = new StringBuilder("INSERT INTO presence (user_id, presence, status_msg, last_active_ts, stream_position) VALUES ");
+                for (var i = start; i < end; i++)
+                {
+                    sql.Append(i == start ? "" : ", ").Append($"(@u{i}, @p{i}, @s{i}, @a{i}, @n{i})");
+                    command.With($"@u{i}", presences[i].UserId)
+                        .With($"@p{i}", presences[i].Presence)
+                        .With($"@s{i}", presences[i].StatusMessage)
+                        .With($"@a{i}", presences[i].LastActiveTs)
+                        .With($"@n{i}", positions[i]);
+                }
+                sql.Append(" ON CONFLICT (user_id) DO UPDATE SET presence = excluded.presence, status_msg = excluded.status_msg, " +
+                    "last_active_ts = excluded.last_active_ts, stream_position = excluded.stream_position");
+                command.CommandText = sql.ToString();
+                await command.ExecuteAsync(ct);
+            }
+            return (IReadOnlyList<long>)positions;
+        }, cancellationToken);
+    }
+
+    private const int RowsPerUpsert = 200;
+
+    private static void Validate(NewPresence presence)
     {
         ArgumentNullException.ThrowIfNull(presence);
         Guard.Identifier(presence.UserId, nameof(presence.UserId));
@@ -25,23 +66,6 @@ internal sealed class SqlPresenceStore(SqlDatabase db) : IPresenceStore
         }
         Guard.OptionalText(presence.StatusMessage, StoreLimits.MaxStatusMessageBytes, nameof(presence.StatusMessage));
         Guard.Position(presence.LastActiveTs, nameof(presence.LastActiveTs));
-        return await db.WriteAsync(async (connection, transaction, ct) =>
-        {
-            var position = await StreamPositions.AllocateAsync(connection, transaction, StreamPositions.Presence, 1, ct);
-            await connection.Command(
-                    "INSERT INTO presence (user_id, presence, status_msg, last_active_ts, stream_position) " +
-                    "VALUES (@user, @presence, @status, @active, @position) " +
-                    "ON CONFLICT (user_id) DO UPDATE SET presence = excluded.presence, status_msg = excluded.status_msg, " +
-                    "last_active_ts = excluded.last_active_ts, stream_position = excluded.stream_position",
-                    transaction)
-                .With("@user", presence.UserId)
-                .With("@presence", presence.Presence)
-                .With("@status", presence.StatusMessage)
-                .With("@active", presence.LastActiveTs)
-                .With("@position", position)
-                .ExecuteAsync(ct);
-            return position;
-        }, cancellationToken);
     }
 
     public async Task<StoredPresence?> GetPresenceAsync(string userId, CancellationToken cancellationToken)

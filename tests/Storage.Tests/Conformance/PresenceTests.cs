@@ -39,6 +39,34 @@ public abstract class PresenceTests<TBackend> : StoreTestBase<TBackend>
     }
 
     [Fact]
+    public async Task Several_users_presence_is_stored_at_once_at_consecutive_positions()
+    {
+        var before = await SetAsync(Alice, "offline");
+        // 250 users: more than one statement's worth of rows.
+        var users = Enumerable.Range(0, 250).Select(i => $"@user{i}:test").Prepend(Alice).ToList();
+
+        var positions = await Store.Presence.SetPresencesAsync(
+            users.Select((user, i) => new NewPresence(user, "online", i == 0 ? "back" : null, 2_000 + i)).ToList(), Ct);
+
+        Assert.Equal(Enumerable.Range(1, users.Count).Select(i => before + i), positions);
+        Assert.Equal(positions[^1], await Store.Presence.GetMaxStreamPositionAsync(Ct));
+        Assert.Equal(new StoredPresence(Alice, "online", "back", 2_000, before + 1), await Store.Presence.GetPresenceAsync(Alice, Ct));
+        Assert.Equal(new StoredPresence("@user249:test", "online", null, 2_250, positions[^1]), await Store.Presence.GetPresenceAsync("@user249:test", Ct));
+    }
+
+    [Fact]
+    public async Task A_batch_with_a_bad_or_repeated_entry_stores_nothing()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.Presence.SetPresencesAsync(
+            [new NewPresence(Alice, "online", null, 1), new NewPresence(Bob, "busy", null, 1)], Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.Presence.SetPresencesAsync(
+            [new NewPresence(Alice, "online", null, 1), new NewPresence(Alice, "offline", null, 2)], Ct));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.Presence.SetPresencesAsync([], Ct));
+        Assert.Equal(0, await Store.Presence.GetMaxStreamPositionAsync(Ct));
+        Assert.Null(await Store.Presence.GetPresenceAsync(Alice, Ct));
+    }
+
+    [Fact]
     public async Task Presence_survives_reopening_the_store()
     {
         await SetAsync(Alice, "online", "back soon", 7_000);

@@ -1,3 +1,4 @@
+using HomeServer.Grains.Tests.Federation;
 using System.Text.Json.Nodes;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Events.StateResolution;
@@ -83,7 +84,7 @@ internal sealed class RoomDag
         IReadOnlyList<EventId> prevEvents, long depth, long originServerTs)
     {
         var contentObject = JsonNode.Parse(content)!.AsObject();
-        var pdu = EventBuilder.Build(new EventDraft
+        var pdu = TestSigningKeys.Build(new EventDraft
         {
             RoomVersion = Version,
             RoomId = RoomId,
