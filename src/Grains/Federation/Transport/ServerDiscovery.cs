@@ -30,6 +30,9 @@ public sealed class ServerDiscovery(HttpClient wellKnownClient, ISrvResolver srv
     public static readonly TimeSpan MaxFailureCacheTime = TimeSpan.FromHours(1);
     public static readonly TimeSpan WellKnownTimeout = TimeSpan.FromSeconds(10);
 
+    // The current service name first, then the deprecated one.
+    private static readonly string[] SrvServices = ["_matrix-fed._tcp.", "_matrix._tcp."];
+
     // Server names come from remote input (user ids, notary queries), so the cache is bounded.
     private const int MaxCachedNames = 10_000;
 
@@ -68,7 +71,7 @@ public sealed class ServerDiscovery(HttpClient wellKnownClient, ISrvResolver srv
 
     private async Task<FederationDestination> SrvOrDefaultAsync(string host, CancellationToken cancellationToken)
     {
-        foreach (var service in (string[])["_matrix-fed._tcp.", "_matrix._tcp."])
+        foreach (var service in SrvServices)
         {
             var records = await srv.ResolveAsync(service + host, cancellationToken);
             if (PickSrvTarget(records) is { } target)

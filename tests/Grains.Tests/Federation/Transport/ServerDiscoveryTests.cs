@@ -252,7 +252,7 @@ public sealed class ServerDiscoveryTests
         public Task<IReadOnlyList<SrvTarget>> ResolveAsync(string name, CancellationToken cancellationToken)
         {
             Lookups.Add(name);
-            return Task.FromResult(Records.TryGetValue(name, out var records) ? records : (IReadOnlyList<SrvTarget>)[]);
+            return Task.FromResult(Records.TryGetValue(name, out var records) ? records : Array.Empty<SrvTarget>());
         }
     }
 
