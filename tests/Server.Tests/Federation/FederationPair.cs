@@ -12,11 +12,13 @@ namespace HomeServer.Server.Tests.Federation;
 /// Two servers of this project, A and B, each with its own server name (<c>127.0.0.1:port</c>) and database, serving
 /// HTTPS with a certificate of a throwaway CA that both trust through <c>Federation:TrustedCaCertificates</c>, and
 /// allowed to reach loopback. B also serves a test endpoint, <c>POST /_matrix/federation/unstable/test/echo</c>, that
-/// requires federation authentication and answers with the origin, to check signatures over request bodies.
+/// requires federation authentication and answers with the origin, to check signatures over request bodies, and
+/// reads federation request bodies of at most <see cref="MaxBodyBytesOfB"/>.
 /// </summary>
 public abstract class FederationPair : IAsyncLifetime
 {
     public const string EchoPath = "/_matrix/federation/unstable/test/echo";
+    public const int MaxBodyBytesOfB = 64 * 1024;
 
     private readonly List<StoreBackend> _backends = [];
     private readonly List<RunningServer> _servers = [];
@@ -37,11 +39,13 @@ public abstract class FederationPair : IAsyncLifetime
     {
         (A, NameOfA) = await StartAsync(allowPrivateAddresses: true);
         (B, NameOfB) = await StartAsync(allowPrivateAddresses: true, app =>
-            app.MapPost(EchoPath, (HttpContext context) => Results.Text(context.FederationOrigin())).RequireFederationAuthentication());
+            app.MapPost(EchoPath, (HttpContext context) => Results.Text(context.FederationOrigin())).RequireFederationAuthentication(),
+            $"--Federation:MaxRequestBodyBytes={MaxBodyBytesOfB}");
     }
 
     /// <summary>Starts one more server of the same network (stopped with the others).</summary>
-    public async Task<(RunningServer Server, string Name)> StartAsync(bool allowPrivateAddresses, Action<WebApplication>? configure = null)
+    public async Task<(RunningServer Server, string Name)> StartAsync(
+        bool allowPrivateAddresses, Action<WebApplication>? configure = null, params string[] arguments)
     {
         var backend = await CreateBackendAsync();
         _backends.Add(backend);
@@ -56,6 +60,7 @@ public abstract class FederationPair : IAsyncLifetime
             $"--Kestrel:Certificates:Default:KeyPath={Authority.ServerKeyPath}",
             $"--Federation:TrustedCaCertificates:0={Authority.CaCertificatePath}",
             $"--Federation:AllowPrivateAddresses={allowPrivateAddresses}",
+            .. arguments,
         ], configure);
         _servers.Add(server);
         return (server, name);

@@ -129,6 +129,17 @@ public abstract class FederationTransportTests<TPair>(TPair pair) where TPair : 
     }
 
     [Fact]
+    public async Task A_federation_body_over_the_limit_is_refused_before_any_signature_check()
+    {
+        var content = new JsonObject { ["padding"] = new string('x', FederationPair.MaxBodyBytesOfB) };
+        var header = RequestSigning.AuthorizationHeader(KeyOf(pair.A), pair.NameOfB, "GET", ProfilePath(), content);
+
+        using var response = await SendToBAsync(HttpMethod.Get, ProfilePath(), [header], content);
+
+        await response.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "M_TOO_LARGE");
+    }
+
+    [Fact]
     public async Task A_request_without_an_x_matrix_header_is_refused()
     {
         using var response = await SendToBAsync(HttpMethod.Get, ProfilePath(), [], null);
