@@ -40,12 +40,13 @@ public abstract class FederationPair : IAsyncLifetime
         (A, NameOfA) = await StartAsync(allowPrivateAddresses: true);
         (B, NameOfB) = await StartAsync(allowPrivateAddresses: true, app =>
             app.MapPost(EchoPath, (HttpContext context) => Results.Text(context.FederationOrigin())).RequireFederationAuthentication(),
-            $"--Federation:MaxRequestBodyBytes={MaxBodyBytesOfB}");
+            arguments: $"--Federation:MaxRequestBodyBytes={MaxBodyBytesOfB}");
     }
 
     /// <summary>Starts one more server of the same network (stopped with the others).</summary>
+    /// <param name="trustTestCa">False: the server trusts only the system's CAs, so it cannot verify the others.</param>
     public async Task<(RunningServer Server, string Name)> StartAsync(
-        bool allowPrivateAddresses, Action<WebApplication>? configure = null, params string[] arguments)
+        bool allowPrivateAddresses, Action<WebApplication>? configure = null, bool trustTestCa = true, params string[] arguments)
     {
         var backend = await CreateBackendAsync();
         _backends.Add(backend);
@@ -58,7 +59,7 @@ public abstract class FederationPair : IAsyncLifetime
             $"--ServerName={name}",
             $"--Kestrel:Certificates:Default:Path={Authority.ServerCertificatePath}",
             $"--Kestrel:Certificates:Default:KeyPath={Authority.ServerKeyPath}",
-            $"--Federation:TrustedCaCertificates:0={Authority.CaCertificatePath}",
+            .. (trustTestCa ? [$"--Federation:TrustedCaCertificates:0={Authority.CaCertificatePath}"] : Array.Empty<string>()),
             $"--Federation:AllowPrivateAddresses={allowPrivateAddresses}",
             .. arguments,
         ], configure);

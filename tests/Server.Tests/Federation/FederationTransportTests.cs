@@ -220,6 +220,23 @@ public abstract class FederationTransportTests<TPair>(TPair pair) where TPair : 
         Assert.Empty(JsonNode.Parse(await notary.Content.ReadAsByteArrayAsync())!["server_keys"]!.AsArray());
     }
 
+    [Fact]
+    public async Task A_server_that_does_not_trust_the_test_ca_refuses_its_certificates()
+    {
+        var (untrusting, _) = await pair.StartAsync(allowPrivateAddresses: true, trustTestCa: false);
+        var federation = untrusting.App.Services.GetRequiredService<FederationClient>();
+
+        var failure = await Assert.ThrowsAsync<FederationRequestException>(() =>
+            federation.GetUnsignedAsync(pair.NameOfB, "/_matrix/key/v2/server", CancellationToken.None));
+
+        Assert.Contains(Chain(failure), e => e is System.Security.Authentication.AuthenticationException);
+    }
+
+    private static IEnumerable<Exception> Chain(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException) yield return e;
+    }
+
     private string ProfilePath() =>
         $"/_matrix/federation/v1/query/profile?user_id={Uri.EscapeDataString($"@nobody:{pair.NameOfB}")}";
 
