@@ -41,7 +41,8 @@ public sealed class OutboundAddressRulesTests
     [InlineData("127.0.0.1")]
     [InlineData("10.0.0.1")]
     [InlineData("[::1]")]
-    public async Task The_handler_refuses_to_connect_to_a_private_address(string host)
+    [InlineData("localhost")]
+    public async Task The_handler_refuses_to_connect_to_a_private_address_or_a_name_resolving_to_one(string host)
     {
         using var client = new HttpClient(FederationHttpHandler.Create(new FederationTransportOptions()));
 
