@@ -36,6 +36,8 @@ public static class MatrixClientApiEndpointRouteBuilderExtensions
         endpoints.MapAdminEndpoints();
         endpoints.MapMetricsEndpoints();
         endpoints.MapServerKeyEndpoints();
+        endpoints.MapKeyNotaryEndpoints();
+        endpoints.MapFederationEndpoints();
         return endpoints;
     }
 }

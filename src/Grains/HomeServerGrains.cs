@@ -1,10 +1,13 @@
 using HomeServer.Grains.Cluster;
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Federation;
+using HomeServer.Grains.Federation.Transport;
 using HomeServer.Grains.Pushers;
 using HomeServer.Grains.Sync;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Hosting;
 using Orleans.Runtime;
@@ -36,7 +39,28 @@ public static class HomeServerGrains
         services.TryAddSingleton<PushGatewayDispatcher>();
         services.TryAddSingleton<LocalSigningKey>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LocalSigningKeyLoader>();
+        AddFederationTransport(services);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<ParkedSyncRelease>());
         return silo;
+    }
+
+    /// <summary>Outbound federation: discovery (well-known lookups follow redirects) and the signing client.</summary>
+    private static void AddFederationTransport(IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ISrvResolver, DnsSrvResolver>();
+        services.TryAddSingleton(provider => new ServerDiscovery(
+            new HttpClient(FederationHttpHandler.Create(provider.GetRequiredService<IOptions<FederationTransportOptions>>().Value, followRedirects: true)),
+            provider.GetRequiredService<ISrvResolver>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<ServerDiscovery>>()));
+        services.TryAddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<FederationTransportOptions>>();
+            // The client bounds each request itself (FederationTransportOptions.RequestTimeout).
+            var http = new HttpClient(FederationHttpHandler.Create(options.Value)) { Timeout = Timeout.InfiniteTimeSpan };
+            return new FederationClient(http, provider.GetRequiredService<ServerDiscovery>(), provider.GetRequiredService<LocalSigningKey>(),
+                provider.GetRequiredService<LocalServer>(), options);
+        });
     }
 }

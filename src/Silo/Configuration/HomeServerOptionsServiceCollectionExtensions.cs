@@ -7,7 +7,9 @@ using HomeServer.Gateway.Media;
 using HomeServer.Gateway.Overload;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains.Delivery;
+using HomeServer.Gateway.Federation;
 using HomeServer.Grains.Federation;
+using HomeServer.Grains.Federation.Transport;
 using HomeServer.Grains.Presence;
 using HomeServer.Grains.Sync;
 using System.Net;
@@ -95,6 +97,15 @@ internal static class HomeServerOptionsServiceCollectionExtensions
         services.AddOptions<ServerKeyOptions>()
             .BindReportingErrors(configuration.GetSection(ServerKeyOptions.SectionName))
             .Validate(keys => keys.IsValid, "Federation:KeyResponseValidity must be between 1 hour and 7 days.")
+            .ValidateOnStart();
+        services.AddOptions<FederationTransportOptions>()
+            .BindReportingErrors(configuration.GetSection(FederationTransportOptions.SectionName))
+            .Validate(transport => !transport.Validate().Any(),
+                "Federation: timeouts and MaxResponseBytes must be more than zero, and every TrustedCaCertificates file must exist.")
+            .ValidateOnStart();
+        services.AddOptions<FederationRequestOptions>()
+            .BindReportingErrors(configuration.GetSection(FederationRequestOptions.SectionName))
+            .Validate(requests => requests.MaxRequestBodyBytes > 0, "Federation:MaxRequestBodyBytes must be greater than zero.")
             .ValidateOnStart();
 
         services.AddOptions<MatrixGatewayOptions>()

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Sockets;
+using HomeServer.Gateway.Federation;
+using HomeServer.Grains.Federation.Transport;
+using HomeServer.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace HomeServer.Server.Tests.Federation;
+
+/// <summary>
+/// Two servers of this project, A and B, each with its own server name (<c>127.0.0.1:port</c>) and database, serving
+/// HTTPS with a certificate of a throwaway CA that both trust through <c>Federation:TrustedCaCertificates</c>, and
+/// allowed to reach loopback. B also serves a test endpoint, <c>POST /_matrix/federation/unstable/test/echo</c>, that
+/// requires federation authentication and answers with the origin, to check signatures over request bodies, and
+/// reads federation request bodies of at most <see cref="MaxBodyBytesOfB"/>.
+/// </summary>
+public abstract class FederationPair : IAsyncLifetime
+{
+    public const string EchoPath = "/_matrix/federation/unstable/test/echo";
+    public const int MaxBodyBytesOfB = 64 * 1024;
+
+    private readonly List<StoreBackend> _backends = [];
+    private readonly List<RunningServer> _servers = [];
+
+    public TestCertificateAuthority Authority { get; } = TestCertificateAuthority.Create();
+
+    public RunningServer A { get; private set; } = null!;
+
+    public RunningServer B { get; private set; } = null!;
+
+    public string NameOfA { get; private set; } = "";
+
+    public string NameOfB { get; private set; } = "";
+
+    protected abstract Task<StoreBackend> CreateBackendAsync();
+
+    public async Task InitializeAsync()
+    {
+        (A, NameOfA) = await StartAsync(allowPrivateAddresses: true);
+        (B, NameOfB) = await StartAsync(allowPrivateAddresses: true, app =>
+            app.MapPost(EchoPath, (HttpContext context) => Results.Text(context.FederationOrigin())).RequireFederationAuthentication(),
+            arguments: $"--Federation:MaxRequestBodyBytes={MaxBodyBytesOfB}");
+    }
+
+    /// <summary>Starts one more server of the same network (stopped with the others).</summary>
+    /// <param name="trustTestCa">False: the server trusts only the system's CAs, so it cannot verify the others.</param>
+    public async Task<(RunningServer Server, string Name)> StartAsync(
+        bool allowPrivateAddresses, Action<WebApplication>? configure = null, bool trustTestCa = true, params string[] arguments)
+    {
+        var backend = await CreateBackendAsync();
+        _backends.Add(backend);
+        var port = FreePort();
+        var name = $"127.0.0.1:{port}";
+        var server = await RunningServer.StartAsync(
+        [
+            .. backend.ServerArguments,
+            $"--urls=https://127.0.0.1:{port}",
+            $"--ServerName={name}",
+            $"--Kestrel:Certificates:Default:Path={Authority.ServerCertificatePath}",
+            $"--Kestrel:Certificates:Default:KeyPath={Authority.ServerKeyPath}",
+            .. (trustTestCa ? [$"--Federation:TrustedCaCertificates:0={Authority.CaCertificatePath}"] : Array.Empty<string>()),
+            $"--Federation:AllowPrivateAddresses={allowPrivateAddresses}",
+            .. arguments,
+        ], configure);
+        _servers.Add(server);
+        return (server, name);
+    }
+
+    /// <summary>An HTTP client for the tests' own requests, trusting the test CA.</summary>
+    public HttpClient ClientFor(RunningServer server)
+    {
+        var roots = FederationHttpHandler.LoadCertificates([Authority.CaCertificatePath]);
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) => FederationHttpHandler.IsTrusted(certificate, chain, errors, roots),
+        };
+        return new HttpClient(handler) { BaseAddress = server.Client.BaseAddress };
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var server in _servers) await server.DisposeAsync();
+        foreach (var backend in _backends) await backend.DisposeAsync();
+        Authority.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+public sealed class SqliteFederationPair : FederationPair
+{
+    protected override Task<StoreBackend> CreateBackendAsync() => Task.FromResult<StoreBackend>(new SqliteBackend());
+}
+
+public sealed class PostgresFederationPair : FederationPair
+{
+    protected override async Task<StoreBackend> CreateBackendAsync() => await PostgresBackend.CreateAsync();
+}
