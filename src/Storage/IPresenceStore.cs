@@ -34,6 +34,9 @@ public interface IPresenceStore
     /// <summary>The users joined to a room the user is joined to, the user included when joined anywhere.</summary>
     Task<IReadOnlyList<string>> GetRoomPeersAsync(string userId, CancellationToken cancellationToken);
 
+    /// <summary>The users joined to a room any of the users is joined to (those users included when joined anywhere), in no particular order.</summary>
+    Task<IReadOnlyList<string>> GetRoomPeersOfUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken);
+
     /// <summary>The highest presence stream position written so far (0 when none).</summary>
     Task<long> GetMaxStreamPositionAsync(CancellationToken cancellationToken);
 }

@@ -1,9 +1,4 @@
-using HomeServer.Grains.Cluster;
-using HomeServer.Grains.Delivery;
-using HomeServer.Grains.Rooms;
-using HomeServer.Grains.Sync;
 using HomeServer.Storage;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans;
 
@@ -12,13 +7,12 @@ namespace HomeServer.Grains.Presence;
 /// <summary>
 /// One user's presence. Every change worth telling others is persisted first (taking the next position of the presence
 /// stream) and then notified to the sync grains of the user and of every user sharing a joined room, whose /sync then
-/// reads the change from the store. Mere activity is kept in memory and persisted at most once a minute, as Synapse
+/// reads the change from the store; the silo's <see cref="PresenceWrites"/> does both for the changes that arrive together. Mere activity is kept in memory and persisted at most once a minute, as Synapse
 /// only notifies a change of <c>last_active_ts</c> beyond its one-minute granularity.
 /// </summary>
 [GrainType("presence")]
 public sealed class PresenceGrain(
-    IHomeServerStore store, LocalServer server, ActiveSilos silos, IOptions<PresenceOptions> options, ILogger<PresenceGrain> logger,
-    PresenceWrites writes, SyncDeliveryOptions? delivery = null)
+    IHomeServerStore store, IOptions<PresenceOptions> options, PresenceWrites writes)
     : HomeServerGrain, IPresenceGrain
 {
     /// <summary>Synapse's LAST_ACTIVE_GRANULARITY: a user active within it is <c>currently_active</c>.</summary>
@@ -77,10 +71,9 @@ public sealed class PresenceGrain(
             _lastActiveTs = Math.Max(_lastActiveTs, lastActiveTs);
             return;
         }
-        var position = await writes.WriteAsync(new NewPresence(Key, presence, statusMessage, lastActiveTs));
+        await writes.WriteAsync(new NewPresence(Key, presence, statusMessage, lastActiveTs), announce: options.Value.Enabled);
         (_presence, _statusMessage, _lastActiveTs, _persistedLastActiveTs) = (presence, statusMessage, lastActiveTs, lastActiveTs);
         ScheduleIdleCheck();
-        if (options.Value.Enabled) await FanOutAsync(position);
     }
 
     /// <summary>
@@ -106,18 +99,6 @@ public sealed class PresenceGrain(
             return;
         }
         ScheduleIdleCheck();
-    }
-
-    /// <summary>
-    /// Wakes the running /sync of the user and of everyone sharing a joined room with it, as rooms wake their members
-    /// (through each silo's room feed hub, so no idle sync grain is activated; one that is not running reads the change
-    /// from the store when it next starts).
-    /// </summary>
-    private async Task FanOutAsync(long position)
-    {
-        var peers = new HashSet<string>(await store.Presence.GetRoomPeersAsync(Key, CancellationToken.None), StringComparer.Ordinal) { Key };
-        new SyncNotifier(GrainFactory, silos, server, delivery ?? new SyncDeliveryOptions(), logger)
-            .Notify(peers, new SyncNotice(SyncNoticeKind.Presence, null, position));
     }
 
     private static void RequireValid(string presence)

@@ -134,6 +134,22 @@ internal sealed class SqlPresenceStore(SqlDatabase db) : IPresenceStore
             cancellationToken);
     }
 
+    public async Task<IReadOnlyList<string>> GetRoomPeersOfUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken)
+    {
+        Guard.RoomIds(userIds, nameof(userIds));
+        if (userIds.Count == 0) return [];
+        return await db.ReadAsync(async (connection, ct) =>
+        {
+            var command = connection.Command("");
+            command.CommandText =
+                "SELECT DISTINCT other.state_key FROM current_state mine " +
+                "JOIN current_state other ON other.room_id = mine.room_id " +
+                $"WHERE mine.event_type = 'm.room.member' AND {db.InSet(command, "mine.state_key", "@users", userIds)} AND mine.membership = 'join' " +
+                "AND other.event_type = 'm.room.member' AND other.membership = 'join'";
+            return await command.ListAsync(reader => reader.GetString(0), ct);
+        }, cancellationToken);
+    }
+
     public Task<long> GetMaxStreamPositionAsync(CancellationToken cancellationToken) =>
         StreamPositions.CurrentAsync(db, StreamPositions.Presence, cancellationToken);
 

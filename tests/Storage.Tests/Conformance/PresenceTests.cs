@@ -117,6 +117,17 @@ public abstract class PresenceTests<TBackend> : StoreTestBase<TBackend>
     }
 
     [Fact]
+    public async Task Room_peers_of_several_users_are_the_union_of_each_users_peers()
+    {
+        await SeedRoomsAsync();
+
+        Assert.Equal([Alice, Bob, Carol], (await Store.Presence.GetRoomPeersOfUsersAsync([Alice, Carol], Ct)).Order());
+        Assert.Equal((await Store.Presence.GetRoomPeersAsync(Bob, Ct)).Order(), (await Store.Presence.GetRoomPeersOfUsersAsync([Bob], Ct)).Order());
+        Assert.Empty(await Store.Presence.GetRoomPeersOfUsersAsync([Dave], Ct));
+        Assert.Empty(await Store.Presence.GetRoomPeersOfUsersAsync([], Ct));
+    }
+
+    [Fact]
     public async Task Bad_presence_is_refused_before_any_write()
     {
         await Assert.ThrowsAsync<ArgumentException>(() => SetAsync(Alice, "busy"));
