@@ -83,7 +83,7 @@ internal sealed class SharedSyncBuilder(UserRooms rooms, LazyMembers lazyMembers
 
     /// <summary>
     /// Adds the member events of the timeline's senders the device lacks, each if it precedes the timeline (as the store
-    /// path does), and remembers them as sent. False when one was not read (the store must answer).
+    /// path does); they count as sent once the whole response is built. False when one was not read (the store must answer).
     /// </summary>
     private bool TryAddLazyMembers(
         JoinedRoomResult room, List<SharedEvent> timeline, IReadOnlyDictionary<(string RoomId, string UserId), StoredEvent?> members)
