@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
+using HomeServer.Grains.Networking;
 using Microsoft.Extensions.Options;
 
 namespace HomeServer.Gateway.Media;
@@ -10,21 +10,6 @@ namespace HomeServer.Gateway.Media;
 /// </summary>
 public sealed class PreviewNetworkPolicy
 {
-    private static readonly IPNetwork[] Denied =
-    [
-        // IPv4: "this network", private, carrier-grade NAT, loopback, link-local, IETF protocol assignments,
-        // documentation, benchmarking, multicast, reserved and broadcast.
-        IPNetwork.Parse("0.0.0.0/8"), IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("100.64.0.0/10"),
-        IPNetwork.Parse("127.0.0.0/8"), IPNetwork.Parse("169.254.0.0/16"), IPNetwork.Parse("172.16.0.0/12"),
-        IPNetwork.Parse("192.0.0.0/24"), IPNetwork.Parse("192.0.2.0/24"), IPNetwork.Parse("192.168.0.0/16"),
-        IPNetwork.Parse("198.18.0.0/15"), IPNetwork.Parse("198.51.100.0/24"), IPNetwork.Parse("203.0.113.0/24"),
-        IPNetwork.Parse("224.0.0.0/4"), IPNetwork.Parse("240.0.0.0/4"),
-        // IPv6: unspecified, loopback, NAT64, discard, documentation, unique local, link-local, site-local, multicast.
-        IPNetwork.Parse("::/128"), IPNetwork.Parse("::1/128"), IPNetwork.Parse("64:ff9b::/96"), IPNetwork.Parse("100::/64"),
-        IPNetwork.Parse("2001:db8::/32"), IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10"),
-        IPNetwork.Parse("fec0::/10"), IPNetwork.Parse("ff00::/8"),
-    ];
-
     private readonly IPNetwork[] _allowed;
 
     public PreviewNetworkPolicy(IOptions<MediaOptions> options)
@@ -34,11 +19,9 @@ public sealed class PreviewNetworkPolicy
 
     public bool IsAllowed(IPAddress address)
     {
-        // An IPv4 address written as IPv6 (::ffff:10.0.0.1) is the IPv4 address.
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        address = PublicAddresses.Unmapped(address);
         if (_allowed.Any(network => network.BaseAddress.AddressFamily == address.AddressFamily && network.Contains(address))) return true;
-        if (address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)) return false;
-        return !Denied.Any(network => network.BaseAddress.AddressFamily == address.AddressFamily && network.Contains(address));
+        return PublicAddresses.IsPublicUnicast(address);
     }
 }
 

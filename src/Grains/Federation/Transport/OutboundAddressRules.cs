@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
+using HomeServer.Grains.Networking;
 
 namespace HomeServer.Grains.Federation.Transport;
 
@@ -12,29 +12,8 @@ namespace HomeServer.Grains.Federation.Transport;
 /// </summary>
 public static class OutboundAddressRules
 {
-    private static readonly IPNetwork[] NonPublic =
-    [
-        // IPv4: "this network", private, carrier-grade NAT, loopback, link-local, IETF protocol assignments,
-        // documentation, benchmarking, multicast, reserved and broadcast.
-        IPNetwork.Parse("0.0.0.0/8"), IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("100.64.0.0/10"),
-        IPNetwork.Parse("127.0.0.0/8"), IPNetwork.Parse("169.254.0.0/16"), IPNetwork.Parse("172.16.0.0/12"),
-        IPNetwork.Parse("192.0.0.0/24"), IPNetwork.Parse("192.0.2.0/24"), IPNetwork.Parse("192.168.0.0/16"),
-        IPNetwork.Parse("198.18.0.0/15"), IPNetwork.Parse("198.51.100.0/24"), IPNetwork.Parse("203.0.113.0/24"),
-        IPNetwork.Parse("224.0.0.0/4"), IPNetwork.Parse("240.0.0.0/4"),
-        // IPv6: unspecified, loopback, NAT64, discard, documentation, unique local, link-local, site-local, multicast.
-        IPNetwork.Parse("::/128"), IPNetwork.Parse("::1/128"), IPNetwork.Parse("64:ff9b::/96"), IPNetwork.Parse("100::/64"),
-        IPNetwork.Parse("2001:db8::/32"), IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10"),
-        IPNetwork.Parse("fec0::/10"), IPNetwork.Parse("ff00::/8"),
-    ];
-
-    public static bool IsAllowed(IPAddress address, bool allowPrivateAddresses)
-    {
-        // An IPv4 address written as IPv6 (::ffff:10.0.0.1) is the IPv4 address.
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        if (address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)) return false;
-        return allowPrivateAddresses
-               || !NonPublic.Any(network => network.BaseAddress.AddressFamily == address.AddressFamily && network.Contains(address));
-    }
+    public static bool IsAllowed(IPAddress address, bool allowPrivateAddresses) =>
+        allowPrivateAddresses ? PublicAddresses.IsInternetProtocol(PublicAddresses.Unmapped(address)) : PublicAddresses.IsPublicUnicast(address);
 }
 
 /// <summary>A federation request was refused because its destination resolves only to addresses it may not reach.</summary>
