@@ -57,11 +57,13 @@ public sealed partial class RoomGrain(
         return snapshot.IsJoined(userId) ? snapshot : throw MatrixRequestException.Forbidden("You are not joined to this room.");
     }
 
-    private void OnCommitted(CommittedBatch batch)
+    /// <returns>Done when the batch's events reached every silo's room feed hub (the writer answers the writes then).</returns>
+    private Task OnCommitted(CommittedBatch batch)
     {
         var notifications = TakeCommittedNotifications(batch.Events.Count);
+        var delivered = Task.CompletedTask;
         if (_delivery.IsNaive) NotifyEachMember(batch);
-        else _feed.Publish(RoomId, batch.Before.LastPosition, batch.Events.Select(ToStoredEvent).ToList(), batch.After.JoinedMembers, notifications);
+        else delivered = _feed.Publish(RoomId, batch.Before.LastPosition, batch.Events.Select(ToStoredEvent).ToList(), batch.After.JoinedMembers, notifications);
 
         var membershipChanges = batch.Events
             .Where(e => e.Event.Row.Membership is not null)
@@ -77,6 +79,7 @@ public sealed partial class RoomGrain(
         KickGuestsIfAccessRevoked(batch);
         PushCommittedNotifications();
         SignalCommitWaiters();
+        return delivered;
     }
 
     /// <summary>Naive delivery, kept for comparison: one notice per member, whose sync grain then reads the store.</summary>

@@ -30,10 +30,13 @@ internal sealed record CommittedBatch(RoomSnapshot Before, RoomSnapshot After, I
 /// it needs no more than the lock around the queue.
 /// </summary>
 internal sealed class RoomWriter(
-    IHomeServerStore store, string roomId, Func<long> clock, ServerSigningKey signingKey, Action<CommittedBatch> onCommitted, ILogger logger)
+    IHomeServerStore store, string roomId, Func<long> clock, ServerSigningKey signingKey, Func<CommittedBatch, Task> onCommitted, ILogger logger)
 {
     // Leaves room for a last request of several events under the store's limit of 1000 per batch.
     private const int MaxEventsPerBatch = 500;
+
+    /// <summary>How long a write's answer waits for its events to reach the members' sync grains.</summary>
+    private static readonly TimeSpan DeliveryWait = TimeSpan.FromSeconds(2);
 
     private readonly object _gate = new();
     private readonly List<PendingWrite> _queue = [];
@@ -178,17 +181,37 @@ internal sealed class RoomWriter(
 
             var after = builder.Commit(appended[^1].RoomPosition);
             Volatile.Write(ref _snapshot, after);
-            foreach (var (request, result) in planned) request.Complete(result);
+            Task delivered;
             try
             {
-                onCommitted(new CommittedBatch(before, after, builder.Events.Zip(appended).ToList()));
+                delivered = onCommitted(new CommittedBatch(before, after, builder.Events.Zip(appended).ToList()));
             }
             catch (Exception e)
             {
                 logger.LogError(e, "Handling the committed batch of {RoomId} failed", roomId);
+                delivered = Task.CompletedTask;
             }
+            _ = CompleteWhenDeliveredAsync(planned, delivered);
             return leftOver;
         }
+    }
+
+    /// <summary>
+    /// Answers the batch's requests once its events reached the members' sync grains (or after
+    /// <see cref="DeliveryWait"/>): a client that syncs after its send was answered then finds the event in the shared
+    /// events, as it would in the store (read your writes). The next batch does not wait for this.
+    /// </summary>
+    private static async Task CompleteWhenDeliveredAsync(List<(PendingWrite Request, string? Result)> planned, Task delivered)
+    {
+        try
+        {
+            await delivered.WaitAsync(DeliveryWait);
+        }
+        catch (Exception)
+        {
+            // A slow or failed hand-over only delays the answer; the members catch up from the store.
+        }
+        foreach (var (request, result) in planned) request.Complete(result);
     }
 
     private async Task ReloadQuietlyAsync()

@@ -33,7 +33,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
 
     private async Task<RoomWriter> StartedRoomAsync()
     {
-        var writer = new RoomWriter(_store, RoomId, Clock, TestSigningKeys.For("test"), batch => { lock (_committed) _committed.Add(batch); }, NullLogger.Instance);
+        var writer = new RoomWriter(_store, RoomId, Clock, TestSigningKeys.For("test"), batch => { lock (_committed) _committed.Add(batch); return Task.CompletedTask; }, NullLogger.Instance);
         await writer.LoadAsync(CancellationToken.None);
         var creation = PublicRoomPlan();
         await writer.SubmitAsync(builder =>
@@ -111,7 +111,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
     public async Task When_another_writer_appended_the_room_reloads_and_the_request_continues_after_its_events()
     {
         var writer = await StartedRoomAsync();
-        var rival = new RoomWriter(_inner, RoomId, Clock, TestSigningKeys.For("test"), _ => { }, NullLogger.Instance);
+        var rival = new RoomWriter(_inner, RoomId, Clock, TestSigningKeys.For("test"), _ => Task.CompletedTask, NullLogger.Instance);
         await rival.LoadAsync(CancellationToken.None);
         var rivals = await SendAsync(rival, Alice, "from the other activation");
 

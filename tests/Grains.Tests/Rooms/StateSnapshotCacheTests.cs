@@ -33,7 +33,7 @@ public sealed class StateSnapshotCacheTests : IAsyncLifetime
         Directory.CreateDirectory(_directory);
         _store = await SqliteStore.OpenAsync(SqliteStore.ConnectionStringForDataDirectory(_directory), CancellationToken.None);
         await _store.Rooms.CreateRoomAsync(new NewRoom(_roomId, "10", Alice, Clock()), CancellationToken.None);
-        _writer = new RoomWriter(_store, _roomId, Clock, TestSigningKeys.For("test"), _ => { }, NullLogger.Instance);
+        _writer = new RoomWriter(_store, _roomId, Clock, TestSigningKeys.For("test"), _ => Task.CompletedTask, NullLogger.Instance);
         await _writer.LoadAsync(CancellationToken.None);
         var creation = PublicRoomPlan();
         await _writer.SubmitAsync(builder =>

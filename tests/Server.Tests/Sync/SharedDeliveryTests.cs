@@ -234,6 +234,26 @@ public abstract class SharedDeliveryTests : SyncTestBase
         Assert.Equal(0, meter.Total(SyncMetrics.StoreComputations));
     }
 
+    [Fact]
+    public async Task A_sync_right_after_a_send_was_answered_holds_the_event_whoever_sent_it()
+    {
+        var alice = await TestUsers.CreateAsync(Server, "alice");
+        var bob = await TestUsers.CreateAsync(Server, "bob");
+        var roomId = await Client(alice).CreateRoomAsync(new { preset = "public_chat" });
+        await Client(bob).JoinAsync(roomId);
+        var since = NextBatch(await SyncAsync(alice, null));
+
+        for (var i = 0; i < 30; i++)
+        {
+            await Client(i % 2 == 0 ? alice : bob).SendTextAsync(roomId, $"message {i}");
+            // No waiting: the event was committed and handed to the members' sync grains before the send was answered.
+            var sync = await SyncAsync(alice, since, "timeout=0");
+            Assert.True(HasJoined(sync, roomId), $"message {i} missing from the sync right after its send");
+            Assert.Equal([$"message {i}"], Timeline(Joined(sync, roomId)).GetProperty("events").EnumerateArray().Select(Body));
+            since = NextBatch(sync);
+        }
+    }
+
     private static List<string> MemberStateKeys(JsonElement sync, string roomId) =>
         Joined(sync, roomId).TryGetProperty("state", out var state)
             ? state.GetProperty("events").EnumerateArray()
