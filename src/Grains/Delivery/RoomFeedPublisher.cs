@@ -11,9 +11,10 @@ namespace HomeServer.Grains.Delivery;
 /// <summary>
 /// A room's side of the shared fan-out: each committed event is serialised once to its shared client form, and the
 /// batch goes in one message, with the room's local members, to the room feed hub of each active silo, which hands it
-/// to those members whose sync grain is active there (docs/adr/0011). The room does not wait for it (the writes of the
-/// batch are answered when it is done, see <see cref="RoomWriter"/>), but the messages to one silo are sent one after the other, so a silo receives the room's batches in order; a failed message is logged
-/// (its users catch up from the store).
+/// to those members whose sync grain is active there (docs/adr/0011). The room does not wait for it (the batch's
+/// writes are answered when it is done, see <see cref="Rooms.RoomWriter"/>), but the messages to one silo are sent one
+/// after the other, so a silo receives the room's batches in order; a failed message is logged (its users catch up
+/// from the store).
 /// </summary>
 internal sealed class RoomFeedPublisher(IGrainFactory grains, ActiveSilos silos, LocalServer server, ILogger logger)
 {
