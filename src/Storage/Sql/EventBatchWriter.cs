@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Text;
 
 namespace HomeServer.Storage.Sql;
 
@@ -7,9 +6,6 @@ namespace HomeServer.Storage.Sql;
 internal sealed class EventBatchWriter(
     SqlDatabase db, DbConnection connection, DbTransaction transaction, EventBatch batch, EventPositionLease positions)
 {
-    // Rows per multi-row INSERT: one round trip per chunk, well under both backends' parameter limits.
-    private const int RowsPerInsert = 200;
-
     public async Task<IReadOnlyList<AppendedEvent>> WriteAsync(CancellationToken ct)
     {
         await FenceAsync(ct);
@@ -59,101 +55,66 @@ internal sealed class EventBatchWriter(
 
     private async Task InsertEventsAsync(List<AppendedEvent> appended, CancellationToken ct)
     {
-        for (var start = 0; start < batch.Events.Count; start += RowsPerInsert)
+        var events = batch.Events;
+        var rows = new BulkRows("events", events.Count)
+            .BigInt("global_position", i => appended[i].GlobalPosition)
+            .Text("room_id", _ => batch.RoomId)
+            .BigInt("room_position", i => appended[i].RoomPosition)
+            .Text("event_id", i => events[i].EventId)
+            .Text("event_type", i => events[i].Type)
+            .Text("state_key", i => events[i].StateKey)
+            .Text("sender", i => events[i].Sender)
+            .BigInt("origin_server_ts", i => events[i].OriginServerTs)
+            .Text("membership", i => events[i].Membership)
+            .Boolean("redacted", _ => false)
+            .Bytes("json", i => events[i].Json);
+        try
         {
-            var end = Math.Min(start + RowsPerInsert, batch.Events.Count);
-            var command = connection.Command("", transaction).With("@room", batch.RoomId);
-            var sql = new StringBuilder(
-                "INSERT INTO events (global_position, room_id, room_position, event_id, event_type, state_key, sender, " +
-                "origin_server_ts, membership, redacted, json) VALUES ");
-            for (var i = start; i < end; i++)
-            {
-                var e = batch.Events[i];
-                sql.Append(i == start ? "" : ", ")
-                    .Append($"(@g{i}, @room, @p{i}, @id{i}, @type{i}, @key{i}, @sender{i}, @ts{i}, @member{i}, FALSE, @json{i})");
-                command.With($"@g{i}", appended[i].GlobalPosition)
-                    .With($"@p{i}", appended[i].RoomPosition)
-                    .With($"@id{i}", e.EventId)
-                    .With($"@type{i}", e.Type)
-                    .With($"@key{i}", e.StateKey)
-                    .With($"@sender{i}", e.Sender)
-                    .With($"@ts{i}", e.OriginServerTs)
-                    .With($"@member{i}", e.Membership)
-                    .With($"@json{i}", e.Json);
-            }
-            command.CommandText = sql.ToString();
-            try
-            {
-                await command.ExecuteAsync(ct);
-            }
-            catch (DbException ex) when (db.IsUniqueViolation(ex))
-            {
-                throw new DuplicateEventException($"An event of the batch for {batch.RoomId} has an event id that is already stored.", ex);
-            }
+            await db.InsertAsync(connection, transaction, rows, ct);
+        }
+        catch (DbException ex) when (db.IsUniqueViolation(ex))
+        {
+            throw new DuplicateEventException($"An event of the batch for {batch.RoomId} has an event id that is already stored.", ex);
         }
     }
 
     private async Task InsertTransactionIdsAsync(CancellationToken ct)
     {
         var sent = batch.Events.Where(e => e.Transaction is not null).ToList();
-        for (var start = 0; start < sent.Count; start += RowsPerInsert)
+        var rows = new BulkRows("event_transactions", sent.Count)
+            .Text("room_id", _ => batch.RoomId)
+            .Text("user_id", i => sent[i].Sender)
+            .Text("device_id", i => sent[i].Transaction!.DeviceId)
+            .Text("txn_id", i => sent[i].Transaction!.TransactionId)
+            .Text("event_id", i => sent[i].EventId)
+            .BigInt("created_ts", i => sent[i].OriginServerTs);
+        try
         {
-            var end = Math.Min(start + RowsPerInsert, sent.Count);
-            var command = connection.Command("", transaction).With("@room", batch.RoomId);
-            var sql = new StringBuilder(
-                "INSERT INTO event_transactions (room_id, user_id, device_id, txn_id, event_id, created_ts) VALUES ");
-            for (var i = start; i < end; i++)
-            {
-                var e = sent[i];
-                sql.Append(i == start ? "" : ", ").Append($"(@room, @user{i}, @device{i}, @txn{i}, @event{i}, @ts{i})");
-                command.With($"@user{i}", e.Sender)
-                    .With($"@device{i}", e.Transaction!.DeviceId)
-                    .With($"@txn{i}", e.Transaction.TransactionId)
-                    .With($"@event{i}", e.EventId)
-                    .With($"@ts{i}", e.OriginServerTs);
-            }
-            command.CommandText = sql.ToString();
-            try
-            {
-                await command.ExecuteAsync(ct);
-            }
-            catch (DbException ex) when (db.IsUniqueViolation(ex))
-            {
-                throw new DuplicateEventException(
-                    $"An event of the batch for {batch.RoomId} reuses a client transaction id that is already stored.", ex);
-            }
+            await db.InsertAsync(connection, transaction, rows, ct);
+        }
+        catch (DbException ex) when (db.IsUniqueViolation(ex))
+        {
+            throw new DuplicateEventException(
+                $"An event of the batch for {batch.RoomId} reuses a client transaction id that is already stored.", ex);
         }
     }
 
-    private async Task InsertNotificationsAsync(List<AppendedEvent> appended, CancellationToken ct)
+    private Task InsertNotificationsAsync(List<AppendedEvent> appended, CancellationToken ct)
     {
-        var rows = batch.Events
+        var notified = batch.Events
             .SelectMany((e, i) => e.Notifications.Select(n => (Notification: n, Event: e, Appended: appended[i])))
             .ToList();
-        for (var start = 0; start < rows.Count; start += RowsPerInsert)
-        {
-            var end = Math.Min(start + RowsPerInsert, rows.Count);
-            var command = connection.Command("", transaction).With("@room", batch.RoomId);
-            var sql = new StringBuilder(
-                "INSERT INTO push_notifications (user_id, room_id, room_position, global_position, event_id, thread_id, " +
-                "highlight, actions, ts) VALUES ");
-            for (var i = start; i < end; i++)
-            {
-                var (notification, e, at) = rows[i];
-                sql.Append(i == start ? "" : ", ")
-                    .Append($"(@u{i}, @room, @p{i}, @g{i}, @e{i}, @t{i}, @h{i}, @a{i}, @ts{i})");
-                command.With($"@u{i}", notification.UserId)
-                    .With($"@p{i}", at.RoomPosition)
-                    .With($"@g{i}", at.GlobalPosition)
-                    .With($"@e{i}", e.EventId)
-                    .With($"@t{i}", notification.ThreadId)
-                    .With($"@h{i}", notification.Highlight)
-                    .With($"@a{i}", notification.Actions)
-                    .With($"@ts{i}", e.OriginServerTs);
-            }
-            command.CommandText = sql.ToString();
-            await command.ExecuteAsync(ct);
-        }
+        var rows = new BulkRows("push_notifications", notified.Count)
+            .Text("user_id", i => notified[i].Notification.UserId)
+            .Text("room_id", _ => batch.RoomId)
+            .BigInt("room_position", i => notified[i].Appended.RoomPosition)
+            .BigInt("global_position", i => notified[i].Appended.GlobalPosition)
+            .Text("event_id", i => notified[i].Event.EventId)
+            .Text("thread_id", i => notified[i].Notification.ThreadId)
+            .Boolean("highlight", i => notified[i].Notification.Highlight)
+            .Bytes("actions", i => notified[i].Notification.Actions)
+            .BigInt("ts", i => notified[i].Event.OriginServerTs);
+        return db.InsertAsync(connection, transaction, rows, ct);
     }
 
     /// <summary>

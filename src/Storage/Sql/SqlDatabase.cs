@@ -40,6 +40,15 @@ internal abstract class SqlDatabase : IAsyncDisposable
     /// </summary>
     public abstract string LockRowsSkipLocked { get; }
 
+    /// <summary>Inserts the rows inside the transaction; a duplicate key fails it as a whole.</summary>
+    public virtual async Task InsertAsync(DbConnection connection, DbTransaction transaction, BulkRows rows, CancellationToken cancellationToken)
+    {
+        foreach (var command in rows.AsValuesLists(connection, transaction))
+        {
+            await command.ExecuteAsync(cancellationToken);
+        }
+    }
+
     /// <summary>The event search index's dialect.</summary>
     public abstract FullTextSql FullText { get; }
 

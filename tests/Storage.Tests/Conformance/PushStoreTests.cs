@@ -57,6 +57,27 @@ public abstract class PushStoreTests<TBackend> : StoreTestBase<TBackend>
     }
 
     [Fact]
+    public async Task A_batch_notifying_more_users_than_one_insert_statement_holds_stores_each_notification_once()
+    {
+        var many = Enumerable.Range(0, 450).Select(i => $"@member{i}:example.org").ToArray();
+        await AppendAsync(RoomA, [Notifying("$wide", users: many), Notifying("$highlighted", highlight: true, users: [many[0], many[449]])]);
+
+        foreach (var user in new[] { many[0], many[1], many[200], many[448], many[449] })
+        {
+            var expected = user == many[0] || user == many[449] ? (2L, 1L) : (1L, 0L);
+            var counts = Assert.Single(await Store.Push.GetUnreadCountsAsync(user, [RoomA], Ct));
+            Assert.Equal(expected, (counts.NotificationCount, counts.HighlightCount));
+        }
+        Assert.Equal(452, await CountRowsAsync("push_notifications"));
+
+        // A failing append stores none of its notifications.
+        await Assert.ThrowsAsync<DuplicateEventException>(() =>
+            Store.Events.AppendAsync(new EventBatch(RoomA, 2, [Notifying("$fresh", users: many), Notifying("$wide", users: many)]), Ct));
+        Assert.Equal(452, await CountRowsAsync("push_notifications"));
+        Assert.Empty(await Store.Push.GetUnreadCountsAsync(Alice, [RoomA], Ct));
+    }
+
+    [Fact]
     public async Task Counts_with_positions_are_those_of_the_events_up_to_each_rooms_newest_position()
     {
         var a = await AppendAsync(RoomA, [Notifying("$1", users: [Bob]), Notifying("$2", thread: "$1", highlight: true, users: [Bob])]);
