@@ -1,6 +1,7 @@
 using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Health;
 using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.Presence;
 using HomeServer.Gateway.Media;
 using HomeServer.Gateway.Middleware;
 using HomeServer.Gateway.Overload;
@@ -54,5 +55,7 @@ public static class MatrixGatewayServiceCollectionExtensions
         services.AddOptions<ForwardedHeadersOptions>()
             .Configure<IOptions<RateLimitOptions>>((forwarded, limits) => TrustedProxies.Configure(forwarded, limits.Value.TrustedProxies));
         services.TryAddSingleton<RateLimits>();
+        services.TryAddSingleton<SyncPresenceMarks>();
+        services.TryAddSingleton<CheckedInlineFilters>();
     }
 }

@@ -5,6 +5,7 @@ using HomeServer.Gateway.Accounts;
 using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.Presence;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
@@ -41,7 +42,8 @@ internal static class PresenceEndpoints
         return AccountsJsonBody.Bytes(Write(status, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
     }
 
-    private static async Task<IResult> SetStatusAsync(HttpContext context, string userId, [FromServices] IGrainFactory grains)
+    private static async Task<IResult> SetStatusAsync(
+        HttpContext context, string userId, [FromServices] IGrainFactory grains, [FromServices] SyncPresenceMarks syncMarks)
     {
         var session = await context.RequireSessionAsync();
         if (!UserId.IsValid(userId)) throw AccountErrors.InvalidUserId(userId);
@@ -50,6 +52,7 @@ internal static class PresenceEndpoints
         var (presence, statusMessage) = ReadStatus(body);
         await context.RateLimits().RequireForUserAsync(session, RateLimitBucket.Message);
         await grains.GetGrain<IPresenceGrain>(userId).SetAsync(presence, statusMessage);
+        syncMarks.Forget(userId);
         return AccountsJsonBody.Empty();
     }
 

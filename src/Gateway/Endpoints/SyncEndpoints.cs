@@ -2,6 +2,7 @@ using HomeServer.Gateway.Auth;
 using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Json;
 using HomeServer.Gateway.Limits;
+using HomeServer.Gateway.Presence;
 using HomeServer.Grains.Presence;
 using HomeServer.Grains.Sync;
 using Microsoft.AspNetCore.Builder;
@@ -30,7 +31,9 @@ internal static class SyncEndpoints
         endpoints.MapGet("/_matrix/client/r0/sync", SyncAsync);
     }
 
-    private static async Task SyncAsync(HttpContext context, IGrainFactory grains, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
+    private static async Task SyncAsync(
+        HttpContext context, IGrainFactory grains, IHostApplicationLifetime lifetime, ILoggerFactory loggers,
+        SyncPresenceMarks presenceMarks, CheckedInlineFilters checkedFilters)
     {
         var session = await context.RequireSessionAsync();
         var query = context.Request.Query;
@@ -41,13 +44,14 @@ internal static class SyncEndpoints
             throw InvalidParam("set_presence must be one of offline, online, unavailable.");
         var since = NullIfEmpty(query["since"].ToString());
         var filter = NullIfEmpty(query["filter"].ToString());
-        if (filter is not null && filter.StartsWith('{')) RequireInlineFilterWithinLimits(filter, context.InputLimits());
+        if (filter is not null && filter.StartsWith('{'))
+            checkedFilters.Require(filter, inline => RequireInlineFilterWithinLimits(inline, context.InputLimits()));
 
         // set_presence: online unless the client says otherwise; offline leaves the presence alone (the spec's "not
         // marked online"). Marked before the sync so that a change it makes is in this very response; but presence is
         // best effort: it never fails a /sync, and while the store is slow to answer the sync goes on after a moment
         // rather than waiting for it twice.
-        var marking = MarkPresenceAsync(grains, session.UserId, presence.Length > 0 ? presence : PresenceStates.Online, loggers);
+        var marking = MarkPresenceAsync(grains, presenceMarks, session.UserId, presence.Length > 0 ? presence : PresenceStates.Online, loggers);
         try
         {
             // Not Task.Delay: its timer would live on for the whole wait after every mark that answered at once.
@@ -92,11 +96,14 @@ internal static class SyncEndpoints
         await SegmentedJsonResponse.WriteAsync(context.Response, response.Body, aborted);
     }
 
-    private static async Task MarkPresenceAsync(IGrainFactory grains, string userId, string presence, ILoggerFactory loggers)
+    private static async Task MarkPresenceAsync(
+        IGrainFactory grains, SyncPresenceMarks marks, string userId, string presence, ILoggerFactory loggers)
     {
+        if (marks.IsFresh(userId, presence)) return;
         try
         {
             await grains.GetGrain<IPresenceGrain>(userId).SyncingAsync(presence);
+            marks.Marked(userId, presence);
         }
         catch (Exception exception)
         {

@@ -44,6 +44,7 @@ internal static class OrleansHosting
         builder.UseOrleans(silo =>
         {
             silo.AddHomeServerGrains();
+            CacheGrainInterfaceTypes(silo.Services);
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrainLog>();
             silo.Services.AddSingleton(new SiloBuild(cluster.BuildVersion ?? BuildVersion.OfThisAssembly));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MixedBuildLog>();
@@ -55,6 +56,16 @@ internal static class OrleansHosting
             silo.AddDashboard();
             silo.Services.Configure<DashboardOptions>(builder.Configuration.GetSection("Orleans:Dashboard"));
         });
+    }
+
+    /// <summary>Wraps the grain factory Orleans registered (before this runs) in <see cref="InterfaceTypeCachingGrainFactory"/>.</summary>
+    private static void CacheGrainInterfaceTypes(IServiceCollection services)
+    {
+        var orleans = services.Last(service => service.ServiceType == typeof(IGrainFactory));
+        var create = orleans.ImplementationFactory
+            ?? throw new InvalidOperationException("Orleans no longer registers its grain factory through a factory method.");
+        services.Replace(ServiceDescriptor.Singleton<IGrainFactory>(
+            provider => new InterfaceTypeCachingGrainFactory((IGrainFactory)create(provider))));
     }
 
     /// <summary>
@@ -132,6 +143,7 @@ internal static class OrleansHosting
         builder.Services.AddHostedService<ActiveSiloWatch>();
         builder.UseOrleansClient(client =>
         {
+            CacheGrainInterfaceTypes(client.Services);
             client.UseAdoNetClustering(options =>
             {
                 options.Invariant = AdoNetInvariant;
