@@ -40,6 +40,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
         var since = (await sync.SyncAsync()).GetProperty("next_batch").GetString()!;
         var remote = RemoteUser("carol");
+        var problemsBefore = ProblemsLoggedByB();
 
         var (version, template) = await MakeJoinAsync(roomId, remote);
         Assert.Equal(roomId, template["room_id"]!.GetValue<string>());
@@ -74,6 +75,12 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         Assert.Equal("join", seen.GetProperty("content").GetProperty("membership").GetString());
         var members = await alice.OkAsync(HttpMethod.Get, $"/rooms/{RoomsClient.Escape(roomId)}/joined_members");
         Assert.True(members.GetProperty("joined").TryGetProperty(remote, out _));
+
+        // The room's later events reach the local member as before; the remote member, who has no sync grain here, is skipped.
+        var nextSince = (await sync.SyncSinceAsync(since, "timeout=0")).GetProperty("next_batch").GetString()!;
+        var message = await alice.SendTextAsync(roomId, "welcome");
+        Assert.Contains(await TimelineSinceAsync(sync, nextSince, roomId), e => e.GetProperty("event_id").GetString() == message);
+        Assert.Empty(ProblemsLoggedByB().Except(problemsBefore));
 
         // The joining server asks again (it did not get the answer): the same answer, no second event.
         var eventsBefore = await EventCountAsync(roomId);
@@ -324,6 +331,9 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         var http = pair.ClientFor(pair.B);
         return (new RoomsClient(http, user), new SyncUser(http, user.UserId, user.DeviceId, user.AccessToken));
     }
+
+    private List<string> ProblemsLoggedByB() =>
+        pair.B.Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(e => $"{e.Category}: {e.Message} {e.Exception}").ToList();
 
     private static string MakeJoinPath(string roomId, string userId, params string[] versions) =>
         $"/_matrix/federation/v1/make_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(userId)}?"
