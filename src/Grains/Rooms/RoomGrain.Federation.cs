@@ -70,15 +70,6 @@ public sealed partial class RoomGrain
         if (pdu["content"]!["join_authorised_via_users_server"] is not null)
             throw new MatrixRequestException("M_UNABLE_TO_AUTHORISE_JOIN", "This server does not authorise restricted joins of other servers' users yet.");
 
-        var known = await store.Events.GetEventAsync(eventId.Value, CancellationToken.None);
-        if (known is not null)
-        {
-            if (known.RoomId != RoomId) throw MatrixRequestException.InvalidParam("The event belongs to another room.");
-            // The joining server did not get our answer and asks again.
-            var stateBefore = await HistoricalState.AtAsync(store, snapshot, known.RoomPosition - 1, CancellationToken.None);
-            return await SendJoinResponseAsync(stateBefore, ToPdu(known));
-        }
-
         await VerifySignaturesAsync(version, pdu);
         // The spec lets a server redact an event whose content hash fails and go on with the redacted copy; a join is
         // built by its sender's server for this one request, so a mismatch means a broken or altered event: refused.
@@ -86,6 +77,16 @@ public sealed partial class RoomGrain
             throw MatrixRequestException.InvalidParam("The event's content hash does not match its content.");
 
         var received = Pdu.Parse(eventId, CanonicalJson.Encode(pdu, version.StrictCanonicalJson));
+        var known = await store.Events.GetEventAsync(eventId.Value, CancellationToken.None);
+        if (known is not null)
+        {
+            // In room versions 1 and 2 the id is the sender's choice: it must name this very join, not any event.
+            if (known.RoomId != RoomId || known.Type != EventTypes.Member || known.StateKey != received.Sender.Value || known.Sender != received.Sender.Value)
+                throw MatrixRequestException.InvalidParam("The event id names another event.");
+            // The joining server did not get our answer and asks again.
+            var stateBefore = await HistoricalState.AtAsync(store, snapshot, known.RoomPosition - 1, CancellationToken.None);
+            return await SendJoinResponseAsync(stateBefore, ToPdu(known));
+        }
         await AuthoriseByAuthEventsAsync(snapshot, received);
 
         // The resident server's signature, as for a restricted join; it changes neither hash nor event id.
