@@ -135,6 +135,23 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     }
 
     [Fact]
+    public async Task A_join_built_on_a_template_the_room_has_moved_past_is_refused_and_a_new_template_joins()
+    {
+        var (alice, sync) = await LocalMemberAsync();
+        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
+        var remote = RemoteUser("quinn");
+        var (version, stale) = await MakeJoinAsync(roomId, remote);
+        await alice.SendTextAsync(roomId, "meanwhile");
+        var (staleId, staleJoin) = SignJoin(version, stale, KeyOfA);
+
+        await AssertRefusedAsync(roomId, sync, () => SendJoinAsync(roomId, staleId, staleJoin), HttpStatusCode.BadRequest, "M_INVALID_PARAM");
+
+        var (_, fresh) = await MakeJoinAsync(roomId, remote);
+        var (freshId, freshJoin) = SignJoin(version, fresh, KeyOfA);
+        Assert.Equal(HttpStatusCode.OK, (await SendJoinAsync(roomId, freshId, freshJoin)).StatusCode);
+    }
+
+    [Fact]
     public async Task A_join_citing_an_auth_event_its_auth_does_not_need_is_refused()
     {
         var (alice, sync) = await LocalMemberAsync();
