@@ -19,6 +19,7 @@ public sealed partial class RoomGrain
 {
     public Task<MakeJoinResult> MakeJoinAsync(string origin, string userId, IReadOnlyList<string> supportedVersions)
     {
+        if (origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not join over federation.");
         var snapshot = _writer.Current is { Exists: true } s ? s : throw MatrixRequestException.NotFound("Unknown room.");
         if (!UserId.TryParse(userId, out var user)) throw MatrixRequestException.InvalidParam($"'{userId}' is not a user ID.");
         if (user.Server.ToString() != origin) throw MatrixRequestException.Forbidden($"{userId} is not a user of {origin}.");
