@@ -152,6 +152,20 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     }
 
     [Fact]
+    public async Task A_local_client_cannot_join_a_user_of_another_server()
+    {
+        var (alice, sync) = await LocalMemberAsync();
+        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
+        var remote = RemoteUser("rita");
+        var since = (await sync.SyncAsync()).GetProperty("next_batch").GetString()!;
+
+        await alice.FailsAsync(HttpMethod.Put, $"/rooms/{RoomsClient.Escape(roomId)}/state/m.room.member/{RoomsClient.Escape(remote)}",
+            new { membership = "join" }, HttpStatusCode.Forbidden, "M_FORBIDDEN");
+
+        Assert.Empty(await TimelineSinceAsync(sync, since, roomId));
+    }
+
+    [Fact]
     public async Task A_join_citing_an_auth_event_its_auth_does_not_need_is_refused()
     {
         var (alice, sync) = await LocalMemberAsync();
