@@ -40,6 +40,7 @@ internal static class FederationEndpoints
             })
             .RequireFederationAuthentication();
         authenticated.MapGet("/v1/query/profile", QueryProfileAsync);
+        authenticated.MapFederationRoomEndpoints();
     }
 
     private static IResult GetVersion(HttpContext context)

@@ -20,4 +20,8 @@ public sealed record MatrixError(
     /// <summary>With M_WRONG_ROOM_KEYS_VERSION: the user's current key backup version.</summary>
     [JsonPropertyName("current_version")]
     public string? CurrentVersion { get; init; }
+
+    /// <summary>With M_INCOMPATIBLE_ROOM_VERSION (federation <c>make_join</c>): the room's version.</summary>
+    [JsonPropertyName("room_version")]
+    public string? RoomVersion { get; init; }
 }

@@ -15,4 +15,10 @@ public interface IEventLookupGrain : IGrainWithStringKey
     [AlwaysInterleave]
     [return: Immutable]
     Task<byte[]> GetEventAsync(Reader reader, string eventId);
+
+    /// <summary><c>GET /_matrix/federation/v1/event/{eventId}</c>: its room's <see cref="IRoomGrain.GetEventForServerAsync"/>.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetEventForServerAsync(string origin, string eventId);
 }

@@ -134,6 +134,41 @@ public interface IRoomGrain : IGrainWithStringKey
     [return: Immutable]
     Task<byte[]> GetThreadsAsync(Reader reader, ThreadsQuery query);
 
+    /// <summary>
+    /// <c>GET /_matrix/federation/v1/make_join</c> for a user of <paramref name="origin"/>: the join template, when the
+    /// join would be allowed now. M_NOT_FOUND for an unknown room, M_FORBIDDEN when refused (docs/adr/0034).
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<MakeJoinResult> MakeJoinAsync(string origin, string userId, IReadOnlyList<string> supportedVersions);
+
+    /// <summary>
+    /// <c>PUT /_matrix/federation/v2/send_join</c>: checks the join event another server built and signed, co-signs and
+    /// appends it, and returns the response body (state before the join, auth chain, the event). Sending the same event
+    /// again answers again without a second event.
+    /// </summary>
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> SendJoinAsync(SendJoinRequest request);
+
+    /// <summary>
+    /// <c>GET /_matrix/federation/v1/event/{eventId}</c> for a server with a member joined in the room (M_FORBIDDEN
+    /// otherwise): the event as a one-PDU transaction, redacted when history visibility hides it from that server.
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetEventForServerAsync(string origin, string eventId);
+
+    /// <summary>
+    /// <c>GET /_matrix/federation/v1/state_ids</c> (<paramref name="idsOnly"/>) or <c>/state</c> for a server with a member
+    /// joined in the room: the room state before the event and its auth chain.
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetStateForServerAsync(string origin, string eventId, bool idsOnly);
+
     /// <summary>Whether the user is joined; M_NOT_FOUND for an unknown room.</summary>
     [Idempotent]
     [AlwaysInterleave]

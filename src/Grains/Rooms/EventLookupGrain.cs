@@ -17,4 +17,12 @@ public sealed class EventLookupGrain(IHomeServerStore store) : HomeServerGrain, 
         // The room applies its membership and history visibility rules to the reader.
         return await GrainFactory.GetGrain<IRoomGrain>(stored.RoomId).GetEventAsync(reader, eventId);
     }
+
+    public async Task<byte[]> GetEventForServerAsync(string origin, string eventId)
+    {
+        if (!Identifiers.EventId.TryParse(eventId, out _)) throw MatrixRequestException.NotFound("Event not found.");
+        var stored = await store.Events.GetEventAsync(eventId, CancellationToken.None)
+            ?? throw MatrixRequestException.NotFound("Event not found.");
+        return await GrainFactory.GetGrain<IRoomGrain>(stored.RoomId).GetEventForServerAsync(origin, eventId);
+    }
 }

@@ -99,30 +99,54 @@ internal sealed class RoomBatchBuilder
             if (!redactionAuth.IsAllowed) throw MatrixRequestException.Forbidden(redactionAuth.Reason!);
         }
 
-        var key = spec.StateKey is null ? (StateEventKey?)null : new StateEventKey(spec.Type, spec.StateKey);
+        var stored = Append(built, spec.Transaction);
+        if (spec.RedactedOriginal is { } original) ApplyRedaction(original, stored);
+        return stored;
+    }
+
+    /// <summary>
+    /// Adds an event another server built and signed (a join sent through <c>/send_join</c>), already checked for
+    /// format, hashes and signatures. It must extend the timeline: its only previous event is the room's newest and
+    /// its depth the next one; and it must pass the authorization rules against the state it extends.
+    /// </summary>
+    public Pdu AddReceived(BuiltEvent received)
+    {
+        if (received.Pdu.PrevEvents.Count != 1 || _last is null || received.Pdu.PrevEvents[0] != _last.Value)
+            throw new MatrixRequestException("M_INVALID_PARAM",
+                "The event does not follow the room's newest event; ask /make_join for a new template.");
+        if (!received.Pdu.Json.TryGetProperty("depth", out var depth) || !depth.TryGetInt64(out var value) || value != _depth + 1)
+            throw new MatrixRequestException("M_INVALID_PARAM", $"The event's depth must be {_depth + 1}.");
+        var auth = EventAuthorizer.Authorize(Version, received.Pdu, State);
+        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+        return Append(received, transaction: null);
+    }
+
+    private Pdu Append(BuiltEvent built, ClientTransactionInfo? transaction)
+    {
+        var pdu = built.Pdu;
+        var key = pdu.StateKey is null ? (StateEventKey?)null : new StateEventKey(pdu.Type, pdu.StateKey);
         var replaced = key is { } k ? State.Get(k) : null;
         var storedJson = StoredEventJson.Compose(built.Json, new StoredExtras(
             ReplacesState: replaced?.EventId.Value,
             PrevContent: replaced?.Content,
             PrevSender: replaced?.Sender.Value,
-            Transaction: spec.Transaction));
+            Transaction: transaction));
         var stored = Pdu.Parse(built.EventId, storedJson);
-        var row = new NewEvent(built.EventId.Value, spec.Type, spec.StateKey, spec.Sender, OriginServerTs(built.Pdu), storedJson)
+        var row = new NewEvent(built.EventId.Value, pdu.Type, pdu.StateKey, pdu.Sender.Value, OriginServerTs(pdu), storedJson)
         {
-            Membership = spec.Type == EventTypes.Member ? built.Pdu.GetContentString("membership") : null,
-            Transaction = spec.Transaction is { } t ? new ClientTransaction(t.DeviceId, t.TransactionId) : null,
-            Relation = Relations.Of(built.Pdu),
+            Membership = pdu.Type == EventTypes.Member ? pdu.GetContentString("membership") : null,
+            Transaction = transaction is { } t ? new ClientTransaction(t.DeviceId, t.TransactionId) : null,
+            Relation = Relations.Of(pdu),
         };
 
         _events.Add(new PlannedEvent(stored, row));
         if (key is { } stateKey)
         {
             State = State.SetItem(stateKey, stored);
-            _stateChanges.Add(new StateChange(spec.Type, spec.StateKey!, built.EventId.Value));
+            _stateChanges.Add(new StateChange(pdu.Type, pdu.StateKey!, built.EventId.Value));
         }
-        if (spec.RedactedOriginal is { } original) ApplyRedaction(original, stored);
         _last = built.EventId;
-        _lastHash = built.Pdu.ContentHash;
+        _lastHash = pdu.ContentHash;
         _depth++;
         _view = null;
         return stored;

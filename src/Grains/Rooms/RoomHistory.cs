@@ -77,6 +77,9 @@ internal sealed class RoomHistory
         return following == 0 ? 0 : ascending[following - 1];
     }
 
+    /// <summary>Every user who ever had a member event in the room.</summary>
+    public IEnumerable<string> UsersWithMembership => _memberships.Keys;
+
     public IReadOnlyList<HistoryChange> MembershipChanges(string userId) => _memberships.GetValueOrDefault(userId) ?? [];
 
     /// <summary>The position of the user's last member event at or before <paramref name="position"/>; 0 when there is none.</summary>

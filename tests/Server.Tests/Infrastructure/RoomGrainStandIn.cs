@@ -32,6 +32,14 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
 
     public virtual Task ForgetAsync(string userId) => throw new NotSupportedException();
 
+    public virtual Task<MakeJoinResult> MakeJoinAsync(string origin, string userId, IReadOnlyList<string> supportedVersions) => throw new NotSupportedException();
+
+    public virtual Task<byte[]> SendJoinAsync(SendJoinRequest request) => throw new NotSupportedException();
+
+    public virtual Task<byte[]> GetEventForServerAsync(string origin, string eventId) => throw new NotSupportedException();
+
+    public virtual Task<byte[]> GetStateForServerAsync(string origin, string eventId, bool idsOnly) => throw new NotSupportedException();
+
     public virtual Task UpdateMemberProfileAsync(string userId, string? displayName, string? avatarUrl) => throw new NotSupportedException();
 
     public virtual Task<string> SendMessageAsync(MessageRequest request) => throw new NotSupportedException();

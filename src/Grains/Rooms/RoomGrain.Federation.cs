@@ -1,0 +1,306 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HomeServer.Grains.Events;
+using HomeServer.Grains.Federation;
+using HomeServer.Grains.Federation.Joins;
+using HomeServer.Grains.Federation.Signing;
+using HomeServer.Grains.Identifiers;
+using HomeServer.Storage;
+
+namespace HomeServer.Grains.Rooms;
+
+/// <summary>
+/// The room as other servers see it: a user of another server joins through <c>make_join</c>/<c>send_join</c>, and
+/// servers with a joined member read events and state. The origin is the server that signed the request; the gateway
+/// authenticated it. See docs/adr/0034-inbound-federated-joins.md.
+/// </summary>
+public sealed partial class RoomGrain
+{
+    public Task<MakeJoinResult> MakeJoinAsync(string origin, string userId, IReadOnlyList<string> supportedVersions)
+    {
+        if (origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not join over federation.");
+        var snapshot = _writer.Current is { Exists: true } s ? s : throw MatrixRequestException.NotFound("Unknown room.");
+        if (!UserId.TryParse(userId, out var user)) throw MatrixRequestException.InvalidParam($"'{userId}' is not a user ID.");
+        if (user.Server.ToString() != origin) throw MatrixRequestException.Forbidden($"{userId} is not a user of {origin}.");
+        if (!supportedVersions.Contains(snapshot.Version.Id)) return Task.FromResult(new MakeJoinResult(snapshot.Version.Id, null));
+        if (snapshot.State.JoinRuleOf() is JoinRules.Restricted or JoinRules.KnockRestricted
+            && snapshot.MembershipOf(userId) is not (Membership.Invite or Membership.Join))
+            throw new MatrixRequestException("M_UNABLE_TO_AUTHORISE_JOIN", "This server does not authorise restricted joins of other servers' users yet.");
+
+        var version = snapshot.Version;
+        var content = new JsonObject { ["membership"] = Membership.Join };
+        var authEvents = AuthEventSelector.Select(EventTypes.Member, userId, user, content, snapshot.State);
+        var template = new JsonObject
+        {
+            ["auth_events"] = References(snapshot, authEvents),
+            ["content"] = content,
+            ["depth"] = snapshot.Depth + 1,
+            ["origin"] = server.Name,
+            ["origin_server_ts"] = Clock(),
+            ["prev_events"] = References(snapshot, snapshot.LastEventId is { } last ? [last] : []),
+            ["room_id"] = RoomId,
+            ["sender"] = userId,
+            ["state_key"] = userId,
+            ["type"] = EventTypes.Member,
+        };
+
+        // The rules judge the join as the joining server will build it; the id is only a name for messages.
+        var candidate = new Pdu(Identifiers.EventId.Opaque("template", server.Name), JsonSerializer.SerializeToElement(template));
+        var auth = EventAuthorizer.Authorize(version, candidate, snapshot.State);
+        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+
+        var body = JsonOutput.Write(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("event");
+            template.WriteTo(writer);
+            writer.WriteString("room_version", version.Id);
+            writer.WriteEndObject();
+        });
+        return Task.FromResult(new MakeJoinResult(version.Id, body));
+    }
+
+    public async Task<byte[]> SendJoinAsync(SendJoinRequest request)
+    {
+        // Users of this server join through the client API; an event of theirs never comes in over federation.
+        if (request.Origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not join over federation.");
+        var snapshot = _writer.Current is { Exists: true } s ? s : throw MatrixRequestException.NotFound("Unknown room.");
+        var version = snapshot.Version;
+        var (eventId, pdu) = ReceivedJoinEvent.Check(version, RoomId, request.Origin, request.EventId, request.Event);
+        if (pdu["content"]!["join_authorised_via_users_server"] is not null)
+            throw new MatrixRequestException("M_UNABLE_TO_AUTHORISE_JOIN", "This server does not authorise restricted joins of other servers' users yet.");
+
+        await VerifySignaturesAsync(version, pdu);
+        // The spec lets a server redact an event whose content hash fails and go on with the redacted copy; a join is
+        // built by its sender's server for this one request, so a mismatch means a broken or altered event: refused.
+        if (!ReceivedJoinEvent.HasValidContentHash(version, pdu))
+            throw MatrixRequestException.InvalidParam("The event's content hash does not match its content.");
+
+        var received = Pdu.Parse(eventId, CanonicalJson.Encode(pdu, version.StrictCanonicalJson));
+        var known = await store.Events.GetEventAsync(eventId.Value, CancellationToken.None);
+        if (known is not null)
+        {
+            // In room versions 1 and 2 the id is the sender's choice: it must name this very join, not any event.
+            if (known.RoomId != RoomId || known.Type != EventTypes.Member || known.StateKey != received.Sender.Value || known.Sender != received.Sender.Value)
+                throw MatrixRequestException.InvalidParam("The event id names another event.");
+            // The joining server did not get our answer and asks again.
+            var stateBefore = await HistoricalState.AtAsync(store, snapshot, known.RoomPosition - 1, CancellationToken.None);
+            return await SendJoinResponseAsync(stateBefore, ToPdu(known));
+        }
+        await AuthoriseByAuthEventsAsync(snapshot, received);
+
+        // The resident server's signature, as for a restricted join; it changes neither hash nor event id.
+        EventSigning.Sign(version, pdu, signingKey.Current);
+        var json = CanonicalJson.Encode(pdu, version.StrictCanonicalJson);
+        var signed = new BuiltEvent(eventId, json, Pdu.Parse(eventId, json));
+
+        ImmutableDictionary<StateEventKey, Pdu> before = snapshot.State;
+        await _writer.SubmitAsync(builder =>
+        {
+            before = builder.State;
+            builder.AddReceived(signed);
+            return eventId.Value;
+        });
+        return await SendJoinResponseAsync(before, signed.Pdu);
+    }
+
+    public async Task<byte[]> GetEventForServerAsync(string origin, string eventId)
+    {
+        var snapshot = RequireServerInRoom(origin);
+        var stored = await RequireEventInRoomAsync(eventId);
+        var history = await GetHistoryAsync(snapshot);
+        var visible = history.UsersWithMembership
+            .Where(user => UserId.TryParse(user, out var parsed) && parsed.Server.ToString() == origin)
+            .Any(user => history.CanSee(user, snapshot.IsJoined(user), stored.RoomPosition, stored.Type, stored.StateKey));
+        var pdu = visible ? ToPdu(stored).Json : JsonSerializer.SerializeToElement(EventRedactor.Redact(snapshot.Version, ToPdu(stored).Json));
+        return JsonOutput.Write(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("origin", server.Name);
+            writer.WriteNumber("origin_server_ts", Clock());
+            writer.WriteStartArray("pdus");
+            WriteFederationEvent(writer, pdu);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        });
+    }
+
+    public async Task<byte[]> GetStateForServerAsync(string origin, string eventId, bool idsOnly)
+    {
+        var snapshot = RequireServerInRoom(origin);
+        var stored = await RequireEventInRoomAsync(eventId);
+        var state = await HistoricalState.AtAsync(store, snapshot, stored.RoomPosition - 1, CancellationToken.None);
+        var stateEvents = SortedState(state.Values).ToList();
+        var authChain = await AuthChainAsync(stateEvents, state);
+        return JsonOutput.Write(writer =>
+        {
+            writer.WriteStartObject();
+            if (idsOnly)
+            {
+                WriteIds(writer, "auth_chain_ids", authChain);
+                WriteIds(writer, "pdu_ids", stateEvents);
+            }
+            else
+            {
+                WriteFederationEvents(writer, "auth_chain", authChain);
+                WriteFederationEvents(writer, "pdus", stateEvents);
+            }
+            writer.WriteEndObject();
+        });
+    }
+
+    private RoomSnapshot RequireServerInRoom(string origin)
+    {
+        var snapshot = _writer.Current is { Exists: true } s ? s : throw MatrixRequestException.NotFound("Unknown room.");
+        var suffix = ":" + origin;
+        return snapshot.JoinedMembers.Any(member => member.EndsWith(suffix, StringComparison.Ordinal))
+            ? snapshot
+            : throw MatrixRequestException.Forbidden($"{origin} has no member joined in this room.");
+    }
+
+    /// <summary>
+    /// Every server whose signature the event needs must have signed it with a key it publishes (for
+    /// room version 5 and later valid when the event was sent); each is asked of the keys grain of that server.
+    /// </summary>
+    private async Task VerifySignaturesAsync(RoomVersion version, JsonObject pdu)
+    {
+        var signers = EventSigning.RequiredSigners(version, pdu)
+                      ?? throw MatrixRequestException.InvalidParam("The event does not name the servers that must sign it.");
+        var sentAt = pdu["origin_server_ts"]!.GetValue<long>();
+        foreach (var signer in signers)
+        {
+            if (pdu["signatures"]?[signer] is not JsonObject signatures)
+                throw MatrixRequestException.InvalidParam($"The event is not signed by {signer}.");
+            var verified = false;
+            foreach (var keyId in signatures.Select(entry => entry.Key).Where(k => k.StartsWith(ServerSigningKey.Algorithm + ":", StringComparison.Ordinal)))
+            {
+                var publicKey = signer == server.Name
+                    ? keyId == signingKey.Current.KeyId ? signingKey.Current.PublicKey : null
+                    : await GrainFactory.GetGrain<IRemoteServerKeysGrain>(signer).GetVerifyKeyAsync(keyId, sentAt);
+                if (publicKey is not null && EventSigning.Verify(version, pdu, signer, keyId, publicKey))
+                {
+                    verified = true;
+                    break;
+                }
+            }
+            if (!verified) throw MatrixRequestException.InvalidParam($"The signature of {signer} on the event does not verify.");
+        }
+    }
+
+    /// <summary>
+    /// The spec's check against the event's own auth events: each must be an event of this room, a state event of a
+    /// slot the auth events selection asks for, at most one per slot; the authorization rules must pass on them.
+    /// (The check against the state before the event, which here is the current state, runs when it is appended.)
+    /// </summary>
+    private async Task AuthoriseByAuthEventsAsync(RoomSnapshot snapshot, Pdu pdu)
+    {
+        var wanted = AuthEventSelector.RequiredStateKeys(pdu.Type, pdu.StateKey, pdu.Sender, JsonObject.Create(pdu.Content)!);
+        var inState = snapshot.State.Values.ToDictionary(e => e.EventId.Value);
+        var authState = new Dictionary<StateEventKey, Pdu>();
+        foreach (var id in pdu.AuthEvents)
+        {
+            var authEvent = inState.GetValueOrDefault(id) ?? await StoredEventOfRoomAsync(id)
+                ?? throw MatrixRequestException.Forbidden($"The auth event {id} is not an event of this room.");
+            if (authEvent.StateKey is not { } stateKey || !wanted.Contains(new StateEventKey(authEvent.Type, stateKey)))
+                throw MatrixRequestException.Forbidden($"The auth event {id} is not one the event's auth needs.");
+            if (!authState.TryAdd(new StateEventKey(authEvent.Type, stateKey), authEvent))
+                throw MatrixRequestException.Forbidden($"The auth events hold two events for ({authEvent.Type}, {stateKey}).");
+        }
+        var auth = EventAuthorizer.Authorize(snapshot.Version, pdu, authState);
+        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+    }
+
+    private async Task<Pdu?> StoredEventOfRoomAsync(string eventId)
+    {
+        if (!Identifiers.EventId.TryParse(eventId, out _)) return null;
+        var stored = await store.Events.GetEventAsync(eventId, CancellationToken.None);
+        return stored is not null && stored.RoomId == RoomId ? ToPdu(stored) : null;
+    }
+
+    /// <summary>
+    /// The send_join answer: the state before the join, the auth chain of the join and of that state, the join as
+    /// this server signed and stored it, and the servers with joined members before the join (this one included).
+    /// </summary>
+    private async Task<byte[]> SendJoinResponseAsync(ImmutableDictionary<StateEventKey, Pdu> stateBefore, Pdu join)
+    {
+        var stateEvents = SortedState(stateBefore.Values).ToList();
+        var authChain = await AuthChainAsync([.. stateEvents, join], stateBefore);
+        var servers = stateBefore.Where(e => e.Key.Type == EventTypes.Member && e.Value.GetContentString("membership") == Membership.Join)
+            .Select(e => UserId.TryParse(e.Key.StateKey, out var user) ? user.Server.ToString() : null)
+            .OfType<string>()
+            .Append(server.Name)
+            .Distinct()
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return JsonOutput.Write(writer =>
+        {
+            writer.WriteStartObject();
+            WriteFederationEvents(writer, "auth_chain", authChain);
+            writer.WritePropertyName("event");
+            WriteFederationEvent(writer, join.Json);
+            writer.WriteBoolean("members_omitted", false);
+            writer.WriteString("origin", server.Name);
+            writer.WriteStartArray("servers_in_room");
+            foreach (var name in servers) writer.WriteStringValue(name);
+            writer.WriteEndArray();
+            WriteFederationEvents(writer, "state", stateEvents);
+            writer.WriteEndObject();
+        });
+    }
+
+    /// <summary>Every event reachable through <c>auth_events</c> from <paramref name="events"/>, in the order found.</summary>
+    private async Task<List<Pdu>> AuthChainAsync(IReadOnlyList<Pdu> events, IReadOnlyDictionary<StateEventKey, Pdu> state)
+    {
+        var known = state.Values.ToDictionary(e => e.EventId.Value);
+        var chain = new List<Pdu>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<string>(events.SelectMany(e => e.AuthEvents));
+        while (pending.TryDequeue(out var id))
+        {
+            if (!seen.Add(id)) continue;
+            var authEvent = known.GetValueOrDefault(id) ?? await StoredEventOfRoomAsync(id);
+            if (authEvent is null) continue; // Every stored event's auth events are stored; nothing else to answer with.
+            chain.Add(authEvent);
+            foreach (var next in authEvent.AuthEvents) pending.Enqueue(next);
+        }
+        return chain;
+    }
+
+    /// <summary>The auth events and previous events a template cites: ids, with content hashes in room versions 1 and 2.</summary>
+    private static JsonArray References(RoomSnapshot snapshot, IReadOnlyList<Identifiers.EventId> ids)
+    {
+        if (!snapshot.Version.EventIdInEvent) return new JsonArray(ids.Select(id => (JsonNode)id.Value).ToArray());
+        string HashOf(Identifiers.EventId id) =>
+            (id == snapshot.LastEventId ? snapshot.LastEventContentHash : null)
+            ?? snapshot.State.Values.FirstOrDefault(e => e.EventId == id)?.ContentHash
+            ?? throw new InvalidOperationException($"The content hash of {id} is not known.");
+        return new JsonArray(ids.Select(id => (JsonNode)new JsonArray(id.Value, new JsonObject { ["sha256"] = HashOf(id) })).ToArray());
+    }
+
+    private static void WriteIds(Utf8JsonWriter writer, string name, IEnumerable<Pdu> events)
+    {
+        writer.WriteStartArray(name);
+        foreach (var e in events) writer.WriteStringValue(e.EventId.Value);
+        writer.WriteEndArray();
+    }
+
+    private static void WriteFederationEvents(Utf8JsonWriter writer, string name, IEnumerable<Pdu> events)
+    {
+        writer.WriteStartArray(name);
+        foreach (var e in events) WriteFederationEvent(writer, e.Json);
+        writer.WriteEndArray();
+    }
+
+    /// <summary>An event as other servers get it: the PDU without the <c>unsigned</c> data this server keeps with it.</summary>
+    private static void WriteFederationEvent(Utf8JsonWriter writer, JsonElement pdu)
+    {
+        writer.WriteStartObject();
+        foreach (var property in pdu.EnumerateObject())
+        {
+            if (property.NameEquals("unsigned")) continue;
+            property.WriteTo(writer);
+        }
+        writer.WriteEndObject();
+    }
+}
