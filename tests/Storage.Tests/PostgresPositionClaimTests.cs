@@ -40,6 +40,25 @@ public sealed class PostgresPositionClaimTests : StoreTestBase<PostgresTestBacke
     }
 
     [Fact]
+    public async Task Concurrent_appends_of_many_rooms_claim_distinct_ranges_and_leave_no_claim_behind()
+    {
+        var rooms = Enumerable.Range(0, 24).Select(i => $"!many{i}:example.org").ToList();
+        foreach (var room in rooms) await CreateRoomAsync(room);
+        var before = await Store.Events.GetMaxGlobalPositionAsync(Ct);
+
+        // Three events per batch, so a wrong split of a group's range shows as overlapping or misplaced positions.
+        var appended = await Task.WhenAll(rooms.Select(room => Store.Events.AppendAsync(new EventBatch(room, 0,
+            [TestEvents.Message($"$a-{room}"), TestEvents.Message($"$b-{room}"), TestEvents.Message($"$c-{room}")]), Ct)));
+
+        var positions = appended.SelectMany(batch => batch.Select(e => e.GlobalPosition)).Order().ToList();
+        Assert.Equal(Enumerable.Range(1, rooms.Count * 3).Select(i => before + i), positions);
+        Assert.All(appended, batch => Assert.Equal([batch[0].GlobalPosition, batch[0].GlobalPosition + 1, batch[0].GlobalPosition + 2],
+            batch.Select(e => e.GlobalPosition)));
+        Assert.Equal(0, await CountRowsAsync("position_claims"));
+        Assert.Equal(before + rooms.Count * 3, await Store.Events.GetMaxGlobalPositionAsync(Ct));
+    }
+
+    [Fact]
     public async Task A_failed_append_releases_its_claim_and_leaves_a_gap_readers_pass()
     {
         var before = await Store.Events.GetMaxGlobalPositionAsync(Ct);

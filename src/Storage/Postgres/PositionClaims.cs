@@ -21,19 +21,49 @@ internal static class PositionClaims
     private static readonly TimeSpan CheckOwnerAfter = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ReapAnywayAfter = TimeSpan.FromSeconds(30);
 
-    /// <summary>Claims <paramref name="count"/> positions and returns the last one.</summary>
-    public static async Task<long> ClaimAsync(DbConnection connection, int count, CancellationToken ct) =>
-        // Asynchronous commit: the claim needs no durability of its own. The append's commit is synchronous and flushes
-        // the log up to it, claim included; a claim lost in a crash belonged to an append that never committed.
-        await connection.Command(
-                "WITH allocated AS (UPDATE stream_positions SET position = position + @count WHERE stream = @stream RETURNING position) " +
+    /// <summary>
+    /// Claims positions for several appends in one statement (one transaction): the counter advances once by their sum
+    /// and each append gets one claim row, in the order given, owned by its own backend. Returns each one's last position.
+    /// </summary>
+    public static async Task<long[]> ClaimGroupAsync(NpgsqlDataSource dataSource, int[] counts, int[] backendPids)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        // Asynchronous commit: the claims need no durability of their own. Each append's commit is synchronous and flushes
+        // the log up to and past them; a claim lost in a crash belonged to an append that never committed.
+        var lastPositions = await connection.Command(
+                "WITH allocated AS (UPDATE stream_positions SET position = position + @total WHERE stream = @stream RETURNING position), " +
+                "requests AS (SELECT r.count, r.pid, SUM(r.count) OVER (ORDER BY r.n) AS ends " +
+                "FROM unnest(@counts::bigint[], @pids::integer[]) WITH ORDINALITY AS r(count, pid, n)) " +
                 "INSERT INTO position_claims (stream, first_position, last_position, backend_pid, claimed_at) " +
-                "SELECT @stream, a.position - @count + 1, a.position, pg_backend_pid(), clock_timestamp() " +
-                "FROM allocated a, (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit " +
+                "SELECT @stream, a.position - @total + r.ends - r.count + 1, a.position - @total + r.ends, r.pid, clock_timestamp() " +
+                "FROM allocated a, requests r, (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit " +
                 "RETURNING last_position")
-            .With("@count", (long)count)
+            .With("@total", counts.Sum(c => (long)c))
+            .With("@counts", counts.Select(c => (long)c).ToArray())
+            .With("@pids", backendPids)
             .With("@stream", Stream)
-            .ScalarAsync<long>(ct);
+            .ListAsync(r => r.GetInt64(0), CancellationToken.None);
+        // Claims are consecutive ranges in request order, so ascending last positions are the requests' in order.
+        lastPositions.Sort();
+        return [.. lastPositions];
+    }
+
+    /// <summary>Best effort, after a group claim failed: deletes whatever claims those appends' backends hold.</summary>
+    public static async Task ReleaseClaimsOfAsync(NpgsqlDataSource dataSource, int[] backendPids)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
+            await connection.Command("DELETE FROM position_claims WHERE stream = @stream AND backend_pid = ANY(@pids)")
+                .With("@stream", Stream)
+                .With("@pids", backendPids)
+                .ExecuteAsync(timeout.Token);
+        }
+        catch (Exception exception) when (exception is DbException or OperationCanceledException or TimeoutException)
+        {
+        }
+    }
 
     /// <summary>Best effort, after the append's transaction failed: an unreleased claim is reaped later.</summary>
     public static async Task ReleaseAsync(NpgsqlDataSource dataSource, long firstPosition)

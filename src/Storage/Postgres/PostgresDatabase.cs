@@ -17,6 +17,8 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDat
     private static readonly IReadOnlyList<MigrationScript> Scripts =
         MigrationScript.LoadEmbedded("HomeServer.Storage.Postgres.Migrations.");
 
+    private readonly GroupedPositionClaims _claims = new(dataSource);
+
     public override async Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         try
@@ -76,7 +78,8 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDat
         try
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            claimed = await PositionClaims.ClaimAsync(connection, count, cancellationToken);
+            // Not cancelled while waiting: a claim made for an append that gave up would hold readers back until reaped.
+            claimed = await _claims.ClaimAsync(count, connection.ProcessID);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var result = await work(connection, transaction, new ClaimedPositionLease(connection, transaction, claimed.Value, count), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
