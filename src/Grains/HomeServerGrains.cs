@@ -33,6 +33,7 @@ public static class HomeServerGrains
         services.TryAddSingleton<RecentEventPlaces>();
         services.TryAddSingleton<StreamPositionsReader>();
         services.TryAddSingleton<SharedMemberReads>();
+        services.TryAddSingleton<SharedCurrentStateReads>();
         services.TryAddSingleton<Presence.IPresenceAnnouncer, Presence.PresenceAnnouncer>();
         services.TryAddSingleton<Presence.PresenceWrites>();
         services.TryAddSingleton<ActiveSilos>();

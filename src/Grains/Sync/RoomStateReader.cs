@@ -5,7 +5,7 @@ using Orleans;
 namespace HomeServer.Grains.Sync;
 
 /// <summary>Room state for sync responses: from the room's cached snapshots where it can, else from the store's current state.</summary>
-internal sealed class RoomStateReader(IHomeServerStore store, IGrainFactory grains)
+internal sealed class RoomStateReader(IHomeServerStore store, IGrainFactory grains, SharedCurrentStateReads currentStates)
 {
     private const string MemberType = "m.room.member";
 
@@ -41,7 +41,7 @@ internal sealed class RoomStateReader(IHomeServerStore store, IGrainFactory grai
             stateEvent.OriginServerTs, stateEvent.Membership, Redacted: false, stateEvent.Json);
 
     public Task<IReadOnlyList<StoredEvent>> CurrentAsync(string roomId, CancellationToken cancellationToken) =>
-        store.State.GetCurrentStateAsync(roomId, cancellationToken);
+        currentStates.ReadAsync(roomId, cancellationToken);
 
     /// <summary>
     /// The state just before global position <paramref name="before"/>: the current state, where a slot whose current

@@ -22,14 +22,15 @@ internal sealed class SyncBuilder
     private readonly CancellationToken _cancellationToken;
 
     public SyncBuilder(
-        IHomeServerStore store, IGrainFactory grains, UserRooms rooms, LazyMembers lazyMembers, SyncInput input, CancellationToken cancellationToken)
+        IHomeServerStore store, IGrainFactory grains, SharedCurrentStateReads currentStates, UserRooms rooms, LazyMembers lazyMembers,
+        SyncInput input, CancellationToken cancellationToken)
     {
         _store = store;
         _rooms = rooms;
         _lazyMembers = lazyMembers;
         _input = input;
         _timeline = new TimelineReader(store, input.Filter, input.UserId);
-        _state = new RoomStateReader(store, grains);
+        _state = new RoomStateReader(store, grains, currentStates);
         _streams = new SyncStreams(store, input.UserId, input.Upper, cancellationToken);
         _cancellationToken = cancellationToken;
     }

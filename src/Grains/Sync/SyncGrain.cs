@@ -23,7 +23,7 @@ namespace HomeServer.Grains.Sync;
 public sealed class SyncGrain(
     IHomeServerStore store, LocalSyncGrains localSyncGrains, IOptions<ParkedSyncOptions> parking, IOptions<Presence.PresenceOptions> presence,
     InitialSyncGate initialSyncs, RecentEventPlaces recentPlaces, StreamPositionsReader positions,
-    SharedMemberReads memberReads)
+    SharedMemberReads memberReads, SharedCurrentStateReads currentStates)
     : HomeServerGrain, ISyncGrain, ILocalFeedReceiver
 {
     private readonly object _lock = new();
@@ -365,7 +365,7 @@ public sealed class SyncGrain(
             var typing = new ResponseTyping(GrainFactory, sendEmptyLists: since is not null);
             await typing.ReadAsync(KnowsTypingOf(since) ? Joined(typingRooms) : JoinedShowingTyping(filter));
             var input = new SyncInput(Key, deviceId, filter, since, fullState, upper, typing, _epoch, typingSequence);
-            var result = await new SyncBuilder(store, GrainFactory, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
+            var result = await new SyncBuilder(store, GrainFactory, currentStates, _rooms, _lazyMembers, input, cancellationToken).BuildAsync();
             if (presence.Value.Enabled) await SyncPresence.AddAsync(store, Key, since, upper.Presence, filter, result, cancellationToken);
             if (filter.EventFormat == EventFormat.Federation) await FederationFormatState.ReadStoredEventsAsync(store, result, cancellationToken);
             // Without to-device messages the token keeps the since token's position: nothing more was delivered.
