@@ -149,6 +149,69 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     }
 
     [Fact]
+    public async Task An_event_its_own_auth_events_allow_but_the_current_state_forbids_is_rejected()
+    {
+        var (alice, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("kate");
+        var levels = JsonNode.Parse((await alice.GetStateEventAsync(roomId, EventTypes.PowerLevels)).GetRawText())!.AsObject();
+        levels["users"]![remote] = 50;
+        var promoted = await alice.SetStateAsync(roomId, EventTypes.PowerLevels, levels);
+        levels["users"]![remote] = 0;
+        var demoted = await alice.SetStateAsync(roomId, EventTypes.PowerLevels, levels);
+        // Built as if A had not seen the demotion: it cites the power levels that let the user set the topic.
+        var (eventId, pdu) = await RemoteEventAsync(version, roomId, remote, "m.room.topic", new JsonObject { ["topic"] = "mine now" }, stateKey: "",
+            change: e => e["auth_events"] = new JsonArray(e["auth_events"]!.AsArray().Select(id => (JsonNode)(id!.GetValue<string>() == demoted ? promoted : id.GetValue<string>())).ToArray()));
+        Assert.Contains(promoted, pdu["auth_events"]!.AsArray().Select(id => id!.GetValue<string>()));
+
+        await AssertRefusedAsync(roomId, sync, eventId, pdu);
+    }
+
+    [Fact]
+    public async Task A_remote_user_redacts_its_own_message()
+    {
+        var (alice, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("liam");
+        var (messageId, message) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("regretted"));
+        Assert.Empty((await SendTransactionOkAsync([message]))[messageId.Value]!.AsObject());
+        var (redactionId, redaction) = await RemoteEventAsync(version, roomId, remote, EventTypes.Redaction,
+            new JsonObject { ["redacts"] = messageId.Value }, change: e => e["redacts"] = messageId.Value);
+
+        Assert.Empty((await SendTransactionOkAsync([redaction]))[redactionId.Value]!.AsObject());
+
+        var redacted = await alice.GetEventAsync(roomId, messageId.Value);
+        Assert.Empty(redacted.GetProperty("content").EnumerateObject());
+        Assert.Equal(redactionId.Value, redacted.GetProperty("unsigned").GetProperty("redacted_because").GetProperty("event_id").GetString());
+    }
+
+    [Fact]
+    public async Task A_read_receipt_edu_of_a_joined_remote_user_reaches_the_local_member()
+    {
+        var (alice, sync, roomId, remote, _) = await RoomWithRemoteMemberAsync("mia");
+        var read = await alice.SendTextAsync(roomId, "read me");
+        var since = await NextBatchAsync(sync);
+        var receipt = new JsonObject
+        {
+            ["edu_type"] = "m.receipt",
+            ["content"] = new JsonObject
+            {
+                [roomId] = new JsonObject
+                {
+                    ["m.read"] = new JsonObject
+                    {
+                        [remote] = new JsonObject { ["event_ids"] = new JsonArray(read), ["data"] = new JsonObject { ["ts"] = 1 } },
+                    },
+                },
+            },
+        };
+
+        Assert.Empty(await SendTransactionOkAsync([], [receipt]));
+
+        var readers = await EphemeralAsync(sync, since, roomId, "m.receipt",
+            content => content.TryGetProperty(read, out var byType) && byType.TryGetProperty("m.read", out var users)
+                ? users.EnumerateObject().Select(u => u.Name)
+                : []);
+        Assert.Equal([remote], readers);
+    }
+
+    [Fact]
     public async Task After_a_remote_member_leaves_its_server_can_send_no_more_events_to_the_room()
     {
         var (alice, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("judy");
@@ -181,20 +244,8 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         var results = await SendTransactionOkAsync([], [typing, unknownEdu]);
 
         Assert.Empty(results);
-        var typingUsers = new List<string>();
-        for (var attempt = 0; attempt < 50 && typingUsers.Count == 0; attempt++)
-        {
-            var body = await sync.SyncSinceAsync(since, "timeout=0");
-            if (body.TryGetProperty("rooms", out var rooms) && rooms.TryGetProperty("join", out var join) && join.TryGetProperty(roomId, out var room)
-                && room.TryGetProperty("ephemeral", out var ephemeral))
-            {
-                typingUsers = ephemeral.GetProperty("events").EnumerateArray()
-                    .Where(e => e.GetProperty("type").GetString() == "m.typing")
-                    .SelectMany(e => e.GetProperty("content").GetProperty("user_ids").EnumerateArray().Select(u => u.GetString()!))
-                    .ToList();
-            }
-            if (typingUsers.Count == 0) await Task.Delay(100);
-        }
+        var typingUsers = await EphemeralAsync(sync, since, roomId, "m.typing",
+            content => content.GetProperty("user_ids").EnumerateArray().Select(u => u.GetString()!));
         Assert.Equal([remote], typingUsers);
     }
 
@@ -227,6 +278,22 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     }
 
     private static JsonObject Text(string body) => new() { ["msgtype"] = "m.text", ["body"] = body };
+
+    /// <summary>What the member's /sync shows of the room's ephemeral events of one type, waiting up to 5 s for something.</summary>
+    private static async Task<List<string>> EphemeralAsync(SyncUser member, string since, string roomId, string type, Func<JsonElement, IEnumerable<string>> select)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var body = await member.SyncSinceAsync(since, "timeout=0");
+            var found = body.TryGetProperty("rooms", out var rooms) && rooms.TryGetProperty("join", out var join) && join.TryGetProperty(roomId, out var room)
+                        && room.TryGetProperty("ephemeral", out var ephemeral)
+                ? ephemeral.GetProperty("events").EnumerateArray().Where(e => e.GetProperty("type").GetString() == type)
+                    .SelectMany(e => select(e.GetProperty("content"))).ToList()
+                : [];
+            if (found.Count > 0 || attempt == 50) return found;
+            await Task.Delay(100);
+        }
+    }
 
     private static string NewTxnId() => Guid.NewGuid().ToString("N");
 
