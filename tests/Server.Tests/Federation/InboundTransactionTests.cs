@@ -67,6 +67,25 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     }
 
     [Fact]
+    public async Task Events_of_one_transaction_that_follow_each_other_are_appended_in_order()
+    {
+        var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("nora");
+        var (firstId, first) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("one"));
+        var (secondId, second) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("two"), change: e =>
+        {
+            e["prev_events"] = new JsonArray(firstId.Value);
+            e["depth"] = first["depth"]!.GetValue<long>() + 1;
+        });
+        var since = await NextBatchAsync(sync);
+
+        var results = await SendTransactionOkAsync([first, second]);
+
+        Assert.Empty(results[firstId.Value]!.AsObject());
+        Assert.Empty(results[secondId.Value]!.AsObject());
+        Assert.Equal([firstId.Value, secondId.Value], (await TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
+    }
+
+    [Fact]
     public async Task A_pdu_with_a_bad_signature_is_refused_without_failing_the_others_of_its_transaction()
     {
         var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("dave");
