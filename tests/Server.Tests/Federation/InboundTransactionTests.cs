@@ -66,6 +66,23 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         Assert.Contains(await TimelineSinceAsync(sync, afterFirst, roomId), e => e.GetProperty("event_id").GetString() == reply);
     }
 
+    [Theory]
+    [InlineData("1")]
+    [InlineData("3")]
+    [InlineData("11")]
+    public async Task A_remote_message_is_accepted_in_a_room_of_each_event_format(string roomVersion)
+    {
+        var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("owen", roomVersion);
+        Assert.Equal(roomVersion, version.Id);
+        var (eventId, message) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("in any format"));
+        var since = await NextBatchAsync(sync);
+
+        var results = await SendTransactionOkAsync([message]);
+
+        Assert.True(results[eventId.Value]!.AsObject().Count == 0, results.ToJsonString());
+        Assert.Equal([eventId.Value], (await TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
+    }
+
     [Fact]
     public async Task Events_of_one_transaction_that_follow_each_other_are_appended_in_order()
     {
@@ -324,10 +341,13 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     }
 
     /// <summary>A public room of B with a local member and a user of A joined through make_join/send_join.</summary>
-    private async Task<(RoomsClient Rooms, SyncUser Sync, string RoomId, string Remote, RoomVersion Version)> RoomWithRemoteMemberAsync(string name)
+    private async Task<(RoomsClient Rooms, SyncUser Sync, string RoomId, string Remote, RoomVersion Version)> RoomWithRemoteMemberAsync(
+        string name, string? roomVersion = null)
     {
         var (alice, sync) = await LocalMemberAsync();
-        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
+        var roomId = roomVersion is null
+            ? await alice.CreateRoomAsync(new { preset = "public_chat" })
+            : await alice.CreateRoomAsync(new { preset = "public_chat", room_version = roomVersion });
         var remote = RemoteUser(name);
         var made = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
             $"/_matrix/federation/v1/make_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(remote)}?"
@@ -335,7 +355,9 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         Assert.True(made.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(made.Body));
         var body = JsonNode.Parse(made.Body)!.AsObject();
         Assert.True(RoomVersion.TryGet(body["room_version"]!.GetValue<string>(), out var version));
-        var (eventId, join) = Sign(version, body["event"]!.AsObject(), KeyOfA);
+        var template = body["event"]!.AsObject();
+        if (version.EventIdInEvent) template["event_id"] = $"${Guid.NewGuid():N}:{pair.NameOfA}";
+        var (eventId, join) = Sign(version, template, KeyOfA);
         var joined = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
             $"/_matrix/federation/v2/send_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(eventId.Value)}", join, CancellationToken.None);
         Assert.True(joined.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(joined.Body));
@@ -358,12 +380,11 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         RoomVersion version, string roomId, string sender, string type, JsonObject content, string? stateKey = null,
         ServerSigningKey? key = null, Action<JsonObject>? change = null)
     {
-        Assert.False(version.EventIdInEvent);
         var state = await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
         var last = (await StoreOfB.Events.GetRoomEventsAsync(roomId, long.MaxValue, Direction.Backward, 1, CancellationToken.None))[0];
         var wanted = AuthEventSelector.RequiredStateKeys(type, stateKey, UserId.Parse(sender), content);
         var authEvents = state.Where(e => e.StateKey is not null && wanted.Contains(new StateEventKey(e.Type, e.StateKey)))
-            .Select(e => (JsonNode)e.EventId).ToArray();
+            .Select(e => Reference(version, e)).ToArray();
         var pdu = new JsonObject
         {
             ["auth_events"] = new JsonArray(authEvents),
@@ -371,15 +392,22 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
             ["depth"] = JsonNode.Parse(last.Json)!["depth"]!.GetValue<long>() + 1,
             ["origin"] = pair.NameOfA,
             ["origin_server_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-            ["prev_events"] = new JsonArray(last.EventId),
+            ["prev_events"] = new JsonArray(Reference(version, last)),
             ["room_id"] = roomId,
             ["sender"] = sender,
             ["type"] = type,
         };
+        if (version.EventIdInEvent) pdu["event_id"] = $"${Guid.NewGuid():N}:{pair.NameOfA}";
         if (stateKey is not null) pdu["state_key"] = stateKey;
         change?.Invoke(pdu);
         return Sign(version, pdu, key ?? KeyOfA);
     }
+
+    /// <summary>An event id from room version 3 on; <c>[event_id, {"sha256": content hash}]</c> in versions 1 and 2.</summary>
+    private static JsonNode Reference(RoomVersion version, StoredEvent stored) =>
+        version.EventIdInEvent
+            ? new JsonArray(stored.EventId, new JsonObject { ["sha256"] = JsonNode.Parse(stored.Json)!["hashes"]!["sha256"]!.GetValue<string>() })
+            : stored.EventId;
 
     /// <summary>What the sending server does with an event: hashes it and signs it with its key.</summary>
     private static (EventId EventId, JsonObject Event) Sign(RoomVersion version, JsonObject template, ServerSigningKey key)
