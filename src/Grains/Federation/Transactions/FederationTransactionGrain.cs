@@ -2,6 +2,7 @@ using HomeServer.Grains.Identifiers;
 using HomeServer.Grains.Rooms;
 using Microsoft.Extensions.Logging;
 using Orleans;
+using Orleans.Runtime;
 
 namespace HomeServer.Grains.Federation.Transactions;
 
@@ -30,7 +31,7 @@ public sealed class FederationTransactionGrain(LocalServer server, ILogger<Feder
         foreach (var pdu in transaction.Pdus)
         {
             if (pdu.RoomId is not { } roomId || !RoomId.IsValid(roomId)) continue; // No room, no version: no event id to answer under.
-            results.Add(await GrainFactory.GetGrain<IRoomGrain>(roomId).ReceivePduAsync(Key, pdu.Json));
+            if (await ReceivePduAsync(roomId, pdu) is { } result) results.Add(result);
         }
         await ReceiveEdusAsync(transaction);
 
@@ -50,6 +51,24 @@ public sealed class FederationTransactionGrain(LocalServer server, ILogger<Feder
         });
         Remember(transactionId, answer);
         return answer;
+    }
+
+    /// <summary>
+    /// A temporary failure (store, busy room, cluster) fails the transaction, which the origin then sends again. Any
+    /// other failure is this PDU's alone: it is logged and left out of the answer, so that one event this server cannot
+    /// handle does not stop every later transaction of the origin.
+    /// </summary>
+    private async Task<ReceivedPduResult?> ReceivePduAsync(string roomId, TransactionPdu pdu)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<IRoomGrain>(roomId).ReceivePduAsync(Key, pdu.Json);
+        }
+        catch (Exception e) when (e is not (StoreUnavailableError or RoomBusyException or TimeoutException or OperationCanceledException or OrleansException))
+        {
+            logger.LogError(e, "A PDU of {Origin} for {RoomId} could not be handled", Key, roomId);
+            return null;
+        }
     }
 
     private async Task ReceiveEdusAsync(InboundTransaction transaction)
