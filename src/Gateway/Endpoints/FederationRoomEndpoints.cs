@@ -2,6 +2,7 @@ using HomeServer.Gateway.Errors;
 using HomeServer.Gateway.Federation;
 using HomeServer.Gateway.Json;
 using HomeServer.Gateway.Rooms;
+using HomeServer.Grains.Federation;
 using HomeServer.Grains.Rooms;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +14,7 @@ namespace HomeServer.Gateway.Endpoints;
 /// <summary>
 /// The federation endpoints of this server's rooms: a user of another server joins (<c>make_join</c>, <c>send_join</c>
 /// v1 and v2), and servers with a joined member read an event, or the state at an event (<c>/state_ids</c>,
-/// <c>/state</c>). The origin is the authenticated signer of the request (docs/adr/0034-inbound-federated-joins.md).
+/// <c>/state</c>), and send transactions (<c>/send</c>). The origin is the authenticated signer of the request (docs/adr/0034-inbound-federated-joins.md).
 /// </summary>
 internal static class FederationRoomEndpoints
 {
@@ -25,6 +26,7 @@ internal static class FederationRoomEndpoints
         authenticated.MapGet("/v1/event/{eventId}", GetEventAsync);
         authenticated.MapGet("/v1/state_ids/{roomId}", (HttpContext context, IGrainFactory grains, string roomId) => GetStateAsync(context, grains, roomId, idsOnly: true));
         authenticated.MapGet("/v1/state/{roomId}", (HttpContext context, IGrainFactory grains, string roomId) => GetStateAsync(context, grains, roomId, idsOnly: false));
+        authenticated.MapPut("/v1/send/{txnId}", SendTransactionAsync);
     }
 
     private static async Task<IResult> MakeJoinAsync(HttpContext context, IGrainFactory grains, string roomId, string userId)
@@ -74,6 +76,12 @@ internal static class FederationRoomEndpoints
             .GetStateForServerAsync(context.FederationOrigin(), RoomPath.EventId(eventId), idsOnly);
         return TypedResults.Bytes(body, JsonContentType.Utf8);
     }
+
+    /// <summary>A transaction of PDUs and EDUs (docs/adr/0036-inbound-transactions.md); the origin's grain processes it.</summary>
+    private static async Task<IResult> SendTransactionAsync(HttpContext context, IGrainFactory grains, string txnId) =>
+        TypedResults.Bytes(
+            await grains.GetGrain<IFederationTransactionGrain>(context.FederationOrigin()).ReceiveAsync(RoomPath.Text(txnId), context.FederationBody()),
+            JsonContentType.Utf8);
 
     /// <summary>A malformed room id names no room this server knows: 404, as the spec answers for unknown rooms.</summary>
     private static string RoomIdOf(string value)

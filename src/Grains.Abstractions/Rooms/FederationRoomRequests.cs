@@ -14,3 +14,13 @@ public sealed record MakeJoinResult(string RoomVersion, byte[]? Template);
 [GenerateSerializer, Alias("hs.SendJoinRequest")]
 public sealed record SendJoinRequest(
     string Origin, string EventId, byte[] Event);
+
+/// <summary>What became of one PDU of a transaction.</summary>
+/// <param name="EventId">The event's id in its room version; null when it cannot be told (the PDU is dropped unanswered).</param>
+/// <param name="Error">Null when the PDU was accepted (or was already known); otherwise why not.</param>
+[GenerateSerializer, Alias("hs.ReceivedPduResult")]
+public sealed record ReceivedPduResult(string? EventId, string? Error);
+
+/// <summary>An <c>m.receipt</c> EDU's receipt of one user of the origin: the events read, and its <c>thread_id</c>.</summary>
+[GenerateSerializer, Alias("hs.RemoteReceipt")]
+public sealed record RemoteReceipt(string UserId, string ReceiptType, IReadOnlyList<string> EventIds, string? ThreadId);

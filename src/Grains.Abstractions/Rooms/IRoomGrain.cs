@@ -169,6 +169,22 @@ public interface IRoomGrain : IGrainWithStringKey
     [return: Immutable]
     Task<byte[]> GetStateForServerAsync(string origin, string eventId, bool idsOnly);
 
+    /// <summary>
+    /// One PDU of a transaction from <paramref name="origin"/> (<c>PUT /_matrix/federation/v1/send</c>): checked as the
+    /// spec's "Checks performed on receipt of a PDU" for a linear room, and appended when it extends the newest event.
+    /// Never throws for a refused PDU: the refusal is the result's error (docs/adr/0036-inbound-transactions.md).
+    /// </summary>
+    [AlwaysInterleave]
+    Task<ReceivedPduResult> ReceivePduAsync(string origin, [Immutable] byte[] pdu);
+
+    /// <summary>An <c>m.typing</c> EDU: a joined user of <paramref name="origin"/> starts or stops typing; ignored otherwise.</summary>
+    [AlwaysInterleave]
+    Task ReceiveTypingAsync(string origin, string userId, bool typing);
+
+    /// <summary>An <c>m.receipt</c> EDU's receipts for this room; those of users not of the origin or not joined are ignored.</summary>
+    [AlwaysInterleave]
+    Task ReceiveReceiptsAsync(string origin, IReadOnlyList<RemoteReceipt> receipts);
+
     /// <summary>Whether the user is joined; M_NOT_FOUND for an unknown room.</summary>
     [Idempotent]
     [AlwaysInterleave]

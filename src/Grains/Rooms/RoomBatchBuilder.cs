@@ -105,20 +105,25 @@ internal sealed class RoomBatchBuilder
     }
 
     /// <summary>
-    /// Adds an event another server built and signed (a join sent through <c>/send_join</c>), already checked for
-    /// format, hashes and signatures. It must extend the timeline: its only previous event is the room's newest and
-    /// its depth the next one; and it must pass the authorization rules against the state it extends.
+    /// Adds an event another server built and signed (a join sent through <c>/send_join</c>, any event of a
+    /// transaction), already checked for format, hashes, signatures and its auth events. It must extend the timeline:
+    /// its only previous event is the room's newest and its depth the next one; and it must pass the authorization rules
+    /// against the state it extends. A redaction whose target is given is applied when the redaction rules allow it
+    /// (otherwise it is kept, as the spec has servers do, and changes nothing).
     /// </summary>
-    public Pdu AddReceived(BuiltEvent received)
+    public Pdu AddReceived(BuiltEvent received, Pdu? redactedOriginal = null)
     {
         if (received.Pdu.PrevEvents.Count != 1 || _last is null || received.Pdu.PrevEvents[0] != _last.Value)
             throw new MatrixRequestException("M_INVALID_PARAM",
-                "The event does not follow the room's newest event; ask /make_join for a new template.");
+                "The event does not follow the room's newest event (for a join, ask /make_join for a new template).");
         if (!received.Pdu.Json.TryGetProperty("depth", out var depth) || !depth.TryGetInt64(out var value) || value != _depth + 1)
             throw new MatrixRequestException("M_INVALID_PARAM", $"The event's depth must be {_depth + 1}.");
         var auth = EventAuthorizer.Authorize(Version, received.Pdu, State);
         if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
-        return Append(received, transaction: null);
+        var stored = Append(received, transaction: null);
+        if (redactedOriginal is not null && RedactionAuthorizer.Authorize(Version, received.Pdu, redactedOriginal, State).IsAllowed)
+            ApplyRedaction(redactedOriginal, stored);
+        return stored;
     }
 
     private Pdu Append(BuiltEvent built, ClientTransactionInfo? transaction)

@@ -40,6 +40,12 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
 
     public virtual Task<byte[]> GetStateForServerAsync(string origin, string eventId, bool idsOnly) => throw new NotSupportedException();
 
+    public virtual Task<ReceivedPduResult> ReceivePduAsync(string origin, byte[] pdu) => throw new NotSupportedException();
+
+    public virtual Task ReceiveTypingAsync(string origin, string userId, bool typing) => throw new NotSupportedException();
+
+    public virtual Task ReceiveReceiptsAsync(string origin, IReadOnlyList<RemoteReceipt> receipts) => throw new NotSupportedException();
+
     public virtual Task UpdateMemberProfileAsync(string userId, string? displayName, string? avatarUrl) => throw new NotSupportedException();
 
     public virtual Task<string> SendMessageAsync(MessageRequest request) => throw new NotSupportedException();

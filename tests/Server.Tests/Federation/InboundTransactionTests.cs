@@ -1,0 +1,482 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HomeServer.Grains.Events;
+using HomeServer.Grains.Federation;
+using HomeServer.Grains.Federation.Signing;
+using HomeServer.Grains.Federation.Transport;
+using HomeServer.Grains.Identifiers;
+using HomeServer.Server.Tests.Infrastructure;
+using HomeServer.Server.Tests.Rooms;
+using HomeServer.Server.Tests.Sync;
+using HomeServer.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HomeServer.Server.Tests.Federation;
+
+/// <summary>
+/// Server A sends transactions (<c>PUT /_matrix/federation/v1/send/{txnId}</c>) to server B, as a remote homeserver
+/// would: after a user of A joined a room of B through make_join/send_join, A builds the room's next events from B's
+/// newest event and signs them with its own key. Accepted events reach B's local member in /sync once; refused ones
+/// are answered with an error under their event id and change nothing.
+/// </summary>
+public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : FederationPair
+{
+    private FederationClient FederationOfA => pair.A.App.Services.GetRequiredService<FederationClient>();
+
+    private ServerSigningKey KeyOfA => pair.A.App.Services.GetRequiredService<LocalSigningKey>().Current;
+
+    private IHomeServerStore StoreOfB => pair.B.App.Services.GetRequiredService<IHomeServerStore>();
+
+    private string RemoteUser(string name) => $"@{name}-{Guid.NewGuid().ToString("N")[..8]}:{pair.NameOfA}";
+
+    [Fact]
+    public async Task A_remote_message_reaches_the_local_member_once_and_a_retried_transaction_appends_nothing_twice()
+    {
+        var (alice, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("carol");
+        var since = await NextBatchAsync(sync);
+        var (eventId, message) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("hello from A"));
+        var txnId = NewTxnId();
+
+        var response = await SendTransactionAsync(txnId, [message]);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var results = JsonNode.Parse(response.Body)!["pdus"]!.AsObject();
+        Assert.Equal([eventId.Value], results.Select(r => r.Key));
+        Assert.Empty(results[eventId.Value]!.AsObject());
+        var seen = Assert.Single(await TimelineSinceAsync(sync, since, roomId));
+        Assert.Equal(eventId.Value, seen.GetProperty("event_id").GetString());
+        Assert.Equal(remote, seen.GetProperty("sender").GetString());
+        Assert.Equal("hello from A", seen.GetProperty("content").GetProperty("body").GetString());
+
+        // A did not get the answer and sends the transaction again; then the same event in a new transaction.
+        var events = await EventCountAsync(roomId);
+        var afterFirst = await NextBatchAsync(sync);
+        var retried = await SendTransactionAsync(txnId, [message]);
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal(response.Body, retried.Body);
+        var again = await SendTransactionAsync(NewTxnId(), [message]);
+        Assert.Empty(JsonNode.Parse(again.Body)!["pdus"]![eventId.Value]!.AsObject());
+        Assert.Equal(events, await EventCountAsync(roomId));
+        Assert.Empty(await TimelineSinceAsync(sync, afterFirst, roomId));
+
+        // B's own events still go on from the remote one.
+        var reply = await alice.SendTextAsync(roomId, "hello from B");
+        Assert.Contains(await TimelineSinceAsync(sync, afterFirst, roomId), e => e.GetProperty("event_id").GetString() == reply);
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("3")]
+    [InlineData("11")]
+    public async Task A_remote_message_is_accepted_in_a_room_of_each_event_format(string roomVersion)
+    {
+        var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("owen", roomVersion);
+        Assert.Equal(roomVersion, version.Id);
+        var (eventId, message) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("in any format"));
+        var since = await NextBatchAsync(sync);
+
+        var results = await SendTransactionOkAsync([message]);
+
+        Assert.True(results[eventId.Value]!.AsObject().Count == 0, results.ToJsonString());
+        Assert.Equal([eventId.Value], (await TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
+    }
+
+    [Fact]
+    public async Task Events_of_one_transaction_that_follow_each_other_are_appended_in_order()
+    {
+        var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("nora");
+        var (firstId, first) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("one"));
+        var (secondId, second) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("two"), change: e =>
+        {
+            e["prev_events"] = new JsonArray(firstId.Value);
+            e["depth"] = first["depth"]!.GetValue<long>() + 1;
+        });
+        var since = await NextBatchAsync(sync);
+
+        var results = await SendTransactionOkAsync([first, second]);
+
+        Assert.Empty(results[firstId.Value]!.AsObject());
+        Assert.Empty(results[secondId.Value]!.AsObject());
+        Assert.Equal([firstId.Value, secondId.Value], (await TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
+    }
+
+    [Fact]
+    public async Task A_pdu_with_a_bad_signature_is_refused_without_failing_the_others_of_its_transaction()
+    {
+        var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("dave");
+        using var impostor = ServerSigningKey.FromSeed(pair.NameOfA, KeyOfA.KeyId, RandomNumberGenerator.GetBytes(32));
+        var (forgedId, forged) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("forged"), key: impostor);
+        var (goodId, good) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("genuine"));
+        var since = await NextBatchAsync(sync);
+
+        var results = await SendTransactionOkAsync([forged, good]);
+
+        Assert.Contains("signature", ErrorOf(results, forgedId));
+        Assert.Empty(results[goodId.Value]!.AsObject());
+        var timeline = await TimelineSinceAsync(sync, since, roomId);
+        Assert.Equal([goodId.Value], timeline.Select(e => e.GetProperty("event_id").GetString()));
+        Assert.Null(await StoreOfB.Events.GetEventAsync(forgedId.Value, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_pdu_whose_content_does_not_match_its_hash_is_stored_redacted()
+    {
+        var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("erin");
+        var (eventId, message) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("as signed"));
+        // Outside what the signature and the event id cover: only the content hash tells.
+        message["content"]!["body"] = "changed on the way";
+        Assert.Equal(eventId, EventHashing.ComputeEventId(version, message));
+        var since = await NextBatchAsync(sync);
+
+        var results = await SendTransactionOkAsync([message]);
+
+        Assert.Empty(results[eventId.Value]!.AsObject());
+        var seen = Assert.Single(await TimelineSinceAsync(sync, since, roomId));
+        Assert.Equal(eventId.Value, seen.GetProperty("event_id").GetString());
+        Assert.Empty(seen.GetProperty("content").EnumerateObject());
+        var stored = await StoreOfB.Events.GetEventAsync(eventId.Value, CancellationToken.None);
+        var storedText = System.Text.Encoding.UTF8.GetString(stored!.Json);
+        Assert.DoesNotContain("changed on the way", storedText);
+        Assert.DoesNotContain("as signed", storedText);
+    }
+
+    [Fact]
+    public async Task A_state_event_the_power_levels_forbid_is_rejected()
+    {
+        var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("frank");
+        var powerLevels = new JsonObject { ["users"] = new JsonObject { [remote] = 100 } };
+        var (eventId, pdu) = await RemoteEventAsync(version, roomId, remote, EventTypes.PowerLevels, powerLevels, stateKey: "");
+
+        await AssertRefusedAsync(roomId, sync, eventId, pdu);
+    }
+
+    [Fact]
+    public async Task A_pdu_of_a_sender_of_another_server_is_refused()
+    {
+        var (_, sync, roomId, _, version) = await RoomWithRemoteMemberAsync("grace");
+        var (eventId, pdu) = await RemoteEventAsync(version, roomId, "@ivan:other.example", "m.room.message", Text("not A's user"));
+
+        await AssertRefusedAsync(roomId, sync, eventId, pdu);
+    }
+
+    [Fact]
+    public async Task A_pdu_for_a_room_the_origin_has_no_member_in_is_refused()
+    {
+        var (alice, sync) = await LocalMemberAsync();
+        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
+        var version = await VersionOfAsync(roomId);
+        var (eventId, pdu) = await RemoteEventAsync(version, roomId, RemoteUser("heidi"), "m.room.message", Text("uninvited"));
+
+        var error = await AssertRefusedAsync(roomId, sync, eventId, pdu);
+        Assert.Contains("no member joined", error);
+    }
+
+    [Fact]
+    public async Task A_pdu_whose_previous_event_is_unknown_is_refused()
+    {
+        var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("ivy");
+        var (eventId, pdu) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("after a gap"),
+            change: e => e["prev_events"] = new JsonArray($"${EventHashing.EncodeUnpaddedBase64(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_')}"));
+
+        var error = await AssertRefusedAsync(roomId, sync, eventId, pdu);
+        Assert.Contains("not known", error);
+    }
+
+    [Fact]
+    public async Task An_event_its_own_auth_events_allow_but_the_current_state_forbids_is_rejected()
+    {
+        var (alice, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("kate");
+        var levels = JsonNode.Parse((await alice.GetStateEventAsync(roomId, EventTypes.PowerLevels)).GetRawText())!.AsObject();
+        levels["users"]![remote] = 50;
+        var promoted = await alice.SetStateAsync(roomId, EventTypes.PowerLevels, levels);
+        levels["users"]![remote] = 0;
+        var demoted = await alice.SetStateAsync(roomId, EventTypes.PowerLevels, levels);
+        // Built as if A had not seen the demotion: it cites the power levels that let the user set the topic.
+        var (eventId, pdu) = await RemoteEventAsync(version, roomId, remote, "m.room.topic", new JsonObject { ["topic"] = "mine now" }, stateKey: "",
+            change: e => e["auth_events"] = new JsonArray(e["auth_events"]!.AsArray().Select(id => (JsonNode)(id!.GetValue<string>() == demoted ? promoted : id.GetValue<string>())).ToArray()));
+        Assert.Contains(promoted, pdu["auth_events"]!.AsArray().Select(id => id!.GetValue<string>()));
+
+        await AssertRefusedAsync(roomId, sync, eventId, pdu);
+    }
+
+    [Fact]
+    public async Task A_remote_user_redacts_its_own_message()
+    {
+        var (alice, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("liam");
+        var (messageId, message) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("regretted"));
+        Assert.Empty((await SendTransactionOkAsync([message]))[messageId.Value]!.AsObject());
+        var (redactionId, redaction) = await RemoteEventAsync(version, roomId, remote, EventTypes.Redaction,
+            new JsonObject { ["redacts"] = messageId.Value }, change: e => e["redacts"] = messageId.Value);
+
+        Assert.Empty((await SendTransactionOkAsync([redaction]))[redactionId.Value]!.AsObject());
+
+        var redacted = await alice.GetEventAsync(roomId, messageId.Value);
+        Assert.Empty(redacted.GetProperty("content").EnumerateObject());
+        Assert.Equal(redactionId.Value, redacted.GetProperty("unsigned").GetProperty("redacted_because").GetProperty("event_id").GetString());
+    }
+
+    [Fact]
+    public async Task A_read_receipt_edu_of_a_joined_remote_user_reaches_the_local_member()
+    {
+        var (alice, sync, roomId, remote, _) = await RoomWithRemoteMemberAsync("mia");
+        var read = await alice.SendTextAsync(roomId, "read me");
+        var since = await NextBatchAsync(sync);
+        var receipt = new JsonObject
+        {
+            ["edu_type"] = "m.receipt",
+            ["content"] = new JsonObject
+            {
+                [roomId] = new JsonObject
+                {
+                    ["m.read"] = new JsonObject
+                    {
+                        [remote] = new JsonObject { ["event_ids"] = new JsonArray(read), ["data"] = new JsonObject { ["ts"] = 1 } },
+                    },
+                },
+            },
+        };
+
+        Assert.Empty(await SendTransactionOkAsync([], [receipt]));
+
+        var readers = await EphemeralAsync(sync, since, roomId, "m.receipt",
+            content => content.TryGetProperty(read, out var byType) && byType.TryGetProperty("m.read", out var users)
+                ? users.EnumerateObject().Select(u => u.Name)
+                : []);
+        Assert.Equal([remote], readers);
+    }
+
+    [Fact]
+    public async Task After_a_remote_member_leaves_its_server_can_send_no_more_events_to_the_room()
+    {
+        var (alice, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("judy");
+        var leave = new JsonObject { ["membership"] = "leave" };
+        var (leaveId, leavePdu) = await RemoteEventAsync(version, roomId, remote, EventTypes.Member, leave, stateKey: remote);
+        var since = await NextBatchAsync(sync);
+
+        Assert.Empty((await SendTransactionOkAsync([leavePdu]))[leaveId.Value]!.AsObject());
+
+        var seen = Assert.Single(await TimelineSinceAsync(sync, since, roomId));
+        Assert.Equal("leave", seen.GetProperty("content").GetProperty("membership").GetString());
+        var members = await alice.OkAsync(HttpMethod.Get, $"/rooms/{RoomsClient.Escape(roomId)}/joined_members");
+        Assert.False(members.GetProperty("joined").TryGetProperty(remote, out _));
+        var (eventId, pdu) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("still here?"));
+        await AssertRefusedAsync(roomId, sync, eventId, pdu);
+    }
+
+    [Fact]
+    public async Task A_typing_edu_of_a_joined_remote_user_reaches_the_local_member()
+    {
+        var (_, sync, roomId, remote, _) = await RoomWithRemoteMemberAsync("kim");
+        var since = await NextBatchAsync(sync);
+        var typing = new JsonObject
+        {
+            ["edu_type"] = "m.typing",
+            ["content"] = new JsonObject { ["room_id"] = roomId, ["user_id"] = remote, ["typing"] = true },
+        };
+        var unknownEdu = new JsonObject { ["edu_type"] = "org.example.unknown", ["content"] = new JsonObject() };
+
+        var results = await SendTransactionOkAsync([], [typing, unknownEdu]);
+
+        Assert.Empty(results);
+        var typingUsers = await EphemeralAsync(sync, since, roomId, "m.typing",
+            content => content.GetProperty("user_ids").EnumerateArray().Select(u => u.GetString()!));
+        Assert.Equal([remote], typingUsers);
+    }
+
+    [Fact]
+    public async Task A_typing_edu_for_a_user_of_another_server_is_ignored()
+    {
+        var (_, sync, roomId, _, _) = await RoomWithRemoteMemberAsync("leo");
+        var local = sync.UserId;
+        var typing = new JsonObject
+        {
+            ["edu_type"] = "m.typing",
+            ["content"] = new JsonObject { ["room_id"] = roomId, ["user_id"] = local, ["typing"] = true },
+        };
+
+        Assert.Empty(await SendTransactionOkAsync([], [typing]));
+
+        var room = await pair.B.App.Services.GetRequiredService<Orleans.IGrainFactory>().GetGrain<HomeServer.Grains.Rooms.IRoomGrain>(roomId).GetTypingAsync();
+        Assert.Empty(room.UserIds);
+    }
+
+    [Fact]
+    public async Task A_transaction_over_50_pdus_is_refused_as_a_whole()
+    {
+        var pdus = Enumerable.Range(0, 51).Select(_ => new JsonObject()).ToArray();
+
+        var response = await SendTransactionAsync(NewTxnId(), pdus);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("M_BAD_JSON", JsonNode.Parse(response.Body)!["errcode"]!.GetValue<string>());
+    }
+
+    private static JsonObject Text(string body) => new() { ["msgtype"] = "m.text", ["body"] = body };
+
+    /// <summary>What the member's /sync shows of the room's ephemeral events of one type, waiting up to 5 s for something.</summary>
+    private static async Task<List<string>> EphemeralAsync(SyncUser member, string since, string roomId, string type, Func<JsonElement, IEnumerable<string>> select)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var body = await member.SyncSinceAsync(since, "timeout=0");
+            var found = body.TryGetProperty("rooms", out var rooms) && rooms.TryGetProperty("join", out var join) && join.TryGetProperty(roomId, out var room)
+                        && room.TryGetProperty("ephemeral", out var ephemeral)
+                ? ephemeral.GetProperty("events").EnumerateArray().Where(e => e.GetProperty("type").GetString() == type)
+                    .SelectMany(e => select(e.GetProperty("content"))).ToList()
+                : [];
+            if (found.Count > 0 || attempt == 50) return found;
+            await Task.Delay(100);
+        }
+    }
+
+    private static string NewTxnId() => Guid.NewGuid().ToString("N");
+
+    private async Task<(RoomsClient Rooms, SyncUser Sync)> LocalMemberAsync()
+    {
+        var user = await TestUsers.CreateAsync(pair.B, "alice");
+        var http = pair.ClientFor(pair.B);
+        return (new RoomsClient(http, user), new SyncUser(http, user.UserId, user.DeviceId, user.AccessToken));
+    }
+
+    /// <summary>A public room of B with a local member and a user of A joined through make_join/send_join.</summary>
+    private async Task<(RoomsClient Rooms, SyncUser Sync, string RoomId, string Remote, RoomVersion Version)> RoomWithRemoteMemberAsync(
+        string name, string? roomVersion = null)
+    {
+        var (alice, sync) = await LocalMemberAsync();
+        var roomId = roomVersion is null
+            ? await alice.CreateRoomAsync(new { preset = "public_chat" })
+            : await alice.CreateRoomAsync(new { preset = "public_chat", room_version = roomVersion });
+        var remote = RemoteUser(name);
+        var made = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
+            $"/_matrix/federation/v1/make_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(remote)}?"
+            + string.Join("&", RoomVersion.Supported.Select(v => $"ver={v.Id}")), null, CancellationToken.None);
+        Assert.True(made.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(made.Body));
+        var body = JsonNode.Parse(made.Body)!.AsObject();
+        Assert.True(RoomVersion.TryGet(body["room_version"]!.GetValue<string>(), out var version));
+        var template = body["event"]!.AsObject();
+        if (version.EventIdInEvent) template["event_id"] = $"${Guid.NewGuid():N}:{pair.NameOfA}";
+        var (eventId, join) = Sign(version, template, KeyOfA);
+        var joined = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
+            $"/_matrix/federation/v2/send_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(eventId.Value)}", join, CancellationToken.None);
+        Assert.True(joined.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(joined.Body));
+        return (alice, sync, roomId, remote, version);
+    }
+
+    private async Task<RoomVersion> VersionOfAsync(string roomId)
+    {
+        var state = await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
+        var create = state.Single(e => e.Type == EventTypes.Create);
+        Assert.True(RoomVersion.TryGet(JsonNode.Parse(create.Json)!["content"]!["room_version"]!.GetValue<string>(), out var version));
+        return version;
+    }
+
+    /// <summary>
+    /// The room's next event as A builds it from what it knows of the room (here: B's store): B's newest event as the
+    /// only previous event, the next depth, the auth events the event's type asks for from the current state.
+    /// </summary>
+    private async Task<(EventId EventId, JsonObject Event)> RemoteEventAsync(
+        RoomVersion version, string roomId, string sender, string type, JsonObject content, string? stateKey = null,
+        ServerSigningKey? key = null, Action<JsonObject>? change = null)
+    {
+        var state = await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
+        var last = (await StoreOfB.Events.GetRoomEventsAsync(roomId, long.MaxValue, Direction.Backward, 1, CancellationToken.None))[0];
+        var wanted = AuthEventSelector.RequiredStateKeys(type, stateKey, UserId.Parse(sender), content);
+        var authEvents = state.Where(e => e.StateKey is not null && wanted.Contains(new StateEventKey(e.Type, e.StateKey)))
+            .Select(e => Reference(version, e)).ToArray();
+        var pdu = new JsonObject
+        {
+            ["auth_events"] = new JsonArray(authEvents),
+            ["content"] = content,
+            ["depth"] = JsonNode.Parse(last.Json)!["depth"]!.GetValue<long>() + 1,
+            ["origin"] = pair.NameOfA,
+            ["origin_server_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            ["prev_events"] = new JsonArray(Reference(version, last)),
+            ["room_id"] = roomId,
+            ["sender"] = sender,
+            ["type"] = type,
+        };
+        if (version.EventIdInEvent) pdu["event_id"] = $"${Guid.NewGuid():N}:{pair.NameOfA}";
+        if (stateKey is not null) pdu["state_key"] = stateKey;
+        change?.Invoke(pdu);
+        return Sign(version, pdu, key ?? KeyOfA);
+    }
+
+    /// <summary>An event id from room version 3 on; <c>[event_id, {"sha256": content hash}]</c> in versions 1 and 2.</summary>
+    private static JsonNode Reference(RoomVersion version, StoredEvent stored) =>
+        version.EventIdInEvent
+            ? new JsonArray(stored.EventId, new JsonObject { ["sha256"] = JsonNode.Parse(stored.Json)!["hashes"]!["sha256"]!.GetValue<string>() })
+            : stored.EventId;
+
+    /// <summary>What the sending server does with an event: hashes it and signs it with its key.</summary>
+    private static (EventId EventId, JsonObject Event) Sign(RoomVersion version, JsonObject template, ServerSigningKey key)
+    {
+        var pdu = (JsonObject)template.DeepClone();
+        pdu["hashes"] = new JsonObject { ["sha256"] = EventHashing.EncodeUnpaddedBase64(EventHashing.ComputeContentHash(pdu, version.StrictCanonicalJson)) };
+        pdu["signatures"] = new JsonObject();
+        EventSigning.Sign(version, pdu, key);
+        return (EventHashing.ComputeEventId(version, pdu), pdu);
+    }
+
+    private Task<FederationResponse> SendTransactionAsync(string txnId, JsonObject[] pdus, JsonObject[]? edus = null)
+    {
+        var body = new JsonObject
+        {
+            ["origin"] = pair.NameOfA,
+            ["origin_server_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            ["pdus"] = new JsonArray(pdus.Select(p => (JsonNode)p.DeepClone()).ToArray()),
+        };
+        if (edus is not null) body["edus"] = new JsonArray(edus.Select(e => (JsonNode)e.DeepClone()).ToArray());
+        return FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put, $"/_matrix/federation/v1/send/{txnId}", body, CancellationToken.None);
+    }
+
+    private async Task<JsonObject> SendTransactionOkAsync(JsonObject[] pdus, JsonObject[]? edus = null)
+    {
+        var response = await SendTransactionAsync(NewTxnId(), pdus, edus);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(response.Body));
+        return JsonNode.Parse(response.Body)!["pdus"]!.AsObject();
+    }
+
+    private static string ErrorOf(JsonObject results, EventId eventId)
+    {
+        Assert.True(results.ContainsKey(eventId.Value), $"no result for {eventId}: {results.ToJsonString()}");
+        return results[eventId.Value]!["error"]?.GetValue<string>() ?? throw new Xunit.Sdk.XunitException($"{eventId} was accepted");
+    }
+
+    /// <summary>The transaction is answered 200 with an error for the PDU, and neither the room's events, its state nor its local member's /sync change.</summary>
+    private async Task<string> AssertRefusedAsync(string roomId, SyncUser member, EventId eventId, JsonObject pdu)
+    {
+        var since = await NextBatchAsync(member);
+        var events = await EventCountAsync(roomId);
+        var state = await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
+
+        var error = ErrorOf(await SendTransactionOkAsync([pdu]), eventId);
+
+        Assert.Equal(events, await EventCountAsync(roomId));
+        Assert.Equal(state.Select(e => e.EventId).Order(), (await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None)).Select(e => e.EventId).Order());
+        Assert.Empty(await TimelineSinceAsync(member, since, roomId));
+        Assert.Null(await StoreOfB.Events.GetEventAsync(eventId.Value, CancellationToken.None));
+        return error;
+    }
+
+    private static async Task<string> NextBatchAsync(SyncUser member) =>
+        (await member.SyncAsync("timeout=0")).GetProperty("next_batch").GetString()!;
+
+    private async Task<int> EventCountAsync(string roomId) =>
+        (await StoreOfB.Events.GetRoomEventsAsync(roomId, 0, Direction.Forward, 1000, CancellationToken.None)).Count;
+
+    private static async Task<List<JsonElement>> TimelineSinceAsync(SyncUser member, string since, string roomId)
+    {
+        var sync = await member.SyncSinceAsync(since, "timeout=0");
+        return sync.TryGetProperty("rooms", out var rooms) && rooms.TryGetProperty("join", out var join) && join.TryGetProperty(roomId, out var room)
+            ? room.GetProperty("timeline").GetProperty("events").EnumerateArray().ToList()
+            : [];
+    }
+}
+
+public sealed class SqliteInboundTransactionTests(SqliteFederationPair pair)
+    : InboundTransactionTests<SqliteFederationPair>(pair), IClassFixture<SqliteFederationPair>;
+
+public sealed class PostgresInboundTransactionTests(PostgresFederationPair pair)
+    : InboundTransactionTests<PostgresFederationPair>(pair), IClassFixture<PostgresFederationPair>;
