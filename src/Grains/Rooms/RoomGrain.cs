@@ -77,6 +77,7 @@ public sealed partial class RoomGrain(
         if (_typing.Remove(left)) NotifyTyping(batch.After);
 
         KickGuestsIfAccessRevoked(batch);
+        HandOverToOtherServers(batch);
         PushCommittedNotifications();
         SignalCommitWaiters();
         return delivered;
