@@ -10,6 +10,8 @@ public sealed partial class RoomGrain
 {
     private static readonly ImmutableHashSet<string> NoServers = ImmutableHashSet<string>.Empty.WithComparer(StringComparer.Ordinal);
 
+    // Taken at activation: the commit path runs outside the activation, where the grain's own factory may not be used.
+    private Orleans.IGrainFactory _grainsForHandOver = null!;
     private ImmutableDictionary<StateEventKey, Pdu>? _serversComputedFor;
     private ImmutableHashSet<string> _serversOfState = NoServers;
 
@@ -29,7 +31,7 @@ public sealed partial class RoomGrain
         {
             long? joinedAt = before.Contains(destination) ? null : MembershipChangeOf(batch, destination, firstJoin: true) ?? first - 1;
             long? leftAt = after.Contains(destination) ? null : MembershipChangeOf(batch, destination, firstJoin: false) ?? last;
-            _ = GrainFactory.GetGrain<IFederationDestinationGrain>(destination)
+            _ = _grainsForHandOver.GetGrain<IFederationDestinationGrain>(destination)
                 .HandOverAsync(new RoomEventsForServer(RoomId, first, last, joinedAt, leftAt));
         }
     }
