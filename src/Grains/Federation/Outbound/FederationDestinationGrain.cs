@@ -242,7 +242,8 @@ public sealed class FederationDestinationGrain(
         foreach (var (eventId, result) in results)
         {
             if (result is JsonObject outcome && outcome["error"] is { } error)
-                logger.LogWarning("{Destination} did not accept {EventId}: {Error}", Destination, eventId, error.ToJsonString());
+                // Routine in federation (an event the destination finds unauthorised, say), so not a warning.
+                logger.LogInformation("{Destination} did not accept {EventId}: {Error}", Destination, eventId, error.ToJsonString());
         }
     }
 
