@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Federation;
 using HomeServer.Grains.Identifiers;
+using Microsoft.Extensions.Logging;
 
 namespace HomeServer.Grains.Rooms;
 
@@ -31,8 +32,16 @@ public sealed partial class RoomGrain
         {
             long? joinedAt = before.Contains(destination) ? null : MembershipChangeOf(batch, destination, firstJoin: true) ?? first - 1;
             long? leftAt = after.Contains(destination) ? null : MembershipChangeOf(batch, destination, firstJoin: false) ?? last;
-            _ = _grainsForHandOver.GetGrain<IFederationDestinationGrain>(destination)
-                .HandOverAsync(new RoomEventsForServer(RoomId, first, last, joinedAt, leftAt));
+            try
+            {
+                _ = _grainsForHandOver.GetGrain<IFederationDestinationGrain>(destination)
+                    .HandOverAsync(new RoomEventsForServer(RoomId, first, last, joinedAt, leftAt));
+            }
+            catch (Exception e)
+            {
+                // The events stay in the log: the destination gets them with the room's next batch or the next start.
+                logger.LogWarning(e, "Handing {RoomId} over to the sender of {Destination} failed", RoomId, destination);
+            }
         }
     }
 

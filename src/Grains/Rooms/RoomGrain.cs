@@ -78,9 +78,9 @@ public sealed partial class RoomGrain(
         if (_typing.Remove(left)) NotifyTyping(batch.After);
 
         KickGuestsIfAccessRevoked(batch);
-        HandOverToOtherServers(batch);
         PushCommittedNotifications();
         SignalCommitWaiters();
+        HandOverToOtherServers(batch);
         return delivered;
     }
 
