@@ -42,6 +42,7 @@ public static class HomeServerGrains
         services.TryAddSingleton<LocalSigningKey>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LocalSigningKeyLoader>();
         AddFederationTransport(services);
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Federation.Outbound.FederationCatchUpOnStart>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<ParkedSyncRelease>());
         return silo;
     }

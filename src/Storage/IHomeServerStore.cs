@@ -30,4 +30,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IReportStore Reports { get; }
     IOpenIdTokenStore OpenIdTokens { get; }
     IServerSigningKeyStore SigningKeys { get; }
+    IFederationDestinationStore FederationDestinations { get; }
 }

@@ -52,3 +52,5 @@ public sealed class PostgresReportStoreTests : ReportStoreTests<PostgresTestBack
 public sealed class PostgresPusherStoreTests : PusherStoreTests<PostgresTestBackend>;
 
 public sealed class PostgresServerSigningKeyStoreTests : ServerSigningKeyStoreTests<PostgresTestBackend>;
+
+public sealed class PostgresFederationDestinationStoreTests : FederationDestinationStoreTests<PostgresTestBackend>;

@@ -52,3 +52,5 @@ public sealed class SqliteReportStoreTests : ReportStoreTests<SqliteTestBackend>
 public sealed class SqlitePusherStoreTests : PusherStoreTests<SqliteTestBackend>;
 
 public sealed class SqliteServerSigningKeyStoreTests : ServerSigningKeyStoreTests<SqliteTestBackend>;
+
+public sealed class SqliteFederationDestinationStoreTests : FederationDestinationStoreTests<SqliteTestBackend>;

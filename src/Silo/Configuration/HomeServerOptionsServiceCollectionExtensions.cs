@@ -10,6 +10,7 @@ using HomeServer.Grains.Delivery;
 using HomeServer.Gateway.Federation;
 using HomeServer.Grains.Federation;
 using HomeServer.Grains.Federation.Transport;
+using HomeServer.Grains.Federation.Outbound;
 using HomeServer.Grains.Presence;
 using HomeServer.Grains.Sync;
 using System.Net;
@@ -102,6 +103,10 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .BindReportingErrors(configuration.GetSection(FederationTransportOptions.SectionName))
             .Validate(transport => !transport.Validate().Any(),
                 "Federation: timeouts and MaxResponseBytes must be more than zero, and every TrustedCaCertificates file must exist.")
+            .ValidateOnStart();
+        services.AddOptions<FederationOutboundOptions>()
+            .BindReportingErrors(configuration.GetSection(FederationOutboundOptions.SectionName))
+            .Validate(outbound => outbound.IsValid, "Federation:Outbound: InitialRetryDelay must be more than zero and MaxRetryDelay at least InitialRetryDelay.")
             .ValidateOnStart();
         services.AddOptions<FederationRequestOptions>()
             .BindReportingErrors(configuration.GetSection(FederationRequestOptions.SectionName))

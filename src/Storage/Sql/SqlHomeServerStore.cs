@@ -25,6 +25,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IReportStore Reports { get; } = new SqlReportStore(db);
     public IOpenIdTokenStore OpenIdTokens { get; } = new SqlOpenIdTokenStore(db);
     public IServerSigningKeyStore SigningKeys { get; } = new SqlServerSigningKeyStore(db);
+    public IFederationDestinationStore FederationDestinations { get; } = new SqlFederationDestinationStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

@@ -204,6 +204,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IReportStore Reports => inner.Reports;
         public IOpenIdTokenStore OpenIdTokens => inner.OpenIdTokens;
         public IServerSigningKeyStore SigningKeys => inner.SigningKeys;
+        public IFederationDestinationStore FederationDestinations => inner.FederationDestinations;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

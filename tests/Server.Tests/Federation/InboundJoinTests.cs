@@ -363,8 +363,10 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         return (new RoomsClient(http, user), new SyncUser(http, user.UserId, user.DeviceId, user.AccessToken));
     }
 
+    // B then sends the room's events to A, which here only stands in for a joining server and need not accept them;
+    // what B sends is checked by OutboundTransactionTests.
     private List<string> ProblemsLoggedByB() =>
-        pair.B.Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(e => $"{e.Category}: {e.Message} {e.Exception}").ToList();
+        pair.B.Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && !e.Category.StartsWith("HomeServer.Grains.Federation.Outbound", StringComparison.Ordinal)).Select(e => $"{e.Category}: {e.Message} {e.Exception}").ToList();
 
     private static string MakeJoinPath(string roomId, string userId, params string[] versions) =>
         $"/_matrix/federation/v1/make_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(userId)}?"

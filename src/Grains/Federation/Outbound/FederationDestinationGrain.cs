@@ -1,0 +1,258 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using HomeServer.Grains.Federation.Transport;
+using HomeServer.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans;
+
+namespace HomeServer.Grains.Federation.Outbound;
+
+/// <summary>
+/// The one sender of transactions to one other server (key: its name). Rooms hand over what they committed and return;
+/// this grain reads the events owed from the event log above the destination's acknowledged position, sends them in
+/// order, at most <see cref="OutboundTransaction.MaxPdus"/> per transaction and one transaction at a time, and moves
+/// the acknowledged position (durable) once the destination answered. See docs/adr/0035-outbound-federation-transactions.md.
+/// </summary>
+[GrainType("federation-destination")]
+public sealed class FederationDestinationGrain(
+    IHomeServerStore store, FederationClient client, LocalServer local, IOptions<FederationOutboundOptions> options, TimeProvider time,
+    ILogger<FederationDestinationGrain> logger) : HomeServerGrain, IFederationDestinationGrain
+{
+    /// <summary>How long to wait for the store's readable position to reach a handed-over event (an append of another room in flight).</summary>
+    private static readonly TimeSpan WatermarkPoll = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MaxWatermarkWait = TimeSpan.FromSeconds(10);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Queue<RoomEventsForServer> _handOvers = new();
+    private readonly string _transactionPrefix = time.GetUtcNow().ToUnixTimeMilliseconds().ToString();
+    private long _transactionCount;
+    private Dictionary<string, FederationRoomWindow> _rooms = [];
+    private long _acked;
+    private long _wanted;
+    private bool _failing;
+    private Task _sending = Task.CompletedTask;
+
+    private string Destination => Key;
+
+    protected override async Task ActivateAsync(CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken);
+        // Whatever the destination has not acknowledged (after a restart, or an earlier activation that was collected) goes first.
+        StartSending();
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _stopping.Cancel();
+        return Task.CompletedTask;
+    }
+
+    public Task HandOverAsync(RoomEventsForServer events)
+    {
+        _handOvers.Enqueue(events);
+        _wanted = Math.Max(_wanted, events.LastGlobalPosition);
+        StartSending();
+        return Task.CompletedTask;
+    }
+
+    public Task WakeAsync()
+    {
+        StartSending();
+        return Task.CompletedTask;
+    }
+
+    private void StartSending()
+    {
+        if (_sending.IsCompleted) _sending = SendLoopAsync();
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var record = await store.FederationDestinations.GetAsync(Destination, cancellationToken);
+        _rooms = record?.Rooms.ToDictionary(r => r.RoomId) ?? [];
+        _acked = record?.AckedPosition ?? 0;
+        _failing = record?.FailingSinceTs is not null;
+    }
+
+    /// <summary>The only writer of the cursor and the windows, so hand-overs never race a transaction in flight.</summary>
+    private async Task SendLoopAsync()
+    {
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                await ApplyHandOversAsync();
+                var next = await NextTransactionAsync();
+                if (next is null)
+                {
+                    if (_handOvers.Count == 0) return;
+                    continue;
+                }
+                if (next.PduCount > 0) await DeliverAsync(next);
+                _acked = next.Covers;
+                await store.FederationDestinations.SetAckedAsync(Destination, _acked, CancellationToken.None);
+                ForgetClosedWindows();
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // The events stay in the log and the cursor in the store: the next hand-over or start resumes from there.
+            logger.LogError(e, "Sending to {Destination} stopped", Destination);
+        }
+    }
+
+    /// <summary>Opens and closes the room windows the hand-overs ask for, then takes the cursor back from the store if one opened.</summary>
+    private async Task ApplyHandOversAsync()
+    {
+        var changed = false;
+        while (_handOvers.TryDequeue(out var events))
+        {
+            var known = _rooms.GetValueOrDefault(events.RoomId);
+            if (events.JoinedAt is { } joinedAt)
+                changed |= await store.FederationDestinations.OpenRoomAsync(Destination, events.RoomId, joinedAt, CancellationToken.None);
+            else if (known is null || known.UntilPosition is not null)
+                // The server had a member joined before this batch but no open window here (its join was handed over by
+                // an activation that died first): owed from this batch on.
+                changed |= await store.FederationDestinations.OpenRoomAsync(Destination, events.RoomId, events.FirstGlobalPosition - 1, CancellationToken.None);
+            if (events.LeftAt is { } leftAt)
+            {
+                await store.FederationDestinations.CloseRoomAsync(Destination, events.RoomId, leftAt, CancellationToken.None);
+                changed = true;
+            }
+        }
+        if (changed) await LoadAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The next events owed, up to <see cref="OutboundTransaction.MaxPdus"/>, read from the log above the cursor and never past
+    /// the position up to which every append is visible (so none of another room's events still in flight is skipped).
+    /// A transaction without PDUs only moves the cursor over events of windows that are not owed. Null: nothing is owed.
+    /// </summary>
+    private async Task<OutboundTransaction?> NextTransactionAsync()
+    {
+        if (_rooms.Count == 0) return null;
+        var waitedSince = time.GetUtcNow();
+        while (true)
+        {
+            var readable = await store.Events.GetMaxGlobalPositionAsync(CancellationToken.None);
+            var events = readable <= _acked
+                ? []
+                : (await store.Events.GetEventsAfterAsync(_rooms.Keys, _acked, OutboundTransaction.MaxPdus, CancellationToken.None))
+                    .Where(e => e.GlobalPosition <= readable).ToList();
+            if (events.Count > 0)
+            {
+                var owed = events.Where(e => _rooms[e.RoomId].Contains(e.GlobalPosition)).ToList();
+                var covers = events[^1].GlobalPosition;
+                return owed.Count == 0
+                    ? new OutboundTransaction("", new JsonObject(), 0, covers)
+                    : OutboundTransaction.Build(NewTransactionId(), local.Name, time.GetUtcNow().ToUnixTimeMilliseconds(), owed, covers);
+            }
+            if (readable >= _wanted || _handOvers.Count > 0) return null;
+            if (time.GetUtcNow() - waitedSince > MaxWatermarkWait)
+            {
+                logger.LogWarning("Events up to {Wanted} handed over for {Destination} are not readable after {Wait}", _wanted, Destination, MaxWatermarkWait);
+                _wanted = readable;
+                return null;
+            }
+            await Task.Delay(WatermarkPoll, time, _stopping.Token);
+        }
+    }
+
+    private string NewTransactionId() => $"{_transactionPrefix}.{++_transactionCount}";
+
+    /// <summary>Sends the transaction until the destination answers it, waiting longer after each failure in a row.</summary>
+    private async Task DeliverAsync(OutboundTransaction transaction)
+    {
+        var settings = options.Value;
+        for (var failures = 1; ; failures++)
+        {
+            var outcome = await SendOnceAsync(transaction);
+            if (outcome != Outcome.Failed)
+            {
+                if (_failing)
+                {
+                    _failing = false;
+                    logger.LogInformation("{Destination} answers again", Destination);
+                    await store.FederationDestinations.SetFailingSinceAsync(Destination, null, CancellationToken.None);
+                }
+                return;
+            }
+            if (!_failing)
+            {
+                _failing = true;
+                await store.FederationDestinations.SetFailingSinceAsync(Destination, time.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);
+            }
+            var delay = RetryBackoff.Delay(failures, settings.InitialRetryDelay, settings.MaxRetryDelay, Random.Shared);
+            // An idle activation would be collected while it waits, and the retry with it.
+            DelayDeactivation(delay + TimeSpan.FromMinutes(1));
+            await Task.Delay(delay, time, _stopping.Token);
+        }
+    }
+
+    private enum Outcome { Delivered, Dropped, Failed }
+
+    private async Task<Outcome> SendOnceAsync(OutboundTransaction transaction)
+    {
+        FederationResponse response;
+        try
+        {
+            response = await client.SendAsync(Destination, HttpMethod.Put, transaction.Path, transaction.Body, _stopping.Token);
+        }
+        catch (FederationRequestException e)
+        {
+            logger.LogInformation("Transaction {TransactionId} to {Destination} failed: {Message}", transaction.Id, Destination, e.Message);
+            return Outcome.Failed;
+        }
+        var status = (int)response.StatusCode;
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            LogRefusedPdus(transaction, response.Body);
+            return Outcome.Delivered;
+        }
+        if (status is >= 400 and < 500 && response.StatusCode != HttpStatusCode.TooManyRequests)
+        {
+            // The destination will not take this transaction however often it is sent: its events are not sent again.
+            logger.LogWarning("Transaction {TransactionId} to {Destination} refused with {Status}, dropped: {Body}",
+                transaction.Id, Destination, status, Excerpt(response.Body));
+            return Outcome.Dropped;
+        }
+        logger.LogInformation("Transaction {TransactionId} to {Destination} answered {Status}; retrying later", transaction.Id, Destination, status);
+        return Outcome.Failed;
+    }
+
+    /// <summary>The answer's <c>pdus</c> map names an error per PDU it did not accept; those are logged, not sent again.</summary>
+    private void LogRefusedPdus(OutboundTransaction transaction, byte[] body)
+    {
+        JsonObject? results;
+        try
+        {
+            results = JsonNode.Parse(body)?["pdus"] as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            logger.LogInformation("Transaction {TransactionId} to {Destination}: the answer is not JSON", transaction.Id, Destination);
+            return;
+        }
+        if (results is null) return;
+        foreach (var (eventId, result) in results)
+        {
+            if (result is JsonObject outcome && outcome["error"] is { } error)
+                // Routine in federation (an event the destination finds unauthorised, say), so not a warning.
+                logger.LogInformation("{Destination} did not accept {EventId}: {Error}", Destination, eventId, error.ToJsonString());
+        }
+    }
+
+    /// <summary>A closed window is forgotten in the store once acknowledged past its end; the same here.</summary>
+    private void ForgetClosedWindows()
+    {
+        foreach (var window in _rooms.Values.Where(w => w.UntilPosition is { } until && until <= _acked).ToList())
+            _rooms.Remove(window.RoomId);
+    }
+
+    private static string Excerpt(byte[] body) => Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 500));
+}
