@@ -49,32 +49,22 @@ internal static class PositionClaims
     }
 
     /// <summary>Best effort, after a group claim failed: deletes whatever claims those appends' backends hold.</summary>
-    public static async Task ReleaseClaimsOfAsync(NpgsqlDataSource dataSource, int[] backendPids)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
-            await connection.Command("DELETE FROM position_claims WHERE stream = @stream AND backend_pid = ANY(@pids)")
-                .With("@stream", Stream)
-                .With("@pids", backendPids)
-                .ExecuteAsync(timeout.Token);
-        }
-        catch (Exception exception) when (exception is DbException or OperationCanceledException or TimeoutException)
-        {
-        }
-    }
+    public static Task ReleaseClaimsOfAsync(NpgsqlDataSource dataSource, int[] backendPids) =>
+        DeleteClaimsAsync(dataSource, "backend_pid = ANY(@pids)", "@pids", backendPids);
 
     /// <summary>Best effort, after the append's transaction failed: an unreleased claim is reaped later.</summary>
-    public static async Task ReleaseAsync(NpgsqlDataSource dataSource, long firstPosition)
+    public static Task ReleaseAsync(NpgsqlDataSource dataSource, long firstPosition) =>
+        DeleteClaimsAsync(dataSource, "first_position = @first", "@first", firstPosition);
+
+    private static async Task DeleteClaimsAsync(NpgsqlDataSource dataSource, string condition, string parameter, object value)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
-            await connection.Command("DELETE FROM position_claims WHERE stream = @stream AND first_position = @first")
+            await connection.Command($"DELETE FROM position_claims WHERE stream = @stream AND {condition}")
                 .With("@stream", Stream)
-                .With("@first", firstPosition)
+                .With(parameter, value)
                 .ExecuteAsync(timeout.Token);
         }
         catch (Exception exception) when (exception is DbException or OperationCanceledException or TimeoutException)
