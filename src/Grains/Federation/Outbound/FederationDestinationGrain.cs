@@ -51,11 +51,17 @@ public sealed class FederationDestinationGrain(
 
     public Task HandOverAsync(RoomEventsForServer events)
     {
-        _handOvers.Enqueue(events);
+        // Only hand-overs that open or close a room's window need keeping; for a room already owed, the events are read
+        // from the log anyway. So a destination that is down for days costs memory per membership change, not per batch.
+        if (!IsOwedAlready(events)) _handOvers.Enqueue(events);
         _wanted = Math.Max(_wanted, events.LastGlobalPosition);
         StartSending();
         return Task.CompletedTask;
     }
+
+    private bool IsOwedAlready(RoomEventsForServer events) =>
+        events.JoinedAt is null && events.LeftAt is null
+        && _rooms.TryGetValue(events.RoomId, out var window) && window.UntilPosition is null;
 
     public Task WakeAsync()
     {
