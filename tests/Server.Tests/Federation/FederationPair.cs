@@ -1,3 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using HomeServer.Storage;
+using HomeServer.Grains.Federation.Signing;
+using HomeServer.Grains.Federation;
 using System.Net;
 using System.Net.Sockets;
 using HomeServer.Gateway.Federation;
@@ -28,6 +32,20 @@ public abstract class FederationPair : IAsyncLifetime
     public RunningServer A { get; private set; } = null!;
 
     public RunningServer B { get; private set; } = null!;
+
+    /// <summary>A's client for signed requests to B, as a remote homeserver would send them.</summary>
+    public FederationClient FederationOfA => A.App.Services.GetRequiredService<FederationClient>();
+
+    public ServerSigningKey KeyOfA => KeyOf(A);
+
+    public ServerSigningKey KeyOfB => KeyOf(B);
+
+    public IHomeServerStore StoreOfB => B.App.Services.GetRequiredService<IHomeServerStore>();
+
+    /// <summary>A fresh user id of server A.</summary>
+    public string RemoteUser(string name) => $"@{name}-{Guid.NewGuid().ToString("N")[..8]}:{NameOfA}";
+
+    private static ServerSigningKey KeyOf(RunningServer server) => server.App.Services.GetRequiredService<LocalSigningKey>().Current;
 
     public string NameOfA { get; private set; } = "";
 

@@ -23,23 +23,13 @@ namespace HomeServer.Server.Tests.Federation;
 /// </summary>
 public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : FederationPair
 {
-    private FederationClient FederationOfA => pair.A.App.Services.GetRequiredService<FederationClient>();
-
-    private ServerSigningKey KeyOfA => pair.A.App.Services.GetRequiredService<LocalSigningKey>().Current;
-
-    private ServerSigningKey KeyOfB => pair.B.App.Services.GetRequiredService<LocalSigningKey>().Current;
-
-    private IHomeServerStore StoreOfB => pair.B.App.Services.GetRequiredService<IHomeServerStore>();
-
-    private string RemoteUser(string name) => $"@{name}-{Guid.NewGuid().ToString("N")[..8]}:{pair.NameOfA}";
-
     [Fact]
     public async Task A_remote_user_joins_through_make_join_and_send_join_and_the_local_member_sees_it_in_sync()
     {
         var (alice, sync) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
         var since = (await sync.SyncAsync()).GetProperty("next_batch").GetString()!;
-        var remote = RemoteUser("carol");
+        var remote = pair.RemoteUser("carol");
         var problemsBefore = ProblemsLoggedByB();
 
         var (version, template) = await MakeJoinAsync(roomId, remote);
@@ -48,7 +38,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         Assert.Equal(remote, template["state_key"]!.GetValue<string>());
         Assert.Equal("join", template["content"]!["membership"]!.GetValue<string>());
         Assert.Equal(pair.NameOfB, template["origin"]!.GetValue<string>());
-        var (eventId, join) = SignJoin(version, template, KeyOfA);
+        var (eventId, join) = SignJoin(version, template, pair.KeyOfA);
 
         var response = await SendJoinAsync(roomId, eventId, join);
 
@@ -66,8 +56,8 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         Assert.All(join["auth_events"]!.AsArray(), id => Assert.Contains(id!.GetValue<string>(), authChainIds));
         var signed = body["event"]!.AsObject();
         Assert.Equal(eventId.Value, EventHashing.ComputeEventId(version, signed).Value);
-        Assert.True(EventSigning.Verify(version, signed, pair.NameOfA, KeyOfA.KeyId, KeyOfA.PublicKey));
-        Assert.True(EventSigning.Verify(version, signed, pair.NameOfB, KeyOfB.KeyId, KeyOfB.PublicKey));
+        Assert.True(EventSigning.Verify(version, signed, pair.NameOfA, pair.KeyOfA.KeyId, pair.KeyOfA.PublicKey));
+        Assert.True(EventSigning.Verify(version, signed, pair.NameOfB, pair.KeyOfB.KeyId, pair.KeyOfB.PublicKey));
 
         var timeline = await TimelineSinceAsync(sync, since, roomId);
         var seen = Assert.Single(timeline, e => e.GetProperty("type").GetString() == EventTypes.Member && e.GetProperty("state_key").GetString() == remote);
@@ -90,13 +80,13 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         Assert.Equal(eventsBefore, await EventCountAsync(roomId));
 
         // Now that A has a member in the room, it reads events and state.
-        var fetched = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, $"/_matrix/federation/v1/event/{Uri.EscapeDataString(eventId.Value)}", null, CancellationToken.None);
+        var fetched = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, $"/_matrix/federation/v1/event/{Uri.EscapeDataString(eventId.Value)}", null, CancellationToken.None);
         Assert.Equal(HttpStatusCode.OK, fetched.StatusCode);
         var pdu = Assert.Single(JsonNode.Parse(fetched.Body)!["pdus"]!.AsArray())!.AsObject();
         Assert.Equal(eventId.Value, EventHashing.ComputeEventId(version, pdu).Value);
         Assert.Equal(pair.NameOfB, JsonNode.Parse(fetched.Body)!["origin"]!.GetValue<string>());
 
-        var stateIds = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
+        var stateIds = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
             $"/_matrix/federation/v1/state_ids/{Uri.EscapeDataString(roomId)}?event_id={Uri.EscapeDataString(eventId.Value)}", null, CancellationToken.None);
         Assert.Equal(HttpStatusCode.OK, stateIds.StatusCode);
         var ids = JsonNode.Parse(stateIds.Body)!.AsObject();
@@ -106,7 +96,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         Assert.Equal(authChainIds.Except([eventId.Value]).Where(i => !pduIds.Contains(i)).Order(),
             ids["auth_chain_ids"]!.AsArray().Select(i => i!.GetValue<string>()).Where(i => !pduIds.Contains(i)).Order());
 
-        var fullState = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
+        var fullState = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
             $"/_matrix/federation/v1/state/{Uri.EscapeDataString(roomId)}?event_id={Uri.EscapeDataString(eventId.Value)}", null, CancellationToken.None);
         Assert.Equal(HttpStatusCode.OK, fullState.StatusCode);
         Assert.Equal(pduIds, JsonNode.Parse(fullState.Body)!["pdus"]!.AsArray().Select(e => EventHashing.ComputeEventId(version, e!.AsObject()).Value).ToHashSet());
@@ -120,10 +110,10 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var (alice, _) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat", room_version = roomVersion });
-        var remote = RemoteUser("oscar");
+        var remote = pair.RemoteUser("oscar");
         var (version, template) = await MakeJoinAsync(roomId, remote);
         Assert.Equal(roomVersion, version.Id);
-        var (eventId, join) = SignJoin(version, template, KeyOfA);
+        var (eventId, join) = SignJoin(version, template, pair.KeyOfA);
 
         var response = await SendJoinAsync(roomId, eventId, join);
 
@@ -139,15 +129,15 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var (alice, sync) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-        var remote = RemoteUser("quinn");
+        var remote = pair.RemoteUser("quinn");
         var (version, stale) = await MakeJoinAsync(roomId, remote);
         await alice.SendTextAsync(roomId, "meanwhile");
-        var (staleId, staleJoin) = SignJoin(version, stale, KeyOfA);
+        var (staleId, staleJoin) = SignJoin(version, stale, pair.KeyOfA);
 
         await AssertRefusedAsync(roomId, sync, () => SendJoinAsync(roomId, staleId, staleJoin), HttpStatusCode.BadRequest, "M_INVALID_PARAM");
 
         var (_, fresh) = await MakeJoinAsync(roomId, remote);
-        var (freshId, freshJoin) = SignJoin(version, fresh, KeyOfA);
+        var (freshId, freshJoin) = SignJoin(version, fresh, pair.KeyOfA);
         Assert.Equal(HttpStatusCode.OK, (await SendJoinAsync(roomId, freshId, freshJoin)).StatusCode);
     }
 
@@ -156,7 +146,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var (alice, sync) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-        var remote = RemoteUser("rita");
+        var remote = pair.RemoteUser("rita");
         var since = (await sync.SyncAsync()).GetProperty("next_batch").GetString()!;
 
         await alice.FailsAsync(HttpMethod.Put, $"/rooms/{RoomsClient.Escape(roomId)}/state/m.room.member/{RoomsClient.Escape(remote)}",
@@ -170,11 +160,11 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var (alice, sync) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-        var remote = RemoteUser("peggy");
+        var remote = pair.RemoteUser("peggy");
         var (version, template) = await MakeJoinAsync(roomId, remote);
-        var aliceMember = (await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None))
+        var aliceMember = (await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None))
             .Single(e => e.Type == EventTypes.Member && e.StateKey == alice.UserId).EventId;
-        var (eventId, join) = SignJoin(version, template, KeyOfA, t => t["auth_events"]!.AsArray().Add(aliceMember));
+        var (eventId, join) = SignJoin(version, template, pair.KeyOfA, t => t["auth_events"]!.AsArray().Add(aliceMember));
 
         await AssertRefusedAsync(roomId, sync, () => SendJoinAsync(roomId, eventId, join), HttpStatusCode.Forbidden, "M_FORBIDDEN");
     }
@@ -184,10 +174,10 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var (alice, _) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-        var (version, template) = await MakeJoinAsync(roomId, RemoteUser("dave"));
-        var (eventId, join) = SignJoin(version, template, KeyOfA);
+        var (version, template) = await MakeJoinAsync(roomId, pair.RemoteUser("dave"));
+        var (eventId, join) = SignJoin(version, template, pair.KeyOfA);
 
-        var response = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
+        var response = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
             $"/_matrix/federation/v1/send_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(eventId.Value)}", join, CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -202,7 +192,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         var (alice, _) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat", room_version = "10" });
 
-        var response = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, MakeJoinPath(roomId, RemoteUser("erin"), "1", "2"), null, CancellationToken.None);
+        var response = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, MakeJoinPath(roomId, pair.RemoteUser("erin"), "1", "2"), null, CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = JsonNode.Parse(response.Body)!;
@@ -213,8 +203,8 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     [Fact]
     public async Task Make_join_answers_404_for_an_unknown_room()
     {
-        var response = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
-            MakeJoinPath($"!nowhere{Guid.NewGuid():N}:{pair.NameOfB}", RemoteUser("frank"), "10", "11"), null, CancellationToken.None);
+        var response = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
+            MakeJoinPath($"!nowhere{Guid.NewGuid():N}:{pair.NameOfB}", pair.RemoteUser("frank"), "10", "11"), null, CancellationToken.None);
 
         AssertError(response, HttpStatusCode.NotFound, "M_NOT_FOUND");
     }
@@ -224,7 +214,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var (alice, sync) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "private_chat" });
-        var remote = RemoteUser("grace");
+        var remote = pair.RemoteUser("grace");
 
         await AssertJoinForbiddenAsync(roomId, remote, sync);
     }
@@ -234,7 +224,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var (alice, sync) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-        var remote = RemoteUser("heidi");
+        var remote = pair.RemoteUser("heidi");
         await alice.OkAsync(HttpMethod.Post, $"/rooms/{RoomsClient.Escape(roomId)}/ban", new { user_id = remote });
 
         await AssertJoinForbiddenAsync(roomId, remote, sync);
@@ -247,11 +237,11 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
         const string elsewhere = "@ivan:other.example";
 
-        var made = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, MakeJoinPath(roomId, elsewhere, "10", "11"), null, CancellationToken.None);
+        var made = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, MakeJoinPath(roomId, elsewhere, "10", "11"), null, CancellationToken.None);
         AssertError(made, HttpStatusCode.Forbidden, "M_FORBIDDEN");
 
         var (version, template) = await TemplateFromStoreAsync(roomId, elsewhere);
-        var (eventId, join) = SignJoin(version, template, KeyOfA);
+        var (eventId, join) = SignJoin(version, template, pair.KeyOfA);
         await AssertRefusedAsync(roomId, sync, () => SendJoinAsync(roomId, eventId, join), HttpStatusCode.BadRequest, "M_INVALID_PARAM");
     }
 
@@ -260,8 +250,8 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var (alice, sync) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-        var (version, template) = await MakeJoinAsync(roomId, RemoteUser("judy"));
-        using var impostor = ServerSigningKey.FromSeed(pair.NameOfA, KeyOfA.KeyId, RandomNumberGenerator.GetBytes(32));
+        var (version, template) = await MakeJoinAsync(roomId, pair.RemoteUser("judy"));
+        using var impostor = ServerSigningKey.FromSeed(pair.NameOfA, pair.KeyOfA.KeyId, RandomNumberGenerator.GetBytes(32));
         var (eventId, join) = SignJoin(version, template, impostor);
 
         await AssertRefusedAsync(roomId, sync, () => SendJoinAsync(roomId, eventId, join), HttpStatusCode.BadRequest, "M_INVALID_PARAM");
@@ -272,9 +262,9 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var (alice, sync) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-        var (version, template) = await MakeJoinAsync(roomId, RemoteUser("ken"));
-        var (_, join) = SignJoin(version, template, KeyOfA);
-        var (otherId, _) = SignJoin(version, (JsonObject)template.DeepClone(), KeyOfA, t => t["origin_server_ts"] = 1);
+        var (version, template) = await MakeJoinAsync(roomId, pair.RemoteUser("ken"));
+        var (_, join) = SignJoin(version, template, pair.KeyOfA);
+        var (otherId, _) = SignJoin(version, (JsonObject)template.DeepClone(), pair.KeyOfA, t => t["origin_server_ts"] = 1);
 
         await AssertRefusedAsync(roomId, sync, () => SendJoinAsync(roomId, otherId, join), HttpStatusCode.BadRequest, "M_INVALID_PARAM");
     }
@@ -284,8 +274,8 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var (alice, sync) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-        var (version, template) = await MakeJoinAsync(roomId, RemoteUser("leo"));
-        var (eventId, leave) = SignJoin(version, template, KeyOfA, t => t["content"] = new JsonObject { ["membership"] = "leave" });
+        var (version, template) = await MakeJoinAsync(roomId, pair.RemoteUser("leo"));
+        var (eventId, leave) = SignJoin(version, template, pair.KeyOfA, t => t["content"] = new JsonObject { ["membership"] = "leave" });
 
         await AssertRefusedAsync(roomId, sync, () => SendJoinAsync(roomId, eventId, leave), HttpStatusCode.BadRequest, "M_INVALID_PARAM");
     }
@@ -295,12 +285,12 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var (alice, sync) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-        var (version, template) = await MakeJoinAsync(roomId, RemoteUser("mallory"));
-        var (eventId, join) = SignJoin(version, template, KeyOfA);
+        var (version, template) = await MakeJoinAsync(roomId, pair.RemoteUser("mallory"));
+        var (eventId, join) = SignJoin(version, template, pair.KeyOfA);
         // Outside what the signature and the event id cover (the redacted event): only the content hash catches it.
         join["content"]!["displayname"] = "Someone else";
         Assert.Equal(eventId, EventHashing.ComputeEventId(version, join));
-        Assert.True(EventSigning.Verify(version, join, pair.NameOfA, KeyOfA.KeyId, KeyOfA.PublicKey));
+        Assert.True(EventSigning.Verify(version, join, pair.NameOfA, pair.KeyOfA.KeyId, pair.KeyOfA.PublicKey));
 
         await AssertRefusedAsync(roomId, sync, () => SendJoinAsync(roomId, eventId, join), HttpStatusCode.BadRequest, "M_INVALID_PARAM");
     }
@@ -312,10 +302,10 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
         var eventId = await alice.SendTextAsync(roomId, "not for other servers");
 
-        var fetched = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, $"/_matrix/federation/v1/event/{Uri.EscapeDataString(eventId)}", null, CancellationToken.None);
-        var stateIds = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
+        var fetched = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, $"/_matrix/federation/v1/event/{Uri.EscapeDataString(eventId)}", null, CancellationToken.None);
+        var stateIds = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
             $"/_matrix/federation/v1/state_ids/{Uri.EscapeDataString(roomId)}?event_id={Uri.EscapeDataString(eventId)}", null, CancellationToken.None);
-        var state = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
+        var state = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
             $"/_matrix/federation/v1/state/{Uri.EscapeDataString(roomId)}?event_id={Uri.EscapeDataString(eventId)}", null, CancellationToken.None);
 
         AssertError(fetched, HttpStatusCode.Forbidden, "M_FORBIDDEN");
@@ -330,13 +320,13 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
         await alice.SetStateAsync(roomId, "m.room.history_visibility", new { history_visibility = "joined" });
         var secret = await alice.SendTextAsync(roomId, "before anyone of A joined");
-        var (version, template) = await MakeJoinAsync(roomId, RemoteUser("nina"));
-        var (eventId, join) = SignJoin(version, template, KeyOfA);
+        var (version, template) = await MakeJoinAsync(roomId, pair.RemoteUser("nina"));
+        var (eventId, join) = SignJoin(version, template, pair.KeyOfA);
         Assert.Equal(HttpStatusCode.OK, (await SendJoinAsync(roomId, eventId, join)).StatusCode);
         var after = await alice.SendTextAsync(roomId, "after the join");
 
-        var hidden = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, $"/_matrix/federation/v1/event/{Uri.EscapeDataString(secret)}", null, CancellationToken.None);
-        var visible = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, $"/_matrix/federation/v1/event/{Uri.EscapeDataString(after)}", null, CancellationToken.None);
+        var hidden = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, $"/_matrix/federation/v1/event/{Uri.EscapeDataString(secret)}", null, CancellationToken.None);
+        var visible = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, $"/_matrix/federation/v1/event/{Uri.EscapeDataString(after)}", null, CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.OK, hidden.StatusCode);
         var hiddenPdu = JsonNode.Parse(hidden.Body)!["pdus"]![0]!.AsObject();
@@ -349,11 +339,11 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     /// <summary>make_join refuses the user, and so does send_join of a join built from the room's state as if it had not.</summary>
     private async Task AssertJoinForbiddenAsync(string roomId, string remote, SyncUser sync)
     {
-        var made = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, MakeJoinPath(roomId, remote, "10", "11"), null, CancellationToken.None);
+        var made = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, MakeJoinPath(roomId, remote, "10", "11"), null, CancellationToken.None);
         AssertError(made, HttpStatusCode.Forbidden, "M_FORBIDDEN");
 
         var (version, template) = await TemplateFromStoreAsync(roomId, remote);
-        var (eventId, join) = SignJoin(version, template, KeyOfA);
+        var (eventId, join) = SignJoin(version, template, pair.KeyOfA);
         await AssertRefusedAsync(roomId, sync, () => SendJoinAsync(roomId, eventId, join), HttpStatusCode.Forbidden, "M_FORBIDDEN");
     }
 
@@ -375,7 +365,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
 
     private async Task<(RoomVersion Version, JsonObject Template)> MakeJoinAsync(string roomId, string userId)
     {
-        var response = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
+        var response = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
             MakeJoinPath(roomId, userId, RoomVersion.Supported.Select(v => v.Id).ToArray()), null, CancellationToken.None);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"make_join: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(response.Body)}");
         var body = JsonNode.Parse(response.Body)!.AsObject();
@@ -386,11 +376,11 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     /// <summary>The template a remote server would build without asking make_join, from B's store (room versions 3+).</summary>
     private async Task<(RoomVersion Version, JsonObject Template)> TemplateFromStoreAsync(string roomId, string userId)
     {
-        var state = await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
+        var state = await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
         var create = state.Single(e => e.Type == EventTypes.Create);
         Assert.True(RoomVersion.TryGet(JsonNode.Parse(create.Json)!["content"]!["room_version"]!.GetValue<string>(), out var version));
         Assert.False(version.EventIdInEvent);
-        var last = (await StoreOfB.Events.GetRoomEventsAsync(roomId, long.MaxValue, Direction.Backward, 1, CancellationToken.None))[0];
+        var last = (await pair.StoreOfB.Events.GetRoomEventsAsync(roomId, long.MaxValue, Direction.Backward, 1, CancellationToken.None))[0];
         var authTypes = new[] { (EventTypes.Create, ""), (EventTypes.PowerLevels, ""), (EventTypes.JoinRules, ""), (EventTypes.Member, userId) };
         var authEvents = state.Where(e => authTypes.Contains((e.Type, e.StateKey ?? ""))).Select(e => (JsonNode)e.EventId).ToArray();
         var template = new JsonObject
@@ -422,7 +412,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     }
 
     private Task<FederationResponse> SendJoinAsync(string roomId, EventId eventId, JsonObject join) =>
-        FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
+        pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
             $"/_matrix/federation/v2/send_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(eventId.Value)}", join, CancellationToken.None);
 
     /// <summary>The request is refused with the error, and neither the room's events nor its local member's /sync change.</summary>
@@ -430,12 +420,12 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     {
         var since = (await member.SyncAsync()).GetProperty("next_batch").GetString()!;
         var events = await EventCountAsync(roomId);
-        var state = await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
+        var state = await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
 
         AssertError(await request(), status, errcode);
 
         Assert.Equal(events, await EventCountAsync(roomId));
-        Assert.Equal(state.Select(e => e.EventId).Order(), (await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None)).Select(e => e.EventId).Order());
+        Assert.Equal(state.Select(e => e.EventId).Order(), (await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None)).Select(e => e.EventId).Order());
         Assert.Empty(await TimelineSinceAsync(member, since, roomId));
     }
 
@@ -447,7 +437,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     }
 
     private async Task<int> EventCountAsync(string roomId) =>
-        (await StoreOfB.Events.GetRoomEventsAsync(roomId, 0, Direction.Forward, 1000, CancellationToken.None)).Count;
+        (await pair.StoreOfB.Events.GetRoomEventsAsync(roomId, 0, Direction.Forward, 1000, CancellationToken.None)).Count;
 
     private static async Task<List<JsonElement>> TimelineSinceAsync(SyncUser member, string since, string roomId)
     {

@@ -23,14 +23,6 @@ namespace HomeServer.Server.Tests.Federation;
 /// </summary>
 public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : FederationPair
 {
-    private FederationClient FederationOfA => pair.A.App.Services.GetRequiredService<FederationClient>();
-
-    private ServerSigningKey KeyOfA => pair.A.App.Services.GetRequiredService<LocalSigningKey>().Current;
-
-    private IHomeServerStore StoreOfB => pair.B.App.Services.GetRequiredService<IHomeServerStore>();
-
-    private string RemoteUser(string name) => $"@{name}-{Guid.NewGuid().ToString("N")[..8]}:{pair.NameOfA}";
-
     [Fact]
     public async Task A_remote_message_reaches_the_local_member_once_and_a_retried_transaction_appends_nothing_twice()
     {
@@ -106,7 +98,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     public async Task A_pdu_with_a_bad_signature_is_refused_without_failing_the_others_of_its_transaction()
     {
         var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("dave");
-        using var impostor = ServerSigningKey.FromSeed(pair.NameOfA, KeyOfA.KeyId, RandomNumberGenerator.GetBytes(32));
+        using var impostor = ServerSigningKey.FromSeed(pair.NameOfA, pair.KeyOfA.KeyId, RandomNumberGenerator.GetBytes(32));
         var (forgedId, forged) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("forged"), key: impostor);
         var (goodId, good) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("genuine"));
         var since = await NextBatchAsync(sync);
@@ -117,7 +109,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         Assert.Empty(results[goodId.Value]!.AsObject());
         var timeline = await TimelineSinceAsync(sync, since, roomId);
         Assert.Equal([goodId.Value], timeline.Select(e => e.GetProperty("event_id").GetString()));
-        Assert.Null(await StoreOfB.Events.GetEventAsync(forgedId.Value, CancellationToken.None));
+        Assert.Null(await pair.StoreOfB.Events.GetEventAsync(forgedId.Value, CancellationToken.None));
     }
 
     [Fact]
@@ -136,7 +128,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         var seen = Assert.Single(await TimelineSinceAsync(sync, since, roomId));
         Assert.Equal(eventId.Value, seen.GetProperty("event_id").GetString());
         Assert.Empty(seen.GetProperty("content").EnumerateObject());
-        var stored = await StoreOfB.Events.GetEventAsync(eventId.Value, CancellationToken.None);
+        var stored = await pair.StoreOfB.Events.GetEventAsync(eventId.Value, CancellationToken.None);
         var storedText = System.Text.Encoding.UTF8.GetString(stored!.Json);
         Assert.DoesNotContain("changed on the way", storedText);
         Assert.DoesNotContain("as signed", storedText);
@@ -167,7 +159,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         var (alice, sync) = await LocalMemberAsync();
         var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
         var version = await VersionOfAsync(roomId);
-        var (eventId, pdu) = await RemoteEventAsync(version, roomId, RemoteUser("heidi"), "m.room.message", Text("uninvited"));
+        var (eventId, pdu) = await RemoteEventAsync(version, roomId, pair.RemoteUser("heidi"), "m.room.message", Text("uninvited"));
 
         var error = await AssertRefusedAsync(roomId, sync, eventId, pdu);
         Assert.Contains("no member joined", error);
@@ -348,8 +340,8 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         var roomId = roomVersion is null
             ? await alice.CreateRoomAsync(new { preset = "public_chat" })
             : await alice.CreateRoomAsync(new { preset = "public_chat", room_version = roomVersion });
-        var remote = RemoteUser(name);
-        var made = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
+        var remote = pair.RemoteUser(name);
+        var made = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
             $"/_matrix/federation/v1/make_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(remote)}?"
             + string.Join("&", RoomVersion.Supported.Select(v => $"ver={v.Id}")), null, CancellationToken.None);
         Assert.True(made.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(made.Body));
@@ -357,8 +349,8 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         Assert.True(RoomVersion.TryGet(body["room_version"]!.GetValue<string>(), out var version));
         var template = body["event"]!.AsObject();
         if (version.EventIdInEvent) template["event_id"] = $"${Guid.NewGuid():N}:{pair.NameOfA}";
-        var (eventId, join) = Sign(version, template, KeyOfA);
-        var joined = await FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
+        var (eventId, join) = Sign(version, template, pair.KeyOfA);
+        var joined = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
             $"/_matrix/federation/v2/send_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(eventId.Value)}", join, CancellationToken.None);
         Assert.True(joined.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(joined.Body));
         return (alice, sync, roomId, remote, version);
@@ -366,7 +358,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
 
     private async Task<RoomVersion> VersionOfAsync(string roomId)
     {
-        var state = await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
+        var state = await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
         var create = state.Single(e => e.Type == EventTypes.Create);
         Assert.True(RoomVersion.TryGet(JsonNode.Parse(create.Json)!["content"]!["room_version"]!.GetValue<string>(), out var version));
         return version;
@@ -380,8 +372,8 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         RoomVersion version, string roomId, string sender, string type, JsonObject content, string? stateKey = null,
         ServerSigningKey? key = null, Action<JsonObject>? change = null)
     {
-        var state = await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
-        var last = (await StoreOfB.Events.GetRoomEventsAsync(roomId, long.MaxValue, Direction.Backward, 1, CancellationToken.None))[0];
+        var state = await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
+        var last = (await pair.StoreOfB.Events.GetRoomEventsAsync(roomId, long.MaxValue, Direction.Backward, 1, CancellationToken.None))[0];
         var wanted = AuthEventSelector.RequiredStateKeys(type, stateKey, UserId.Parse(sender), content);
         var authEvents = state.Where(e => e.StateKey is not null && wanted.Contains(new StateEventKey(e.Type, e.StateKey)))
             .Select(e => Reference(version, e)).ToArray();
@@ -400,7 +392,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         if (version.EventIdInEvent) pdu["event_id"] = $"${Guid.NewGuid():N}:{pair.NameOfA}";
         if (stateKey is not null) pdu["state_key"] = stateKey;
         change?.Invoke(pdu);
-        return Sign(version, pdu, key ?? KeyOfA);
+        return Sign(version, pdu, key ?? pair.KeyOfA);
     }
 
     /// <summary>An event id from room version 3 on; <c>[event_id, {"sha256": content hash}]</c> in versions 1 and 2.</summary>
@@ -428,7 +420,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
             ["pdus"] = new JsonArray(pdus.Select(p => (JsonNode)p.DeepClone()).ToArray()),
         };
         if (edus is not null) body["edus"] = new JsonArray(edus.Select(e => (JsonNode)e.DeepClone()).ToArray());
-        return FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put, $"/_matrix/federation/v1/send/{txnId}", body, CancellationToken.None);
+        return pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put, $"/_matrix/federation/v1/send/{txnId}", body, CancellationToken.None);
     }
 
     private async Task<JsonObject> SendTransactionOkAsync(JsonObject[] pdus, JsonObject[]? edus = null)
@@ -449,14 +441,14 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     {
         var since = await NextBatchAsync(member);
         var events = await EventCountAsync(roomId);
-        var state = await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
+        var state = await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
 
         var error = ErrorOf(await SendTransactionOkAsync([pdu]), eventId);
 
         Assert.Equal(events, await EventCountAsync(roomId));
-        Assert.Equal(state.Select(e => e.EventId).Order(), (await StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None)).Select(e => e.EventId).Order());
+        Assert.Equal(state.Select(e => e.EventId).Order(), (await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None)).Select(e => e.EventId).Order());
         Assert.Empty(await TimelineSinceAsync(member, since, roomId));
-        Assert.Null(await StoreOfB.Events.GetEventAsync(eventId.Value, CancellationToken.None));
+        Assert.Null(await pair.StoreOfB.Events.GetEventAsync(eventId.Value, CancellationToken.None));
         return error;
     }
 
@@ -464,7 +456,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         (await member.SyncAsync("timeout=0")).GetProperty("next_batch").GetString()!;
 
     private async Task<int> EventCountAsync(string roomId) =>
-        (await StoreOfB.Events.GetRoomEventsAsync(roomId, 0, Direction.Forward, 1000, CancellationToken.None)).Count;
+        (await pair.StoreOfB.Events.GetRoomEventsAsync(roomId, 0, Direction.Forward, 1000, CancellationToken.None)).Count;
 
     private static async Task<List<JsonElement>> TimelineSinceAsync(SyncUser member, string since, string roomId)
     {
