@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HomeServer.Grains.Rooms;
 using HomeServer.Storage;
 using Orleans;
@@ -21,15 +22,23 @@ internal sealed class RoomStateReader(IHomeServerStore store, IGrainFactory grai
     /// </summary>
     /// <param name="members">With lazy-loading, the users whose member events are wanted besides the heroes; null for all.</param>
     /// <returns>Also, when the state is whole and the room is on this silo, its events' JSON as one shared array (<see cref="SyncStateSection.SharedEventsJson"/>).</returns>
-    public async Task<(List<StoredEvent> State, RoomSummary Summary, byte[]? SharedJson)?> CachedBeforeAsync(
+    public async Task<(IReadOnlyList<StoredEvent> State, RoomSummary Summary, byte[]? SharedJson)?> CachedBeforeAsync(
         string roomId, string userId, IReadOnlyList<StoredEvent> timeline, IReadOnlyList<string>? members)
     {
         if (timeline.Count == 0) return null;
         var query = new SyncStateQuery(userId, timeline[0].RoomPosition, timeline[^1].RoomPosition, members);
         if (await grains.GetGrain<IRoomGrain>(roomId).GetSyncStateAsync(query) is not { } section) return null;
-        var state = section.Events.Select(e => AsStoredEvent(roomId, e)).ToList();
+        var state = section.SharedEventsJson is null
+            ? section.Events.Select(e => AsStoredEvent(roomId, e)).ToList()
+            : SharedStoredEvents.GetValue(section.Events, events => events.Select(e => AsStoredEvent(roomId, e)).ToList());
         return (state, new RoomSummary(section.Heroes, section.JoinedMemberCount, section.InvitedMemberCount), section.SharedEventsJson);
     }
+
+    /// <summary>
+    /// A whole state section from a room on this silo is the snapshot's own list, shared by every sync of that state
+    /// version (a herd of initial syncs of one room asks for the same one); it is mapped once, not once per response.
+    /// </summary>
+    private static readonly ConditionalWeakTable<IReadOnlyList<SyncStateEvent>, List<StoredEvent>> SharedStoredEvents = new();
 
     /// <summary>
     /// A cached state event in the shape the state filter takes; its bytes, already in the /sync client format, stand in

@@ -200,7 +200,7 @@ internal sealed class SyncBuilder
         var lazyMembers = Filter.Room.State.LazyLoadMembers
             ? events.Select(e => e.Sender).Append(UserId).Distinct(StringComparer.Ordinal).ToList()
             : null;
-        List<StoredEvent> state;
+        IReadOnlyList<StoredEvent> state;
         RoomSummary summary;
         var cached = await _state.CachedBeforeAsync(roomId, UserId, events, lazyMembers);
         if (cached is { } fromSnapshot)
@@ -379,7 +379,7 @@ internal sealed class SyncBuilder
     /// (the gap of a limited timeline, which the spec requires regardless of redundancy).
     /// </summary>
     private List<StoredEvent> FilterState(
-        string roomId, List<StoredEvent> state, IReadOnlyList<StoredEvent> timeline, bool includeOwnMember,
+        string roomId, IReadOnlyList<StoredEvent> state, IReadOnlyList<StoredEvent> timeline, bool includeOwnMember,
         IReadOnlyList<string> heroes, long? changedAfter)
     {
         var filter = Filter.Room.State;
@@ -416,8 +416,15 @@ internal sealed class SyncBuilder
         }
     }
 
+    /// <summary>
+    /// Only a lazy-loading device that leaves out redundant members needs to know what it was sent; for any other the
+    /// set would cost one entry per member of every room in each full state (5,000 per initial sync of a big room).
+    /// A device that switches to lazy-loading later is sent some member events again, which the spec allows.
+    /// </summary>
     private void RememberSentMembers(string roomId, IEnumerable<StoredEvent> state, IEnumerable<StoredEvent> timeline)
     {
+        var filter = Filter.Room.State;
+        if (!filter.LazyLoadMembers || filter.IncludeRedundantMembers) return;
         foreach (var member in state.Concat(timeline).Where(e => e.Type == MemberType && e.StateKey is not null))
             _lazyMembers.Add(_input.DeviceId, roomId, member.StateKey!);
     }
