@@ -20,7 +20,7 @@ public sealed partial class RoomGrain
     public Task<MakeJoinResult> MakeJoinAsync(string origin, string userId, IReadOnlyList<string> supportedVersions)
     {
         if (origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not join over federation.");
-        var snapshot = _writer.Current is { Exists: true } s ? s : throw MatrixRequestException.NotFound("Unknown room.");
+        var snapshot = RequireAllowedByAcl(origin);
         if (!UserId.TryParse(userId, out var user)) throw MatrixRequestException.InvalidParam($"'{userId}' is not a user ID.");
         if (user.Server.ToString() != origin) throw MatrixRequestException.Forbidden($"{userId} is not a user of {origin}.");
         if (!supportedVersions.Contains(snapshot.Version.Id)) return Task.FromResult(new MakeJoinResult(snapshot.Version.Id, null));
@@ -65,7 +65,7 @@ public sealed partial class RoomGrain
     {
         // Users of this server join through the client API; an event of theirs never comes in over federation.
         if (request.Origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not join over federation.");
-        var snapshot = _writer.Current is { Exists: true } s ? s : throw MatrixRequestException.NotFound("Unknown room.");
+        var snapshot = RequireAllowedByAcl(request.Origin);
         var version = snapshot.Version;
         var (eventId, pdu) = ReceivedJoinEvent.Check(version, RoomId, request.Origin, request.EventId, request.Event);
         if (pdu["content"]!["join_authorised_via_users_server"] is not null)
@@ -152,11 +152,20 @@ public sealed partial class RoomGrain
 
     private RoomSnapshot RequireServerInRoom(string origin)
     {
-        var snapshot = _writer.Current is { Exists: true } s ? s : throw MatrixRequestException.NotFound("Unknown room.");
+        var snapshot = RequireAllowedByAcl(origin);
         var suffix = ":" + origin;
         return snapshot.JoinedMembers.Any(member => member.EndsWith(suffix, StringComparison.Ordinal))
             ? snapshot
             : throw MatrixRequestException.Forbidden($"{origin} has no member joined in this room.");
+    }
+
+    /// <summary>The room, if the server making the request is not denied by its <c>m.room.server_acl</c> (403 if it is).</summary>
+    private RoomSnapshot RequireAllowedByAcl(string origin)
+    {
+        var snapshot = _writer.Current is { Exists: true } s ? s : throw MatrixRequestException.NotFound("Unknown room.");
+        return ServerAcl.Allows(snapshot.State, origin)
+            ? snapshot
+            : throw MatrixRequestException.Forbidden($"{origin} is denied by the room's server access control list.");
     }
 
     /// <summary>

@@ -142,7 +142,7 @@ public sealed partial class RoomGrain
     {
         snapshot = _writer.Current!;
         return UserId.TryParse(userId, out var user) && user.Server.ToString() == origin
-               && snapshot is { Exists: true } && snapshot.IsJoined(userId);
+               && snapshot is { Exists: true } && snapshot.IsJoined(userId) && ServerAcl.Allows(snapshot.State, origin);
     }
 
     private static Identifiers.EventId? EventIdOf(RoomVersion version, JsonObject pdu)

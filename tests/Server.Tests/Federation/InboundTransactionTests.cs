@@ -194,6 +194,45 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     }
 
     [Fact]
+    public async Task A_server_the_rooms_acl_denies_is_refused_its_pdus_edus_reads_and_joins_until_the_acl_allows_it()
+    {
+        var (alice, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("nina");
+        // Both servers of the pair are 127.0.0.1 with a port; the ACL binds only other servers, so B goes on.
+        await alice.SetStateAsync(roomId, ServerAcl.EventType, new JsonObject { ["allow"] = new JsonArray("*"), ["deny"] = new JsonArray("127.0.0.*") });
+        var (deniedId, denied) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("while denied"));
+
+        Assert.Contains("access control", await AssertRefusedAsync(roomId, sync, deniedId, denied));
+
+        var since = await NextBatchAsync(sync);
+        var typing = new JsonObject
+        {
+            ["edu_type"] = "m.typing",
+            ["content"] = new JsonObject { ["room_id"] = roomId, ["user_id"] = remote, ["typing"] = true },
+        };
+        await SendTransactionOkAsync([], [typing]);
+        Assert.Empty(await EphemeralAsync(sync, since, roomId, "m.typing", content => content.GetProperty("user_ids").EnumerateArray().Select(u => u.GetString()!)));
+
+        var lastId = (await pair.StoreOfB.Events.GetRoomEventsAsync(roomId, long.MaxValue, Direction.Backward, 1, CancellationToken.None))[0].EventId;
+        foreach (var path in new[]
+                 {
+                     $"/_matrix/federation/v1/event/{Uri.EscapeDataString(lastId)}",
+                     $"/_matrix/federation/v1/state_ids/{Uri.EscapeDataString(roomId)}?event_id={Uri.EscapeDataString(lastId)}",
+                     $"/_matrix/federation/v1/make_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(pair.RemoteUser("late"))}?ver={version.Id}",
+                 })
+        {
+            var read = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, path, null, CancellationToken.None);
+            Assert.True(read.StatusCode == HttpStatusCode.Forbidden, $"{path}: {(int)read.StatusCode} {System.Text.Encoding.UTF8.GetString(read.Body)}");
+            Assert.Equal("M_FORBIDDEN", JsonNode.Parse(read.Body)!["errcode"]!.GetValue<string>());
+        }
+
+        await alice.SetStateAsync(roomId, ServerAcl.EventType, new JsonObject { ["allow"] = new JsonArray("*"), ["deny"] = new JsonArray("evil.example") });
+        var (allowedId, allowed) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("allowed again"));
+        since = await NextBatchAsync(sync);
+        Assert.Empty((await SendTransactionOkAsync([allowed]))[allowedId.Value]!.AsObject());
+        Assert.Equal([allowedId.Value], (await TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
+    }
+
+    [Fact]
     public async Task A_remote_user_redacts_its_own_message()
     {
         var (alice, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("liam");
