@@ -9,7 +9,7 @@ public sealed record MissingEventsQuery(IReadOnlyList<string> EarliestEvents, IR
 
 /// <summary>
 /// A room as another server may see it in a space hierarchy. <paramref name="Accessible"/>: the server could peek or
-/// join it (a public, knockable or world-readable room, one where it has a joined member, or a restricted one, whose
+/// join it (a public, knockable or world-readable room, one where it has a joined or invited member, or a restricted one, whose
 /// allowed rooms the requesting server judges).
 /// </summary>
 [GenerateSerializer, Alias("hs.ServerRoomPreview")]

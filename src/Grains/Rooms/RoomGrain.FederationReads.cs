@@ -89,7 +89,9 @@ public sealed partial class RoomGrain
         var suffix = ":" + origin;
         var accessible = await MayPreviewAsync(snapshot, null, null)
                          || IsRestricted(snapshot)
-                         || snapshot.JoinedMembers.Any(member => member.EndsWith(suffix, StringComparison.Ordinal));
+                         || snapshot.JoinedMembers.Any(member => member.EndsWith(suffix, StringComparison.Ordinal))
+                         || snapshot.State.Any(entry => entry.Key.Type == EventTypes.Member && entry.Key.StateKey.EndsWith(suffix, StringComparison.Ordinal)
+                                                        && entry.Value.GetContentString("membership") == Membership.Invite);
         return new ServerRoomPreview(BuildPreview(snapshot, summary!, null), accessible);
     }
 

@@ -299,6 +299,16 @@ public abstract class FederationReadTests<TPair>(TPair pair) where TPair : Feder
         Assert.Equal(1, child["num_joined_members"]!.GetValue<int>());
         Assert.Equal(new[] { closed }, body["inaccessible_children"]!.AsArray().Select(c => c!.GetValue<string>()));
 
+        // A restricted child is given with the rooms that allow joining it: the requesting server judges its users.
+        var restricted = await alice.CreateRoomAsync(new { preset = "private_chat", name = "Members of the space" });
+        await alice.SetStateAsync(restricted, "m.room.join_rules", new { join_rule = "restricted", allow = new[] { new { type = "m.room_membership", room_id = spaceId } } });
+        await alice.SetStateAsync(spaceId, "m.space.child", new { via = new[] { pair.NameOfB } }, restricted);
+        var withRestricted = Ok(await GetAsync($"/hierarchy/{E(spaceId)}"));
+        var restrictedChild = Assert.Single(withRestricted["children"]!.AsArray(), c => c!["room_id"]!.GetValue<string>() == restricted)!;
+        Assert.Equal("restricted", restrictedChild["join_rule"]!.GetValue<string>());
+        Assert.Equal(new[] { spaceId }, restrictedChild["allowed_room_ids"]!.AsArray().Select(r => r!.GetValue<string>()));
+        Assert.Equal(new[] { closed }, withRestricted["inaccessible_children"]!.AsArray().Select(c => c!.GetValue<string>()));
+
         var suggested = Ok(await GetAsync($"/hierarchy/{E(spaceId)}?suggested_only=true"));
         Assert.Equal(open, Assert.Single(suggested["children"]!.AsArray())!["room_id"]!.GetValue<string>());
         Assert.Empty(suggested["inaccessible_children"]!.AsArray());
