@@ -144,6 +144,26 @@ public abstract class FederationReadTests<TPair>(TPair pair) where TPair : Feder
         AssertError(await GetAsync($"/event_auth/{E("!nosuchroom:" + pair.NameOfB)}/{E(message)}"), HttpStatusCode.NotFound, "M_NOT_FOUND");
     }
 
+    [Theory]
+    [InlineData("1")]
+    [InlineData("3")]
+    [InlineData("11")]
+    public async Task Backfill_and_event_auth_work_in_each_event_format(string roomVersion)
+    {
+        var alice = await LocalUserAsync();
+        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat", room_version = roomVersion });
+        var (version, join) = await JoinFromAAsync(roomId);
+        Assert.Equal(roomVersion, version.Id);
+        var message = await alice.SendTextAsync(roomId, "hello");
+
+        var pdus = Ok(await GetAsync($"/backfill/{E(roomId)}?v={E(message)}&limit=2"))["pdus"]!.AsArray().Select(p => p!.AsObject()).ToList();
+        Assert.Equal(new[] { message, join }, pdus.Select(p => EventHashing.ComputeEventId(version, p).Value));
+        Assert.True(EventSigning.Verify(version, pdus[0], pair.NameOfB, pair.KeyOfB.KeyId, pair.KeyOfB.PublicKey));
+
+        var chain = Ok(await GetAsync($"/event_auth/{E(roomId)}/{E(message)}"))["auth_chain"]!.AsArray();
+        Assert.Equal(await AuthChainInStoreAsync(message), chain.Select(e => EventHashing.ComputeEventId(version, e!.AsObject()).Value).ToHashSet());
+    }
+
     [Fact]
     public async Task Timestamp_to_event_finds_the_closest_event_in_each_direction()
     {
