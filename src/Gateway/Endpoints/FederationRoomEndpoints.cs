@@ -84,7 +84,7 @@ internal static class FederationRoomEndpoints
             JsonContentType.Utf8);
 
     /// <summary>A malformed room id names no room this server knows: 404, as the spec answers for unknown rooms.</summary>
-    private static string RoomIdOf(string value)
+    internal static string RoomIdOf(string value)
     {
         var decoded = RoomPath.Text(value);
         return Grains.Identifiers.RoomId.IsValid(decoded)

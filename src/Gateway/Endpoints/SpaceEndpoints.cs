@@ -116,14 +116,14 @@ internal static class SpaceEndpoints
     }
 
     /// <summary>The spec's ordering of children: by <c>order</c> (those without one last), then origin_server_ts, then room id.</summary>
-    private static IEnumerable<SpaceChild> ChildOrder(IReadOnlyList<SpaceChild> children, bool suggestedOnly) =>
+    internal static IEnumerable<SpaceChild> ChildOrder(IReadOnlyList<SpaceChild> children, bool suggestedOnly) =>
         children.Where(c => !suggestedOnly || c.Suggested)
             .OrderBy(c => c.Order is null)
             .ThenBy(c => c.Order, StringComparer.Ordinal)
             .ThenBy(c => c.OriginServerTs)
             .ThenBy(c => c.RoomId, StringComparer.Ordinal);
 
-    private static void WriteSummaryFields(Utf8JsonWriter writer, RoomPreview preview)
+    internal static void WriteSummaryFields(Utf8JsonWriter writer, RoomPreview preview)
     {
         preview.Summary.WriteFields(writer);
         if (preview.AllowedRoomIds.Count > 0)

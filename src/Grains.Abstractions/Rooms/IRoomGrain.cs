@@ -282,6 +282,39 @@ public interface IRoomGrain : IGrainWithStringKey
     Task<byte[]> GetEventByTimestampAsync(string userId, long timestamp, bool forward);
 
     /// <summary>
+    /// <c>GET /_matrix/federation/v1/backfill</c> for a server with a member joined in the room: up to
+    /// <paramref name="limit"/> events from the newest of <paramref name="fromEventIds"/> backwards, newest first, those
+    /// history visibility hides from the server left out; a transaction (docs/adr/0039-federation-reads.md).
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> BackfillForServerAsync(string origin, IReadOnlyList<string> fromEventIds, int limit);
+
+    /// <summary><c>POST /_matrix/federation/v1/get_missing_events</c>: the events before the latest and after the earliest, oldest first.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetMissingEventsForServerAsync(string origin, MissingEventsQuery query);
+
+    /// <summary><c>GET /_matrix/federation/v1/event_auth</c>: the event's full auth chain.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetEventAuthForServerAsync(string origin, string eventId);
+
+    /// <summary><c>GET /_matrix/federation/v1/timestamp_to_event</c>: the closest event the server may see, or M_NOT_FOUND.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetEventByTimestampForServerAsync(string origin, long timestamp, bool forward);
+
+    /// <summary>The room for another server's space hierarchy; null when the room does not exist here.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<ServerRoomPreview?> GetPreviewForServerAsync(string origin);
+
+    /// <summary>
     /// The room as <paramref name="userId"/> (null: anonymous) may preview it, or null when the room does not exist or
     /// they may not: joined or invited, a public or knockable join rule, a restricted one they meet, or world_readable
     /// history (anonymous: only the join rules public, knock, knock_restricted and world_readable history).

@@ -14,7 +14,11 @@ public sealed partial class RoomGrain
         var summary = await GetPublicSummaryAsync();
         var membership = userId is null ? null : snapshot.Get(EventTypes.Member, userId)?.GetContentString("membership");
         if (!await MayPreviewAsync(snapshot, userId, membership)) return null;
+        return BuildPreview(snapshot, summary!, membership);
+    }
 
+    private RoomPreview BuildPreview(RoomSnapshot snapshot, PublicRoomSummary summary, string? membership)
+    {
         var joinRules = snapshot.Get(EventTypes.JoinRules);
         var allowed = IsRestricted(snapshot) && joinRules is not null ? AllowedRoomIds(joinRules.Content) : [];
         var children = snapshot.State
@@ -22,7 +26,7 @@ public sealed partial class RoomGrain
             .Select(entry => ToSpaceChild(entry.Value))
             .OrderBy(child => child.RoomId, StringComparer.Ordinal)
             .ToList();
-        return new RoomPreview(summary!, snapshot.Version.Id, snapshot.ContentString("m.room.encryption", "algorithm"), allowed, membership, children);
+        return new RoomPreview(summary, snapshot.Version.Id, snapshot.ContentString("m.room.encryption", "algorithm"), allowed, membership, children);
     }
 
     private async Task<bool> MayPreviewAsync(RoomSnapshot snapshot, string? userId, string? membership)

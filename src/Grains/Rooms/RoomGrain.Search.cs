@@ -86,6 +86,13 @@ public sealed partial class RoomGrain
     {
         var access = await RequireReadAccessAsync(userId);
         var history = await GetHistoryAsync(access.Snapshot);
+        return await FindEventByTimestampAsync(access.Snapshot, timestamp, forward,
+            e => history.CanSee(userId, access.JoinedNow, e.RoomPosition, e.Type, e.StateKey));
+    }
+
+    /// <summary>The <c>{event_id, origin_server_ts}</c> answer for the closest event the reader may see, or M_NOT_FOUND.</summary>
+    private async Task<byte[]> FindEventByTimestampAsync(RoomSnapshot snapshot, long timestamp, bool forward, Func<StoredEvent, bool> visible)
+    {
         var direction = forward ? Direction.Forward : Direction.Backward;
         const int pageSize = 200;
         for (var skip = 0; skip < MaxTimestampScan; skip += pageSize)
@@ -93,8 +100,8 @@ public sealed partial class RoomGrain
             var page = await store.Search.GetEventsByTimestampAsync(RoomId, timestamp, direction, skip, pageSize, CancellationToken.None);
             foreach (var e in page)
             {
-                if (e.RoomPosition > access.Snapshot.LastPosition) continue;
-                if (!history.CanSee(userId, access.JoinedNow, e.RoomPosition, e.Type, e.StateKey)) continue;
+                if (e.RoomPosition > snapshot.LastPosition) continue;
+                if (!visible(e)) continue;
                 return JsonOutput.Write(writer =>
                 {
                     writer.WriteStartObject();

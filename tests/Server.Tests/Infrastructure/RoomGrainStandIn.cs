@@ -105,6 +105,16 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
 
     public virtual Task<byte[]> GetEventByTimestampAsync(string userId, long timestamp, bool forward) => throw new NotSupportedException();
 
+    public virtual Task<byte[]> BackfillForServerAsync(string origin, IReadOnlyList<string> fromEventIds, int limit) => throw new NotSupportedException();
+
+    public virtual Task<byte[]> GetMissingEventsForServerAsync(string origin, MissingEventsQuery query) => throw new NotSupportedException();
+
+    public virtual Task<byte[]> GetEventAuthForServerAsync(string origin, string eventId) => throw new NotSupportedException();
+
+    public virtual Task<byte[]> GetEventByTimestampForServerAsync(string origin, long timestamp, bool forward) => throw new NotSupportedException();
+
+    public virtual Task<ServerRoomPreview?> GetPreviewForServerAsync(string origin) => throw new NotSupportedException();
+
     public virtual Task<RoomPreview?> GetPreviewAsync(string? userId) => throw new NotSupportedException();
 
     public virtual Task<string> UpgradeAsync(string userId, string newVersion) => throw new NotSupportedException();
