@@ -6,6 +6,8 @@ using HomeServer.Grains.Federation.Transactions;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Grains.Sync;
 using HomeServer.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace HomeServer.Grains.Rooms;
 
@@ -61,38 +63,150 @@ public sealed partial class RoomGrain
         var snapshot = RequireServerInRoom(origin);
         var sender = UserId.Parse(pdu["sender"]!.GetValue<string>());
         if (sender.Server.ToString() != origin) throw MatrixRequestException.Forbidden($"The sender {sender} is not a user of {origin}.");
+        if (await IsReceivedAlreadyAsync(eventId)) return;
 
+        var received = await VerifiedAsync(version, eventId, pdu);
+        await FetchMissingPreviousEventsAsync(origin, version, snapshot, received.Pdu);
+        await AppendReceivedAsync(received);
+    }
+
+    /// <summary>Received before (a retried transaction, or the same event from two transactions): nothing to do.</summary>
+    private async Task<bool> IsReceivedAlreadyAsync(Identifiers.EventId eventId)
+    {
         var known = await store.Events.GetEventAsync(eventId.Value, CancellationToken.None);
-        if (known is not null)
-        {
-            // Received before (a retried transaction, or the same event from two transactions): nothing to do.
-            if (known.RoomId == RoomId) return;
-            throw MatrixRequestException.InvalidParam("The event id names an event of another room.");
-        }
+        if (known is null) return false;
+        return known.RoomId == RoomId ? true : throw MatrixRequestException.InvalidParam("The event id names an event of another room.");
+    }
 
+    /// <summary>Signatures, then the content hash: the spec redacts an event whose hash does not match and goes on with the copy.</summary>
+    private async Task<BuiltEvent> VerifiedAsync(RoomVersion version, Identifiers.EventId eventId, JsonObject pdu)
+    {
         await VerifySignaturesAsync(version, pdu);
-        // The spec: an event whose content hash does not match is redacted, and the redacted copy goes on.
         if (!ReceivedJoinEvent.HasValidContentHash(version, pdu)) pdu = EventRedactor.Redact(version, pdu);
         var canonical = CanonicalJson.Encode(pdu, version.StrictCanonicalJson);
-        var received = new BuiltEvent(eventId, canonical, Pdu.Parse(eventId, canonical));
+        return new BuiltEvent(eventId, canonical, Pdu.Parse(eventId, canonical));
+    }
 
+    private async Task AppendReceivedAsync(BuiltEvent received)
+    {
+        var snapshot = _writer.Current!;
         await RequireNewestAsPrevAsync(snapshot, received.Pdu);
         await AuthoriseByAuthEventsAsync(snapshot, received.Pdu);
-        var redacted = received.Pdu.Type == EventTypes.Redaction && RedactionAuthorizer.GetRedactedEventId(version, received.Pdu) is { } target
+        var redacted = received.Pdu.Type == EventTypes.Redaction && RedactionAuthorizer.GetRedactedEventId(snapshot.Version, received.Pdu) is { } target
             ? await StoredEventOfRoomAsync(target.Value)
             : null;
 
         await _writer.SubmitAsync(builder =>
         {
-            if (builder.View.LastEventId == eventId) return eventId.Value; // The same event, appended by a concurrent request.
+            if (builder.View.LastEventId == received.EventId) return received.EventId.Value; // The same event, appended by a concurrent request.
             builder.AddReceived(received, redacted);
-            return eventId.Value;
+            return received.EventId.Value;
         });
     }
 
     /// <summary>
-    /// Only an event whose one previous event is the room's newest is appended. Fetching missing previous events
-    /// (<c>/get_missing_events</c>) and forks (state resolution, docs/adr/0030) are not built yet.
+    /// An event whose one previous event is unknown here follows events this server missed (a transaction lost, the
+    /// origin catching up after an outage): the origin is asked for the events between the room's newest and it
+    /// (<c>/get_missing_events</c>, at most <see cref="MaxMissingEvents"/>). Only a chain that leads from the newest
+    /// event to this one's previous event, each link with one previous event, is taken; each of its events goes
+    /// through the same checks as a PDU of a transaction (its sender may be of any server) and is appended in order.
+    /// Anything else leaves the room as it was, and the event is then refused as before.
+    /// </summary>
+    private async Task FetchMissingPreviousEventsAsync(string origin, RoomVersion version, RoomSnapshot snapshot, Pdu pdu)
+    {
+        if (pdu.PrevEvents.Count != 1 || snapshot.LastEventId is not { } newest || pdu.PrevEvents[0] == newest.Value) return;
+        if (await StoredEventOfRoomAsync(pdu.PrevEvents[0]) is not null) return; // A fork, not a gap.
+
+        var missing = await MissingEventsFromAsync(origin, version, newest.Value, pdu);
+        if (missing is null) return;
+        foreach (var (eventId, missingPdu) in missing)
+        {
+            try
+            {
+                PduFormat.Check(version, missingPdu);
+                if (missingPdu["room_id"]!.GetValue<string>() != RoomId) throw MatrixRequestException.InvalidParam("The event is not for this room.");
+                if (await IsReceivedAlreadyAsync(eventId)) continue;
+                await AppendReceivedAsync(await VerifiedAsync(version, eventId, missingPdu));
+            }
+            catch (MatrixRequestException refused)
+            {
+                // The events before it stay appended; the event that needed this one is refused as having an unknown previous event.
+                logger.LogInformation("Missing event {EventId} of {RoomId} from {Origin} refused: {Reason}", eventId, RoomId, origin, refused.Message);
+                return;
+            }
+        }
+    }
+
+    internal const int MaxMissingEvents = 10;
+
+    /// <summary>The chain from just after <paramref name="newest"/> up to the previous event of <paramref name="pdu"/>, oldest first; null if the origin gives none.</summary>
+    private async Task<List<(Identifiers.EventId EventId, JsonObject Pdu)>?> MissingEventsFromAsync(string origin, RoomVersion version, string newest, Pdu pdu)
+    {
+        var request = new JsonObject
+        {
+            ["earliest_events"] = new JsonArray(newest),
+            ["latest_events"] = new JsonArray(pdu.EventId.Value),
+            ["limit"] = MaxMissingEvents,
+            ["min_depth"] = _writer.Current!.Depth,
+        };
+        Federation.Transport.FederationResponse response;
+        try
+        {
+            response = await ServiceProvider.GetRequiredService<Federation.Transport.FederationClient>().SendAsync(origin, HttpMethod.Post,
+                $"/_matrix/federation/v1/get_missing_events/{Uri.EscapeDataString(RoomId)}", request, CancellationToken.None);
+        }
+        catch (Federation.Transport.FederationRequestException e)
+        {
+            logger.LogInformation(e, "Missing events of {RoomId} could not be had from {Origin}", RoomId, origin);
+            return null;
+        }
+        if (!response.IsSuccess) return null;
+
+        var byId = new Dictionary<string, (Identifiers.EventId EventId, JsonObject Pdu)>(StringComparer.Ordinal);
+        try
+        {
+            if (JsonNode.Parse(response.Body)?["events"] is not JsonArray events) return null;
+            foreach (var node in events.Take(MaxMissingEvents))
+            {
+                if (node is not JsonObject missingPdu) continue;
+                missingPdu.Remove("unsigned");
+                if (EventIdOf(version, missingPdu) is { } id) byId[id.Value] = (id, missingPdu);
+            }
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        var chain = new List<(Identifiers.EventId EventId, JsonObject Pdu)>();
+        for (var link = pdu.PrevEvents[0]; link != newest; )
+        {
+            if (chain.Count == byId.Count || !byId.TryGetValue(link, out var missing)) return null;
+            chain.Add(missing);
+            if (PrevEventIdsOf(version, missing.Pdu) is not [var previous]) return null;
+            link = previous;
+        }
+        chain.Reverse();
+        return chain;
+    }
+
+    /// <summary>The ids of an event's previous events: plain ids from room version 3 on, <c>[id, hashes]</c> pairs before.</summary>
+    private static List<string>? PrevEventIdsOf(RoomVersion version, JsonObject pdu)
+    {
+        if (pdu["prev_events"] is not JsonArray prevs) return null;
+        var ids = new List<string>(prevs.Count);
+        foreach (var prev in prevs)
+        {
+            var id = version.EventIdInEvent ? (prev as JsonArray)?[0] : prev;
+            if (id is not JsonValue value || !value.TryGetValue<string>(out var text)) return null;
+            ids.Add(text);
+        }
+        return ids;
+    }
+
+    /// <summary>
+    /// Only an event whose one previous event is the room's newest is appended. Forks (state resolution,
+    /// docs/adr/0030) are not accepted yet.
     /// </summary>
     private async Task RequireNewestAsPrevAsync(RoomSnapshot snapshot, Pdu pdu)
     {
@@ -100,7 +214,7 @@ public sealed partial class RoomGrain
         foreach (var prev in pdu.PrevEvents)
         {
             if (await StoredEventOfRoomAsync(prev) is null)
-                throw MatrixRequestException.NotFound($"The previous event {prev} is not known here; this server does not fetch missing events yet.");
+                throw MatrixRequestException.NotFound($"The previous event {prev} is not known here, nor could it be had from the sending server.");
         }
         throw MatrixRequestException.InvalidParam("The event does not follow the room's newest event; this server does not accept forks yet.");
     }

@@ -11,6 +11,8 @@ using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Server.Tests.Rooms;
 using HomeServer.Server.Tests.Sync;
 using HomeServer.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HomeServer.Server.Tests.Federation;
@@ -212,7 +214,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         await SendTransactionOkAsync([], [typing]);
         Assert.Empty(await EphemeralAsync(sync, since, roomId, "m.typing", content => content.GetProperty("user_ids").EnumerateArray().Select(u => u.GetString()!)));
 
-        var lastId = (await pair.StoreOfB.Events.GetRoomEventsAsync(roomId, long.MaxValue, Direction.Backward, 1, CancellationToken.None))[0].EventId;
+        var lastId = await NewestEventIdAsync(roomId);
         foreach (var path in new[]
                  {
                      $"/_matrix/federation/v1/event/{Uri.EscapeDataString(lastId)}",
@@ -230,6 +232,68 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         since = await NextBatchAsync(sync);
         Assert.Empty((await SendTransactionOkAsync([allowed]))[allowedId.Value]!.AsObject());
         Assert.Equal([allowedId.Value], (await TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
+    }
+
+    [Fact]
+    public async Task Events_missed_before_a_pdu_are_fetched_from_its_server_and_appended_in_order_once()
+    {
+        var served = new JsonArray();
+        var requests = new List<JsonObject>();
+        var c = await ServerServingMissingEventsAsync(served, requests);
+        var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("olga", from: c);
+        var newest = await NewestEventIdAsync(roomId);
+        var (firstId, first) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("one"), from: c);
+        var (secondId, second) = await FollowingEventAsync(version, roomId, remote, Text("two"), first, firstId, c);
+        var (thirdId, third) = await FollowingEventAsync(version, roomId, remote, Text("three"), second, secondId, c);
+        served.Add(second.DeepClone());
+        served.Add(first.DeepClone());
+        var since = await NextBatchAsync(sync);
+
+        var results = await SendTransactionOkAsync([third], from: c);
+
+        Assert.True(results[thirdId.Value]!.AsObject().Count == 0, results.ToJsonString());
+        Assert.Equal([firstId.Value, secondId.Value, thirdId.Value],
+            (await TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
+        var request = Assert.Single(requests);
+        Assert.Equal([newest], request["earliest_events"]!.AsArray().Select(id => id!.GetValue<string>()));
+        Assert.Equal([thirdId.Value], request["latest_events"]!.AsArray().Select(id => id!.GetValue<string>()));
+
+        // C sends the missed events again later, as a server catching up does: nothing is appended twice.
+        var events = await EventCountAsync(roomId);
+        var again = await SendTransactionOkAsync([first, second], from: c);
+        Assert.Empty(again[firstId.Value]!.AsObject());
+        Assert.Empty(again[secondId.Value]!.AsObject());
+        Assert.Equal(events, await EventCountAsync(roomId));
+    }
+
+    [Fact]
+    public async Task A_pdu_is_refused_and_nothing_stored_when_its_missing_events_do_not_lead_to_the_rooms_newest_event()
+    {
+        var served = new JsonArray();
+        var c = await ServerServingMissingEventsAsync(served, []);
+        var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("pia", from: c);
+        var (firstId, first) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("one"), from: c);
+        var (secondId, second) = await FollowingEventAsync(version, roomId, remote, Text("two"), first, firstId, c);
+        var (thirdId, third) = await FollowingEventAsync(version, roomId, remote, Text("three"), second, secondId, c);
+        served.Add(second.DeepClone()); // The first is missing from the answer: the chain has a hole.
+
+        Assert.Contains("not known", await AssertRefusedAsync(roomId, sync, thirdId, third, c));
+        Assert.Null(await pair.StoreOfB.Events.GetEventAsync(secondId.Value, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_forged_missing_event_is_refused_with_the_pdu_that_needed_it()
+    {
+        var served = new JsonArray();
+        var c = await ServerServingMissingEventsAsync(served, []);
+        var (_, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("quinn", from: c);
+        using var impostor = ServerSigningKey.FromSeed(c.Name, c.Key.KeyId, RandomNumberGenerator.GetBytes(32));
+        var (forgedId, forged) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("forged"), key: impostor, from: c);
+        var (nextId, next) = await FollowingEventAsync(version, roomId, remote, Text("after the forgery"), forged, forgedId, c);
+        served.Add(forged.DeepClone());
+
+        await AssertRefusedAsync(roomId, sync, nextId, next, c);
+        Assert.Null(await pair.StoreOfB.Events.GetEventAsync(forgedId.Value, CancellationToken.None));
     }
 
     [Fact]
@@ -364,6 +428,33 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
 
     private static string NewTxnId() => Guid.NewGuid().ToString("N");
 
+    /// <summary>A server that sends to B: its name, its federation client and its signing key.</summary>
+    private sealed record RemoteServer(string Name, FederationClient Client, ServerSigningKey Key)
+    {
+        public string User(string name) => $"@{name}-{Guid.NewGuid().ToString("N")[..8]}:{Name}";
+
+        public static RemoteServer Of(RunningServer server, string name) => new(name,
+            server.App.Services.GetRequiredService<FederationClient>(), server.App.Services.GetRequiredService<LocalSigningKey>().Current);
+    }
+
+    private RemoteServer A => new(pair.NameOfA, pair.FederationOfA, pair.KeyOfA);
+
+    /// <summary>
+    /// A third server whose <c>/get_missing_events</c> answers with the events the test puts in <paramref name="served"/>
+    /// and records each request body in <paramref name="requests"/>.
+    /// </summary>
+    private async Task<RemoteServer> ServerServingMissingEventsAsync(JsonArray served, List<JsonObject> requests)
+    {
+        var (server, name) = await pair.StartAsync(allowPrivateAddresses: true, app =>
+            app.MapPost("/_matrix/federation/v1/get_missing_events/{roomId}", async (HttpContext context) =>
+            {
+                var body = await JsonNode.ParseAsync(context.Request.Body);
+                lock (requests) requests.Add(body!.AsObject());
+                return Results.Text(new JsonObject { ["events"] = served.DeepClone() }.ToJsonString(), "application/json");
+            }).WithOrder(-1));
+        return RemoteServer.Of(server, name);
+    }
+
     private async Task<(RoomsClient Rooms, SyncUser Sync)> LocalMemberAsync()
     {
         var user = await TestUsers.CreateAsync(pair.B, "alice");
@@ -373,23 +464,24 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
 
     /// <summary>A public room of B with a local member and a user of A joined through make_join/send_join.</summary>
     private async Task<(RoomsClient Rooms, SyncUser Sync, string RoomId, string Remote, RoomVersion Version)> RoomWithRemoteMemberAsync(
-        string name, string? roomVersion = null)
+        string name, string? roomVersion = null, RemoteServer? from = null)
     {
+        from ??= A;
         var (alice, sync) = await LocalMemberAsync();
         var roomId = roomVersion is null
             ? await alice.CreateRoomAsync(new { preset = "public_chat" })
             : await alice.CreateRoomAsync(new { preset = "public_chat", room_version = roomVersion });
-        var remote = pair.RemoteUser(name);
-        var made = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
+        var remote = from.User(name);
+        var made = await from.Client.SendAsync(pair.NameOfB, HttpMethod.Get,
             $"/_matrix/federation/v1/make_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(remote)}?"
             + string.Join("&", RoomVersion.Supported.Select(v => $"ver={v.Id}")), null, CancellationToken.None);
         Assert.True(made.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(made.Body));
         var body = JsonNode.Parse(made.Body)!.AsObject();
         Assert.True(RoomVersion.TryGet(body["room_version"]!.GetValue<string>(), out var version));
         var template = body["event"]!.AsObject();
-        if (version.EventIdInEvent) template["event_id"] = $"${Guid.NewGuid():N}:{pair.NameOfA}";
-        var (eventId, join) = Sign(version, template, pair.KeyOfA);
-        var joined = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
+        if (version.EventIdInEvent) template["event_id"] = $"${Guid.NewGuid():N}:{from.Name}";
+        var (eventId, join) = Sign(version, template, from.Key);
+        var joined = await from.Client.SendAsync(pair.NameOfB, HttpMethod.Put,
             $"/_matrix/federation/v2/send_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(eventId.Value)}", join, CancellationToken.None);
         Assert.True(joined.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(joined.Body));
         return (alice, sync, roomId, remote, version);
@@ -409,8 +501,9 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     /// </summary>
     private async Task<(EventId EventId, JsonObject Event)> RemoteEventAsync(
         RoomVersion version, string roomId, string sender, string type, JsonObject content, string? stateKey = null,
-        ServerSigningKey? key = null, Action<JsonObject>? change = null)
+        ServerSigningKey? key = null, Action<JsonObject>? change = null, RemoteServer? from = null)
     {
+        from ??= A;
         var state = await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
         var last = (await pair.StoreOfB.Events.GetRoomEventsAsync(roomId, long.MaxValue, Direction.Backward, 1, CancellationToken.None))[0];
         var wanted = AuthEventSelector.RequiredStateKeys(type, stateKey, UserId.Parse(sender), content);
@@ -421,17 +514,17 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
             ["auth_events"] = new JsonArray(authEvents),
             ["content"] = content,
             ["depth"] = JsonNode.Parse(last.Json)!["depth"]!.GetValue<long>() + 1,
-            ["origin"] = pair.NameOfA,
+            ["origin"] = from.Name,
             ["origin_server_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             ["prev_events"] = new JsonArray(Reference(version, last)),
             ["room_id"] = roomId,
             ["sender"] = sender,
             ["type"] = type,
         };
-        if (version.EventIdInEvent) pdu["event_id"] = $"${Guid.NewGuid():N}:{pair.NameOfA}";
+        if (version.EventIdInEvent) pdu["event_id"] = $"${Guid.NewGuid():N}:{from.Name}";
         if (stateKey is not null) pdu["state_key"] = stateKey;
         change?.Invoke(pdu);
-        return Sign(version, pdu, key ?? pair.KeyOfA);
+        return Sign(version, pdu, key ?? from.Key);
     }
 
     /// <summary>An event id from room version 3 on; <c>[event_id, {"sha256": content hash}]</c> in versions 1 and 2.</summary>
@@ -450,21 +543,22 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         return (EventHashing.ComputeEventId(version, pdu), pdu);
     }
 
-    private Task<FederationResponse> SendTransactionAsync(string txnId, JsonObject[] pdus, JsonObject[]? edus = null)
+    private Task<FederationResponse> SendTransactionAsync(string txnId, JsonObject[] pdus, JsonObject[]? edus = null, RemoteServer? from = null)
     {
+        from ??= A;
         var body = new JsonObject
         {
-            ["origin"] = pair.NameOfA,
+            ["origin"] = from.Name,
             ["origin_server_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             ["pdus"] = new JsonArray(pdus.Select(p => (JsonNode)p.DeepClone()).ToArray()),
         };
         if (edus is not null) body["edus"] = new JsonArray(edus.Select(e => (JsonNode)e.DeepClone()).ToArray());
-        return pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put, $"/_matrix/federation/v1/send/{txnId}", body, CancellationToken.None);
+        return from.Client.SendAsync(pair.NameOfB, HttpMethod.Put, $"/_matrix/federation/v1/send/{txnId}", body, CancellationToken.None);
     }
 
-    private async Task<JsonObject> SendTransactionOkAsync(JsonObject[] pdus, JsonObject[]? edus = null)
+    private async Task<JsonObject> SendTransactionOkAsync(JsonObject[] pdus, JsonObject[]? edus = null, RemoteServer? from = null)
     {
-        var response = await SendTransactionAsync(NewTxnId(), pdus, edus);
+        var response = await SendTransactionAsync(NewTxnId(), pdus, edus, from);
         Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(response.Body));
         return JsonNode.Parse(response.Body)!["pdus"]!.AsObject();
     }
@@ -476,13 +570,13 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     }
 
     /// <summary>The transaction is answered 200 with an error for the PDU, and neither the room's events, its state nor its local member's /sync change.</summary>
-    private async Task<string> AssertRefusedAsync(string roomId, SyncUser member, EventId eventId, JsonObject pdu)
+    private async Task<string> AssertRefusedAsync(string roomId, SyncUser member, EventId eventId, JsonObject pdu, RemoteServer? from = null)
     {
         var since = await NextBatchAsync(member);
         var events = await EventCountAsync(roomId);
         var state = await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
 
-        var error = ErrorOf(await SendTransactionOkAsync([pdu]), eventId);
+        var error = ErrorOf(await SendTransactionOkAsync([pdu], from: from), eventId);
 
         Assert.Equal(events, await EventCountAsync(roomId));
         Assert.Equal(state.Select(e => e.EventId).Order(), (await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None)).Select(e => e.EventId).Order());
@@ -493,6 +587,20 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
 
     private static async Task<string> NextBatchAsync(SyncUser member) =>
         (await member.SyncAsync("timeout=0")).GetProperty("next_batch").GetString()!;
+
+    private async Task<string> NewestEventIdAsync(string roomId) =>
+        (await pair.StoreOfB.Events.GetRoomEventsAsync(roomId, long.MaxValue, Direction.Backward, 1, CancellationToken.None))[0].EventId;
+
+    /// <summary>A message of the remote server that follows <paramref name="previous"/> (which B may not have).</summary>
+    private Task<(EventId EventId, JsonObject Event)> FollowingEventAsync(
+        RoomVersion version, string roomId, string sender, JsonObject content, JsonObject previous, EventId previousId, RemoteServer from) =>
+        RemoteEventAsync(version, roomId, sender, "m.room.message", content, from: from, change: e =>
+        {
+            e["prev_events"] = new JsonArray(version.EventIdInEvent
+                ? new JsonArray(previousId.Value, new JsonObject { ["sha256"] = previous["hashes"]!["sha256"]!.GetValue<string>() })
+                : previousId.Value);
+            e["depth"] = previous["depth"]!.GetValue<long>() + 1;
+        });
 
     private async Task<int> EventCountAsync(string roomId) =>
         (await pair.StoreOfB.Events.GetRoomEventsAsync(roomId, 0, Direction.Forward, 1000, CancellationToken.None)).Count;
