@@ -8,7 +8,7 @@
 # the generator against it (it samples the server's CPU seconds and RSS from /proc/<pid>), then everything stopped.
 # fanout, throughput, todevice, search and overload seed once and measure --runs times on the same server (bench/medians.py prints the medians).
 # herd seeds its big room once, then measures both modes in turn (--runs times each, the server restarted cold
-# before each) and prints the naive/shared ratio. drain starts deploy/local's cluster (3 silos, 2 gateways, nginx).
+# before each; only the one --mode names, if given) and prints the naive/shared ratio. drain starts deploy/local's cluster (3 silos, 2 gateways, nginx).
 # curve-fanout (--clients at each point) and curve-throughput (--rooms at each point) run that scenario once per point,
 # each on a fresh PostgreSQL and server, then write the curve of the medians (bench/results/curve-<scenario>-<time>.*).
 # Results: bench/results/<scenario>[-<mode>]-<time>.{json,md,svg}. Environment: HOMESERVER_PG_STATE (default
@@ -23,13 +23,13 @@ source "$repo/deploy/local/rate-limits.sh"
 scenario="${1:-}"
 [[ "$scenario" =~ ^(fanout|herd|throughput|drain|todevice|thumbnail|search|overload|curve-fanout|curve-throughput)$ ]] || { sed -n '2,4p' "$0" >&2; exit 2; }
 shift
-mode=shared runs=1 fixture="" points="" generator_args=()
+mode=shared mode_given=0 runs=1 fixture="" points="" generator_args=()
 while (($#)); do
   case "$1" in
     --fixture) fixture="$2"; shift 2 ;;
     --fixture=*) fixture="${1#--fixture=}"; shift ;;
-    --mode) mode="$2"; shift 2 ;;
-    --mode=*) mode="${1#--mode=}"; shift ;;
+    --mode) mode="$2"; mode_given=1; shift 2 ;;
+    --mode=*) mode="${1#--mode=}"; mode_given=1; shift ;;
     --runs) runs="$2"; shift 2 ;;
     --runs=*) runs="${1#--runs=}"; shift ;;
     --points) points="$2"; shift 2 ;;
@@ -181,8 +181,11 @@ case "$scenario" in
       stop_server
     fi
     ((runs > 0)) || exit 0
+    # Both modes unless --mode names one (then no ratio is printed).
+    modes=(shared naive)
+    ((mode_given)) && modes=("$mode")
     for run in $(seq 1 "$runs"); do
-      for each in shared naive; do
+      for each in "${modes[@]}"; do
         log "herd run $run/$runs, $each mode (server restarted cold)"
         start_server "$each"
         generate herd --fixture "$fixture" --server-pid "$server_pid" --label "$each" | tee "$work/herd-$each-$run.out"
@@ -190,6 +193,7 @@ case "$scenario" in
         grep -o 'results: .*\.json' "$work/herd-$each-$run.out" | sed 's/^results: //' >>"$work/herd-$each.files"
       done
     done
+    ((${#modes[@]} == 2)) || exit 0
     python3 - "$work/herd-shared.files" "$work/herd-naive.files" <<'PY'
 import json, statistics, sys
 def runs(path):
