@@ -68,7 +68,12 @@ public sealed partial class RoomGrain
 
     public async Task LeaveAsync(string userId, string? reason)
     {
-        RequireRoom();
+        if (_writer.Current is not { Exists: true })
+        {
+            // A room of another server this server does not have: the only way to be in it is an invite to reject.
+            await GrainFactory.GetGrain<Federation.IFederatedInviteGrain>(RoomId).RejectAsync(userId, reason);
+            return;
+        }
         await _writer.SubmitAsync(builder =>
         {
             if (builder.View.MembershipOf(userId) == Membership.Leave && builder.View.Get(EventTypes.Member, userId) is not null)
