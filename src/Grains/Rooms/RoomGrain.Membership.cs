@@ -56,6 +56,11 @@ public sealed partial class RoomGrain
     {
         RequireRoom();
         RequireUserId(request.TargetUserId);
+        if (!server.IsLocal(request.TargetUserId))
+        {
+            await InviteRemoteUserAsync(request, UserId.Parse(request.TargetUserId)); // see RoomGrain.FederatedInvites.cs
+            return;
+        }
         var content = await ProfileContentAsync(request.TargetUserId, Membership.Invite, request.Reason);
         await _writer.SubmitAsync(builder =>
         {
