@@ -186,12 +186,12 @@ public abstract class FederatedInviteTests<TPair>(TPair pair) where TPair : Fede
     {
         var template = new JsonObject
         {
-            ["auth_events"] = new JsonArray($"${Guid.NewGuid():N}"),
+            ["auth_events"] = new JsonArray(SomeEventId()),
             ["content"] = new JsonObject { ["membership"] = "invite" },
             ["depth"] = 7,
             ["origin"] = pair.NameOfA,
             ["origin_server_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-            ["prev_events"] = new JsonArray($"${Guid.NewGuid():N}"),
+            ["prev_events"] = new JsonArray(SomeEventId()),
             ["room_id"] = roomId,
             ["sender"] = sender,
             ["state_key"] = invitee,
@@ -199,6 +199,10 @@ public abstract class FederatedInviteTests<TPair>(TPair pair) where TPair : Fede
         };
         return FederationEvents.Sign(RoomVersion.V10, template, key, pair.NameOfA);
     }
+
+    /// <summary>An event id of the room version 4+ format (of an event B does not have).</summary>
+    private static string SomeEventId() =>
+        "$" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private Task<FederationResponse> SendInviteAsync(string roomId, EventId eventId, JsonObject invite, string roomVersion) =>
         pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
