@@ -66,6 +66,23 @@ public abstract class FederatedInviteTests<TPair>(TPair pair) where TPair : Fede
     }
 
     [Fact]
+    public async Task An_invite_the_invitee_server_refuses_or_that_cannot_be_sent_is_a_clear_error_and_nothing_is_appended()
+    {
+        var alice = await UserAsync(pair.A, "alice");
+        var roomId = await alice.Rooms.CreateRoomAsync(new { preset = "private_chat" });
+        var noSuchUser = $"@nobody-{Guid.NewGuid():N}:{pair.NameOfB}";
+        var unreachable = "@someone:127.0.0.1:1";
+        var stateBefore = await alice.Rooms.OkAsync(HttpMethod.Get, $"/rooms/{RoomsClient.Escape(roomId)}/state");
+
+        await alice.Rooms.FailsAsync(HttpMethod.Post, $"/rooms/{RoomsClient.Escape(roomId)}/invite", new { user_id = noSuchUser }, HttpStatusCode.Forbidden, "M_FORBIDDEN");
+        await alice.Rooms.FailsAsync(HttpMethod.Post, $"/rooms/{RoomsClient.Escape(roomId)}/invite", new { user_id = unreachable }, HttpStatusCode.InternalServerError, "M_UNKNOWN");
+
+        var stateAfter = await alice.Rooms.OkAsync(HttpMethod.Get, $"/rooms/{RoomsClient.Escape(roomId)}/state");
+        Assert.Equal(stateBefore.GetArrayLength(), stateAfter.GetArrayLength());
+        Assert.DoesNotContain(stateAfter.EnumerateArray(), e => e.GetProperty("state_key").GetString() is { } key && (key == noSuchUser || key == unreachable));
+    }
+
+    [Fact]
     public async Task An_invited_user_of_B_joins_the_room_of_A_through_make_join_and_send_join()
     {
         var alice = await UserAsync(pair.A, "alice");
