@@ -83,6 +83,22 @@ public abstract class FederatedInviteTests<TPair>(TPair pair) where TPair : Fede
     }
 
     [Fact]
+    public async Task A_kept_invite_survives_a_restart_of_the_invitee_server()
+    {
+        var (third, _) = await pair.StartAsync(allowPrivateAddresses: true);
+        var alice = await UserAsync(pair.A, "alice");
+        var dan = await UserAsync(third, "dan");
+        var roomId = await alice.Rooms.CreateRoomAsync(new { preset = "private_chat", name = "Before the restart" });
+        await alice.Rooms.InviteAsync(roomId, dan.UserId);
+
+        await using var restarted = await third.RestartAsync();
+
+        var after = new SyncUser(pair.ClientFor(restarted), dan.UserId, dan.DeviceId, dan.AccessToken);
+        var state = InviteState(await after.SyncAsync(), roomId);
+        Assert.Contains(state, e => e.GetProperty("type").GetString() == "m.room.name" && e.GetProperty("content").GetProperty("name").GetString() == "Before the restart");
+    }
+
+    [Fact]
     public async Task An_invited_user_of_B_joins_the_room_of_A_through_make_join_and_send_join()
     {
         var alice = await UserAsync(pair.A, "alice");
