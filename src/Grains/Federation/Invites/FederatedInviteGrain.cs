@@ -64,11 +64,11 @@ public sealed class FederatedInviteGrain(
 
         var made = await SendAsync(destination, HttpMethod.Get,
             $"/_matrix/federation/v1/make_leave/{Uri.EscapeDataString(Key)}/{Uri.EscapeDataString(userId)}", null);
-        var template = JsonNode.Parse(made)?["event"] as JsonObject
+        var template = ParseOrNull(made)?["event"] as JsonObject
                        ?? throw Unavailable(destination, "its make_leave answer has no event");
-        if (template["room_id"]?.GetValue<string>() != Key || template["type"]?.GetValue<string>() != EventTypes.Member
-            || template["sender"]?.GetValue<string>() != userId || template["state_key"]?.GetValue<string>() != userId
-            || template["content"]?["membership"]?.GetValue<string>() != Membership.Leave)
+        if (Text(template, "room_id") != Key || Text(template, "type") != EventTypes.Member
+            || Text(template, "sender") != userId || Text(template, "state_key") != userId
+            || template["content"] is not JsonObject templateContent || Text(templateContent, "membership") != Membership.Leave)
             throw Unavailable(destination, "its make_leave template is not a leave of this user in this room");
 
         var leave = (JsonObject)template.DeepClone();
@@ -193,6 +193,18 @@ public sealed class FederatedInviteGrain(
         {
             // The invite is stored: the user's next /sync reads it from the store, a parked one only later.
             logger.LogWarning(e, "Waking the /sync of {UserId} for an invite to {RoomId} failed", userId, Key);
+        }
+    }
+
+    private static JsonNode? ParseOrNull(byte[] body)
+    {
+        try
+        {
+            return JsonNode.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
