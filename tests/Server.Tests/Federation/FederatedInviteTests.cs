@@ -168,6 +168,48 @@ public abstract class FederatedInviteTests<TPair>(TPair pair) where TPair : Fede
     }
 
     [Fact]
+    public async Task The_deprecated_v1_invite_reads_the_stripped_state_from_unsigned_and_answers_inside_an_array()
+    {
+        var bob = await UserAsync(pair.B, "bob");
+        var since = (await bob.SyncAsync()).GetProperty("next_batch").GetString()!;
+        var roomId = RoomOfA();
+        var sender = pair.RemoteUser("carol");
+        var hash = new JsonObject { ["sha256"] = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU" };
+        var template = new JsonObject
+        {
+            ["auth_events"] = new JsonArray(new JsonArray($"$create:{pair.NameOfA}", hash.DeepClone())),
+            ["content"] = new JsonObject { ["membership"] = "invite" },
+            ["depth"] = 3,
+            ["origin"] = pair.NameOfA,
+            ["origin_server_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            ["prev_events"] = new JsonArray(new JsonArray($"$previous:{pair.NameOfA}", hash.DeepClone())),
+            ["room_id"] = roomId,
+            ["sender"] = sender,
+            ["state_key"] = bob.UserId,
+            ["type"] = EventTypes.Member,
+        };
+        var (eventId, invite) = FederationEvents.Sign(RoomVersion.V1, template, pair.KeyOfA, pair.NameOfA);
+        var body = (JsonObject)invite.DeepClone();
+        body["unsigned"] = new JsonObject
+        {
+            ["invite_room_state"] = new JsonArray(
+                new JsonObject { ["type"] = "m.room.name", ["state_key"] = "", ["sender"] = sender, ["content"] = new JsonObject { ["name"] = "Old room" } }),
+        };
+
+        var response = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
+            $"/_matrix/federation/v1/invite/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(eventId.Value)}", body, CancellationToken.None);
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(response.Body));
+        var answer = JsonNode.Parse(response.Body)!.AsArray();
+        Assert.Equal(200, answer[0]!.GetValue<int>());
+        var signed = answer[1]!["event"]!.AsObject();
+        Assert.Equal(eventId.Value, signed["event_id"]!.GetValue<string>());
+        Assert.True(EventSigning.Verify(RoomVersion.V1, signed, pair.NameOfB, pair.KeyOfB.KeyId, pair.KeyOfB.PublicKey));
+        var state = InviteState(await bob.SyncSinceAsync(since, "timeout=10000"), roomId);
+        Assert.Contains(state, e => e.GetProperty("type").GetString() == "m.room.name" && e.GetProperty("content").GetProperty("name").GetString() == "Old room");
+    }
+
+    [Fact]
     public async Task An_invite_with_a_signature_of_another_key_is_refused_and_nothing_is_kept()
     {
         var bob = await UserAsync(pair.B, "bob");
