@@ -31,4 +31,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IOpenIdTokenStore OpenIdTokens { get; }
     IServerSigningKeyStore SigningKeys { get; }
     IFederationDestinationStore FederationDestinations { get; }
+    IRemoteInviteStore RemoteInvites { get; }
 }

@@ -42,6 +42,7 @@ internal static class FederationEndpoints
         authenticated.MapGet("/v1/query/profile", QueryProfileAsync);
         authenticated.MapFederationRoomEndpoints();
         authenticated.MapFederationReadEndpoints();
+        authenticated.MapFederationMembershipEndpoints();
     }
 
     private static IResult GetVersion(HttpContext context)

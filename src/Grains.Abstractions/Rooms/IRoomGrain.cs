@@ -152,6 +152,22 @@ public interface IRoomGrain : IGrainWithStringKey
     Task<byte[]> SendJoinAsync(SendJoinRequest request);
 
     /// <summary>
+    /// <c>GET /_matrix/federation/v1/make_leave</c> for a user of <paramref name="origin"/>: the response body (the leave
+    /// template and the room version). M_NOT_FOUND for an unknown room, M_FORBIDDEN when the leave would be refused (docs/adr/0038).
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> MakeLeaveAsync(string origin, string userId);
+
+    /// <summary>
+    /// <c>PUT /_matrix/federation/v2/send_leave</c>: checks the leave event another server built and signed, co-signs and
+    /// appends it. Sending the same event again changes nothing.
+    /// </summary>
+    [AlwaysInterleave]
+    Task SendLeaveAsync(SendJoinRequest request);
+
+    /// <summary>
     /// <c>GET /_matrix/federation/v1/event/{eventId}</c> for a server with a member joined in the room (M_FORBIDDEN
     /// otherwise): the event as a one-PDU transaction, redacted when history visibility hides it from that server.
     /// </summary>

@@ -56,6 +56,11 @@ public sealed partial class RoomGrain
     {
         RequireRoom();
         RequireUserId(request.TargetUserId);
+        if (!server.IsLocal(request.TargetUserId))
+        {
+            await InviteRemoteUserAsync(request, UserId.Parse(request.TargetUserId)); // see RoomGrain.FederatedInvites.cs
+            return;
+        }
         var content = await ProfileContentAsync(request.TargetUserId, Membership.Invite, request.Reason);
         await _writer.SubmitAsync(builder =>
         {
@@ -68,7 +73,12 @@ public sealed partial class RoomGrain
 
     public async Task LeaveAsync(string userId, string? reason)
     {
-        RequireRoom();
+        if (_writer.Current is not { Exists: true })
+        {
+            // A room of another server this server does not have: the only way to be in it is an invite to reject.
+            await GrainFactory.GetGrain<Federation.IFederatedInviteGrain>(RoomId).RejectAsync(userId, reason);
+            return;
+        }
         await _writer.SubmitAsync(builder =>
         {
             if (builder.View.MembershipOf(userId) == Membership.Leave && builder.View.Get(EventTypes.Member, userId) is not null)

@@ -79,6 +79,7 @@ internal sealed class SyncBuilder
                     break;
             }
         }
+        await AddRemoteInvitesAsync(result, after: 0, initial: true);
         return result;
     }
 
@@ -143,7 +144,34 @@ internal sealed class SyncBuilder
                     break;
             }
         }
+        await AddRemoteInvitesAsync(result, after: since.AccountData, initial: false);
         return result;
+    }
+
+    /// <summary>
+    /// Invites to rooms of other servers, which are not in the event log (docs/adr/0038): each change has a position of
+    /// the account-data stream, so the window of that stream delivers it once. A pending invite shows the stripped state
+    /// the inviting server sent and the invite; a rejected one is a left room whose timeline is the rejection (an
+    /// initial sync shows it only when the filter includes left rooms).
+    /// </summary>
+    private async Task AddRemoteInvitesAsync(SyncResult result, long after, bool initial)
+    {
+        var invites = await _store.RemoteInvites.GetOfUserAsync(UserId, after, _input.Upper.AccountData, _cancellationToken);
+        foreach (var invite in invites)
+        {
+            if (!Filter.Room.MatchesRoom(invite.RoomId) || _rooms.Get(invite.RoomId) is not null) continue;
+            if (invite.Membership == "invite")
+            {
+                var room = new StrippedRoomResult(invite.RoomId);
+                room.StrippedState.AddRange(RemoteInviteState.StrippedState(invite));
+                result.Invited.Add(room);
+            }
+            else if (invite.LeaveEvent is { } leave && (!initial || Filter.Room.IncludeLeave))
+            {
+                var room = new LeftRoomResult(invite.RoomId) { Timeline = new TimelineResult([RemoteInviteState.LeaveEvent(invite, leave)], false, null) };
+                result.Left.Add(room);
+            }
+        }
     }
 
     /// <summary>

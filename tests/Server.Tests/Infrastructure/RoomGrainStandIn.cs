@@ -36,6 +36,10 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
 
     public virtual Task<byte[]> SendJoinAsync(SendJoinRequest request) => throw new NotSupportedException();
 
+    public virtual Task<byte[]> MakeLeaveAsync(string origin, string userId) => throw new NotSupportedException();
+
+    public virtual Task SendLeaveAsync(SendJoinRequest request) => throw new NotSupportedException();
+
     public virtual Task<byte[]> GetEventForServerAsync(string origin, string eventId) => throw new NotSupportedException();
 
     public virtual Task<byte[]> GetStateForServerAsync(string origin, string eventId, bool idsOnly) => throw new NotSupportedException();

@@ -15,16 +15,21 @@ namespace HomeServer.Grains.Federation.Joins;
 public static class ReceivedJoinEvent
 {
     /// <summary>The event as received, without <c>unsigned</c> (which no hash or signature covers), and its id.</summary>
-    public static (EventId EventId, JsonObject Pdu) Check(RoomVersion version, string roomId, string origin, string pathEventId, ReadOnlySpan<byte> body)
+    public static (EventId EventId, JsonObject Pdu) Check(RoomVersion version, string roomId, string origin, string pathEventId, ReadOnlySpan<byte> body) =>
+        Check(version, roomId, origin, pathEventId, body, Membership.Join);
+
+    /// <summary>The same checks for a member event of its own sender with <paramref name="membership"/> (a leave for <c>/send_leave</c>).</summary>
+    public static (EventId EventId, JsonObject Pdu) Check(
+        RoomVersion version, string roomId, string origin, string pathEventId, ReadOnlySpan<byte> body, string membership)
     {
         var pdu = PduFormat.Parse(version, body);
 
         if (String(pdu, "room_id") != roomId) throw InvalidParam("The event is not for this room.");
         if (String(pdu, "type") != EventTypes.Member) throw InvalidParam($"The event is not an {EventTypes.Member} event.");
         var content = (JsonObject)pdu["content"]!;
-        if (String(content, "membership") != Membership.Join) throw InvalidParam("The event's membership is not join.");
+        if (String(content, "membership") != membership) throw InvalidParam($"The event's membership is not {membership}.");
         var sender = String(pdu, "sender")!;
-        if (String(pdu, "state_key") != sender) throw InvalidParam("The state_key of a join must be its sender.");
+        if (String(pdu, "state_key") != sender) throw InvalidParam($"The state_key of a {membership} must be its sender.");
         if (!UserId.TryParse(sender, out var senderId)) throw BadJson("The sender is not a user ID.");
         if (senderId.Server.ToString() != origin) throw InvalidParam($"The sender {sender} is not a user of {origin}.");
 
