@@ -17,7 +17,7 @@ public sealed partial class RoomGrain
     public Task<byte[]> MakeLeaveAsync(string origin, string userId)
     {
         if (origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not leave over federation.");
-        var snapshot = _writer.Current is { Exists: true } s ? s : throw MatrixRequestException.NotFound("Unknown room.");
+        var snapshot = RequireAllowedByAcl(origin);
         if (!UserId.TryParse(userId, out var user)) throw MatrixRequestException.InvalidParam($"'{userId}' is not a user ID.");
         if (user.Server.ToString() != origin) throw MatrixRequestException.Forbidden($"{userId} is not a user of {origin}.");
 
@@ -56,7 +56,7 @@ public sealed partial class RoomGrain
     public async Task SendLeaveAsync(SendJoinRequest request)
     {
         if (request.Origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not leave over federation.");
-        var snapshot = _writer.Current is { Exists: true } s ? s : throw MatrixRequestException.NotFound("Unknown room.");
+        var snapshot = RequireAllowedByAcl(request.Origin);
         var version = snapshot.Version;
         var (eventId, pdu) = ReceivedJoinEvent.Check(version, RoomId, request.Origin, request.EventId, request.Event, Membership.Leave);
 
