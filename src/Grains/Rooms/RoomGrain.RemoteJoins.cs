@@ -1,0 +1,99 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HomeServer.Grains.Events;
+using HomeServer.Grains.Federation.Joins;
+using HomeServer.Grains.Federation.Transport;
+using HomeServer.Grains.Identifiers;
+using HomeServer.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace HomeServer.Grains.Rooms;
+
+/// <summary>
+/// A local user joins a room of another server: the room grain asks a resident server (<see cref="OutboundJoin"/>)
+/// and, once the answer is checked, starts the room from the state it gives, the join as newest event. From then on
+/// the room is kept here as any room. See docs/adr/0037-outbound-federated-joins.md.
+/// </summary>
+public sealed partial class RoomGrain : IRoomRemoteJoins
+{
+    // One remote join at a time: a second local user waits and then joins the copy the first one made, locally.
+    private readonly SemaphoreSlim _remoteJoinGate = new(1, 1);
+
+    public async Task JoinThroughServersAsync(JoinRequest request, IReadOnlyList<string> servers)
+    {
+        if (_writer.Current is { Exists: true })
+        {
+            await JoinWithContentAsync(request);
+            return;
+        }
+        if (!server.IsLocal(request.UserId)) throw MatrixRequestException.Forbidden($"{request.UserId} is not a user of this server.");
+        if (await IsGuestAsync(request.UserId)) throw new MatrixRequestException("M_GUEST_ACCESS_FORBIDDEN", "Guests cannot join rooms of other servers.");
+
+        await _remoteJoinGate.WaitAsync();
+        try
+        {
+            if (_writer.Current is { Exists: true })
+            {
+                await JoinWithContentAsync(request);
+                return;
+            }
+            var candidates = servers.Where(name => name != server.Name).Distinct(StringComparer.Ordinal).ToList();
+            if (candidates.Count == 0)
+                throw MatrixRequestException.NotFound("This server is not in the room and knows no other server to join it through.");
+
+            var content = request.Content.ValueKind == JsonValueKind.Undefined ? new JsonObject() : ContentObject(request.Content);
+            content["membership"] = Membership.Join;
+            await AddProfileAsync(request.UserId, content);
+
+            var client = ServiceProvider.GetRequiredService<FederationClient>();
+            var copy = await new OutboundJoin(client, signingKey.Current, Clock).JoinAsync(
+                RoomId, request.UserId, content, candidates, VerifySignaturesAsync);
+            await StartFromCopyAsync(copy);
+        }
+        finally
+        {
+            _remoteJoinGate.Release();
+        }
+        await MarkReadUpToJoinAsync(request.UserId);
+    }
+
+    public Task<IReadOnlyList<string>> GetJoinedServersAsync()
+    {
+        if (_writer.Current is not { Exists: true } snapshot) return Task.FromResult<IReadOnlyList<string>>([]);
+        IReadOnlyList<string> servers = snapshot.JoinedMembers
+            .Select(member => UserId.TryParse(member, out var user) ? user.Server.ToString() : null)
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal)
+            .OrderBy(name => name == server.Name ? 0 : 1)
+            .ThenBy(name => name, StringComparer.Ordinal)
+            .ToList();
+        return Task.FromResult(servers);
+    }
+
+    /// <summary>
+    /// Stores the room as the checked answer describes it, in one batch: the auth chain and state events, then the join,
+    /// whose state (the answer's state and the join) becomes the current state.
+    /// </summary>
+    private async Task StartFromCopyAsync(JoinedRoomCopy copy)
+    {
+        if (copy.History.Count + 1 > StoreLimits.MaxEventsPerBatch)
+            throw MatrixRequestException.NotFound(
+                $"The room's state and auth chain hold {copy.History.Count} events; this server keeps copies of rooms of at most {StoreLimits.MaxEventsPerBatch - 1}.");
+        var creator = copy.State[new StateEventKey(EventTypes.Create, "")].Sender.Value;
+        if (!await store.Rooms.CreateRoomAsync(new NewRoom(RoomId, copy.Version.Id, creator, Clock()), CancellationToken.None))
+        {
+            // A record without events stays behind when an earlier attempt failed after creating it; it is reused.
+            var existing = await store.Rooms.GetRoomAsync(RoomId, CancellationToken.None);
+            if (existing is null || existing.LastPosition != 0 || existing.RoomVersion != copy.Version.Id)
+                throw new MatrixRequestException("M_ROOM_IN_USE", "The room exists here already.");
+        }
+        _writer.StartEmpty(RoomSnapshot.Empty(RoomId, copy.Version));
+        await _writer.SubmitAsync(builder =>
+        {
+            builder.AddRoomCopy(copy.History, copy.State, copy.Join);
+            return copy.Join.EventId.Value;
+        });
+        logger.LogInformation("Joined {RoomId} over federation with {Events} events of state and auth chain", RoomId, copy.History.Count);
+    }
+}
