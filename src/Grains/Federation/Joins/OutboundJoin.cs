@@ -93,7 +93,6 @@ public sealed class OutboundJoin(FederationClient client, ServerSigningKey key, 
         if (version.EventIdInEvent) pdu["event_id"] = $"${UnpaddedBase64.Encode(RandomNumberGenerator.GetBytes(12))}:{key.ServerName}";
         try
         {
-            PduFormat.Check(version, pdu);
             pdu["hashes"] = new JsonObject { ["sha256"] = EventHashing.EncodeUnpaddedBase64(EventHashing.ComputeContentHash(pdu, version.StrictCanonicalJson)) };
             pdu["signatures"] = new JsonObject();
             EventSigning.Sign(version, pdu, key);
