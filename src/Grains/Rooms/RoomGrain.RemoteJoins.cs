@@ -28,7 +28,6 @@ public sealed partial class RoomGrain : IRoomRemoteJoins
             return;
         }
         if (!server.IsLocal(request.UserId)) throw MatrixRequestException.Forbidden($"{request.UserId} is not a user of this server.");
-        if (await IsGuestAsync(request.UserId)) throw new MatrixRequestException("M_GUEST_ACCESS_FORBIDDEN", "Guests cannot join rooms of other servers.");
 
         await _remoteJoinGate.WaitAsync();
         try
@@ -39,8 +38,8 @@ public sealed partial class RoomGrain : IRoomRemoteJoins
                 return;
             }
             var candidates = servers.Where(name => name != server.Name).Distinct(StringComparer.Ordinal).ToList();
-            if (candidates.Count == 0)
-                throw MatrixRequestException.NotFound("This server is not in the room and knows no other server to join it through.");
+            if (candidates.Count == 0) throw MatrixRequestException.NotFound("Unknown room.");
+            if (await IsGuestAsync(request.UserId)) throw new MatrixRequestException("M_GUEST_ACCESS_FORBIDDEN", "Guests cannot join rooms of other servers.");
 
             var content = request.Content.ValueKind == JsonValueKind.Undefined ? new JsonObject() : ContentObject(request.Content);
             content["membership"] = Membership.Join;
