@@ -20,6 +20,13 @@ public sealed partial class RoomGrain : IRoomRemoteJoins
     // One remote join at a time: a second local user waits and then joins the copy the first one made, locally.
     private readonly SemaphoreSlim _remoteJoinGate = new(1, 1);
 
+    // Set while a remote join is under way: the resident server may send the room's next events before the copy is
+    // stored, and they must wait for it rather than be refused as events of an unknown room.
+    private Task? _remoteJoinUnderWay;
+
+    /// <summary>Done when no remote join of this room is under way (at once, nearly always).</summary>
+    private Task RemoteJoinFinished() => _remoteJoinUnderWay is { IsCompleted: false } pending ? pending : Task.CompletedTask;
+
     public async Task JoinThroughServersAsync(JoinRequest request, IReadOnlyList<string> servers)
     {
         if (_writer.Current is { Exists: true })
@@ -30,6 +37,8 @@ public sealed partial class RoomGrain : IRoomRemoteJoins
         if (!server.IsLocal(request.UserId)) throw MatrixRequestException.Forbidden($"{request.UserId} is not a user of this server.");
 
         await _remoteJoinGate.WaitAsync();
+        var underWay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _remoteJoinUnderWay = underWay.Task;
         try
         {
             if (_writer.Current is { Exists: true })
@@ -52,6 +61,7 @@ public sealed partial class RoomGrain : IRoomRemoteJoins
         }
         finally
         {
+            underWay.SetResult();
             _remoteJoinGate.Release();
         }
         await MarkReadUpToJoinAsync(request.UserId);

@@ -162,15 +162,41 @@ public abstract class OutboundJoinTests<TPair>(TPair pair) where TPair : Federat
         Assert.NotNull(await pair.StoreOfB.Rooms.GetRoomAsync(roomId, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Events_the_resident_server_sends_while_the_join_is_under_way_wait_for_the_copy_of_the_room()
+    {
+        var tamperer = new SendJoinTamperer { Mode = Tampering.None };
+        var (resident, residentName) = await pair.StartAsync(allowPrivateAddresses: true, app => app.Use(tamperer.InvokeAsync));
+        var (carl, _) = await UserAsync(resident, "carl");
+        var (bob, bobSync) = await UserAsync(pair.B, "bob");
+        var roomId = await carl.CreateRoomAsync(new { preset = "public_chat" });
+        // The message follows the join on the resident server and goes out to B before B has the answer.
+        tamperer.BeforeAnswer = async () =>
+        {
+            await carl.SendTextAsync(roomId, "sent during the join");
+            await Task.Delay(1000);
+        };
+
+        await bob.OkAsync(HttpMethod.Post, $"/join/{RoomsClient.Escape(roomId)}?server_name={RoomsClient.Escape(residentName)}", new { });
+        tamperer.BeforeAnswer = null;
+
+        var seen = new MessageLog(bobSync, roomId, since: "");
+        await seen.WaitForAsync(1);
+        Assert.Equal(["sent during the join"], seen.Bodies);
+    }
+
     /// <summary>Alters the send_join answers of the server it runs in: the name in m.room.name, or a byte of the create event's signature.</summary>
     private sealed class SendJoinTamperer
     {
         public volatile Tampering Mode;
         public volatile bool Tampered;
 
+        /// <summary>Runs once the join is in the room and before its answer leaves.</summary>
+        public Func<Task>? BeforeAnswer;
+
         public async Task InvokeAsync(HttpContext context, RequestDelegate next)
         {
-            if (Mode == Tampering.None || context.Request.Method != "PUT" || !context.Request.Path.Value!.Contains("/send_join/"))
+            if (context.Request.Method != "PUT" || !context.Request.Path.Value!.Contains("/send_join/"))
             {
                 await next(context);
                 return;
@@ -180,6 +206,7 @@ public abstract class OutboundJoinTests<TPair>(TPair pair) where TPair : Federat
             context.Response.Body = buffer;
             await next(context);
             context.Response.Body = original;
+            if (BeforeAnswer is { } beforeAnswer) await beforeAnswer();
             var answer = JsonNode.Parse(buffer.ToArray())!.AsObject();
             if (answer["state"] is JsonArray state)
             {
@@ -228,7 +255,7 @@ public abstract class OutboundJoinTests<TPair>(TPair pair) where TPair : Federat
 
         public async Task SyncOnceAsync()
         {
-            var body = await user.SyncSinceAsync(_since, "timeout=1000");
+            var body = _since.Length == 0 ? await user.SyncAsync("timeout=0") : await user.SyncSinceAsync(_since, "timeout=1000");
             _since = body.GetProperty("next_batch").GetString()!;
             if (!body.TryGetProperty("rooms", out var rooms) || !rooms.TryGetProperty("join", out var join) || !join.TryGetProperty(roomId, out var room)) return;
             foreach (var e in Events(room, "timeline").Where(e => e.GetProperty("type").GetString() == "m.room.message"))
