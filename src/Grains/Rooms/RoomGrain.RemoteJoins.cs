@@ -29,42 +29,91 @@ public sealed partial class RoomGrain : IRoomRemoteJoins
 
     public async Task JoinThroughServersAsync(JoinRequest request, IReadOnlyList<string> servers)
     {
-        if (_writer.Current is { Exists: true })
+        if (_writer.Current is { Exists: true } known && !NeedsResidents(known))
         {
             await JoinWithContentAsync(request);
             return;
         }
         if (!server.IsLocal(request.UserId)) throw MatrixRequestException.Forbidden($"{request.UserId} is not a user of this server.");
 
+        var joinedRemotely = await WhileJoiningRemotelyAsync(async () =>
+        {
+            // Looked at again inside the gate: another local user's join may have gone through meanwhile.
+            switch (_writer.Current)
+            {
+                case { Exists: true } current when !NeedsResidents(current):
+                    return false;
+                case { Exists: true } current:
+                    await RejoinThroughResidentsAsync(request, current, servers);
+                    return true;
+                default:
+                    await JoinAndCopyAsync(request, servers);
+                    return true;
+            }
+        });
+        if (joinedRemotely) await MarkReadUpToJoinAsync(request.UserId);
+        else await JoinWithContentAsync(request);
+    }
+
+    /// <summary>True for a room with members of other servers but none of this one joined: see <see cref="RejoinThroughResidentsAsync"/>.</summary>
+    private bool NeedsResidents(RoomSnapshot snapshot) =>
+        !snapshot.JoinedMembers.Any(server.IsLocal) && snapshot.JoinedMembers.Any(member => !server.IsLocal(member));
+
+    private async Task JoinAndCopyAsync(JoinRequest request, IReadOnlyList<string> servers)
+    {
+        var candidates = servers.Where(name => name != server.Name).Distinct(StringComparer.Ordinal).ToList();
+        if (candidates.Count == 0) throw MatrixRequestException.NotFound("Unknown room.");
+        if (await IsGuestAsync(request.UserId)) throw new MatrixRequestException("M_GUEST_ACCESS_FORBIDDEN", "Guests cannot join rooms of other servers.");
+
+        var client = ServiceProvider.GetRequiredService<FederationClient>();
+        var copy = await new OutboundJoin(client, signingKey.Current, Clock).JoinAsync(
+            RoomId, request.UserId, await JoinContentAsync(request), candidates, VerifySignaturesAsync);
+        await StartFromCopyAsync(copy);
+    }
+
+    private async Task<JsonObject> JoinContentAsync(JoinRequest request)
+    {
+        var content = request.Content.ValueKind == JsonValueKind.Undefined ? new JsonObject() : ContentObject(request.Content);
+        content["membership"] = Membership.Join;
+        await AddProfileAsync(request.UserId, content);
+        return content;
+    }
+
+    /// <summary>
+    /// With no local member joined this server gets none of the room's events (the residents closed its window), so a
+    /// join built here could fork the room: it goes through a resident's <c>make_join</c>/<c>send_join</c> and is
+    /// appended only if it extends this server's newest event there as here.
+    /// </summary>
+    private async Task RejoinThroughResidentsAsync(JoinRequest request, RoomSnapshot existing, IReadOnlyList<string> servers)
+    {
+        var residents = (await GetJoinedServersAsync()).Where(name => name != server.Name);
+        var candidates = servers.Concat(residents).Where(name => name != server.Name).Distinct(StringComparer.Ordinal).ToList();
+        var client = ServiceProvider.GetRequiredService<FederationClient>();
+        var join = await new OutboundJoin(client, signingKey.Current, Clock).RejoinAsync(
+            RoomId, request.UserId, await JoinContentAsync(request), candidates, existing.Version, existing.LastEventId!.Value, existing.Depth);
+        await _writer.SubmitAsync(builder =>
+        {
+            if (builder.View.LastEventId == join.EventId) return join.EventId.Value;
+            builder.AddReceived(join);
+            return join.EventId.Value;
+        });
+    }
+
+    /// <summary>Runs a join through another server with the gate held and the room's inbound events held back until it ends.</summary>
+    private async Task<T> WhileJoiningRemotelyAsync<T>(Func<Task<T>> join)
+    {
         await _remoteJoinGate.WaitAsync();
         var underWay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _remoteJoinUnderWay = underWay.Task;
         try
         {
-            if (_writer.Current is { Exists: true })
-            {
-                await JoinWithContentAsync(request);
-                return;
-            }
-            var candidates = servers.Where(name => name != server.Name).Distinct(StringComparer.Ordinal).ToList();
-            if (candidates.Count == 0) throw MatrixRequestException.NotFound("Unknown room.");
-            if (await IsGuestAsync(request.UserId)) throw new MatrixRequestException("M_GUEST_ACCESS_FORBIDDEN", "Guests cannot join rooms of other servers.");
-
-            var content = request.Content.ValueKind == JsonValueKind.Undefined ? new JsonObject() : ContentObject(request.Content);
-            content["membership"] = Membership.Join;
-            await AddProfileAsync(request.UserId, content);
-
-            var client = ServiceProvider.GetRequiredService<FederationClient>();
-            var copy = await new OutboundJoin(client, signingKey.Current, Clock).JoinAsync(
-                RoomId, request.UserId, content, candidates, VerifySignaturesAsync);
-            await StartFromCopyAsync(copy);
+            return await join();
         }
         finally
         {
             underWay.SetResult();
             _remoteJoinGate.Release();
         }
-        await MarkReadUpToJoinAsync(request.UserId);
     }
 
     public Task<IReadOnlyList<string>> GetJoinedServersAsync()

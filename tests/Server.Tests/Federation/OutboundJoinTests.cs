@@ -79,6 +79,20 @@ public abstract class OutboundJoinTests<TPair>(TPair pair) where TPair : Federat
         await WaitUntilAsync(async () => !(await JoinedMembersAsync(alice, roomId)).Contains(bob.UserId), "bob gone from A's member list");
         var bobMember = await alice.GetStateEventAsync(roomId, "m.room.member", bob.UserId);
         Assert.Equal("leave", bobMember.GetProperty("membership").GetString());
+
+        // With no member joined, B gets none of the room's events: joining again goes through A, and works while the
+        // room has not moved on since B's leave.
+        await bob.JoinAsync(roomId);
+        await WaitUntilAsync(async () => (await JoinedMembersAsync(alice, roomId)).Contains(bob.UserId), "bob back in A's member list");
+        await bob.LeaveAsync(roomId);
+        await WaitUntilAsync(async () => !(await JoinedMembersAsync(alice, roomId)).Contains(bob.UserId), "bob gone again");
+        await alice.SendTextAsync(roomId, "while B is away");
+
+        using var stale = await bob.RequestAsync(HttpMethod.Post, $"/join/{RoomsClient.Escape(roomId)}", new { });
+        var refusal = JsonDocument.Parse(await stale.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(HttpStatusCode.BadGateway, stale.StatusCode);
+        Assert.Contains("moved on", refusal.GetProperty("error").GetString());
+        Assert.DoesNotContain(bob.UserId, await JoinedMembersAsync(alice, roomId));
     }
 
     [Fact]

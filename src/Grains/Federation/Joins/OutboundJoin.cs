@@ -21,8 +21,33 @@ public sealed class OutboundJoin(FederationClient client, ServerSigningKey key, 
 {
     private static readonly string VersionsQuery = string.Join("&", RoomVersion.Supported.Select(v => "ver=" + Uri.EscapeDataString(v.Id)));
 
-    public async Task<JoinedRoomCopy> JoinAsync(
-        string roomId, string userId, JsonObject content, IReadOnlyList<string> servers, Func<RoomVersion, JsonObject, Task> verifySignatures)
+    public Task<JoinedRoomCopy> JoinAsync(
+        string roomId, string userId, JsonObject content, IReadOnlyList<string> servers, Func<RoomVersion, JsonObject, Task> verifySignatures) =>
+        FirstSuccessAsync(roomId, servers, destination => JoinThroughAsync(destination, roomId, userId, content, verifySignatures));
+
+    /// <summary>
+    /// A join of a room this server keeps a copy of but has no member joined in: the resident's template must extend
+    /// the copy's newest event, so the join can be appended here as it is there. When the room moved on meanwhile
+    /// (this server gets no events while none of its users is joined) it cannot: catching up is not built.
+    /// </summary>
+    public Task<BuiltEvent> RejoinAsync(
+        string roomId, string userId, JsonObject content, IReadOnlyList<string> servers, RoomVersion version, string newestEventId, long depth) =>
+        FirstSuccessAsync(roomId, servers, async destination =>
+        {
+            var (templateVersion, template) = await MakeJoinAsync(destination, roomId, userId);
+            if (templateVersion != version) throw MatrixRequestException.InvalidParam($"make_join named room version {templateVersion.Id}, not {version.Id}.");
+            var prev = template["prev_events"] is JsonArray prevs && prevs.Count == 1 ? prevs[0] : null;
+            var prevId = prev is JsonArray pair && pair.Count > 0 ? pair[0] : prev;
+            var templateDepth = template["depth"] is JsonValue d && d.TryGetValue<long>(out var value) ? value : -1;
+            if (prevId is not JsonValue id || id.GetValueKind() != JsonValueKind.String || id.GetValue<string>() != newestEventId || templateDepth != depth + 1)
+                throw MatrixRequestException.InvalidParam(
+                    "the room moved on since this server's last member left it; joining it again needs the missing events, which this server does not fetch yet");
+            var join = Fill(version, roomId, userId, content, template);
+            await SendJoinAsync(destination, roomId, join);
+            return join;
+        });
+
+    private async Task<T> FirstSuccessAsync<T>(string roomId, IReadOnlyList<string> servers, Func<string, Task<T>> attempt)
     {
         var failures = new List<string>();
         MatrixRequestException? refusal = null;
@@ -31,7 +56,7 @@ public sealed class OutboundJoin(FederationClient client, ServerSigningKey key, 
         {
             try
             {
-                return await JoinThroughAsync(destination, roomId, userId, content, verifySignatures);
+                return await attempt(destination);
             }
             catch (RemoteRefusal e)
             {
@@ -59,19 +84,30 @@ public sealed class OutboundJoin(FederationClient client, ServerSigningKey key, 
     private async Task<JoinedRoomCopy> JoinThroughAsync(
         string destination, string roomId, string userId, JsonObject content, Func<RoomVersion, JsonObject, Task> verifySignatures)
     {
+        var (version, templateEvent) = await MakeJoinAsync(destination, roomId, userId);
+        var join = Fill(version, roomId, userId, content, templateEvent);
+        var answer = await SendJoinAsync(destination, roomId, join);
+        return await SendJoinAnswer.CheckAsync(version, roomId, join, answer, verifySignatures);
+    }
+
+    private async Task<(RoomVersion Version, JsonObject Template)> MakeJoinAsync(string destination, string roomId, string userId)
+    {
         var path = $"/_matrix/federation/v1/make_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(userId)}?{VersionsQuery}";
         var template = await client.SendAsync(destination, HttpMethod.Get, path, null, CancellationToken.None);
         var templateBody = RequireSuccess(template, "make_join");
         var versionId = templateBody["room_version"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "1";
         if (!RoomVersion.TryGet(versionId, out var version)) throw MatrixRequestException.InvalidParam($"make_join offered the unsupported room version {versionId}.");
         if (templateBody["event"] is not JsonObject templateEvent) throw MatrixRequestException.InvalidParam("make_join gave no event template.");
+        return (version, templateEvent);
+    }
 
-        var join = Fill(version, roomId, userId, content, templateEvent);
+    private async Task<byte[]> SendJoinAsync(string destination, string roomId, BuiltEvent join)
+    {
         var sent = await client.SendAsync(destination, HttpMethod.Put,
             $"/_matrix/federation/v2/send_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(join.EventId.Value)}",
             JsonNode.Parse(join.Json), CancellationToken.None);
         if (!sent.IsSuccess) RequireSuccess(sent, "send_join");
-        return await SendJoinAnswer.CheckAsync(version, roomId, join, sent.Body, verifySignatures);
+        return sent.Body;
     }
 
     /// <summary>
