@@ -86,6 +86,7 @@ public sealed partial class RoomGrain : IRoomRemoteJoins
     /// </summary>
     private async Task RejoinThroughResidentsAsync(JoinRequest request, RoomSnapshot existing, IReadOnlyList<string> servers)
     {
+        if (await IsGuestAsync(request.UserId)) throw new MatrixRequestException("M_GUEST_ACCESS_FORBIDDEN", "Guests cannot join rooms of other servers.");
         var residents = (await GetJoinedServersAsync()).Where(name => name != server.Name);
         var candidates = servers.Concat(residents).Where(name => name != server.Name).Distinct(StringComparer.Ordinal).ToList();
         var client = ServiceProvider.GetRequiredService<FederationClient>();
