@@ -128,6 +128,37 @@ public abstract class OutboundJoinTests<TPair>(TPair pair) where TPair : Federat
     }
 
     [Fact]
+    public async Task Query_directory_answers_this_servers_aliases_only()
+    {
+        var (bob, _) = await UserAsync(pair.B, "bob");
+        var aliasName = "query-" + Guid.NewGuid().ToString("N")[..8];
+        var roomId = await bob.CreateRoomAsync(new { preset = "public_chat", room_alias_name = aliasName });
+
+        async Task<(HttpStatusCode Status, JsonNode? Body)> QueryAsync(string query)
+        {
+            var response = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get, "/_matrix/federation/v1/query/directory" + query, null, CancellationToken.None);
+            return (response.StatusCode, JsonNode.Parse(response.Body));
+        }
+
+        var (status, body) = await QueryAsync($"?room_alias={RoomsClient.Escape($"#{aliasName}:{pair.NameOfB}")}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(roomId, body!["room_id"]!.GetValue<string>());
+        Assert.Equal([pair.NameOfB], body["servers"]!.AsArray().Select(s => s!.GetValue<string>()).ToArray());
+
+        (status, body) = await QueryAsync($"?room_alias={RoomsClient.Escape($"#{aliasName}:{pair.NameOfA}")}");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("M_NOT_FOUND", body!["errcode"]!.GetValue<string>());
+
+        (status, body) = await QueryAsync($"?room_alias={RoomsClient.Escape($"#unknown-{aliasName}:{pair.NameOfB}")}");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("M_NOT_FOUND", body!["errcode"]!.GetValue<string>());
+
+        (status, body) = await QueryAsync("");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("M_MISSING_PARAM", body!["errcode"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Joining_through_servers_that_cannot_be_reached_is_a_clear_502_and_stores_nothing()
     {
         var (bob, _) = await UserAsync(pair.B, "bob");
