@@ -32,9 +32,9 @@ internal static class RoomDirectoryEndpoints
     private static async Task<IResult> ResolveAliasAsync(IGrainFactory grains, LocalServer server, string roomAlias)
     {
         var alias = RoomPath.RoomAlias(roomAlias);
-        var roomId = await grains.GetGrain<IRoomDirectoryGrain>(server.Name).ResolveAliasAsync(alias)
+        var lookup = await grains.GetGrain<IRoomDirectoryGrain>(server.Name).LookUpAliasAsync(alias)
             ?? throw new MatrixException(StatusCodes.Status404NotFound, "M_NOT_FOUND", $"Room alias {alias} not found.");
-        return TypedResults.Json(new AliasResolution(roomId, [server.Name]), RoomsJsonContext.Default.AliasResolution);
+        return TypedResults.Json(new AliasResolution(lookup.RoomId, lookup.Servers), RoomsJsonContext.Default.AliasResolution);
     }
 
     private static async Task<IResult> CreateAliasAsync(HttpContext context, IGrainFactory grains, LocalServer server, string roomAlias)

@@ -36,14 +36,18 @@ internal static class RoomMembershipEndpoints
     private static async Task<IResult> JoinByIdOrAliasAsync(HttpContext context, IGrainFactory grains, LocalServer server, string roomIdOrAlias)
     {
         await context.RequireSessionAsync();
-        var roomId = await RoomTarget.ResolveAsync(grains, server, roomIdOrAlias);
-        return await JoinAsync(context, grains, roomId);
+        // server_name is the older name of via; both are honoured, via first.
+        var via = context.Request.Query["via"].Concat(context.Request.Query["server_name"]).OfType<string>().Where(name => name.Length > 0);
+        var (roomId, servers) = await RoomTarget.ResolveForJoinAsync(grains, server, roomIdOrAlias, via);
+        return await JoinThroughAsync(context, grains, roomId, servers);
     }
 
-    private static async Task<IResult> JoinAsync(HttpContext context, IGrainFactory grains, string roomId)
+    private static Task<IResult> JoinAsync(HttpContext context, IGrainFactory grains, string roomId) =>
+        JoinThroughAsync(context, grains, RoomPath.RoomId(roomId), RoomTarget.ServersOfRoomId(RoomPath.RoomId(roomId)));
+
+    private static async Task<IResult> JoinThroughAsync(HttpContext context, IGrainFactory grains, string roomId, IReadOnlyList<string> servers)
     {
         var session = await context.RequireSessionAsync();
-        roomId = RoomPath.RoomId(roomId);
         var (body, content) = await RoomBodies.ReadOptionalWithObjectAsync(context.Request, RoomsJsonContext.Default.JoinBody, new JoinBody(null, null));
         if (body.ThirdPartySigned is not null)
             throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN", "Third-party invites are not supported.");
@@ -51,7 +55,7 @@ internal static class RoomMembershipEndpoints
         await limits.RequireForUserAsync(session, RateLimitBucket.JoinsLocal);
         await limits.RequireAsync(session, roomId, RateLimitBucket.JoinsPerRoom);
         // As Synapse: the body is the member content (reason and any custom keys); the grain sets membership and profile.
-        await grains.GetGrain<IRoomGrain>(roomId).JoinWithContentAsync(new JoinRequest(session.UserId, content));
+        await grains.GetGrain<IRoomRemoteJoins>(roomId).JoinThroughServersAsync(new JoinRequest(session.UserId, content), servers);
         return TypedResults.Json(new RoomIdResponse(roomId), RoomsJsonContext.Default.RoomIdResponse);
     }
 

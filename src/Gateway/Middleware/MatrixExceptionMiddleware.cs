@@ -43,6 +43,8 @@ internal sealed partial class MatrixExceptionMiddleware(RequestDelegate next, IL
         {
             case MatrixException matrix:
                 return (matrix.StatusCode, matrix.Error);
+            case MatrixRequestException { ErrCode: Grains.Federation.RemoteServerFailure.ErrCode } remote:
+                return (StatusCodes.Status502BadGateway, new MatrixError(MatrixErrorCode.Unknown, remote.Error));
             case MatrixRequestException refused:
                 // A grain's M_LIMIT_EXCEEDED (too many waiting /sync requests) is soon over; clients wait retry_after_ms.
                 return (MatrixErrorStatus.For(refused.ErrCode), new MatrixError(refused.ErrCode, refused.Error)

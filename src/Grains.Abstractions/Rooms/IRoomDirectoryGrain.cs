@@ -15,6 +15,14 @@ public interface IRoomDirectoryGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<string?> ResolveAliasAsync(string alias);
 
+    /// <summary>
+    /// The room an alias of any server points to and servers to join it through: a local alias from the store, another
+    /// server's by asking it (<c>/query/directory</c>). Null when the alias's server knows no such alias.
+    /// </summary>
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<AliasLookup?> LookUpAliasAsync(string alias);
+
     /// <summary>Maps a local alias to a room the user is joined to; M_ROOM_IN_USE when the alias exists (the API answers 409).</summary>
     [AlwaysInterleave]
     Task CreateAliasAsync(string alias, string roomId, string userId);

@@ -126,6 +126,31 @@ internal sealed class RoomBatchBuilder
         return stored;
     }
 
+    /// <summary>
+    /// Starts the room from another server's copy (a local user's join through <c>send_join</c>, already checked): the
+    /// auth chain and state events in the order given, each slot's last one being its event in
+    /// <paramref name="state"/>, then the join, which becomes the newest event with its own depth. Only on a room
+    /// without events; the current state afterwards is <paramref name="state"/> with the join.
+    /// </summary>
+    public void AddRoomCopy(IReadOnlyList<BuiltEvent> history, IReadOnlyDictionary<StateEventKey, Pdu> state, BuiltEvent join)
+    {
+        if (_last is not null || _events.Count > 0) throw new InvalidOperationException("A room copy starts a room without events.");
+        foreach (var e in history) Append(e, transaction: null);
+        Append(join, transaction: null);
+
+        var expected = state.Where(entry => entry.Key != new StateEventKey(EventTypes.Member, join.Pdu.StateKey!))
+            .All(entry => State.Get(entry.Key)?.EventId == entry.Value.EventId);
+        if (!expected || State.Count != state.Count + (state.ContainsKey(new StateEventKey(EventTypes.Member, join.Pdu.StateKey!)) ? 0 : 1))
+            throw MatrixRequestException.InvalidParam("The auth chain holds state the room's state does not replace.");
+
+        // The store takes one change per slot in a batch: the last, which is the current event of the slot.
+        var lastOfSlot = _stateChanges.GroupBy(c => (c.EventType, c.StateKey)).Select(g => g.Last()).ToList();
+        _stateChanges.Clear();
+        _stateChanges.AddRange(lastOfSlot);
+        _depth = join.Pdu.Json.GetProperty("depth").GetInt64();
+        _view = null;
+    }
+
     private Pdu Append(BuiltEvent built, ClientTransactionInfo? transaction)
     {
         var pdu = built.Pdu;

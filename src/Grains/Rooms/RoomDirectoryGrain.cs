@@ -1,5 +1,10 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HomeServer.Grains.Federation.Transport;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 
 namespace HomeServer.Grains.Rooms;
@@ -13,6 +18,53 @@ public sealed class RoomDirectoryGrain(IHomeServerStore store, LocalServer serve
         // Aliases of other servers need federation, which this server does not speak.
         if (parsed.Server.Value != server.Name) return null;
         return (await store.Aliases.GetAliasAsync(alias, CancellationToken.None))?.RoomId;
+    }
+
+    public async Task<AliasLookup?> LookUpAliasAsync(string alias)
+    {
+        var parsed = ParseAlias(alias);
+        if (parsed.Server.Value != server.Name) return await AskAliasServerAsync(parsed);
+        if (await store.Aliases.GetAliasAsync(alias, CancellationToken.None) is not { } mapping) return null;
+        var servers = await GrainFactory.GetGrain<IRoomRemoteJoins>(mapping.RoomId).GetJoinedServersAsync();
+        return new AliasLookup(mapping.RoomId, servers.Count > 0 ? servers : [server.Name]);
+    }
+
+    /// <summary>
+    /// <c>GET /_matrix/federation/v1/query/directory</c> to the alias's server. Its 404 means no such alias; any other
+    /// failure (unreachable, an invalid answer) is an error the client sees, not an unknown alias.
+    /// </summary>
+    private async Task<AliasLookup?> AskAliasServerAsync(Identifiers.RoomAlias alias)
+    {
+        var destination = alias.Server.Value;
+        var client = ServiceProvider.GetRequiredService<FederationClient>();
+        FederationResponse response;
+        try
+        {
+            response = await client.SendAsync(destination, HttpMethod.Get,
+                $"/_matrix/federation/v1/query/directory?room_alias={Uri.EscapeDataString(alias.ToString())}", null, CancellationToken.None);
+        }
+        catch (FederationRequestException e)
+        {
+            throw Federation.RemoteServerFailure.Of($"The server of {alias} could not be reached: {e.Message}");
+        }
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        JsonObject? body = null;
+        try
+        {
+            if (response.IsSuccess) body = JsonNode.Parse(response.Body) as JsonObject;
+        }
+        catch (JsonException)
+        {
+        }
+        if (body?["room_id"] is not JsonValue roomIdValue || roomIdValue.GetValueKind() != JsonValueKind.String
+            || !RoomId.IsValid(roomIdValue.GetValue<string>()))
+            throw Federation.RemoteServerFailure.Of($"The server of {alias} gave no valid answer ({(int)response.StatusCode}).");
+        var servers = body["servers"] is JsonArray array
+            ? array.OfType<JsonValue>().Where(v => v.GetValueKind() == JsonValueKind.String).Select(v => v.GetValue<string>()).ToList()
+            : [];
+        // The alias's server is asked last if it does not name itself: it answered, so it knows the room.
+        if (!servers.Contains(destination)) servers.Add(destination);
+        return new AliasLookup(roomIdValue.GetValue<string>(), servers);
     }
 
     public async Task CreateAliasAsync(string alias, string roomId, string userId)

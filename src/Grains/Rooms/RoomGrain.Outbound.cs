@@ -30,7 +30,11 @@ public sealed partial class RoomGrain
         var last = batch.Events[^1].Appended.GlobalPosition;
         foreach (var destination in before.Union(after))
         {
-            long? joinedAt = before.Contains(destination) ? null : MembershipChangeOf(batch, destination, firstJoin: true) ?? first - 1;
+            // A batch that starts the room with another server's members is a copy of that server's room (a local
+            // user's join through send_join): the server has every event of it, the owed ones come after.
+            long? joinedAt = before.Contains(destination) ? null
+                : batch.Before.LastEventId is null ? last
+                : MembershipChangeOf(batch, destination, firstJoin: true) ?? first - 1;
             long? leftAt = after.Contains(destination) ? null : MembershipChangeOf(batch, destination, firstJoin: false) ?? last;
             try
             {

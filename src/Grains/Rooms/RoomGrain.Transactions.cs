@@ -23,6 +23,7 @@ public sealed partial class RoomGrain
 
     public async Task<ReceivedPduResult> ReceivePduAsync(string origin, byte[] json)
     {
+        await RemoteJoinFinished(); // see RoomGrain.RemoteJoins.cs
         if (_writer.Current is not { Exists: true } snapshot) return new ReceivedPduResult(null, "M_NOT_FOUND: This server does not know the room.");
         var version = snapshot.Version;
         JsonObject? pdu;
