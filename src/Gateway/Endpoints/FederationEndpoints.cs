@@ -41,6 +41,7 @@ internal static class FederationEndpoints
             .RequireFederationAuthentication();
         authenticated.MapGet("/v1/query/profile", QueryProfileAsync);
         authenticated.MapFederationRoomEndpoints();
+        authenticated.MapFederationKeysEndpoints();
     }
 
     private static IResult GetVersion(HttpContext context)
