@@ -31,4 +31,6 @@ public interface IHomeServerStore : IAsyncDisposable
     IOpenIdTokenStore OpenIdTokens { get; }
     IServerSigningKeyStore SigningKeys { get; }
     IFederationDestinationStore FederationDestinations { get; }
+
+    IFederationOutboxStore FederationOutbox { get; }
 }

@@ -26,6 +26,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IOpenIdTokenStore OpenIdTokens { get; } = new SqlOpenIdTokenStore(db);
     public IServerSigningKeyStore SigningKeys { get; } = new SqlServerSigningKeyStore(db);
     public IFederationDestinationStore FederationDestinations { get; } = new SqlFederationDestinationStore(db);
+    public IFederationOutboxStore FederationOutbox { get; } = new SqlFederationOutboxStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

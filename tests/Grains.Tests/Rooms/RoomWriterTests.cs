@@ -205,6 +205,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IOpenIdTokenStore OpenIdTokens => inner.OpenIdTokens;
         public IServerSigningKeyStore SigningKeys => inner.SigningKeys;
         public IFederationDestinationStore FederationDestinations => inner.FederationDestinations;
+        public IFederationOutboxStore FederationOutbox => inner.FederationOutbox;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

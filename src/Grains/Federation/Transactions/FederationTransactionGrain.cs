@@ -1,3 +1,4 @@
+using HomeServer.Grains.ToDevice;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Grains.Rooms;
 using Microsoft.Extensions.Logging;
@@ -80,6 +81,12 @@ public sealed class FederationTransactionGrain(LocalServer server, ILogger<Feder
         }
         foreach (var (roomId, receipts) in transaction.Receipts)
             await IgnoringRefusals(() => GrainFactory.GetGrain<IRoomGrain>(roomId).ReceiveReceiptsAsync(Key, receipts));
+        foreach (var edu in transaction.DirectToDevice)
+        {
+            // Only the origin speaks for its users.
+            if (!UserId.TryParse(edu.Sender, out var sender) || sender.Server.Value != Key) continue;
+            await IgnoringRefusals(() => GrainFactory.GetGrain<IToDeviceGrain>(edu.Sender).ReceiveFromServerAsync(edu.Send));
+        }
     }
 
     /// <summary>An EDU is a hint about the moment: one the room refuses is dropped and the transaction goes on.</summary>
