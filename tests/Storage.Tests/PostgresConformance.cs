@@ -54,3 +54,4 @@ public sealed class PostgresPusherStoreTests : PusherStoreTests<PostgresTestBack
 public sealed class PostgresServerSigningKeyStoreTests : ServerSigningKeyStoreTests<PostgresTestBackend>;
 
 public sealed class PostgresFederationDestinationStoreTests : FederationDestinationStoreTests<PostgresTestBackend>;
+public sealed class PostgresFederationOutboxStoreTests : FederationOutboxStoreTests<PostgresTestBackend>;

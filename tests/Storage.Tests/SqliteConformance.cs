@@ -54,3 +54,4 @@ public sealed class SqlitePusherStoreTests : PusherStoreTests<SqliteTestBackend>
 public sealed class SqliteServerSigningKeyStoreTests : ServerSigningKeyStoreTests<SqliteTestBackend>;
 
 public sealed class SqliteFederationDestinationStoreTests : FederationDestinationStoreTests<SqliteTestBackend>;
+public sealed class SqliteFederationOutboxStoreTests : FederationOutboxStoreTests<SqliteTestBackend>;
