@@ -80,6 +80,15 @@ public interface IKeyQueryGrain : IGrainWithStringKey
     [return: Immutable]
     Task<byte[]> GetDevicesForServerAsync(string userId);
 
+    /// <summary>
+    /// The server of <paramref name="userId"/>, a user of another server, announced a change of its devices
+    /// (<c>m.device_list_update</c>): local users sharing a room with it see it in <c>device_lists.changed</c> and query
+    /// its keys again (this server keeps no copy of other servers' device lists, so there is nothing else to mark stale).
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task RemoteDeviceListChangedAsync(string userId);
+
     /// <summary>GET /keys/changes between two /sync tokens; answers the response body.</summary>
     [Idempotent]
     [AlwaysInterleave]

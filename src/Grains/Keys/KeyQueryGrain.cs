@@ -168,6 +168,15 @@ public sealed class KeyQueryGrain(
         });
     }
 
+    public async Task RemoteDeviceListChangedAsync(string userId)
+    {
+        if (server.IsLocal(userId) || !UserId.TryParse(userId, out _)) return;
+        // A user no local user shares a room with concerns nobody here.
+        if (!(await store.Presence.GetRoomPeersAsync(userId, None)).Any(server.IsLocal)) return;
+        var position = await store.Keys.AppendRemoteDeviceListChangeAsync(userId, None);
+        await new DeviceListAnnouncer(store, GrainFactory, silos, server, delivery ?? new SyncDeliveryOptions(), logger).DeviceListChangedAsync(userId, position);
+    }
+
     /// <summary>Another server asks only about this server's users; naming another's is a malformed request.</summary>
     private void RequireLocal(IEnumerable<string> userIds)
     {

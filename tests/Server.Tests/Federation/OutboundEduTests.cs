@@ -7,6 +7,7 @@ using HomeServer.Grains.Federation.Transport;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Server.Tests.Rooms;
+using HomeServer.Server.Tests.Sync;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HomeServer.Server.Tests.Federation;
@@ -73,6 +74,79 @@ public abstract class OutboundEduTests<TPair>(TPair pair) where TPair : Federati
         Assert.Contains(100, sizes);
     }
 
+    [Fact]
+    public async Task A_change_of_a_local_users_device_keys_reaches_the_other_servers_it_shares_a_room_with()
+    {
+        var net = await StartAsync();
+        var (alice, _) = await net.RoomWithRemoteMemberAsync();
+        var first = new SyncUser(pair.ClientFor(net.Sender), alice.UserId, alice.User.DeviceId, alice.User.AccessToken);
+        var second = await TestUsers.AddDeviceAsync(net.Sender, alice.User, "SECONDDEVICE");
+        var secondUser = new SyncUser(pair.ClientFor(net.Sender), second.UserId, second.DeviceId, second.AccessToken);
+        using var key1 = new Keys.SigningKey();
+        using var key2 = new Keys.SigningKey();
+
+        await UploadAsync(first, new JsonObject { ["device_keys"] = Keys.KeysTestBase.DeviceKeys(first, key1) });
+        await UploadAsync(secondUser, new JsonObject { ["device_keys"] = Keys.KeysTestBase.DeviceKeys(secondUser, key2) });
+
+        var updates = await net.WaitForEdusAsync(2);
+        Assert.All(updates, u => Assert.Equal("m.device_list_update", u["edu_type"]!.GetValue<string>()));
+        var (one, two) = (updates[0]["content"]!, updates[1]["content"]!);
+        Assert.Equal(alice.UserId, one["user_id"]!.GetValue<string>());
+        Assert.Equal(first.DeviceId, one["device_id"]!.GetValue<string>());
+        Assert.Equal(key1.PublicKey, one["keys"]!["keys"]!["ed25519:" + first.DeviceId]!.GetValue<string>());
+        Assert.Equal("SECONDDEVICE", two["device_id"]!.GetValue<string>());
+        Assert.True(two["stream_id"]!.GetValue<long>() > one["stream_id"]!.GetValue<long>());
+        // Each names the one before, so a server that missed one knows to fetch the whole list.
+        Assert.Equal([one["stream_id"]!.GetValue<long>()], two["prev_id"]!.AsArray().Select(p => p!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task An_inbound_device_list_update_shows_the_remote_user_in_device_lists_changed_of_local_members()
+    {
+        // B's room, which a user of A joined: A then announces that user's device change.
+        var net = new Network(pair, pair.B, pair.NameOfB, pair.A, pair.NameOfA, new TransactionRecorder());
+        var (bob, _) = await net.RoomWithRemoteMemberAsync();
+        var remote = net.RemoteUser;
+        var sync = new SyncUser(pair.ClientFor(pair.B), bob.UserId, bob.User.DeviceId, bob.User.AccessToken);
+        var since = (await sync.SyncAsync("timeout=0")).GetProperty("next_batch").GetString()!;
+        JsonObject Update(string userId) => new()
+        {
+            ["edu_type"] = "m.device_list_update",
+            ["content"] = new JsonObject { ["user_id"] = userId, ["device_id"] = "NEWDEVICE", ["stream_id"] = 7, ["prev_id"] = new JsonArray() },
+        };
+
+        var response = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put, $"/_matrix/federation/v1/send/dl-{Guid.NewGuid():N}", new JsonObject
+        {
+            ["origin"] = pair.NameOfA,
+            ["origin_server_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            ["pdus"] = new JsonArray(),
+            ["edus"] = new JsonArray(
+                new JsonObject { ["edu_type"] = "m.device_list_update", ["content"] = new JsonObject { ["device_id"] = "X" } },
+                // A cannot speak for B's users.
+                Update(bob.UserId),
+                Update(remote)),
+        }, CancellationToken.None);
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(response.Body));
+        var changed = new List<string>();
+        var deadline = DateTime.UtcNow + Patience;
+        while (!changed.Contains(remote))
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"{remote} not in device_lists.changed: {string.Join(", ", changed)}");
+            var body = await sync.SyncSinceAsync(since, "timeout=1000");
+            since = body.GetProperty("next_batch").GetString()!;
+            if (body.TryGetProperty("device_lists", out var lists) && lists.TryGetProperty("changed", out var users))
+                changed.AddRange(users.EnumerateArray().Select(u => u.GetString()!));
+        }
+        Assert.DoesNotContain(bob.UserId, changed);
+    }
+
+    private static async Task UploadAsync(SyncUser user, JsonObject body)
+    {
+        var response = await user.SendAsync(HttpMethod.Post, "/_matrix/client/v3/keys/upload", body);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+    }
+
     private async Task<Network> StartAsync()
     {
         var (sender, senderName) = await pair.StartAsync(allowPrivateAddresses: true, arguments: ShortRetries);
@@ -95,12 +169,17 @@ public abstract class OutboundEduTests<TPair>(TPair pair) where TPair : Federati
     {
         public TransactionRecorder Recorder => recorder;
 
+        public RunningServer Sender => sender;
+
+        /// <summary>The user of R that joined, once <see cref="RoomWithRemoteMemberAsync"/> ran.</summary>
+        public string RemoteUser { get; private set; } = "";
+
         /// <summary>A local user's public room that a user of R joined as R would: make_join, sign, send_join.</summary>
         public async Task<(RoomsClient Alice, string RoomId)> RoomWithRemoteMemberAsync()
         {
             var alice = new RoomsClient(pair.ClientFor(sender), await TestUsers.CreateAsync(sender, "alice"));
             var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
-            var remoteUser = $"@carol-{Guid.NewGuid().ToString("N")[..8]}:{remoteName}";
+            var remoteUser = RemoteUser = $"@carol-{Guid.NewGuid().ToString("N")[..8]}:{remoteName}";
             var federation = remote.App.Services.GetRequiredService<FederationClient>();
             var made = await federation.SendAsync(senderName, HttpMethod.Get,
                 $"/_matrix/federation/v1/make_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(remoteUser)}?"

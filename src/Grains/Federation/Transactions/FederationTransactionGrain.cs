@@ -87,6 +87,11 @@ public sealed class FederationTransactionGrain(LocalServer server, ILogger<Feder
             if (!UserId.TryParse(edu.Sender, out var sender) || sender.Server.Value != Key) continue;
             await IgnoringRefusals(() => GrainFactory.GetGrain<IToDeviceGrain>(edu.Sender).ReceiveFromServerAsync(edu.Send));
         }
+        foreach (var userId in transaction.DeviceListUpdates)
+        {
+            if (!UserId.TryParse(userId, out var user) || user.Server.Value != Key) continue;
+            await GrainFactory.GetGrain<HomeServer.Grains.Keys.IKeyQueryGrain>("local").RemoteDeviceListChangedAsync(userId);
+        }
     }
 
     /// <summary>An EDU is a hint about the moment: one the room refuses is dropped and the transaction goes on.</summary>

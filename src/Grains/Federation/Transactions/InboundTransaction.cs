@@ -35,6 +35,9 @@ public sealed class InboundTransaction
 
     public required IReadOnlyList<DirectToDeviceEdu> DirectToDevice { get; init; }
 
+    /// <summary>The users named by <c>m.device_list_update</c> EDUs, each once.</summary>
+    public required IReadOnlyList<string> DeviceListUpdates { get; init; }
+
     public static InboundTransaction Parse(byte[] body)
     {
         JsonDocument document;
@@ -62,6 +65,7 @@ public sealed class InboundTransaction
             var typing = new List<TypingEdu>();
             var receipts = new Dictionary<string, List<RemoteReceipt>>(StringComparer.Ordinal);
             var directToDevice = new List<DirectToDeviceEdu>();
+            var deviceListUpdates = new List<string>();
             if (edus.ValueKind == JsonValueKind.Array)
             {
                 foreach (var edu in edus.EnumerateArray())
@@ -80,6 +84,10 @@ public sealed class InboundTransaction
                         case ToDevice.DirectToDevice.EduType:
                             if (ReadDirectToDevice(content) is { } messages) directToDevice.Add(messages);
                             break;
+                        case "m.device_list_update":
+                            if (String(content, "user_id") is { } changed && String(content, "device_id") is not null && !deviceListUpdates.Contains(changed))
+                                deviceListUpdates.Add(changed);
+                            break;
                     }
                 }
             }
@@ -92,6 +100,7 @@ public sealed class InboundTransaction
                 Typing = typing,
                 Receipts = receipts,
                 DirectToDevice = directToDevice,
+                DeviceListUpdates = deviceListUpdates,
             };
         }
     }
