@@ -39,7 +39,7 @@ public abstract class FederatedToDeviceTests<TPair>(TPair pair) where TPair : Fe
     }
 
     [Fact]
-    public async Task A_message_sent_while_the_receiver_is_down_arrives_after_the_sender_restarts()
+    public async Task A_message_sent_while_the_receiver_is_down_arrives_after_both_servers_restart()
     {
         var down = true;
         var refused = 0;
@@ -64,6 +64,7 @@ public abstract class FederatedToDeviceTests<TPair>(TPair pair) where TPair : Fe
         });
         await WaitUntilAsync(() => Volatile.Read(ref refused) > 0, "a refused attempt");
         var restarted = await sender.RestartAsync();
+        var receiverRestarted = await receiver.RestartAsync();
         try
         {
             down = false;
@@ -75,6 +76,7 @@ public abstract class FederatedToDeviceTests<TPair>(TPair pair) where TPair : Fe
         finally
         {
             await restarted.DisposeAsync();
+            await receiverRestarted.DisposeAsync();
         }
     }
 
