@@ -32,4 +32,6 @@ public interface IHomeServerStore : IAsyncDisposable
     IServerSigningKeyStore SigningKeys { get; }
     IFederationDestinationStore FederationDestinations { get; }
     IRemoteInviteStore RemoteInvites { get; }
+
+    IFederationOutboxStore FederationOutbox { get; }
 }

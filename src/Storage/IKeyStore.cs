@@ -85,6 +85,15 @@ public interface IKeyStore
     /// <summary>The users joined to the rooms now.</summary>
     Task<IReadOnlyList<string>> GetJoinedMembersAsync(IReadOnlyCollection<string> roomIds, CancellationToken cancellationToken);
 
+    /// <summary>The position of the user's last device-list change; null when it never changed.</summary>
+    Task<long?> GetDeviceListPositionAsync(string userId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends a device-list change of a user of another server, whose server announced it (<c>m.device_list_update</c>):
+    /// the local users sharing a room with it then see it in <c>device_lists.changed</c>. Returns its position.
+    /// </summary>
+    Task<long> AppendRemoteDeviceListChangeAsync(string userId, CancellationToken cancellationToken);
+
     /// <summary>The highest device-list stream position written so far (0 when none).</summary>
     Task<long> GetMaxDeviceListPositionAsync(CancellationToken cancellationToken);
 }

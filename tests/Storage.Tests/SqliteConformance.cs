@@ -55,3 +55,4 @@ public sealed class SqliteServerSigningKeyStoreTests : ServerSigningKeyStoreTest
 
 public sealed class SqliteFederationDestinationStoreTests : FederationDestinationStoreTests<SqliteTestBackend>;
 public sealed class SqliteRemoteInviteStoreTests : RemoteInviteStoreTests<SqliteTestBackend>;
+public sealed class SqliteFederationOutboxStoreTests : FederationOutboxStoreTests<SqliteTestBackend>;

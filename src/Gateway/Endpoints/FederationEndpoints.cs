@@ -44,6 +44,7 @@ internal static class FederationEndpoints
         authenticated.MapFederationReadEndpoints();
         authenticated.MapFederationMembershipEndpoints();
         authenticated.MapFederationDirectoryEndpoints();
+        authenticated.MapFederationKeysEndpoints();
     }
 
     private static IResult GetVersion(HttpContext context)

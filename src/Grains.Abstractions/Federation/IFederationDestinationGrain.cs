@@ -15,9 +15,19 @@ public interface IFederationDestinationGrain : IGrainWithStringKey
     [OneWay]
     Task HandOverAsync(RoomEventsForServer events);
 
-    /// <summary>Starts the catch-up of what the server has not acknowledged yet (after a start); returns at once.</summary>
+    /// <summary>
+    /// Starts the catch-up of what the server has not acknowledged yet (after a start, or after EDUs were stored in its
+    /// outbox); returns at once.
+    /// </summary>
     [OneWay]
     Task WakeAsync();
+
+    /// <summary>
+    /// An EDU to send soon, with the next transaction (typing, receipts, device list updates). Kept in memory only: lost
+    /// if the silo stops before it is sent. Returns at once.
+    /// </summary>
+    [OneWay]
+    Task SendEduAsync(OutboundEdu edu);
 }
 
 /// <summary>
@@ -28,3 +38,7 @@ public interface IFederationDestinationGrain : IGrainWithStringKey
 /// </summary>
 [GenerateSerializer, Immutable, Alias("hs.RoomEventsForServer")]
 public sealed record RoomEventsForServer(string RoomId, long FirstGlobalPosition, long LastGlobalPosition, long? JoinedAt, long? LeftAt);
+
+/// <summary>An EDU for another server: its <c>edu_type</c> and its <c>content</c> (one JSON object).</summary>
+[GenerateSerializer, Immutable, Alias("hs.OutboundEdu")]
+public sealed record OutboundEdu(string EduType, byte[] Content);

@@ -60,6 +60,35 @@ public interface IKeyQueryGrain : IGrainWithStringKey
     [return: Immutable]
     Task<byte[]> ClaimAsync(JsonElement body);
 
+    /// <summary>
+    /// POST /_matrix/federation/v1/user/keys/query from another server: the keys of this server's users only (another
+    /// server's user is <c>M_INVALID_PARAM</c>), without user-signing keys and without signatures of other users on master keys.
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> QueryForServerAsync(JsonElement body);
+
+    /// <summary>POST /_matrix/federation/v1/user/keys/claim from another server, for this server's users only.</summary>
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> ClaimForServerAsync(JsonElement body);
+
+    /// <summary>GET /_matrix/federation/v1/user/devices/{userId}: a local user's devices with their keys and cross-signing keys.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    [return: Immutable]
+    Task<byte[]> GetDevicesForServerAsync(string userId);
+
+    /// <summary>
+    /// The server of <paramref name="userId"/>, a user of another server, announced a change of its devices
+    /// (<c>m.device_list_update</c>): local users sharing a room with it see it in <c>device_lists.changed</c> and query
+    /// its keys again (this server keeps no copy of other servers' device lists, so there is nothing else to mark stale).
+    /// </summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task RemoteDeviceListChangedAsync(string userId);
+
     /// <summary>GET /keys/changes between two /sync tokens; answers the response body.</summary>
     [Idempotent]
     [AlwaysInterleave]

@@ -37,10 +37,58 @@ public interface IToDeviceGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Stores the messages in the inbox of each addressed local device and wakes the recipients' /sync. Idempotent by
-    /// the sender device's transaction id: a retry stores nothing again. Messages for other servers, unknown users and
-    /// unknown devices are dropped. Refuses malformed or oversized sends with a <see cref="MatrixRequestException"/>,
-    /// storing nothing.
+    /// the sender device's transaction id: a retry stores nothing again. Messages for users of other servers are stored
+    /// for those servers (docs/adr/0040-federated-keys-and-edus.md); unknown users and unknown devices are dropped.
+    /// Refuses malformed or oversized sends with a <see cref="MatrixRequestException"/>, storing nothing.
     /// </summary>
     [Idempotent]
     Task SendAsync(ToDeviceSend send);
+
+    /// <summary>
+    /// An <c>m.direct_to_device</c> EDU of the grain's user, a user of another server: its messages for this server's
+    /// users are stored in their devices' inboxes, once per message id (<see cref="ToDeviceSend.TransactionId"/>; the
+    /// sender device is <see cref="DirectToDevice.SenderDevice"/>). Refuses malformed messages with a
+    /// <see cref="MatrixRequestException"/>.
+    /// </summary>
+    [Idempotent]
+    Task ReceiveFromServerAsync(ToDeviceSend send);
+}
+
+/// <summary>The <c>m.direct_to_device</c> EDU: to-device messages between servers.</summary>
+public static class DirectToDevice
+{
+    public const string EduType = "m.direct_to_device";
+
+    /// <summary>
+    /// Stands for the (unnamed) device of a remote sender in the to-device transaction ids, which deduplicate its
+    /// messages by message id. Not a possible device id of this server's users (they are never remote senders anyway).
+    /// </summary>
+    public const string SenderDevice = "m.direct_to_device";
+
+    /// <summary>The EDU's content: <c>{sender, type, message_id, messages: {user: {device or *: content}}}</c>.</summary>
+    public static byte[] Content(string sender, string eventType, string messageId, IReadOnlyList<ToDeviceMessageRequest> messages)
+    {
+        using var buffer = new System.IO.MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("sender", sender);
+            writer.WriteString("type", eventType);
+            writer.WriteString("message_id", messageId);
+            writer.WriteStartObject("messages");
+            foreach (var byUser in messages.GroupBy(m => m.UserId, System.StringComparer.Ordinal))
+            {
+                writer.WriteStartObject(byUser.Key);
+                foreach (var message in byUser)
+                {
+                    writer.WritePropertyName(message.DeviceId ?? "*");
+                    writer.WriteRawValue(message.Content);
+                }
+                writer.WriteEndObject();
+            }
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
 }

@@ -24,9 +24,16 @@ public sealed partial class DeviceKeysGrain(
         if (fallbackKeys.GroupBy(k => k.Algorithm).Any(g => g.Count() > 1))
             throw MatrixRequestException.InvalidParam("At most one fallback key per algorithm may be uploaded.");
         await RefuseChangedOneTimeKeysAsync(deviceId, oneTimeKeys);
+        // This grain is the user's only writer of device keys, so nothing changes the list between this read and the upload.
+        var previous = deviceKeys is null ? null : await store.Keys.GetDeviceListPositionAsync(Key, None);
 
         var result = await store.Keys.UploadKeysAsync(new KeyUpload(Key, deviceId, deviceKeys, oneTimeKeys, fallbackKeys), None);
-        if (result.DeviceListPosition is { } position) await Announcer.DeviceListChangedAsync(Key, position);
+        if (result.DeviceListPosition is { } position)
+        {
+            await Announcer.DeviceListChangedAsync(Key, position);
+            var displayName = (await store.Devices.GetDevicesAsync(Key, None)).FirstOrDefault(d => d.DeviceId == deviceId)?.DisplayName;
+            await Announcer.SendDeviceListUpdateAsync(Key, deviceId, position, previous, deleted: false, deviceKeys, displayName);
+        }
         if (oneTimeKeys.Count > 0 || fallbackKeys.Count > 0) Announcer.OneTimeKeysChanged(Key);
         return KeyResponses.UploadResponse(result.OneTimeKeyCounts);
     }
@@ -37,8 +44,10 @@ public sealed partial class DeviceKeysGrain(
         // Not only devices with device keys: one-time keys of a removed device must not be claimable either.
         foreach (var deviceId in (await store.Keys.GetDevicesWithKeysAsync(Key, None)).Where(d => !existing.Contains(d)))
         {
+            var previous = await store.Keys.GetDeviceListPositionAsync(Key, None);
             var position = await store.Keys.DeleteDeviceKeysAsync(Key, deviceId, None);
             await Announcer.DeviceListChangedAsync(Key, position);
+            await Announcer.SendDeviceListUpdateAsync(Key, deviceId, position, previous, deleted: true, keysJson: null, displayName: null);
         }
     }
 

@@ -1,4 +1,5 @@
 using HomeServer.Grains.Delivery;
+using HomeServer.Grains.Federation;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
 using HomeServer.Storage;
@@ -23,6 +24,50 @@ internal sealed class DeviceListAnnouncer(
         var peers = new HashSet<string>(await store.Presence.GetRoomPeersAsync(userId, CancellationToken.None), StringComparer.Ordinal) { userId };
         if (alsoTell is not null) peers.Add(alsoTell);
         Notifier.Notify(peers, new SyncNotice(SyncNoticeKind.DeviceList, null, position));
+    }
+
+    /// <summary>
+    /// An <c>m.device_list_update</c> EDU about one of the local user's devices to every other server with a member
+    /// sharing a room with the user (docs/adr/0040-federated-keys-and-edus.md). <paramref name="previous"/> is the user's
+    /// change before this one: a server that did not get that EDU (they are kept in memory only) sees an unknown
+    /// <c>prev_id</c> and fetches the whole list, as the spec has it. Never fails the change itself.
+    /// </summary>
+    public async Task SendDeviceListUpdateAsync(
+        string userId, string deviceId, long streamId, long? previous, bool deleted, string? keysJson, string? displayName)
+    {
+        try
+        {
+            var servers = (await store.Presence.GetRoomPeersAsync(userId, CancellationToken.None))
+                .Where(u => !server.IsLocal(u) && Identifiers.UserId.TryParse(u, out _))
+                .Select(u => Identifiers.UserId.Parse(u).Server.Value)
+                .Distinct(StringComparer.Ordinal)
+                .ToList();
+            if (servers.Count == 0) return;
+            var edu = new OutboundEdu("m.device_list_update", KeyResponses.Write(writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("user_id"u8, userId);
+                writer.WriteString("device_id"u8, deviceId);
+                writer.WriteNumber("stream_id"u8, streamId);
+                writer.WritePropertyName("prev_id"u8);
+                writer.WriteStartArray();
+                if (previous is { } prev) writer.WriteNumberValue(prev);
+                writer.WriteEndArray();
+                if (deleted) writer.WriteBoolean("deleted"u8, true);
+                if (displayName is not null) writer.WriteString("device_display_name"u8, displayName);
+                if (keysJson is not null)
+                {
+                    writer.WritePropertyName("keys"u8);
+                    writer.WriteRawValue(keysJson);
+                }
+                writer.WriteEndObject();
+            }));
+            foreach (var destination in servers) await grains.GetGrain<IFederationDestinationGrain>(destination).SendEduAsync(edu);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "The device list update of {UserId} could not be handed to other servers", userId);
+        }
     }
 
     /// <summary>The one-time or fallback keys of one of the user's devices changed: its sync grain re-reads the counts.</summary>

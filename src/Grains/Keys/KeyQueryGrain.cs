@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using HomeServer.Grains.Delivery;
+using HomeServer.Grains.Federation.Transport;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Grains.Sync;
 using HomeServer.Storage;
@@ -12,18 +14,24 @@ namespace HomeServer.Grains.Keys;
 [GrainType("key-query")]
 [StatelessWorker]
 public sealed class KeyQueryGrain(
-    IHomeServerStore store, LocalServer server, ActiveSilos silos, ILogger<KeyQueryGrain> logger, SyncDeliveryOptions? delivery = null)
+    IHomeServerStore store, LocalServer server, ActiveSilos silos, ILogger<KeyQueryGrain> logger, SyncDeliveryOptions? delivery = null,
+    FederationClient? federation = null)
     : HomeServerGrain, IKeyQueryGrain
 {
     private static CancellationToken None => CancellationToken.None;
 
-    public async Task<byte[]> QueryAsync(string requesterUserId, JsonElement body)
-    {
-        var requested = ReadQuery(body);
-        var local = requested.Keys.Where(server.IsLocal).ToList();
-        var remoteServers = requested.Keys.Where(u => !server.IsLocal(u)).Select(u => UserId.Parse(u).Server.Value)
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    private RemoteKeyRequests Remote => new(federation, logger);
 
+    /// <summary>The local users' stored keys, read once for a query.</summary>
+    private sealed record LocalKeys(
+        List<string> Users,
+        ILookup<string, StoredDeviceKeys> DeviceKeys,
+        ILookup<string, StoredCrossSigningKey> CrossSigning,
+        ILookup<(string, string), KeySignature> Signatures,
+        Dictionary<string, Dictionary<string, string?>> Devices);
+
+    private async Task<LocalKeys> ReadLocalAsync(List<string> local)
+    {
         var deviceKeys = (await store.Keys.GetDeviceKeysAsync(local, None)).ToLookup(k => k.UserId, StringComparer.Ordinal);
         var crossSigning = (await store.Keys.GetCrossSigningKeysAsync(local, None)).ToLookup(k => k.UserId, StringComparer.Ordinal);
         var signatures = (await store.Keys.GetSignaturesAsync(local, None))
@@ -35,6 +43,23 @@ public sealed class KeyQueryGrain(
             devices[userId] = (await store.Devices.GetDevicesAsync(userId, None))
                 .ToDictionary(d => d.DeviceId, d => d.DisplayName, StringComparer.Ordinal);
         }
+        return new LocalKeys(local, deviceKeys, crossSigning, signatures, devices);
+    }
+
+    /// <summary>The user's current devices that have keys, in device id order, with their display names.</summary>
+    private static IEnumerable<(StoredDeviceKeys Keys, string? DisplayName)> DevicesWithKeys(LocalKeys keys, string userId, HashSet<string>? wanted) =>
+        keys.DeviceKeys[userId].OrderBy(k => k.DeviceId, StringComparer.Ordinal)
+            .Where(k => wanted is not { Count: > 0 } || wanted.Contains(k.DeviceId))
+            .Where(k => keys.Devices.TryGetValue(userId, out var names) && names.ContainsKey(k.DeviceId))
+            .Select(k => (k, keys.Devices[userId][k.DeviceId]));
+
+    public async Task<byte[]> QueryAsync(string requesterUserId, JsonElement body)
+    {
+        var requested = ReadQuery(body);
+        var local = requested.Keys.Where(server.IsLocal).ToList();
+        var remoteTask = Remote.QueryAsync(requested, requested.Keys.Where(u => !server.IsLocal(u)), RemoteKeyRequests.Timeout(body));
+        var keys = await ReadLocalAsync(local);
+        var remote = await remoteTask;
 
         return KeyResponses.Write(writer =>
         {
@@ -43,45 +68,154 @@ public sealed class KeyQueryGrain(
             writer.WriteStartObject();
             foreach (var userId in local)
             {
-                var wanted = requested[userId];
                 writer.WritePropertyName(userId);
                 writer.WriteStartObject();
-                foreach (var keys in deviceKeys[userId].OrderBy(k => k.DeviceId, StringComparer.Ordinal))
+                foreach (var (deviceKeys, displayName) in DevicesWithKeys(keys, userId, requested[userId]))
                 {
-                    if (wanted.Count > 0 && !wanted.Contains(keys.DeviceId)) continue;
-                    if (!devices.TryGetValue(userId, out var names) || !names.TryGetValue(keys.DeviceId, out var displayName)) continue;
-                    writer.WritePropertyName(keys.DeviceId);
-                    KeyResponses.WriteKey(writer, keys.Json, signatures[(userId, keys.DeviceId)], displayName, withUnsigned: true);
+                    writer.WritePropertyName(deviceKeys.DeviceId);
+                    KeyResponses.WriteKey(writer, deviceKeys.Json, keys.Signatures[(userId, deviceKeys.DeviceId)], displayName, withUnsigned: true);
+                }
+                writer.WriteEndObject();
+            }
+            WriteRemote(writer, remote.DeviceKeys);
+            writer.WriteEndObject();
+            writer.WritePropertyName("master_keys"u8);
+            writer.WriteStartObject();
+            // Signatures others made on a master key are shown to the signer only (as Synapse).
+            WriteCrossSigning(writer, "master", keys, s => s.SignerUserId == s.TargetUserId || s.SignerUserId == requesterUserId);
+            WriteRemote(writer, remote.MasterKeys);
+            writer.WriteEndObject();
+            writer.WritePropertyName("self_signing_keys"u8);
+            writer.WriteStartObject();
+            WriteCrossSigning(writer, "self_signing", keys, _ => true);
+            WriteRemote(writer, remote.SelfSigningKeys);
+            writer.WriteEndObject();
+            writer.WritePropertyName("user_signing_keys"u8);
+            writer.WriteStartObject();
+            WriteCrossSigning(writer, "user_signing", keys with { Users = local.Where(u => u == requesterUserId).ToList() }, _ => true);
+            writer.WriteEndObject();
+            WriteFailures(writer, remote);
+            writer.WriteEndObject();
+        });
+    }
+
+    public async Task<byte[]> QueryForServerAsync(JsonElement body)
+    {
+        var requested = ReadQuery(body);
+        RequireLocal(requested.Keys);
+        var keys = await ReadLocalAsync([.. requested.Keys]);
+        return KeyResponses.Write(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("device_keys"u8);
+            writer.WriteStartObject();
+            foreach (var userId in keys.Users)
+            {
+                writer.WritePropertyName(userId);
+                writer.WriteStartObject();
+                foreach (var (deviceKeys, displayName) in DevicesWithKeys(keys, userId, requested[userId]))
+                {
+                    writer.WritePropertyName(deviceKeys.DeviceId);
+                    KeyResponses.WriteKey(writer, deviceKeys.Json, keys.Signatures[(userId, deviceKeys.DeviceId)], displayName, withUnsigned: true);
                 }
                 writer.WriteEndObject();
             }
             writer.WriteEndObject();
-            WriteCrossSigning(writer, "master_keys", "master", local, crossSigning, signatures,
-                // Signatures others made on a master key are shown to the signer only (as Synapse).
-                s => s.SignerUserId == s.TargetUserId || s.SignerUserId == requesterUserId);
-            WriteCrossSigning(writer, "self_signing_keys", "self_signing", local, crossSigning, signatures, _ => true);
-            WriteCrossSigning(writer, "user_signing_keys", "user_signing", local.Where(u => u == requesterUserId), crossSigning, signatures, _ => true);
-            writer.WritePropertyName("failures"u8);
+            writer.WritePropertyName("master_keys"u8);
             writer.WriteStartObject();
-            foreach (var remote in remoteServers) KeyResponses.WriteUnreachable(writer, remote);
+            // Another server's users see the owner's own signatures on a master key only.
+            WriteCrossSigning(writer, "master", keys, s => s.SignerUserId == s.TargetUserId);
+            writer.WriteEndObject();
+            writer.WritePropertyName("self_signing_keys"u8);
+            writer.WriteStartObject();
+            WriteCrossSigning(writer, "self_signing", keys, _ => true);
             writer.WriteEndObject();
             writer.WriteEndObject();
         });
     }
 
-    private static void WriteCrossSigning(
-        Utf8JsonWriter writer, string property, string type, IEnumerable<string> users, ILookup<string, StoredCrossSigningKey> keys,
-        ILookup<(string, string), KeySignature> signatures, Func<KeySignature, bool> visible)
+    public async Task<byte[]> GetDevicesForServerAsync(string userId)
     {
-        writer.WritePropertyName(property);
-        writer.WriteStartObject();
-        foreach (var userId in users)
+        if (!UserId.TryParse(userId, out _)) throw MatrixRequestException.InvalidParam($"'{userId}' is not a valid user id.");
+        RequireLocal([userId]);
+        // Read first: the device list returned is at least as new as the version named.
+        var streamId = await store.Keys.GetMaxDeviceListPositionAsync(None);
+        var keys = await ReadLocalAsync([userId]);
+        return KeyResponses.Write(writer =>
         {
-            if (keys[userId].FirstOrDefault(k => k.Type == type) is not { } key) continue;
+            writer.WriteStartObject();
+            writer.WriteString("user_id"u8, userId);
+            writer.WriteNumber("stream_id"u8, streamId);
+            writer.WritePropertyName("devices"u8);
+            writer.WriteStartArray();
+            foreach (var (deviceKeys, displayName) in DevicesWithKeys(keys, userId, null))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("device_id"u8, deviceKeys.DeviceId);
+                writer.WritePropertyName("keys"u8);
+                KeyResponses.WriteKey(writer, deviceKeys.Json, keys.Signatures[(userId, deviceKeys.DeviceId)], null, withUnsigned: false);
+                if (displayName is not null) writer.WriteString("device_display_name"u8, displayName);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            foreach (var (property, type) in new[] { ("master_key", "master"), ("self_signing_key", "self_signing") })
+            {
+                if (keys.CrossSigning[userId].FirstOrDefault(k => k.Type == type) is not { } key) continue;
+                writer.WritePropertyName(property);
+                KeyResponses.WriteKey(writer, key.Json, keys.Signatures[(userId, key.PublicKey)].Where(s => s.SignerUserId == userId), null, withUnsigned: false);
+            }
+            writer.WriteEndObject();
+        });
+    }
+
+    public async Task RemoteDeviceListChangedAsync(string userId)
+    {
+        if (server.IsLocal(userId) || !UserId.TryParse(userId, out _)) return;
+        // A user no local user shares a room with concerns nobody here.
+        if (!(await store.Presence.GetRoomPeersAsync(userId, None)).Any(server.IsLocal)) return;
+        var position = await store.Keys.AppendRemoteDeviceListChangeAsync(userId, None);
+        await new DeviceListAnnouncer(store, GrainFactory, silos, server, delivery ?? new SyncDeliveryOptions(), logger).DeviceListChangedAsync(userId, position);
+    }
+
+    /// <summary>Another server asks only about this server's users; naming another's is a malformed request.</summary>
+    private void RequireLocal(IEnumerable<string> userIds)
+    {
+        if (userIds.FirstOrDefault(u => !server.IsLocal(u)) is { } foreign)
+            throw MatrixRequestException.InvalidParam($"{foreign} is not a user of this server.");
+    }
+
+    private static void WriteRemote(Utf8JsonWriter writer, Dictionary<string, JsonObject> entries)
+    {
+        foreach (var (userId, value) in entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
             writer.WritePropertyName(userId);
-            KeyResponses.WriteKey(writer, key.Json, signatures[(userId, key.PublicKey)].Where(visible), null, withUnsigned: false);
+            value.WriteTo(writer);
+        }
+    }
+
+    private static void WriteFailures(Utf8JsonWriter writer, RemoteKeysAnswer remote)
+    {
+        writer.WritePropertyName("failures"u8);
+        writer.WriteStartObject();
+        foreach (var (serverName, (status, message)) in remote.Failures)
+        {
+            writer.WritePropertyName(serverName);
+            writer.WriteStartObject();
+            writer.WriteNumber("status"u8, status);
+            writer.WriteString("message"u8, message);
+            writer.WriteEndObject();
         }
         writer.WriteEndObject();
+    }
+
+    private static void WriteCrossSigning(Utf8JsonWriter writer, string type, LocalKeys keys, Func<KeySignature, bool> visible)
+    {
+        foreach (var userId in keys.Users)
+        {
+            if (keys.CrossSigning[userId].FirstOrDefault(k => k.Type == type) is not { } key) continue;
+            writer.WritePropertyName(userId);
+            KeyResponses.WriteKey(writer, key.Json, keys.Signatures[(userId, key.PublicKey)].Where(visible), null, withUnsigned: false);
+        }
     }
 
     /// <summary>The body's device_keys: user id → device ids (an empty list asks for every device).</summary>
@@ -102,24 +236,31 @@ public sealed class KeyQueryGrain(
         return requested;
     }
 
-    public async Task<byte[]> ClaimAsync(JsonElement body)
+    public Task<byte[]> ClaimAsync(JsonElement body) => ClaimAsync(body, forServer: false);
+
+    public Task<byte[]> ClaimForServerAsync(JsonElement body) => ClaimAsync(body, forServer: true);
+
+    private async Task<byte[]> ClaimAsync(JsonElement body, bool forServer)
     {
         if (body.ValueKind != JsonValueKind.Object) throw KeyJson.BadJson("The body must be a JSON object.");
         if (!body.TryGetProperty("one_time_keys", out var query) || query.ValueKind != JsonValueKind.Object)
             throw KeyJson.BadJson("one_time_keys must be an object.");
         RequireTimeout(body);
         var claims = new List<KeyClaim>();
-        var remoteServers = new SortedSet<string>(StringComparer.Ordinal);
+        var remoteClaims = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
         foreach (var user in query.EnumerateObject())
         {
             RequireUserId(user.Name);
             if (user.Value.ValueKind != JsonValueKind.Object) throw KeyJson.BadJson("one_time_keys values must be objects.");
+            if (forServer) RequireLocal([user.Name]);
             foreach (var device in user.Value.EnumerateObject())
             {
                 if (device.Value.ValueKind != JsonValueKind.String) throw KeyJson.BadJson("Algorithms must be strings.");
                 if (!server.IsLocal(user.Name))
                 {
-                    remoteServers.Add(UserId.Parse(user.Name).Server.Value);
+                    if (!remoteClaims.TryGetValue(user.Name, out var devices))
+                        remoteClaims[user.Name] = devices = new Dictionary<string, string>(StringComparer.Ordinal);
+                    devices[device.Name] = device.Value.GetString()!;
                     continue;
                 }
                 // A device id or algorithm that could not be stored names no key: nothing to claim.
@@ -127,9 +268,11 @@ public sealed class KeyQueryGrain(
                     claims.Add(new KeyClaim(user.Name, device.Name, device.Value.GetString()!));
             }
         }
+        var remoteTask = Remote.ClaimAsync(remoteClaims, RemoteKeyRequests.Timeout(body));
         var claimed = await store.Keys.ClaimKeysAsync(claims, None);
         var announcer = new DeviceListAnnouncer(store, GrainFactory, silos, server, delivery ?? new SyncDeliveryOptions(), logger);
         foreach (var owner in claimed.Select(c => c.UserId).Distinct(StringComparer.Ordinal)) announcer.OneTimeKeysChanged(owner);
+        var remote = await remoteTask;
         return KeyResponses.Write(writer =>
         {
             writer.WriteStartObject();
@@ -149,11 +292,10 @@ public sealed class KeyQueryGrain(
                 }
                 writer.WriteEndObject();
             }
+            WriteRemote(writer, remote.OneTimeKeys);
             writer.WriteEndObject();
-            writer.WritePropertyName("failures"u8);
-            writer.WriteStartObject();
-            foreach (var remote in remoteServers) KeyResponses.WriteUnreachable(writer, remote);
-            writer.WriteEndObject();
+            // The server-server answer has no failures: it names only this server's users.
+            if (!forServer) WriteFailures(writer, remote);
             writer.WriteEndObject();
         });
     }

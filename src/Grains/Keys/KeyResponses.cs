@@ -88,16 +88,6 @@ internal static class KeyResponses
         writer.WriteEndObject();
     }
 
-    /// <summary>The <c>failures</c> entry of a remote server this server cannot reach (no federation yet).</summary>
-    public static void WriteUnreachable(Utf8JsonWriter writer, string serverName)
-    {
-        writer.WritePropertyName(serverName);
-        writer.WriteStartObject();
-        writer.WriteNumber("status"u8, 503);
-        writer.WriteString("message"u8, "This server does not federate.");
-        writer.WriteEndObject();
-    }
-
     public static byte[] Write(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>();

@@ -12,7 +12,10 @@ public sealed partial class RoomGrain
     public Task SetTypingAsync(string userId, bool typing, long timeoutMs)
     {
         var snapshot = RequireJoined(userId);
-        if (_typing.Set(userId, typing, timeoutMs)) NotifyTyping(snapshot);
+        var changed = _typing.Set(userId, typing, timeoutMs);
+        if (changed) NotifyTyping(snapshot);
+        // A repeated "typing" keeps the other servers' shorter timeout from running out while the user types.
+        if (changed || typing) SendTypingToOtherServers(snapshot, userId, typing);
         ScheduleTypingExpiry();
         return Task.CompletedTask;
     }
@@ -61,7 +64,11 @@ public sealed partial class RoomGrain
         var notice = new SyncNotice(SyncNoticeKind.Receipt, RoomId, position);
         // A private receipt is seen by its owner only.
         if (receiptType == ReceiptTypes.ReadPrivate) _notifier.Notify(userId, notice);
-        else _notifier.Notify(snapshot.JoinedMembers, notice);
+        else
+        {
+            _notifier.Notify(snapshot.JoinedMembers, notice);
+            SendReceiptToOtherServers(snapshot, userId, eventId, ts, threadId);
+        }
     }
 
     /// <summary>The read marker lives in the user's room account data as m.fully_read.</summary>

@@ -27,6 +27,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IServerSigningKeyStore SigningKeys { get; } = new SqlServerSigningKeyStore(db);
     public IFederationDestinationStore FederationDestinations { get; } = new SqlFederationDestinationStore(db);
     public IRemoteInviteStore RemoteInvites { get; } = new SqlRemoteInviteStore(db);
+    public IFederationOutboxStore FederationOutbox { get; } = new SqlFederationOutboxStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

@@ -417,6 +417,22 @@ internal sealed class SqlKeyStore(SqlDatabase db) : IKeyStore
         }, cancellationToken);
     }
 
+    public async Task<long?> GetDeviceListPositionAsync(string userId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(userId, nameof(userId));
+        var positions = await db.ReadAsync((connection, ct) =>
+            connection.Command("SELECT stream_position FROM device_list_changes WHERE user_id = @user")
+                .With("@user", userId)
+                .ListAsync(r => r.GetInt64(0), ct), cancellationToken);
+        return positions.Count == 0 ? null : positions[0];
+    }
+
+    public Task<long> AppendRemoteDeviceListChangeAsync(string userId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(userId, nameof(userId));
+        return db.WriteAsync((connection, transaction, ct) => AppendChangeAsync(connection, transaction, userId, ct), cancellationToken);
+    }
+
     public Task<long> GetMaxDeviceListPositionAsync(CancellationToken cancellationToken) =>
         StreamPositions.CurrentAsync(db, StreamPositions.DeviceLists, cancellationToken);
 

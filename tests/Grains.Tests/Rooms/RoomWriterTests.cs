@@ -206,6 +206,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IServerSigningKeyStore SigningKeys => inner.SigningKeys;
         public IFederationDestinationStore FederationDestinations => inner.FederationDestinations;
         public IRemoteInviteStore RemoteInvites => inner.RemoteInvites;
+        public IFederationOutboxStore FederationOutbox => inner.FederationOutbox;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -23,7 +23,9 @@ public sealed class FederationCatchUpOnStart(IServiceProvider services, ILogger<
             {
                 try
                 {
-                    foreach (var destination in await store.FederationDestinations.ListAsync(CancellationToken.None))
+                    var destinations = (await store.FederationDestinations.ListAsync(CancellationToken.None))
+                        .Union(await store.FederationOutbox.ListDestinationsAsync(CancellationToken.None), StringComparer.Ordinal);
+                    foreach (var destination in destinations)
                         await grains.GetGrain<IFederationDestinationGrain>(destination).WakeAsync();
                 }
                 catch (Exception e)

@@ -14,6 +14,9 @@ namespace HomeServer.Grains.Federation.Outbound;
 /// this grain reads the events owed from the event log above the destination's acknowledged position, sends them in
 /// order, at most <see cref="OutboundTransaction.MaxPdus"/> per transaction and one transaction at a time, and moves
 /// the acknowledged position (durable) once the destination answered. See docs/adr/0035-outbound-federation-transactions.md.
+/// EDUs ride along, at most <see cref="OutboundTransaction.MaxEdus"/> per transaction, or go alone: those of the store's
+/// outbox (to-device messages, deleted once answered) first, then those handed over in memory (typing, receipts, device
+/// list updates, lost if the silo stops first). See docs/adr/0040-federated-keys-and-edus.md.
 /// </summary>
 [GrainType("federation-destination")]
 public sealed class FederationDestinationGrain(
@@ -24,8 +27,19 @@ public sealed class FederationDestinationGrain(
     private static readonly TimeSpan WatermarkPoll = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan MaxWatermarkWait = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// In-memory EDUs kept while the destination is down; older ones go first (typing and receipts are soon stale, and
+    /// a device list update dropped is followed by a later one).
+    /// </summary>
+    private const int MaxQueuedEdus = 1000;
+
+    /// <summary>EDU content bytes per transaction (at least one EDU is always sent), so transactions stay of modest size.</summary>
+    private const int MaxEduBytesPerTransaction = 256 * 1024;
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly Queue<RoomEventsForServer> _handOvers = new();
+    private readonly Queue<OutboundEdu> _edus = new();
+    private bool _outboxMayHoldEdus = true;
     private readonly string _transactionPrefix = time.GetUtcNow().ToUnixTimeMilliseconds().ToString();
     private long _transactionCount;
     private Dictionary<string, FederationRoomWindow> _rooms = [];
@@ -65,6 +79,15 @@ public sealed class FederationDestinationGrain(
 
     public Task WakeAsync()
     {
+        _outboxMayHoldEdus = true;
+        StartSending();
+        return Task.CompletedTask;
+    }
+
+    public Task SendEduAsync(OutboundEdu edu)
+    {
+        _edus.Enqueue(edu);
+        while (_edus.Count > MaxQueuedEdus) _edus.Dequeue();
         StartSending();
         return Task.CompletedTask;
     }
@@ -90,14 +113,22 @@ public sealed class FederationDestinationGrain(
             while (!_stopping.IsCancellationRequested)
             {
                 await ApplyHandOversAsync();
-                var next = await NextTransactionAsync();
-                if (next is null)
+                var next = await NextEventsAsync();
+                var (edus, outboxIds) = await TakeEdusAsync();
+                if (next is null && edus.Count == 0)
                 {
-                    if (_handOvers.Count == 0) return;
+                    if (_handOvers.Count == 0 && _edus.Count == 0 && !_outboxMayHoldEdus) return;
                     continue;
                 }
-                if (next.PduCount > 0) await DeliverAsync(next);
-                _acked = next.Covers;
+                var owed = next?.Owed ?? [];
+                if (owed.Count > 0 || edus.Count > 0)
+                {
+                    await DeliverAsync(OutboundTransaction.Build(
+                        NewTransactionId(), local.Name, time.GetUtcNow().ToUnixTimeMilliseconds(), owed, next?.Covers ?? _acked, edus));
+                }
+                if (outboxIds.Count > 0) await store.FederationOutbox.DeleteAsync(Destination, outboxIds, CancellationToken.None);
+                if (next is null) continue;
+                _acked = next.Value.Covers;
                 await store.FederationDestinations.SetAckedAsync(Destination, _acked, CancellationToken.None);
                 ForgetClosedWindows();
             }
@@ -137,9 +168,9 @@ public sealed class FederationDestinationGrain(
     /// <summary>
     /// The next events owed, up to <see cref="OutboundTransaction.MaxPdus"/>, read from the log above the cursor and never past
     /// the position up to which every append is visible (so none of another room's events still in flight is skipped).
-    /// A transaction without PDUs only moves the cursor over events of windows that are not owed. Null: nothing is owed.
+    /// No events owed among them only moves the cursor over events of windows that are not owed. Null: nothing is owed.
     /// </summary>
-    private async Task<OutboundTransaction?> NextTransactionAsync()
+    private async Task<(IReadOnlyList<StoredEvent> Owed, long Covers)?> NextEventsAsync()
     {
         if (_rooms.Count == 0) return null;
         var waitedSince = time.GetUtcNow();
@@ -152,11 +183,7 @@ public sealed class FederationDestinationGrain(
                     .Where(e => e.GlobalPosition <= readable).ToList();
             if (events.Count > 0)
             {
-                var owed = events.Where(e => _rooms[e.RoomId].Contains(e.GlobalPosition)).ToList();
-                var covers = events[^1].GlobalPosition;
-                return owed.Count == 0
-                    ? new OutboundTransaction("", new JsonObject(), 0, covers)
-                    : OutboundTransaction.Build(NewTransactionId(), local.Name, time.GetUtcNow().ToUnixTimeMilliseconds(), owed, covers);
+                return (events.Where(e => _rooms[e.RoomId].Contains(e.GlobalPosition)).ToList(), events[^1].GlobalPosition);
             }
             if (readable >= _wanted || _handOvers.Count > 0) return null;
             if (time.GetUtcNow() - waitedSince > MaxWatermarkWait)
@@ -168,6 +195,44 @@ public sealed class FederationDestinationGrain(
             await Task.Delay(WatermarkPoll, time, _stopping.Token);
         }
     }
+
+    /// <summary>
+    /// The EDUs of the next transaction: the outbox's oldest (with their ids, deleted once the transaction is answered),
+    /// then those queued in memory, at most <see cref="OutboundTransaction.MaxEdus"/> and about
+    /// <see cref="MaxEduBytesPerTransaction"/> of content.
+    /// </summary>
+    private async Task<(List<JsonObject> Edus, List<long> OutboxIds)> TakeEdusAsync()
+    {
+        var edus = new List<JsonObject>();
+        var ids = new List<long>();
+        var bytes = 0;
+        bool Full(int size) => edus.Count >= OutboundTransaction.MaxEdus || (edus.Count > 0 && bytes + size > MaxEduBytesPerTransaction);
+        if (_outboxMayHoldEdus)
+        {
+            var stored = await store.FederationOutbox.GetAsync(Destination, OutboundTransaction.MaxEdus, CancellationToken.None);
+            if (stored.Count < OutboundTransaction.MaxEdus) _outboxMayHoldEdus = false;
+            foreach (var edu in stored)
+            {
+                if (Full(edu.Content.Length))
+                {
+                    _outboxMayHoldEdus = true;
+                    break;
+                }
+                edus.Add(Edu(edu.EduType, edu.Content));
+                ids.Add(edu.Id);
+                bytes += edu.Content.Length;
+            }
+        }
+        while (_edus.TryPeek(out var queued) && !Full(queued.Content.Length))
+        {
+            _edus.Dequeue();
+            edus.Add(Edu(queued.EduType, queued.Content));
+            bytes += queued.Content.Length;
+        }
+        return (edus, ids);
+    }
+
+    private static JsonObject Edu(string type, byte[] content) => new() { ["edu_type"] = type, ["content"] = JsonNode.Parse(content) };
 
     private string NewTransactionId() => $"{_transactionPrefix}.{++_transactionCount}";
 

@@ -1,3 +1,4 @@
+using HomeServer.Grains.ToDevice;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Grains.Rooms;
 using Microsoft.Extensions.Logging;
@@ -80,6 +81,17 @@ public sealed class FederationTransactionGrain(LocalServer server, ILogger<Feder
         }
         foreach (var (roomId, receipts) in transaction.Receipts)
             await IgnoringRefusals(() => GrainFactory.GetGrain<IRoomGrain>(roomId).ReceiveReceiptsAsync(Key, receipts));
+        foreach (var edu in transaction.DirectToDevice)
+        {
+            // Only the origin speaks for its users.
+            if (!UserId.TryParse(edu.Sender, out var sender) || sender.Server.Value != Key) continue;
+            await IgnoringRefusals(() => GrainFactory.GetGrain<IToDeviceGrain>(edu.Sender).ReceiveFromServerAsync(edu.Send));
+        }
+        foreach (var userId in transaction.DeviceListUpdates)
+        {
+            if (!UserId.TryParse(userId, out var user) || user.Server.Value != Key) continue;
+            await GrainFactory.GetGrain<HomeServer.Grains.Keys.IKeyQueryGrain>("local").RemoteDeviceListChangedAsync(userId);
+        }
     }
 
     /// <summary>An EDU is a hint about the moment: one the room refuses is dropped and the transaction goes on.</summary>

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using HomeServer.Grains.Identifiers;
 using HomeServer.Grains.Rooms;
+using HomeServer.Grains.ToDevice;
 
 namespace HomeServer.Grains.Federation.Transactions;
 
@@ -10,6 +11,9 @@ public sealed record TransactionPdu(string? RoomId, byte[] Json);
 
 /// <summary>An <c>m.typing</c> EDU.</summary>
 public sealed record TypingEdu(string RoomId, string UserId, bool Typing);
+
+/// <summary>An <c>m.direct_to_device</c> EDU: its sender and its messages, the message id as the transaction id.</summary>
+public sealed record DirectToDeviceEdu(string Sender, ToDeviceSend Send);
 
 /// <summary>
 /// The body of <c>PUT /_matrix/federation/v1/send/{txnId}</c>: <c>pdus</c> (required, at most 50) and <c>edus</c>
@@ -28,6 +32,11 @@ public sealed class InboundTransaction
 
     /// <summary>The <c>m.receipt</c> EDUs' receipts, per room.</summary>
     public required IReadOnlyDictionary<string, List<RemoteReceipt>> Receipts { get; init; }
+
+    public required IReadOnlyList<DirectToDeviceEdu> DirectToDevice { get; init; }
+
+    /// <summary>The users named by <c>m.device_list_update</c> EDUs, each once.</summary>
+    public required IReadOnlyList<string> DeviceListUpdates { get; init; }
 
     public static InboundTransaction Parse(byte[] body)
     {
@@ -55,6 +64,8 @@ public sealed class InboundTransaction
 
             var typing = new List<TypingEdu>();
             var receipts = new Dictionary<string, List<RemoteReceipt>>(StringComparer.Ordinal);
+            var directToDevice = new List<DirectToDeviceEdu>();
+            var deviceListUpdates = new List<string>();
             if (edus.ValueKind == JsonValueKind.Array)
             {
                 foreach (var edu in edus.EnumerateArray())
@@ -70,6 +81,13 @@ public sealed class InboundTransaction
                         case "m.receipt":
                             AddReceipts(content, receipts);
                             break;
+                        case ToDevice.DirectToDevice.EduType:
+                            if (ReadDirectToDevice(content) is { } messages) directToDevice.Add(messages);
+                            break;
+                        case "m.device_list_update":
+                            if (String(content, "user_id") is { } changed && String(content, "device_id") is not null && !deviceListUpdates.Contains(changed))
+                                deviceListUpdates.Add(changed);
+                            break;
                     }
                 }
             }
@@ -81,6 +99,8 @@ public sealed class InboundTransaction
                     .ToList(),
                 Typing = typing,
                 Receipts = receipts,
+                DirectToDevice = directToDevice,
+                DeviceListUpdates = deviceListUpdates,
             };
         }
     }
@@ -105,6 +125,25 @@ public sealed class InboundTransaction
                 }
             }
         }
+    }
+
+    /// <summary><c>{sender, type, message_id, messages: {user_id: {device_id or *: content}}}</c>; null when any part is malformed.</summary>
+    private static DirectToDeviceEdu? ReadDirectToDevice(JsonElement content)
+    {
+        if (String(content, "sender") is not { } sender || String(content, "type") is not { } type || String(content, "message_id") is not { } messageId
+            || !content.TryGetProperty("messages", out var byUser) || byUser.ValueKind != JsonValueKind.Object)
+            return null;
+        var messages = new List<ToDeviceMessageRequest>();
+        foreach (var user in byUser.EnumerateObject())
+        {
+            if (user.Value.ValueKind != JsonValueKind.Object) return null;
+            foreach (var device in user.Value.EnumerateObject())
+            {
+                if (device.Value.ValueKind != JsonValueKind.Object) return null;
+                messages.Add(new ToDeviceMessageRequest(user.Name, device.Name == "*" ? null : device.Name, Encoding.UTF8.GetBytes(device.Value.GetRawText())));
+            }
+        }
+        return new DirectToDeviceEdu(sender, new ToDeviceSend(ToDevice.DirectToDevice.SenderDevice, messageId, type, messages));
     }
 
     private static string? String(JsonElement json, string key) =>
