@@ -103,10 +103,25 @@ public sealed class MatrixApi(HttpClient http, string? sharedSecret)
             .GetProperty("event_id").GetString()!;
 
     /// <summary>The server process's <c>HomeServer.*</c> counters (admin only).</summary>
+    /// <remarks>
+    /// A saturated server may shed even this read (503 while its database pool is exhausted); the measurement window
+    /// needs the counters, so the read is tried again each second for up to a minute.
+    /// </remarks>
     public async Task<IReadOnlyDictionary<string, double>> CountersAsync(User admin, CancellationToken ct)
     {
-        var counters = (await SendAsync(HttpMethod.Get, "/_homeserver/admin/metrics", admin, null, ct)).GetProperty("counters");
-        return counters.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
+        var giveUpAt = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (true)
+        {
+            try
+            {
+                var counters = (await SendAsync(HttpMethod.Get, "/_homeserver/admin/metrics", admin, null, ct)).GetProperty("counters");
+                return counters.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
+            }
+            catch (MatrixRequestFailed e) when (e.Status is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests && DateTime.UtcNow < giveUpAt)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+        }
     }
 
     public static HttpRequestMessage SyncRequest(User user, string? since, string? filter, int timeoutMs)
