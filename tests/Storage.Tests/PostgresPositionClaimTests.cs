@@ -59,6 +59,21 @@ public sealed class PostgresPositionClaimTests : StoreTestBase<PostgresTestBacke
     }
 
     [Fact]
+    public async Task More_concurrent_appends_than_the_pool_has_connections_all_commit()
+    {
+        // Each append holds its connection while it waits for its claim; the claim must not need one more.
+        await using var smallPool = await Backend.OpenStoreWithAsync("Maximum Pool Size=4", Ct);
+        var rooms = Enumerable.Range(0, 16).Select(i => $"!pool{i}:example.org").ToList();
+        foreach (var room in rooms) await CreateRoomAsync(room);
+        var before = await Store.Events.GetMaxGlobalPositionAsync(Ct);
+
+        var appended = await Task.WhenAll(rooms.Select(room => smallPool.Events.AppendAsync(new EventBatch(room, 0, [TestEvents.Message($"$p-{room}")]), Ct)));
+
+        Assert.Equal(Enumerable.Range(1, rooms.Count).Select(i => before + i), appended.Select(batch => Assert.Single(batch).GlobalPosition).Order());
+        Assert.Equal(0, await CountRowsAsync("position_claims"));
+    }
+
+    [Fact]
     public async Task A_failed_append_releases_its_claim_and_leaves_a_gap_readers_pass()
     {
         var before = await Store.Events.GetMaxGlobalPositionAsync(Ct);

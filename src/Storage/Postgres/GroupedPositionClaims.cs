@@ -6,7 +6,9 @@ namespace HomeServer.Storage.Postgres;
 /// Makes the position claims of concurrent appends together (ADR 0026): while one claim statement runs, the appends
 /// that arrive wait, and the next statement advances the counter once for all of them and inserts one claim per append,
 /// owned by that append's own connection. The counter row is then locked once per group instead of once per append,
-/// which made every append of every room queue on that one row.
+/// which made every append of every room queue on that one row. The statement runs on the connection of one of the
+/// group's appends, idle while it waits for its claim: with a connection of its own from the pool, as many waiting
+/// appends as the pool has connections would leave none for the claim, and all would time out together.
 /// </summary>
 internal sealed class GroupedPositionClaims(NpgsqlDataSource dataSource)
 {
@@ -14,10 +16,13 @@ internal sealed class GroupedPositionClaims(NpgsqlDataSource dataSource)
     private List<Request> _waiting = [];
     private bool _claiming;
 
-    /// <summary>Claims <paramref name="count"/> positions for the append on the connection with <paramref name="backendPid"/>; returns the last one.</summary>
-    public Task<long> ClaimAsync(int count, int backendPid)
+    /// <summary>
+    /// Claims <paramref name="count"/> positions for the append on <paramref name="connection"/> (not in a transaction, and
+    /// not used by the caller until the task ends); returns the last one.
+    /// </summary>
+    public Task<long> ClaimAsync(int count, NpgsqlConnection connection)
     {
-        var request = new Request(count, backendPid);
+        var request = new Request(count, connection);
         lock (_lock)
         {
             _waiting.Add(request);
@@ -45,7 +50,7 @@ internal sealed class GroupedPositionClaims(NpgsqlDataSource dataSource)
             try
             {
                 var lastPositions = await PositionClaims.ClaimGroupAsync(
-                    dataSource, group.Select(r => r.Count).ToArray(), group.Select(r => r.BackendPid).ToArray());
+                    group[0].Connection, group.Select(r => r.Count).ToArray(), group.Select(r => r.BackendPid).ToArray());
                 for (var i = 0; i < group.Count; i++) group[i].Claimed.TrySetResult(lastPositions[i]);
             }
             catch (Exception exception)
@@ -57,8 +62,10 @@ internal sealed class GroupedPositionClaims(NpgsqlDataSource dataSource)
         }
     }
 
-    private sealed record Request(int Count, int BackendPid)
+    private sealed record Request(int Count, NpgsqlConnection Connection)
     {
+        public int BackendPid { get; } = Connection.ProcessID;
+
         public TaskCompletionSource<long> Claimed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -22,12 +22,12 @@ internal static class PositionClaims
     private static readonly TimeSpan ReapAnywayAfter = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Claims positions for several appends in one statement (one transaction): the counter advances once by their sum
-    /// and each append gets one claim row, in the order given, owned by its own backend. Returns each one's last position.
+    /// Claims positions for several appends in one statement (one transaction of its own, on <paramref name="connection"/>,
+    /// which must not be in a transaction): the counter advances once by their sum and each append gets one claim row, in
+    /// the order given, owned by its own backend. Returns each one's last position.
     /// </summary>
-    public static async Task<long[]> ClaimGroupAsync(NpgsqlDataSource dataSource, int[] counts, int[] backendPids)
+    public static async Task<long[]> ClaimGroupAsync(NpgsqlConnection connection, int[] counts, int[] backendPids)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
         // Asynchronous commit: the claims need no durability of their own. Each append's commit is synchronous and flushes
         // the log up to and past them; a claim lost in a crash belonged to an append that never committed.
         var lastPositions = await connection.Command(

@@ -79,7 +79,7 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDat
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             // Not cancelled while waiting: a claim made for an append that gave up would hold readers back until reaped.
-            claimed = await _claims.ClaimAsync(count, connection.ProcessID);
+            claimed = await _claims.ClaimAsync(count, connection);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var result = await work(connection, transaction, new ClaimedPositionLease(connection, transaction, claimed.Value, count), cancellationToken);
             await transaction.CommitAsync(cancellationToken);

@@ -19,6 +19,10 @@ public sealed class PostgresTestBackend : ITestStoreBackend
     public Task<IHomeServerStore> OpenStoreAsync(CancellationToken cancellationToken) =>
         PostgresStore.OpenAsync(ConnectionString, cancellationToken);
 
+    /// <summary>A second store on the same database, with Npgsql settings added to the connection string.</summary>
+    public Task<IHomeServerStore> OpenStoreWithAsync(string settings, CancellationToken cancellationToken) =>
+        PostgresStore.OpenAsync($"{ConnectionString};{settings}", cancellationToken);
+
     public Task<MigrationResult> MigrateAsync(CancellationToken cancellationToken) =>
         PostgresStore.MigrateAsync(ConnectionString, cancellationToken);
 
