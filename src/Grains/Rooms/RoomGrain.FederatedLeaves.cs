@@ -21,36 +21,8 @@ public sealed partial class RoomGrain
         if (!UserId.TryParse(userId, out var user)) throw MatrixRequestException.InvalidParam($"'{userId}' is not a user ID.");
         if (user.Server.ToString() != origin) throw MatrixRequestException.Forbidden($"{userId} is not a user of {origin}.");
 
-        var version = snapshot.Version;
-        var content = new JsonObject { ["membership"] = Membership.Leave };
-        var authEvents = AuthEventSelector.Select(EventTypes.Member, userId, user, content, snapshot.State);
-        var template = new JsonObject
-        {
-            ["auth_events"] = References(snapshot, authEvents),
-            ["content"] = content,
-            ["depth"] = snapshot.Depth + 1,
-            ["origin"] = server.Name,
-            ["origin_server_ts"] = Clock(),
-            ["prev_events"] = References(snapshot, snapshot.LastEventId is { } last ? [last] : []),
-            ["room_id"] = RoomId,
-            ["sender"] = userId,
-            ["state_key"] = userId,
-            ["type"] = EventTypes.Member,
-        };
-
         // A user who is not in the room (nor invited) cannot leave it: the auth rules refuse, and so does make_leave.
-        var candidate = new Pdu(Identifiers.EventId.Opaque("template", server.Name), JsonSerializer.SerializeToElement(template));
-        var auth = EventAuthorizer.Authorize(version, candidate, snapshot.State);
-        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
-
-        return Task.FromResult(JsonOutput.Write(writer =>
-        {
-            writer.WriteStartObject();
-            writer.WritePropertyName("event");
-            template.WriteTo(writer);
-            writer.WriteString("room_version", version.Id);
-            writer.WriteEndObject();
-        }));
+        return Task.FromResult(MembershipTemplate(snapshot, user, Membership.Leave));
     }
 
     public async Task SendLeaveAsync(SendJoinRequest request)

@@ -28,8 +28,19 @@ public sealed partial class RoomGrain
             && snapshot.MembershipOf(userId) is not (Membership.Invite or Membership.Join))
             throw new MatrixRequestException("M_UNABLE_TO_AUTHORISE_JOIN", "This server does not authorise restricted joins of other servers' users yet.");
 
+        return Task.FromResult(new MakeJoinResult(snapshot.Version.Id, MembershipTemplate(snapshot, user, Membership.Join)));
+    }
+
+    /// <summary>
+    /// The <c>make_join</c>/<c>make_leave</c> answer: the member event the user's server is to fill in and sign (the
+    /// newest event as its only previous event, the auth events its type needs), and the room version. The auth rules
+    /// judge it as that server will build it (403 if they refuse); the id is only a name for their messages.
+    /// </summary>
+    private byte[] MembershipTemplate(RoomSnapshot snapshot, UserId user, string membership)
+    {
         var version = snapshot.Version;
-        var content = new JsonObject { ["membership"] = Membership.Join };
+        var userId = user.ToString();
+        var content = new JsonObject { ["membership"] = membership };
         var authEvents = AuthEventSelector.Select(EventTypes.Member, userId, user, content, snapshot.State);
         var template = new JsonObject
         {
@@ -45,12 +56,11 @@ public sealed partial class RoomGrain
             ["type"] = EventTypes.Member,
         };
 
-        // The rules judge the join as the joining server will build it; the id is only a name for messages.
         var candidate = new Pdu(Identifiers.EventId.Opaque("template", server.Name), JsonSerializer.SerializeToElement(template));
         var auth = EventAuthorizer.Authorize(version, candidate, snapshot.State);
         if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
 
-        var body = JsonOutput.Write(writer =>
+        return JsonOutput.Write(writer =>
         {
             writer.WriteStartObject();
             writer.WritePropertyName("event");
@@ -58,7 +68,6 @@ public sealed partial class RoomGrain
             writer.WriteString("room_version", version.Id);
             writer.WriteEndObject();
         });
-        return Task.FromResult(new MakeJoinResult(version.Id, body));
     }
 
     public async Task<byte[]> SendJoinAsync(SendJoinRequest request)
