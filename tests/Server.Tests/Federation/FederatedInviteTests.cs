@@ -319,20 +319,6 @@ public abstract class FederatedInviteTests<TPair>(TPair pair) where TPair : Fede
             : null;
 }
 
-/// <summary>Events as another server builds them: hashed and signed with its key.</summary>
-internal static class FederationEvents
-{
-    public static (EventId EventId, JsonObject Event) Sign(RoomVersion version, JsonObject template, ServerSigningKey key, string serverName)
-    {
-        var pdu = (JsonObject)template.DeepClone();
-        if (version.EventIdInEvent) pdu["event_id"] = $"${Guid.NewGuid():N}:{serverName}";
-        pdu["hashes"] = new JsonObject { ["sha256"] = EventHashing.EncodeUnpaddedBase64(EventHashing.ComputeContentHash(pdu, version.StrictCanonicalJson)) };
-        pdu["signatures"] = new JsonObject();
-        EventSigning.Sign(version, pdu, key);
-        return (EventHashing.ComputeEventId(version, pdu), pdu);
-    }
-}
-
 public sealed class SqliteFederatedInviteTests(SqliteFederationPair pair)
     : FederatedInviteTests<SqliteFederationPair>(pair), IClassFixture<SqliteFederationPair>;
 

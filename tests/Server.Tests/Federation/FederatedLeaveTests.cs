@@ -35,7 +35,7 @@ public abstract class FederatedLeaveTests<TPair>(TPair pair) where TPair : Feder
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(response.Body));
         Assert.Equal("{}", System.Text.Encoding.UTF8.GetString(response.Body));
-        var timeline = await TimelineSinceAsync(sync, since, roomId);
+        var timeline = await FederationTimelines.TimelineSinceAsync(sync, since, roomId);
         var seen = Assert.Single(timeline, e => e.GetProperty("type").GetString() == EventTypes.Member && e.GetProperty("state_key").GetString() == remote);
         Assert.Equal(eventId.Value, seen.GetProperty("event_id").GetString());
         Assert.Equal("leave", seen.GetProperty("content").GetProperty("membership").GetString());
@@ -142,7 +142,7 @@ public abstract class FederatedLeaveTests<TPair>(TPair pair) where TPair : Feder
         var events = await EventCountAsync(member, roomId);
         AssertError(await request(), status, errcode);
         Assert.Equal(events, await EventCountAsync(member, roomId));
-        Assert.Empty(await TimelineSinceAsync(sync, since, roomId));
+        Assert.Empty(await FederationTimelines.TimelineSinceAsync(sync, since, roomId));
     }
 
     private static void AssertError(FederationResponse response, HttpStatusCode status, string errcode)
@@ -162,13 +162,6 @@ public abstract class FederatedLeaveTests<TPair>(TPair pair) where TPair : Feder
         return (new RoomsClient(http, user), new SyncUser(http, user.UserId, user.DeviceId, user.AccessToken));
     }
 
-    private static async Task<List<JsonElement>> TimelineSinceAsync(SyncUser member, string since, string roomId)
-    {
-        var sync = await member.SyncSinceAsync(since, "timeout=0");
-        return sync.TryGetProperty("rooms", out var rooms) && rooms.TryGetProperty("join", out var join) && join.TryGetProperty(roomId, out var room)
-            ? room.GetProperty("timeline").GetProperty("events").EnumerateArray().ToList()
-            : [];
-    }
 }
 
 public sealed class SqliteFederatedLeaveTests(SqliteFederationPair pair)

@@ -59,7 +59,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         Assert.True(EventSigning.Verify(version, signed, pair.NameOfA, pair.KeyOfA.KeyId, pair.KeyOfA.PublicKey));
         Assert.True(EventSigning.Verify(version, signed, pair.NameOfB, pair.KeyOfB.KeyId, pair.KeyOfB.PublicKey));
 
-        var timeline = await TimelineSinceAsync(sync, since, roomId);
+        var timeline = await FederationTimelines.TimelineSinceAsync(sync, since, roomId);
         var seen = Assert.Single(timeline, e => e.GetProperty("type").GetString() == EventTypes.Member && e.GetProperty("state_key").GetString() == remote);
         Assert.Equal(eventId.Value, seen.GetProperty("event_id").GetString());
         Assert.Equal("join", seen.GetProperty("content").GetProperty("membership").GetString());
@@ -69,7 +69,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         // The room's later events reach the local member as before; the remote member, who has no sync grain here, is skipped.
         var nextSince = (await sync.SyncSinceAsync(since, "timeout=0")).GetProperty("next_batch").GetString()!;
         var message = await alice.SendTextAsync(roomId, "welcome");
-        Assert.Contains(await TimelineSinceAsync(sync, nextSince, roomId), e => e.GetProperty("event_id").GetString() == message);
+        Assert.Contains(await FederationTimelines.TimelineSinceAsync(sync, nextSince, roomId), e => e.GetProperty("event_id").GetString() == message);
         Assert.Empty(ProblemsLoggedByB().Except(problemsBefore));
 
         // The joining server asks again (it did not get the answer): the same answer, no second event.
@@ -152,7 +152,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
         await alice.FailsAsync(HttpMethod.Put, $"/rooms/{RoomsClient.Escape(roomId)}/state/m.room.member/{RoomsClient.Escape(remote)}",
             new { membership = "join" }, HttpStatusCode.Forbidden, "M_FORBIDDEN");
 
-        Assert.Empty(await TimelineSinceAsync(sync, since, roomId));
+        Assert.Empty(await FederationTimelines.TimelineSinceAsync(sync, since, roomId));
     }
 
     [Fact]
@@ -426,7 +426,7 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
 
         Assert.Equal(events, await EventCountAsync(roomId));
         Assert.Equal(state.Select(e => e.EventId).Order(), (await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None)).Select(e => e.EventId).Order());
-        Assert.Empty(await TimelineSinceAsync(member, since, roomId));
+        Assert.Empty(await FederationTimelines.TimelineSinceAsync(member, since, roomId));
     }
 
     private static void AssertError(FederationResponse response, HttpStatusCode status, string errcode)
@@ -439,13 +439,6 @@ public abstract class InboundJoinTests<TPair>(TPair pair) where TPair : Federati
     private async Task<int> EventCountAsync(string roomId) =>
         (await pair.StoreOfB.Events.GetRoomEventsAsync(roomId, 0, Direction.Forward, 1000, CancellationToken.None)).Count;
 
-    private static async Task<List<JsonElement>> TimelineSinceAsync(SyncUser member, string since, string roomId)
-    {
-        var sync = await member.SyncSinceAsync(since, "timeout=0");
-        return sync.TryGetProperty("rooms", out var rooms) && rooms.TryGetProperty("join", out var join) && join.TryGetProperty(roomId, out var room)
-            ? room.GetProperty("timeline").GetProperty("events").EnumerateArray().ToList()
-            : [];
-    }
 }
 
 public sealed class SqliteInboundJoinTests(SqliteFederationPair pair)

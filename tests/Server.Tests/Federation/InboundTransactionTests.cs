@@ -39,7 +39,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         var results = JsonNode.Parse(response.Body)!["pdus"]!.AsObject();
         Assert.Equal([eventId.Value], results.Select(r => r.Key));
         Assert.Empty(results[eventId.Value]!.AsObject());
-        var seen = Assert.Single(await TimelineSinceAsync(sync, since, roomId));
+        var seen = Assert.Single(await FederationTimelines.TimelineSinceAsync(sync, since, roomId));
         Assert.Equal(eventId.Value, seen.GetProperty("event_id").GetString());
         Assert.Equal(remote, seen.GetProperty("sender").GetString());
         Assert.Equal("hello from A", seen.GetProperty("content").GetProperty("body").GetString());
@@ -53,11 +53,11 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         var again = await SendTransactionAsync(NewTxnId(), [message]);
         Assert.Empty(JsonNode.Parse(again.Body)!["pdus"]![eventId.Value]!.AsObject());
         Assert.Equal(events, await EventCountAsync(roomId));
-        Assert.Empty(await TimelineSinceAsync(sync, afterFirst, roomId));
+        Assert.Empty(await FederationTimelines.TimelineSinceAsync(sync, afterFirst, roomId));
 
         // B's own events still go on from the remote one.
         var reply = await alice.SendTextAsync(roomId, "hello from B");
-        Assert.Contains(await TimelineSinceAsync(sync, afterFirst, roomId), e => e.GetProperty("event_id").GetString() == reply);
+        Assert.Contains(await FederationTimelines.TimelineSinceAsync(sync, afterFirst, roomId), e => e.GetProperty("event_id").GetString() == reply);
     }
 
     [Theory]
@@ -74,7 +74,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         var results = await SendTransactionOkAsync([message]);
 
         Assert.True(results[eventId.Value]!.AsObject().Count == 0, results.ToJsonString());
-        Assert.Equal([eventId.Value], (await TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
+        Assert.Equal([eventId.Value], (await FederationTimelines.TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
 
         Assert.Empty(results[firstId.Value]!.AsObject());
         Assert.Empty(results[secondId.Value]!.AsObject());
-        Assert.Equal([firstId.Value, secondId.Value], (await TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
+        Assert.Equal([firstId.Value, secondId.Value], (await FederationTimelines.TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
 
         Assert.Contains("signature", ErrorOf(results, forgedId));
         Assert.Empty(results[goodId.Value]!.AsObject());
-        var timeline = await TimelineSinceAsync(sync, since, roomId);
+        var timeline = await FederationTimelines.TimelineSinceAsync(sync, since, roomId);
         Assert.Equal([goodId.Value], timeline.Select(e => e.GetProperty("event_id").GetString()));
         Assert.Null(await pair.StoreOfB.Events.GetEventAsync(forgedId.Value, CancellationToken.None));
     }
@@ -127,7 +127,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         var results = await SendTransactionOkAsync([message]);
 
         Assert.Empty(results[eventId.Value]!.AsObject());
-        var seen = Assert.Single(await TimelineSinceAsync(sync, since, roomId));
+        var seen = Assert.Single(await FederationTimelines.TimelineSinceAsync(sync, since, roomId));
         Assert.Equal(eventId.Value, seen.GetProperty("event_id").GetString());
         Assert.Empty(seen.GetProperty("content").EnumerateObject());
         var stored = await pair.StoreOfB.Events.GetEventAsync(eventId.Value, CancellationToken.None);
@@ -231,7 +231,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
         var (allowedId, allowed) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("allowed again"));
         since = await NextBatchAsync(sync);
         Assert.Empty((await SendTransactionOkAsync([allowed]))[allowedId.Value]!.AsObject());
-        Assert.Equal([allowedId.Value], (await TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
+        Assert.Equal([allowedId.Value], (await FederationTimelines.TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
     }
 
     [Fact]
@@ -253,7 +253,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
 
         Assert.True(results[thirdId.Value]!.AsObject().Count == 0, results.ToJsonString());
         Assert.Equal([firstId.Value, secondId.Value, thirdId.Value],
-            (await TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
+            (await FederationTimelines.TimelineSinceAsync(sync, since, roomId)).Select(e => e.GetProperty("event_id").GetString()));
         var request = Assert.Single(requests);
         Assert.Equal([newest], request["earliest_events"]!.AsArray().Select(id => id!.GetValue<string>()));
         Assert.Equal([thirdId.Value], request["latest_events"]!.AsArray().Select(id => id!.GetValue<string>()));
@@ -352,7 +352,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
 
         Assert.Empty((await SendTransactionOkAsync([leavePdu]))[leaveId.Value]!.AsObject());
 
-        var seen = Assert.Single(await TimelineSinceAsync(sync, since, roomId));
+        var seen = Assert.Single(await FederationTimelines.TimelineSinceAsync(sync, since, roomId));
         Assert.Equal("leave", seen.GetProperty("content").GetProperty("membership").GetString());
         var members = await alice.OkAsync(HttpMethod.Get, $"/rooms/{RoomsClient.Escape(roomId)}/joined_members");
         Assert.False(members.GetProperty("joined").TryGetProperty(remote, out _));
@@ -580,7 +580,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
 
         Assert.Equal(events, await EventCountAsync(roomId));
         Assert.Equal(state.Select(e => e.EventId).Order(), (await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None)).Select(e => e.EventId).Order());
-        Assert.Empty(await TimelineSinceAsync(member, since, roomId));
+        Assert.Empty(await FederationTimelines.TimelineSinceAsync(member, since, roomId));
         Assert.Null(await pair.StoreOfB.Events.GetEventAsync(eventId.Value, CancellationToken.None));
         return error;
     }
@@ -605,13 +605,6 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     private async Task<int> EventCountAsync(string roomId) =>
         (await pair.StoreOfB.Events.GetRoomEventsAsync(roomId, 0, Direction.Forward, 1000, CancellationToken.None)).Count;
 
-    private static async Task<List<JsonElement>> TimelineSinceAsync(SyncUser member, string since, string roomId)
-    {
-        var sync = await member.SyncSinceAsync(since, "timeout=0");
-        return sync.TryGetProperty("rooms", out var rooms) && rooms.TryGetProperty("join", out var join) && join.TryGetProperty(roomId, out var room)
-            ? room.GetProperty("timeline").GetProperty("events").EnumerateArray().ToList()
-            : [];
-    }
 }
 
 public sealed class SqliteInboundTransactionTests(SqliteFederationPair pair)

@@ -180,22 +180,7 @@ public abstract class OutboundEduTests<TPair>(TPair pair) where TPair : Federati
             var alice = new RoomsClient(pair.ClientFor(sender), await TestUsers.CreateAsync(sender, "alice"));
             var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
             var remoteUser = RemoteUser = $"@carol-{Guid.NewGuid().ToString("N")[..8]}:{remoteName}";
-            var federation = remote.App.Services.GetRequiredService<FederationClient>();
-            var made = await federation.SendAsync(senderName, HttpMethod.Get,
-                $"/_matrix/federation/v1/make_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(remoteUser)}?"
-                + string.Join("&", RoomVersion.Supported.Select(v => $"ver={v.Id}")), null, CancellationToken.None);
-            Assert.Equal(HttpStatusCode.OK, made.StatusCode);
-            var template = JsonNode.Parse(made.Body)!.AsObject();
-            Assert.True(RoomVersion.TryGet(template["room_version"]!.GetValue<string>(), out var version));
-            var join = (JsonObject)template["event"]!.DeepClone();
-            if (version.EventIdInEvent) join["event_id"] = $"${Guid.NewGuid():N}:{remoteName}";
-            join["hashes"] = new JsonObject { ["sha256"] = EventHashing.EncodeUnpaddedBase64(EventHashing.ComputeContentHash(join, version.StrictCanonicalJson)) };
-            join["signatures"] = new JsonObject();
-            EventSigning.Sign(version, join, remote.App.Services.GetRequiredService<LocalSigningKey>().Current);
-            var eventId = EventHashing.ComputeEventId(version, join);
-            var joined = await federation.SendAsync(senderName, HttpMethod.Put,
-                $"/_matrix/federation/v2/send_join/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(eventId.Value)}", join, CancellationToken.None);
-            Assert.True(joined.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(joined.Body));
+            await RemoteJoin.JoinAsync(remote, remoteName, senderName, roomId, remoteUser);
             return (alice, roomId);
         }
 

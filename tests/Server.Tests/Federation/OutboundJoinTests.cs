@@ -118,6 +118,41 @@ public abstract class OutboundJoinTests<TPair>(TPair pair) where TPair : Federat
     }
 
     [Fact]
+    public async Task Typing_and_read_receipts_of_each_server_reach_the_other_servers_member_in_sync()
+    {
+        var (alice, aliceSync) = await UserAsync(pair.A, "alice");
+        var (bob, bobSync) = await UserAsync(pair.B, "bob");
+        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
+        await bob.OkAsync(HttpMethod.Post, $"/join/{RoomsClient.Escape(roomId)}?server_name={RoomsClient.Escape(pair.NameOfA)}", new { });
+        var fromBob = await bob.SendTextAsync(roomId, "read me, alice");
+        var bobSince = await SinceAsync(bobSync);
+        var aliceSince = await SinceAsync(aliceSync);
+
+        await alice.OkAsync(HttpMethod.Put, $"/rooms/{RoomsClient.Escape(roomId)}/typing/{RoomsClient.Escape(alice.UserId)}", new { typing = true, timeout = 30000 });
+        await WaitUntilAsync(async () => (await EphemeralSinceAsync(bobSync, bobSince, roomId, "m.typing"))
+            .Any(e => e.GetProperty("content").GetProperty("user_ids").EnumerateArray().Any(u => u.GetString() == alice.UserId)), "alice typing in bob's /sync");
+
+        await WaitUntilAsync(async () => (await alice.RawAsync(HttpMethod.Get, $"/rooms/{RoomsClient.Escape(roomId)}/event/{RoomsClient.Escape(fromBob)}", null)).IsSuccessStatusCode,
+            "bob's message at A");
+        await alice.OkAsync(HttpMethod.Post, $"/rooms/{RoomsClient.Escape(roomId)}/receipt/m.read/{RoomsClient.Escape(fromBob)}", new { });
+        await WaitUntilAsync(async () => (await EphemeralSinceAsync(bobSync, bobSince, roomId, "m.receipt"))
+            .Any(e => e.GetProperty("content").TryGetProperty(fromBob, out var receipt)
+                      && receipt.GetProperty("m.read").TryGetProperty(alice.UserId, out _)), "alice's read receipt in bob's /sync");
+
+        await bob.OkAsync(HttpMethod.Put, $"/rooms/{RoomsClient.Escape(roomId)}/typing/{RoomsClient.Escape(bob.UserId)}", new { typing = true, timeout = 30000 });
+        await WaitUntilAsync(async () => (await EphemeralSinceAsync(aliceSync, aliceSince, roomId, "m.typing"))
+            .Any(e => e.GetProperty("content").GetProperty("user_ids").EnumerateArray().Any(u => u.GetString() == bob.UserId)), "bob typing in alice's /sync");
+    }
+
+    private static async Task<List<JsonElement>> EphemeralSinceAsync(SyncUser user, string since, string roomId, string type)
+    {
+        var body = await user.SyncSinceAsync(since, "timeout=0");
+        return body.TryGetProperty("rooms", out var rooms) && rooms.TryGetProperty("join", out var join) && join.TryGetProperty(roomId, out var room)
+            ? Events(room, "ephemeral").Where(e => e.GetProperty("type").GetString() == type).ToList()
+            : [];
+    }
+
+    [Fact]
     public async Task An_unknown_alias_of_A_is_404_for_lookups_and_joins()
     {
         var (bob, _) = await UserAsync(pair.B, "bob");
