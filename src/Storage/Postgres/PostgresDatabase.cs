@@ -169,5 +169,9 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, bool ownsDat
 
     public override IReadOnlyList<MigrationScript> Migrations => Scripts;
 
-    public override ValueTask DisposeAsync() => ownsDataSource ? dataSource.DisposeAsync() : ValueTask.CompletedTask;
+    public override async ValueTask DisposeAsync()
+    {
+        await _claims.DisposeAsync();
+        if (ownsDataSource) await dataSource.DisposeAsync();
+    }
 }
