@@ -33,13 +33,13 @@ internal static class FederationMembershipEndpoints
 
     private static async Task<IResult> MakeLeaveAsync(HttpContext context, IGrainFactory grains, string roomId, string userId) =>
         TypedResults.Bytes(
-            await grains.GetGrain<IRoomGrain>(KnownRoomId(roomId)).MakeLeaveAsync(context.FederationOrigin(), RoomPath.UserId(userId)),
+            await grains.GetGrain<IRoomGrain>(FederationRoomEndpoints.RoomIdOf(roomId)).MakeLeaveAsync(context.FederationOrigin(), RoomPath.UserId(userId)),
             JsonContentType.Utf8);
 
     /// <summary>v2 answers <c>{}</c>; the deprecated v1 <c>[200, {}]</c>.</summary>
     private static async Task<IResult> SendLeaveAsync(HttpContext context, IGrainFactory grains, string roomId, string eventId, bool v1)
     {
-        await grains.GetGrain<IRoomGrain>(KnownRoomId(roomId))
+        await grains.GetGrain<IRoomGrain>(FederationRoomEndpoints.RoomIdOf(roomId))
             .SendLeaveAsync(new SendJoinRequest(context.FederationOrigin(), RoomPath.EventId(eventId), context.FederationBody()));
         return TypedResults.Bytes(v1 ? "[200,{}]"u8.ToArray() : "{}"u8.ToArray(), JsonContentType.Utf8);
     }
@@ -62,14 +62,5 @@ internal static class FederationMembershipEndpoints
         signed.CopyTo(body, prefix.Length);
         suffix.CopyTo(body.AsSpan(prefix.Length + signed.Length));
         return TypedResults.Bytes(body, JsonContentType.Utf8);
-    }
-
-    /// <summary>A malformed room id names no room this server knows: 404, as the spec answers for unknown rooms.</summary>
-    private static string KnownRoomId(string value)
-    {
-        var decoded = RoomPath.Text(value);
-        return Grains.Identifiers.RoomId.IsValid(decoded)
-            ? decoded
-            : throw new MatrixException(StatusCodes.Status404NotFound, "M_NOT_FOUND", "Unknown room.");
     }
 }

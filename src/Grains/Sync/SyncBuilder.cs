@@ -156,6 +156,8 @@ internal sealed class SyncBuilder
     /// </summary>
     private async Task AddRemoteInvitesAsync(SyncResult result, long after, bool initial)
     {
+        // An incremental sync whose account-data window is empty has no invite change to show: no store read per /sync.
+        if (after >= _input.Upper.AccountData) return;
         var invites = await _store.RemoteInvites.GetOfUserAsync(UserId, after, _input.Upper.AccountData, _cancellationToken);
         foreach (var invite in invites)
         {
