@@ -53,7 +53,7 @@ public abstract class FederationPair : IAsyncLifetime
 
     protected abstract Task<StoreBackend> CreateBackendAsync();
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         (A, NameOfA) = await StartAsync(allowPrivateAddresses: true);
         (B, NameOfB) = await StartAsync(allowPrivateAddresses: true, app =>
@@ -80,9 +80,18 @@ public abstract class FederationPair : IAsyncLifetime
             .. (trustTestCa ? [$"--Federation:TrustedCaCertificates:0={Authority.CaCertificatePath}"] : Array.Empty<string>()),
             $"--Federation:AllowPrivateAddresses={allowPrivateAddresses}",
             .. arguments,
-        ], configure);
+        ], app =>
+        {
+            ConfigureEach(app);
+            configure?.Invoke(app);
+        });
         _servers.Add(server);
         return (server, name);
+    }
+
+    /// <summary>What every server of the network gets ahead of its own endpoints.</summary>
+    protected virtual void ConfigureEach(WebApplication app)
+    {
     }
 
     /// <summary>An HTTP client for the tests' own requests, trusting the test CA.</summary>

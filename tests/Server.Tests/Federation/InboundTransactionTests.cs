@@ -147,7 +147,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     }
 
     [Fact]
-    public async Task A_pdu_of_a_sender_of_another_server_is_refused()
+    public async Task A_pdu_of_a_sender_of_another_server_without_that_servers_signature_is_refused()
     {
         var (_, sync, roomId, _, version) = await RoomWithRemoteMemberAsync("grace");
         var (eventId, pdu) = await RemoteEventAsync(version, roomId, "@ivan:other.example", "m.room.message", Text("not A's user"));
