@@ -79,6 +79,7 @@ public abstract class FederationPair : IAsyncLifetime
             $"--Kestrel:Certificates:Default:KeyPath={Authority.ServerKeyPath}",
             .. (trustTestCa ? [$"--Federation:TrustedCaCertificates:0={Authority.CaCertificatePath}"] : Array.Empty<string>()),
             $"--Federation:AllowPrivateAddresses={allowPrivateAddresses}",
+            .. ArgumentsOfEach,
             .. arguments,
         ], app =>
         {
@@ -88,6 +89,9 @@ public abstract class FederationPair : IAsyncLifetime
         _servers.Add(server);
         return (server, name);
     }
+
+    /// <summary>Configuration every server of the network starts with.</summary>
+    protected virtual IEnumerable<string> ArgumentsOfEach => [];
 
     /// <summary>What every server of the network gets ahead of its own endpoints.</summary>
     protected virtual void ConfigureEach(WebApplication app)
