@@ -99,14 +99,16 @@ public abstract class FederationPair : IAsyncLifetime
     }
 
     /// <summary>An HTTP client for the tests' own requests, trusting the test CA.</summary>
-    public HttpClient ClientFor(RunningServer server)
+    public HttpClient ClientFor(RunningServer server) => new(TrustingHandler()) { BaseAddress = server.Client.BaseAddress };
+
+    /// <summary>An HTTP handler that trusts the test CA.</summary>
+    public HttpClientHandler TrustingHandler()
     {
         var roots = FederationHttpHandler.LoadCertificates([Authority.CaCertificatePath]);
-        var handler = new HttpClientHandler
+        return new HttpClientHandler
         {
             ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) => FederationHttpHandler.IsTrusted(certificate, chain, errors, roots),
         };
-        return new HttpClient(handler) { BaseAddress = server.Client.BaseAddress };
     }
 
     public async Task DisposeAsync()
@@ -132,4 +134,16 @@ public sealed class SqliteFederationPair : FederationPair
 public sealed class PostgresFederationPair : FederationPair
 {
     protected override async Task<StoreBackend> CreateBackendAsync() => await PostgresBackend.CreateAsync();
+}
+
+/// <summary>One server of the test network (SQLite), for tests whose other servers are started otherwise.</summary>
+public sealed class LoneFederatedServer : FederationPair
+{
+    public RunningServer Server { get; private set; } = null!;
+
+    public string Name { get; private set; } = "";
+
+    public override async Task InitializeAsync() => (Server, Name) = await StartAsync(allowPrivateAddresses: true);
+
+    protected override Task<StoreBackend> CreateBackendAsync() => Task.FromResult<StoreBackend>(new SqliteBackend());
 }
