@@ -135,6 +135,8 @@ public abstract class FederationMediaTests<TPair>(TPair pair) where TPair : Fede
         var mediaId = await UploadAsync(pair.B, bob, "not fetched"u8.ToArray(), "text/plain", null);
         using (var response = await GetAsync(pair.A, null, $"{Legacy}/download/{pair.NameOfB}/{mediaId}?allow_remote=false"))
             await response.AssertErrorAsync(HttpStatusCode.NotFound, "M_NOT_FOUND");
+        using (var response = await GetAsync(pair.A, null, $"{Legacy}/thumbnail/{pair.NameOfB}/{mediaId}?width=32&height=32&allow_remote=false"))
+            await response.AssertErrorAsync(HttpStatusCode.NotFound, "M_NOT_FOUND");
         Assert.Null(await pair.A.App.Services.GetRequiredService<IHomeServerStore>().Media.GetRemoteAsync(pair.NameOfB, mediaId, CancellationToken.None));
         // Without allow_remote=false the deprecated endpoint fetches it.
         using (var response = await GetAsync(pair.A, null, $"{Legacy}/download/{pair.NameOfB}/{mediaId}"))
@@ -267,6 +269,19 @@ public abstract class FederationMediaTests<TPair>(TPair pair) where TPair : Fede
         var closed = $"127.0.0.1:{FakeMediaServer.ClosedPort()}";
         using (var response = await GetAsync(pair.A, alice, $"{Client}/download/{closed}/anything"))
             await response.AssertErrorAsync(HttpStatusCode.BadGateway, "M_UNKNOWN");
+    }
+
+    [Fact]
+    public async Task A_remote_that_does_not_answer_in_time_is_504()
+    {
+        var (impatient, _) = await pair.StartAsync(allowPrivateAddresses: true, arguments: "--Federation:RequestTimeout=00:00:01");
+        await using var remote = await FakeMediaServer.StartAsync(pair.Authority, answerDelay: TimeSpan.FromSeconds(3));
+        remote.Serve("slow", new FakeMedia("late"u8.ToArray(), "text/plain", null));
+        var carol = await UserAsync(impatient, "carol");
+
+        using var response = await GetAsync(impatient, carol, $"{Client}/download/{remote.Name}/slow");
+        await response.AssertErrorAsync(HttpStatusCode.GatewayTimeout, "M_UNKNOWN");
+        Assert.Null(await impatient.App.Services.GetRequiredService<IHomeServerStore>().Media.GetRemoteAsync(remote.Name, "slow", CancellationToken.None));
     }
 
     private static async Task<(string Metadata, IReadOnlyDictionary<string, string> Headers, byte[] Content)> ReadTwoPartsAsync(HttpResponseMessage response)
