@@ -182,6 +182,26 @@ public abstract class FederationMediaTests<TPair>(TPair pair) where TPair : Fede
     }
 
     [Fact]
+    public async Task A_fetch_longer_than_one_grain_call_is_waited_for_by_every_client()
+    {
+        // Longer than the 15 s one call to the media id's grain waits: clients ask it again until the fetch ends.
+        await using var remote = await FakeMediaServer.StartAsync(pair.Authority, answerDelay: TimeSpan.FromSeconds(17));
+        var bytes = Encoding.UTF8.GetBytes("worth the wait");
+        remote.Serve("slow", new FakeMedia(bytes, "text/plain", null));
+        var alice = await UserAsync(pair.A, "alice");
+
+        var downloads = await Task.WhenAll(Enumerable.Range(0, 2).Select(async _ =>
+        {
+            using var response = await GetAsync(pair.A, alice, $"{Client}/download/{remote.Name}/slow");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            return await response.Content.ReadAsByteArrayAsync();
+        }));
+
+        Assert.All(downloads, download => Assert.Equal(bytes, download));
+        Assert.Equal(1, remote.RequestsFor("slow"));
+    }
+
+    [Fact]
     public async Task A_Location_answer_is_followed_and_its_headers_describe_the_media()
     {
         await using var remote = await FakeMediaServer.StartAsync(pair.Authority);
