@@ -10,8 +10,9 @@ namespace HomeServer.Server.Tests.Federation;
 /// <summary>
 /// Restricted rooms across servers: a user of B who is joined to a room the join rule of A's room allows joins it
 /// through A, whose make_join names a local authoriser and whose send_join signs the join; both servers keep the join
-/// with A's signature. Users without the membership get 403 M_FORBIDDEN, and a room whose allowed rooms A is not in
-/// gets 400 M_UNABLE_TO_AUTHORISE_JOIN, passed on to the client.
+/// with A's signature. Users without the membership get 403 M_FORBIDDEN, a room whose allowed rooms A is not in gets
+/// 400 M_UNABLE_TO_AUTHORISE_JOIN, and one where no member of A may invite 400 M_UNABLE_TO_GRANT_JOIN, passed on to the
+/// client.
 /// </summary>
 public abstract class RestrictedJoinTests<TPair>(TPair pair) where TPair : FederationPair
 {
@@ -83,6 +84,31 @@ public abstract class RestrictedJoinTests<TPair>(TPair pair) where TPair : Feder
         });
 
         await bob.FailsAsync(HttpMethod.Post, JoinPath(restricted), new { }, HttpStatusCode.BadRequest, "M_UNABLE_TO_AUTHORISE_JOIN");
+    }
+
+    [Fact]
+    public async Task A_qualifying_user_is_told_to_try_another_server_when_no_local_member_may_invite()
+    {
+        var alice = await UserAsync(pair.A, "alice");
+        var bob = await UserAsync(pair.B, "bob");
+        var space = await alice.CreateRoomAsync(new { preset = "public_chat", room_version = "10" });
+        var restricted = await alice.CreateRoomAsync(new
+        {
+            preset = "private_chat",
+            room_version = "10",
+            power_level_content_override = new { invite = 101 },
+            initial_state = new object[]
+            {
+                new
+                {
+                    type = "m.room.join_rules", state_key = "",
+                    content = new { join_rule = "restricted", allow = new[] { new { type = "m.room_membership", room_id = space } } },
+                },
+            },
+        });
+        await JoinThroughAAsync(bob, space);
+
+        await bob.FailsAsync(HttpMethod.Post, JoinPath(restricted), new { }, HttpStatusCode.BadRequest, "M_UNABLE_TO_GRANT_JOIN");
     }
 
     private string JoinPath(string roomId) => $"/join/{RoomsClient.Escape(roomId)}?server_name={RoomsClient.Escape(pair.NameOfA)}";
