@@ -49,7 +49,9 @@ public sealed partial class RoomGrain
             ["depth"] = snapshot.Depth + 1,
             ["origin"] = server.Name,
             ["origin_server_ts"] = Clock(),
-            ["prev_events"] = References(snapshot, snapshot.LastEventId is { } last ? [last] : []),
+            ["prev_events"] = References(snapshot, snapshot.IsForked
+                ? Forks.ForwardExtremity.Cited(snapshot.Extremities).Select(e => e.EventId).ToList()
+                : snapshot.LastEventId is { } last ? [last] : []),
             ["room_id"] = RoomId,
             ["sender"] = userId,
             ["state_key"] = userId,
@@ -291,6 +293,7 @@ public sealed partial class RoomGrain
         if (!snapshot.Version.EventIdInEvent) return new JsonArray(ids.Select(id => (JsonNode)id.Value).ToArray());
         string HashOf(Identifiers.EventId id) =>
             (id == snapshot.LastEventId ? snapshot.LastEventContentHash : null)
+            ?? snapshot.Extremities.FirstOrDefault(e => e.EventId == id)?.ContentHash
             ?? snapshot.State.Values.FirstOrDefault(e => e.EventId == id)?.ContentHash
             ?? throw new InvalidOperationException($"The content hash of {id} is not known.");
         return new JsonArray(ids.Select(id => (JsonNode)new JsonArray(id.Value, new JsonObject { ["sha256"] = HashOf(id) })).ToArray());
