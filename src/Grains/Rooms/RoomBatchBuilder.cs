@@ -176,7 +176,13 @@ internal sealed class RoomBatchBuilder
 
         foreach (var outlier in plan.Outliers) AppendOutsideState(outlier);
         var depth = Math.Max(_depth, ForwardExtremity.Of(received.Pdu, plan.StateAfterEvent).Depth);
-        var stored = AppendOutsideState(received);
+        var ownSlot = received.Pdu.StateKey is { } ownKey ? new StateEventKey(received.Pdu.Type, ownKey) : (StateEventKey?)null;
+        var resolvedSlots = State.Keys.Union(plan.CurrentAfter.Keys)
+            .Where(key => State.Get(key)?.EventId != plan.CurrentAfter.Get(key)?.EventId
+                          && !(key == ownSlot && plan.CurrentAfter.Get(key)?.EventId == received.EventId))
+            .OrderBy(key => key.Type, StringComparer.Ordinal).ThenBy(key => key.StateKey, StringComparer.Ordinal)
+            .ToList();
+        var stored = AppendOutsideState(received, resolvedSlots);
         _statesAfter.Add((received.EventId, plan.StateBefore.SetItemIfState(stored)));
         _depth = depth;
         if (redactedOriginal is not null && RedactionAuthorizer.Authorize(Version, received.Pdu, redactedOriginal, plan.StateBefore).IsAllowed)
@@ -240,7 +246,7 @@ internal sealed class RoomBatchBuilder
     /// of the state at a gap): the current state is set afterwards from state resolution. The room becomes explicitly
     /// forked first, since its newest event is no longer the only extremity.
     /// </summary>
-    private Pdu AppendOutsideState(BuiltEvent built)
+    private Pdu AppendOutsideState(BuiltEvent built, IReadOnlyList<StateEventKey>? resolvedSlots = null)
     {
         if (_extremities.IsEmpty && _last is { } last)
         {
@@ -248,12 +254,12 @@ internal sealed class RoomBatchBuilder
             _extremitiesChanged = true;
         }
         var depth = _depth;
-        var stored = Append(built, transaction: null, inState: false);
+        var stored = Append(built, transaction: null, inState: false, resolvedSlots);
         _depth = depth;
         return stored;
     }
 
-    private Pdu Append(BuiltEvent built, ClientTransactionInfo? transaction, bool inState = true)
+    private Pdu Append(BuiltEvent built, ClientTransactionInfo? transaction, bool inState = true, IReadOnlyList<StateEventKey>? resolvedSlots = null)
     {
         var pdu = built.Pdu;
         var key = pdu.StateKey is null || !inState ? (StateEventKey?)null : new StateEventKey(pdu.Type, pdu.StateKey);
@@ -262,7 +268,8 @@ internal sealed class RoomBatchBuilder
             ReplacesState: replaced?.EventId.Value,
             PrevContent: replaced?.Content,
             PrevSender: replaced?.Sender.Value,
-            Transaction: transaction));
+            Transaction: transaction,
+            ResolvedSlots: resolvedSlots));
         var stored = Pdu.Parse(built.EventId, storedJson);
         var row = new NewEvent(built.EventId.Value, pdu.Type, pdu.StateKey, pdu.Sender.Value, OriginServerTs(pdu), storedJson)
         {

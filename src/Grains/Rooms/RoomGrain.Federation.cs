@@ -213,14 +213,15 @@ public sealed partial class RoomGrain
     /// slot the auth events selection asks for, at most one per slot; the authorization rules must pass on them.
     /// (The check against the state before the event, which here is the current state, runs when it is appended.)
     /// </summary>
-    private async Task AuthoriseByAuthEventsAsync(RoomSnapshot snapshot, Pdu pdu)
+    /// <param name="fetched">Events of the room fetched for this one that are not stored yet (the state at a gap).</param>
+    private async Task AuthoriseByAuthEventsAsync(RoomSnapshot snapshot, Pdu pdu, IReadOnlyList<BuiltEvent>? fetched = null)
     {
         var wanted = AuthEventSelector.RequiredStateKeys(pdu.Type, pdu.StateKey, pdu.Sender, JsonObject.Create(pdu.Content)!);
         var inState = snapshot.State.Values.ToDictionary(e => e.EventId.Value);
         var authState = new Dictionary<StateEventKey, Pdu>();
         foreach (var id in pdu.AuthEvents)
         {
-            var authEvent = inState.GetValueOrDefault(id) ?? await StoredEventOfRoomAsync(id)
+            var authEvent = inState.GetValueOrDefault(id) ?? fetched?.FirstOrDefault(e => e.EventId.Value == id)?.Pdu ?? await StoredEventOfRoomAsync(id)
                 ?? throw MatrixRequestException.Forbidden($"The auth event {id} is not an event of this room.");
             if (authEvent.StateKey is not { } stateKey || !wanted.Contains(new StateEventKey(authEvent.Type, stateKey)))
                 throw MatrixRequestException.Forbidden($"The auth event {id} is not one the event's auth needs.");

@@ -72,10 +72,19 @@ public sealed partial class RoomGrain
     private async Task AcceptOnForkAsync(string origin, BuiltEvent received, Pdu? redacted)
     {
         var pdu = received.Pdu;
+        var version = _writer.Current!.Version;
         var outliers = new List<BuiltEvent>();
+        var fetched = new Dictionary<string, Pdu>(StringComparer.Ordinal);
         var prevStates = new List<ImmutableDictionary<StateEventKey, Identifiers.EventId>>();
         foreach (var prev in pdu.PrevEvents.Distinct(StringComparer.Ordinal))
-            prevStates.Add(KnownStateAfter(_writer.Current!, prev) ?? await StateAfterFromOriginAsync(origin, prev, outliers));
+            prevStates.Add(KnownStateAfter(_writer.Current!, prev) ?? await StateAfterFromOriginAsync(origin, prev, outliers, fetched));
+        // After a gap the event may cite auth events from it (a member event the gap changed): fetched and checked too.
+        foreach (var authId in pdu.AuthEvents)
+        {
+            if (outliers.Any(o => o.EventId.Value == authId) || await LookUpEventOfRoomAsync(authId) is not null) continue;
+            await KnownOrFetchedAsync(origin, version, authId, outliers, fetched, includeInState: true);
+        }
+        await AuthoriseByAuthEventsAsync(_writer.Current!, pdu, outliers);
 
         for (var attempt = 1; ; attempt++)
         {
@@ -118,6 +127,8 @@ public sealed partial class RoomGrain
         var roots = prevStates.SelectMany(s => s.Values)
             .Concat(extremities.SelectMany(e => e.StateAfter.Values))
             .Concat(pdu.AuthEvents.Select(Identifiers.EventId.Parse))
+            .Concat(outliers.Select(o => o.EventId))
+            .Append(pdu.EventId)
             .Distinct();
         var source = await StoredEventSource.LoadAsync(roots,
             snapshot.State.Values.Concat(outliers.Select(o => o.Pdu)).Append(pdu), LookUpEventOfRoomAsync);
@@ -178,16 +189,15 @@ public sealed partial class RoomGrain
     /// added to <paramref name="outliers"/> to be appended with the event.
     /// </summary>
     private async Task<ImmutableDictionary<StateEventKey, Identifiers.EventId>> StateAfterFromOriginAsync(
-        string origin, string eventId, List<BuiltEvent> outliers)
+        string origin, string eventId, List<BuiltEvent> outliers, Dictionary<string, Pdu> fetched)
     {
         var version = _writer.Current!.Version;
         var body = await FederationGetAsync(origin,
             $"/_matrix/federation/v1/state_ids/{Uri.EscapeDataString(RoomId)}?event_id={Uri.EscapeDataString(eventId)}")
-            ?? throw MatrixRequestException.NotFound($"The state at the previous event {eventId} could not be had from {origin}.");
+            ?? throw MatrixRequestException.NotFound($"The previous event {eventId} is not known here, nor could the state at it be had from {origin}.");
         if (body["pdu_ids"] is not JsonArray pduIds || pduIds.Count > 10_000)
             throw MatrixRequestException.NotFound($"{origin} answered no state at {eventId}.");
 
-        var fetched = new Dictionary<string, Pdu>(StringComparer.Ordinal);
         var state = ImmutableDictionary.CreateBuilder<StateEventKey, Identifiers.EventId>();
         foreach (var node in pduIds)
         {

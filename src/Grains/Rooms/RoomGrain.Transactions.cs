@@ -101,13 +101,13 @@ public sealed partial class RoomGrain
     private async Task AppendReceivedAsync(string origin, BuiltEvent received)
     {
         var snapshot = _writer.Current!;
-        await AuthoriseByAuthEventsAsync(snapshot, received.Pdu);
         var redacted = received.Pdu.Type == EventTypes.Redaction && RedactionAuthorizer.GetRedactedEventId(snapshot.Version, received.Pdu) is { } target
             ? await StoredEventOfRoomAsync(target.Value)
             : null;
 
         if (FollowsAllExtremities(snapshot, received.Pdu))
         {
+            await AuthoriseByAuthEventsAsync(snapshot, received.Pdu);
             try
             {
                 await _writer.SubmitAsync(builder =>
