@@ -7,14 +7,13 @@ using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Rooms.Forks;
 using HomeServer.Grains.Tests.Federation;
 using static HomeServer.Grains.Tests.Rooms.RoomTestEvents;
+using static HomeServer.Grains.Tests.Rooms.Forks.ForkTestEvents;
 
 namespace HomeServer.Grains.Tests.Rooms.Forks;
 
 /// <summary>The batch builder's bookkeeping of forward extremities: linear rooms write none, forks are kept and merged.</summary>
 public class ForwardExtremityTests
 {
-    private const string Carol = "@carol:remote.example";
-
     [Fact]
     public void A_linear_room_cites_its_newest_event_and_writes_no_extremities()
     {
@@ -119,51 +118,5 @@ public class ForwardExtremityTests
         var (received, plan) = RemoteFork(builder, forkPoint);
         remote = builder.AddReceivedOnFork(received, plan);
         return builder;
-    }
-
-    /// <summary>Carol (joined by Alice's room's rules) writes a message on <paramref name="forkPoint"/>'s newest event.</summary>
-    private static (BuiltEvent Event, ForkPlan Plan) RemoteFork(RoomBatchBuilder builder, RoomSnapshot forkPoint)
-    {
-        var carol = UserId.Parse(Carol);
-        // Carol's join is part of the state the fork is planned on (as if it were in the room before the fork point).
-        var stateBefore = forkPoint.State.SetItem(new StateEventKey(EventTypes.Member, Carol), JoinOf(builder, carol));
-        var content = new JsonObject { ["msgtype"] = "m.text", ["body"] = "remote" };
-        var built = TestSigningKeys.Build(new EventDraft
-        {
-            RoomVersion = builder.Version,
-            RoomId = HomeServer.Grains.Identifiers.RoomId.Parse(builder.RoomId),
-            Sender = carol,
-            Type = "m.room.message",
-            Content = content,
-            PrevEvents = [forkPoint.LastEventId!],
-            AuthEvents = AuthEventSelector.Select("m.room.message", null, carol, content, stateBefore),
-            Depth = forkPoint.Depth + 1,
-            OriginServerTs = Clock(),
-        });
-        var view = builder.View;
-        var extremities = view.IsForked
-            ? view.Extremities
-            : [new ForwardExtremity(view.LastEventId!, view.Depth, null, ForwardExtremity.IdsOf(view.State))];
-        var plan = new ForkPlan(builder.ExtremityIds.ToHashSet(), stateBefore, ForwardExtremity.IdsOf(stateBefore),
-            view.State, extremities.Add(ForwardExtremity.Of(built.Pdu, ForwardExtremity.IdsOf(stateBefore))), []);
-        return (built, plan);
-    }
-
-    private static Pdu JoinOf(RoomBatchBuilder builder, UserId user)
-    {
-        var content = new JsonObject { ["membership"] = Membership.Join };
-        return TestSigningKeys.Build(new EventDraft
-        {
-            RoomVersion = builder.Version,
-            RoomId = HomeServer.Grains.Identifiers.RoomId.Parse(builder.RoomId),
-            Sender = user,
-            Type = EventTypes.Member,
-            StateKey = user.ToString(),
-            Content = content,
-            PrevEvents = [builder.View.LastEventId!],
-            AuthEvents = AuthEventSelector.Select(EventTypes.Member, user.ToString(), user, content, builder.State),
-            Depth = builder.View.Depth + 1,
-            OriginServerTs = Clock(),
-        }).Pdu;
     }
 }
