@@ -38,7 +38,19 @@ public sealed record EventBatch(string RoomId, long ExpectedLastPosition, IReadO
     public IReadOnlyList<StateChange> StateChanges { get; init; } = [];
 
     public IReadOnlyList<Redaction> Redactions { get; init; } = [];
+
+    /// <summary>
+    /// The room's forward extremities after the batch, when they are not just its newest event (see
+    /// <see cref="IRoomForkStore"/>): null leaves them as they are, an empty list makes the room linear again.
+    /// </summary>
+    public IReadOnlyList<ForwardExtremityRow>? ForwardExtremities { get; init; }
 }
+
+/// <summary>A forward extremity of a forked room and the state after it (JSON array of [type, state_key, event_id]).</summary>
+public sealed record ForwardExtremityRow(string EventId, byte[] StateAfter);
+
+/// <summary>An event kept outside the timeline because it failed against the room's current state (soft failure).</summary>
+public sealed record SoftFailedEvent(string EventId, string RoomId, byte[] Json);
 
 /// <summary>Where an event is: its global position, its room, and for a member event the user it is about (else null).</summary>
 public sealed record EventPlace(long GlobalPosition, string RoomId, string? MemberUserId);

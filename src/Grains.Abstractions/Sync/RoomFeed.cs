@@ -16,6 +16,8 @@ namespace HomeServer.Grains.Sync;
 /// <param name="ContentHasUrl">Whether <c>content.url</c> exists (filters can ask for it).</param>
 /// <param name="Notifications">Who got a notification of the event, stored with it; null when not known (a reader must
 /// then ask the store for its counts).</param>
+/// <param name="ResolvesOtherState">Whether state resolution changed other slots of the room's state with this event
+/// (docs/adr/0041): a reader must then show their current events, which only the store path does.</param>
 [GenerateSerializer, Immutable, Alias("hs.SharedEvent")]
 public sealed record SharedEvent(
     string EventId,
@@ -30,7 +32,8 @@ public sealed record SharedEvent(
     byte[] UnsignedRest,
     string? TransactionDeviceId,
     string? TransactionId,
-    SharedEventNotifications? Notifications = null);
+    SharedEventNotifications? Notifications = null,
+    bool ResolvesOtherState = false);
 
 /// <summary>
 /// The notifications the room stored with one shared event (docs/adr/0029): a sync grain adds them to the unread counts

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using HomeServer.Grains.Events;
 using HomeServer.Grains.Federation.Signing;
 using HomeServer.Grains.Identifiers;
+using HomeServer.Grains.Rooms.Forks;
 using HomeServer.Storage;
 
 namespace HomeServer.Grains.Rooms;
@@ -27,6 +28,9 @@ internal sealed class RoomBatchBuilder
     private EventId? _last;
     private string? _lastHash;
     private long _depth;
+    private ImmutableList<ForwardExtremity> _extremities;
+    private bool _extremitiesChanged;
+    private readonly List<(EventId EventId, ImmutableDictionary<StateEventKey, Pdu> State)> _statesAfter = [];
     private RoomSnapshot? _view;
 
     /// <param name="signingKey">The server's key, which signs every event built here.</param>
@@ -38,11 +42,14 @@ internal sealed class RoomBatchBuilder
         _last = start.LastEventId;
         _lastHash = start.LastEventContentHash;
         _depth = start.Depth;
+        _extremities = start.Extremities;
         _view = start;
         State = start.State;
     }
 
-    public readonly record struct Mark(ImmutableDictionary<StateEventKey, Pdu> State, EventId? Last, string? LastHash, long Depth, int Events, int StateChanges, int Redactions);
+    public readonly record struct Mark(
+        ImmutableDictionary<StateEventKey, Pdu> State, EventId? Last, string? LastHash, long Depth, int Events, int StateChanges, int Redactions,
+        ImmutableList<ForwardExtremity> Extremities, bool ExtremitiesChanged, int StatesAfter);
 
     public RoomVersion Version => _start.Version;
 
@@ -56,9 +63,18 @@ internal sealed class RoomBatchBuilder
     public RoomSnapshot View => _view ??= new RoomSnapshot(RoomId, Version, State, _start.LastPosition + _events.Count, _last, _depth)
     {
         LastEventContentHash = _lastHash,
+        Extremities = _extremities,
     };
 
-    public Mark Save() => new(State, _last, _lastHash, _depth, _events.Count, _stateChanges.Count, _redactions.Count);
+    /// <summary>The state after each event added so far (not after an event kept outside the state), for later forks.</summary>
+    public IReadOnlyList<(EventId EventId, ImmutableDictionary<StateEventKey, Pdu> State)> StatesAfter => _statesAfter;
+
+    /// <summary>The ids of the room's forward extremities: the newest event alone while the room is linear.</summary>
+    public IReadOnlyCollection<string> ExtremityIds =>
+        _extremities.IsEmpty ? _last is { } last ? [last.Value] : [] : _extremities.Select(e => e.EventId.Value).ToList();
+
+    public Mark Save() => new(State, _last, _lastHash, _depth, _events.Count, _stateChanges.Count, _redactions.Count,
+        _extremities, _extremitiesChanged, _statesAfter.Count);
 
     public void Restore(Mark mark)
     {
@@ -69,6 +85,9 @@ internal sealed class RoomBatchBuilder
         _events.RemoveRange(mark.Events, _events.Count - mark.Events);
         _stateChanges.RemoveRange(mark.StateChanges, _stateChanges.Count - mark.StateChanges);
         _redactions.RemoveRange(mark.Redactions, _redactions.Count - mark.Redactions);
+        _extremities = mark.Extremities;
+        _extremitiesChanged = mark.ExtremitiesChanged;
+        _statesAfter.RemoveRange(mark.StatesAfter, _statesAfter.Count - mark.StatesAfter);
         _view = null;
     }
 
@@ -101,6 +120,7 @@ internal sealed class RoomBatchBuilder
 
         var stored = Append(built, spec.Transaction);
         if (spec.RedactedOriginal is { } original) ApplyRedaction(original, stored);
+        if (!_extremities.IsEmpty) ReplaceExtremities(built.Pdu.PrevEvents, stored);
         return stored;
     }
 
@@ -113,7 +133,7 @@ internal sealed class RoomBatchBuilder
     /// </summary>
     public Pdu AddReceived(BuiltEvent received, Pdu? redactedOriginal = null)
     {
-        if (received.Pdu.PrevEvents.Count != 1 || _last is null || received.Pdu.PrevEvents[0] != _last.Value)
+        if (!FollowsAllExtremities(received.Pdu))
             throw new MatrixRequestException("M_INVALID_PARAM",
                 "The event does not follow the room's newest event (for a join, ask /make_join for a new template).");
         if (!received.Pdu.Json.TryGetProperty("depth", out var depth) || !depth.TryGetInt64(out var value) || value != _depth + 1)
@@ -123,7 +143,77 @@ internal sealed class RoomBatchBuilder
         var stored = Append(received, transaction: null);
         if (redactedOriginal is not null && RedactionAuthorizer.Authorize(Version, received.Pdu, redactedOriginal, State).IsAllowed)
             ApplyRedaction(redactedOriginal, stored);
+        if (!_extremities.IsEmpty)
+        {
+            _extremities = [];
+            _extremitiesChanged = true;
+        }
         return stored;
+    }
+
+    /// <summary>
+    /// True when the event's previous events are exactly the room's forward extremities: the state before it is then
+    /// the current state (a linear room's newest event, or every branch of a forked one).
+    /// </summary>
+    public bool FollowsAllExtremities(Pdu pdu)
+    {
+        var extremities = ExtremityIds;
+        return extremities.Count > 0 && pdu.PrevEvents.Count == extremities.Count && pdu.PrevEvents.All(extremities.Contains);
+    }
+
+    /// <summary>
+    /// Adds an event another server sent that does not follow all the room's extremities (a fork, or a merge of some),
+    /// already checked for format, hashes, signatures and its auth events, with what the room worked out for it
+    /// beforehand (<see cref="ForkPlan"/>): it must pass the rules against the state before it; the room's current state
+    /// becomes the resolution of the states after the new extremities. Throws <see cref="StaleForkException"/> when the
+    /// extremities changed since the plan was made.
+    /// </summary>
+    public Pdu AddReceivedOnFork(BuiltEvent received, ForkPlan plan, Pdu? redactedOriginal = null)
+    {
+        if (!plan.ExpectedExtremities.SetEquals(ExtremityIds)) throw new StaleForkException();
+        var auth = EventAuthorizer.Authorize(Version, received.Pdu, plan.StateBefore);
+        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+
+        foreach (var outlier in plan.Outliers) AppendOutsideState(outlier);
+        var depth = Math.Max(_depth, ForwardExtremity.Of(received.Pdu, plan.StateAfterEvent).Depth);
+        var ownSlot = received.Pdu.StateKey is { } ownKey ? new StateEventKey(received.Pdu.Type, ownKey) : (StateEventKey?)null;
+        var resolvedSlots = State.Keys.Union(plan.CurrentAfter.Keys)
+            .Where(key => State.Get(key)?.EventId != plan.CurrentAfter.Get(key)?.EventId
+                          && !(key == ownSlot && plan.CurrentAfter.Get(key)?.EventId == received.EventId))
+            .OrderBy(key => key.Type, StringComparer.Ordinal).ThenBy(key => key.StateKey, StringComparer.Ordinal)
+            .ToList();
+        var stored = AppendOutsideState(received, resolvedSlots);
+        _statesAfter.Add((received.EventId, plan.StateBefore.SetItemIfState(stored)));
+        _depth = depth;
+        if (redactedOriginal is not null && RedactionAuthorizer.Authorize(Version, received.Pdu, redactedOriginal, plan.StateBefore).IsAllowed)
+            ApplyRedaction(redactedOriginal, stored);
+        SetCurrentState(plan.CurrentAfter.SetItems(plan.CurrentAfter.Where(e => e.Value.EventId == stored.EventId)
+            .Select(e => KeyValuePair.Create(e.Key, stored)).ToList()));
+        _extremities = plan.ExtremitiesAfter is [var only] && only.EventId == received.EventId ? [] : plan.ExtremitiesAfter;
+        _extremitiesChanged = true;
+        return stored;
+    }
+
+    /// <summary>After a local event citing <paramref name="cited"/>: those stop being extremities and it becomes one.</summary>
+    private void ReplaceExtremities(IReadOnlyList<string> cited, Pdu added)
+    {
+        var remaining = _extremities.RemoveAll(e => cited.Contains(e.EventId.Value));
+        _extremities = remaining.IsEmpty ? [] : remaining.Add(ForwardExtremity.Of(added, ForwardExtremity.IdsOf(State)));
+        _extremitiesChanged = true;
+    }
+
+    /// <summary>Makes <paramref name="resolved"/> the current state, recording a change for every slot that differs.</summary>
+    private void SetCurrentState(ImmutableDictionary<StateEventKey, Pdu> resolved)
+    {
+        foreach (var key in State.Keys.Union(resolved.Keys).ToList())
+        {
+            var now = State.Get(key);
+            var next = resolved.Get(key);
+            if (now?.EventId == next?.EventId) continue;
+            _stateChanges.Add(new StateChange(key.Type, key.StateKey, next?.EventId.Value));
+        }
+        State = resolved;
+        _view = null;
     }
 
     /// <summary>
@@ -151,16 +241,35 @@ internal sealed class RoomBatchBuilder
         _view = null;
     }
 
-    private Pdu Append(BuiltEvent built, ClientTransactionInfo? transaction)
+    /// <summary>
+    /// Appends an event to the log without making it part of the current state (an event on another branch, or one
+    /// of the state at a gap): the current state is set afterwards from state resolution. The room becomes explicitly
+    /// forked first, since its newest event is no longer the only extremity.
+    /// </summary>
+    private Pdu AppendOutsideState(BuiltEvent built, IReadOnlyList<StateEventKey>? resolvedSlots = null)
+    {
+        if (_extremities.IsEmpty && _last is { } last)
+        {
+            _extremities = [new ForwardExtremity(last, _depth, _lastHash, ForwardExtremity.IdsOf(State))];
+            _extremitiesChanged = true;
+        }
+        var depth = _depth;
+        var stored = Append(built, transaction: null, inState: false, resolvedSlots);
+        _depth = depth;
+        return stored;
+    }
+
+    private Pdu Append(BuiltEvent built, ClientTransactionInfo? transaction, bool inState = true, IReadOnlyList<StateEventKey>? resolvedSlots = null)
     {
         var pdu = built.Pdu;
-        var key = pdu.StateKey is null ? (StateEventKey?)null : new StateEventKey(pdu.Type, pdu.StateKey);
+        var key = pdu.StateKey is null || !inState ? (StateEventKey?)null : new StateEventKey(pdu.Type, pdu.StateKey);
         var replaced = key is { } k ? State.Get(k) : null;
         var storedJson = StoredEventJson.Compose(built.Json, new StoredExtras(
             ReplacesState: replaced?.EventId.Value,
             PrevContent: replaced?.Content,
             PrevSender: replaced?.Sender.Value,
-            Transaction: transaction));
+            Transaction: transaction,
+            ResolvedSlots: resolvedSlots));
         var stored = Pdu.Parse(built.EventId, storedJson);
         var row = new NewEvent(built.EventId.Value, pdu.Type, pdu.StateKey, pdu.Sender.Value, OriginServerTs(pdu), storedJson)
         {
@@ -175,6 +284,7 @@ internal sealed class RoomBatchBuilder
             State = State.SetItem(stateKey, stored);
             _stateChanges.Add(new StateChange(pdu.Type, pdu.StateKey!, built.EventId.Value));
         }
+        if (inState) _statesAfter.Add((built.EventId, State));
         _last = built.EventId;
         _lastHash = pdu.ContentHash;
         _depth++;
@@ -185,14 +295,19 @@ internal sealed class RoomBatchBuilder
     public EventBatch ToBatch() =>
         new(RoomId, _start.LastPosition, _events.Select(e => e.Row).ToList())
         {
-            StateChanges = _stateChanges.ToList(),
+            // The store takes one change per slot: the last one made in the batch.
+            StateChanges = _stateChanges.GroupBy(c => (c.EventType, c.StateKey)).Select(g => g.Last()).ToList(),
             Redactions = _redactions.ToList(),
+            ForwardExtremities = _extremitiesChanged
+                ? _extremities.Select(e => new ForwardExtremityRow(e.EventId.Value, ForwardExtremity.SerializeState(e.StateAfter))).ToList()
+                : null,
         };
 
     /// <summary>The snapshot once the batch is appended; <paramref name="lastPosition"/> is its last event's position.</summary>
     public RoomSnapshot Commit(long lastPosition) => new(RoomId, Version, State, lastPosition, _last, _depth)
     {
         LastEventContentHash = _lastHash,
+        Extremities = _extremities,
     };
 
     private BuiltEvent Build(EventSpec spec, UserId sender)
@@ -208,7 +323,7 @@ internal sealed class RoomBatchBuilder
                 Type = spec.Type,
                 StateKey = spec.StateKey,
                 Content = spec.Content,
-                PrevEvents = _last is null ? [] : [_last],
+                PrevEvents = _extremities.IsEmpty ? _last is null ? [] : [_last] : ForwardExtremity.Cited(_extremities).Select(e => e.EventId).ToList(),
                 AuthEvents = authEvents,
                 ReferencedContentHashes = Version.EventIdInEvent ? ReferencedContentHashes(authEvents) : new Dictionary<EventId, string>(),
                 Depth = _depth + 1,
@@ -236,6 +351,10 @@ internal sealed class RoomBatchBuilder
             if (authEvents.Contains(pdu.EventId) && pdu.ContentHash is { } hash) hashes[pdu.EventId] = hash;
         }
         if (_last is { } last && _lastHash is { } lastHash) hashes[last] = lastHash;
+        foreach (var extremity in _extremities)
+        {
+            if (extremity.ContentHash is { } hash) hashes[extremity.EventId] = hash;
+        }
         return hashes;
     }
 

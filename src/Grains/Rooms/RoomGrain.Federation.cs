@@ -49,7 +49,9 @@ public sealed partial class RoomGrain
             ["depth"] = snapshot.Depth + 1,
             ["origin"] = server.Name,
             ["origin_server_ts"] = Clock(),
-            ["prev_events"] = References(snapshot, snapshot.LastEventId is { } last ? [last] : []),
+            ["prev_events"] = References(snapshot, snapshot.IsForked
+                ? Forks.ForwardExtremity.Cited(snapshot.Extremities).Select(e => e.EventId).ToList()
+                : snapshot.LastEventId is { } last ? [last] : []),
             ["room_id"] = RoomId,
             ["sender"] = userId,
             ["state_key"] = userId,
@@ -223,14 +225,15 @@ public sealed partial class RoomGrain
     /// slot the auth events selection asks for, at most one per slot; the authorization rules must pass on them.
     /// (The check against the state before the event, which here is the current state, runs when it is appended.)
     /// </summary>
-    private async Task AuthoriseByAuthEventsAsync(RoomSnapshot snapshot, Pdu pdu)
+    /// <param name="fetched">Events of the room fetched for this one that are not stored yet (the state at a gap).</param>
+    private async Task AuthoriseByAuthEventsAsync(RoomSnapshot snapshot, Pdu pdu, IReadOnlyList<BuiltEvent>? fetched = null)
     {
         var wanted = AuthEventSelector.RequiredStateKeys(pdu.Type, pdu.StateKey, pdu.Sender, JsonObject.Create(pdu.Content)!);
         var inState = snapshot.State.Values.ToDictionary(e => e.EventId.Value);
         var authState = new Dictionary<StateEventKey, Pdu>();
         foreach (var id in pdu.AuthEvents)
         {
-            var authEvent = inState.GetValueOrDefault(id) ?? await StoredEventOfRoomAsync(id)
+            var authEvent = inState.GetValueOrDefault(id) ?? fetched?.FirstOrDefault(e => e.EventId.Value == id)?.Pdu ?? await StoredEventOfRoomAsync(id)
                 ?? throw MatrixRequestException.Forbidden($"The auth event {id} is not an event of this room.");
             if (authEvent.StateKey is not { } stateKey || !wanted.Contains(new StateEventKey(authEvent.Type, stateKey)))
                 throw MatrixRequestException.Forbidden($"The auth event {id} is not one the event's auth needs.");
@@ -303,6 +306,7 @@ public sealed partial class RoomGrain
         if (!snapshot.Version.EventIdInEvent) return new JsonArray(ids.Select(id => (JsonNode)id.Value).ToArray());
         string HashOf(Identifiers.EventId id) =>
             (id == snapshot.LastEventId ? snapshot.LastEventContentHash : null)
+            ?? snapshot.Extremities.FirstOrDefault(e => e.EventId == id)?.ContentHash
             ?? snapshot.State.Values.FirstOrDefault(e => e.EventId == id)?.ContentHash
             ?? throw new InvalidOperationException($"The content hash of {id} is not known.");
         return new JsonArray(ids.Select(id => (JsonNode)new JsonArray(id.Value, new JsonObject { ["sha256"] = HashOf(id) })).ToArray());

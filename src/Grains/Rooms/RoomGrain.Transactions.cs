@@ -4,6 +4,7 @@ using HomeServer.Grains.Events;
 using HomeServer.Grains.Federation.Joins;
 using HomeServer.Grains.Federation.Transactions;
 using HomeServer.Grains.Identifiers;
+using HomeServer.Grains.Rooms.Forks;
 using HomeServer.Grains.Sync;
 using HomeServer.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,8 +14,8 @@ namespace HomeServer.Grains.Rooms;
 
 /// <summary>
 /// Events and EDUs another server sends in its transactions (<c>PUT /_matrix/federation/v1/send</c>). The room keeps one
-/// newest event (docs/adr/0006, 0034), so a PDU is appended only when it extends that event; everything else is
-/// answered with an error and stores nothing. See docs/adr/0036-inbound-transactions.md.
+/// newest event while it is linear (docs/adr/0006, 0034); events that fork it go through RoomGrain.Forks.cs
+/// (docs/adr/0041). See docs/adr/0036-inbound-transactions.md.
 /// </summary>
 public sealed partial class RoomGrain
 {
@@ -66,14 +67,19 @@ public sealed partial class RoomGrain
 
         var received = await VerifiedAsync(version, eventId, pdu);
         await FetchMissingPreviousEventsAsync(origin, version, snapshot, received.Pdu);
-        await AppendReceivedAsync(received);
+        await AppendReceivedAsync(origin, received);
     }
 
     /// <summary>Received before (a retried transaction, or the same event from two transactions): nothing to do.</summary>
     private async Task<bool> IsReceivedAlreadyAsync(Identifiers.EventId eventId)
     {
         var known = await store.Events.GetEventAsync(eventId.Value, CancellationToken.None);
-        if (known is null) return false;
+        if (known is null)
+        {
+            // A soft-failed event sent again is soft-failed already.
+            var softFailed = await store.Forks.GetSoftFailedAsync(eventId.Value, CancellationToken.None);
+            return softFailed is not null && (softFailed.RoomId == RoomId ? true : throw MatrixRequestException.InvalidParam("The event id names an event of another room."));
+        }
         return known.RoomId == RoomId ? true : throw MatrixRequestException.InvalidParam("The event id names an event of another room.");
     }
 
@@ -86,21 +92,37 @@ public sealed partial class RoomGrain
         return new BuiltEvent(eventId, canonical, Pdu.Parse(eventId, canonical));
     }
 
-    private async Task AppendReceivedAsync(BuiltEvent received)
+    /// <summary>
+    /// Appends an event that passed the checks up to its auth events: on the linear path when it follows every
+    /// forward extremity (the state before it is the current state), else as a fork (RoomGrain.Forks.cs).
+    /// </summary>
+    private async Task AppendReceivedAsync(string origin, BuiltEvent received)
     {
         var snapshot = _writer.Current!;
-        await RequireNewestAsPrevAsync(snapshot, received.Pdu);
-        await AuthoriseByAuthEventsAsync(snapshot, received.Pdu);
         var redacted = received.Pdu.Type == EventTypes.Redaction && RedactionAuthorizer.GetRedactedEventId(snapshot.Version, received.Pdu) is { } target
             ? await StoredEventOfRoomAsync(target.Value)
             : null;
 
-        await _writer.SubmitAsync(builder =>
+        if (FollowsAllExtremities(snapshot, received.Pdu))
         {
-            if (builder.View.LastEventId == received.EventId) return received.EventId.Value; // The same event, appended by a concurrent request.
-            builder.AddReceived(received, redacted);
-            return received.EventId.Value;
-        });
+            await AuthoriseByAuthEventsAsync(snapshot, received.Pdu);
+            try
+            {
+                await _writer.SubmitAsync(builder =>
+                {
+                    if (builder.View.LastEventId == received.EventId) return received.EventId.Value; // The same event, appended by a concurrent request.
+                    if (!builder.FollowsAllExtremities(received.Pdu)) throw new StaleForkException();
+                    builder.AddReceived(received, redacted);
+                    return received.EventId.Value;
+                });
+                return;
+            }
+            catch (StaleForkException)
+            {
+                // An event was appended meanwhile: this one now forks the room.
+            }
+        }
+        await AcceptOnForkAsync(origin, received, redacted);
     }
 
     /// <summary>
@@ -125,7 +147,7 @@ public sealed partial class RoomGrain
                 PduFormat.Check(version, missingPdu);
                 if (missingPdu["room_id"]!.GetValue<string>() != RoomId) throw MatrixRequestException.InvalidParam("The event is not for this room.");
                 if (await IsReceivedAlreadyAsync(eventId)) continue;
-                await AppendReceivedAsync(await VerifiedAsync(version, eventId, missingPdu));
+                await AppendReceivedAsync(origin, await VerifiedAsync(version, eventId, missingPdu));
             }
             catch (MatrixRequestException refused)
             {
@@ -201,21 +223,6 @@ public sealed partial class RoomGrain
             ids.Add(text);
         }
         return ids;
-    }
-
-    /// <summary>
-    /// Only an event whose one previous event is the room's newest is appended. Forks (state resolution,
-    /// docs/adr/0030) are not accepted yet.
-    /// </summary>
-    private async Task RequireNewestAsPrevAsync(RoomSnapshot snapshot, Pdu pdu)
-    {
-        if (pdu.PrevEvents.Count == 1 && snapshot.LastEventId is { } last && pdu.PrevEvents[0] == last.Value) return;
-        foreach (var prev in pdu.PrevEvents)
-        {
-            if (await StoredEventOfRoomAsync(prev) is null)
-                throw MatrixRequestException.NotFound($"The previous event {prev} is not known here, nor could it be had from the sending server.");
-        }
-        throw MatrixRequestException.InvalidParam("The event does not follow the room's newest event; this server does not accept forks yet.");
     }
 
     public Task ReceiveTypingAsync(string origin, string userId, bool typing)

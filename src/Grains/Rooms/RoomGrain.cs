@@ -62,6 +62,7 @@ public sealed partial class RoomGrain(
     private Task OnCommitted(CommittedBatch batch)
     {
         var notifications = TakeCommittedNotifications(batch.Events.Count);
+        RememberStatesAfter(batch.StatesAfter);
         var delivered = Task.CompletedTask;
         if (_delivery.IsNaive) NotifyEachMember(batch);
         else delivered = _feed.Publish(RoomId, batch.Before.LastPosition, batch.Events.Select(ToStoredEvent).ToList(), batch.After.JoinedMembers, notifications);

@@ -43,7 +43,16 @@ internal sealed class RoomSnapshot
     /// <summary>The newest event's content hash, which room versions 1 and 2 cite with its ID in prev_events.</summary>
     public string? LastEventContentHash { get; init; }
 
+    /// <summary>The room's greatest depth: of its deepest forward extremity (a local event's depth is one more).</summary>
     public long Depth { get; }
+
+    /// <summary>
+    /// The forward extremities when other servers' events forked the room (docs/adr/0041); empty while the room is
+    /// linear, when <see cref="LastEventId"/> is the only one and the current state is the state after it.
+    /// </summary>
+    public ImmutableList<Forks.ForwardExtremity> Extremities { get; init; } = [];
+
+    public bool IsForked => !Extremities.IsEmpty;
 
     /// <summary>A room exists for its users once its create event is written.</summary>
     public bool Exists => LastPosition > 0;

@@ -32,10 +32,30 @@ internal static class RoomSnapshotLoader
             state[new StateEventKey(stored.Type, stored.StateKey!)] = Pdu.Parse(EventId.Parse(stored.EventId), stored.Json);
         }
         var depth = lastPdu.Json.GetProperty("depth").GetInt64();
-        var snapshot = new RoomSnapshot(roomId, version, state.ToImmutable(), last.RoomPosition, lastPdu.EventId, depth)
+        var extremities = await LoadExtremitiesAsync(store, roomId, cancellationToken);
+        var snapshot = new RoomSnapshot(roomId, version, state.ToImmutable(), last.RoomPosition, lastPdu.EventId,
+            extremities.IsEmpty ? depth : Math.Max(depth, extremities.Max(e => e.Depth)))
         {
             LastEventContentHash = lastPdu.ContentHash,
+            Extremities = extremities,
         };
         return (snapshot, last.GlobalPosition);
+    }
+
+    /// <summary>The extremities of a forked room (none stored: the room is linear), each with its depth and content hash.</summary>
+    private static async Task<ImmutableList<Forks.ForwardExtremity>> LoadExtremitiesAsync(
+        IHomeServerStore store, string roomId, CancellationToken cancellationToken)
+    {
+        var rows = await store.Forks.GetForwardExtremitiesAsync(roomId, cancellationToken);
+        if (rows.Count == 0) return [];
+        var extremities = ImmutableList.CreateBuilder<Forks.ForwardExtremity>();
+        foreach (var row in rows)
+        {
+            var stored = await store.Events.GetEventAsync(row.EventId, cancellationToken)
+                         ?? throw new InvalidOperationException($"Forward extremity {row.EventId} of {roomId} is not stored.");
+            extremities.Add(Forks.ForwardExtremity.Of(Pdu.Parse(EventId.Parse(stored.EventId), stored.Json),
+                Forks.ForwardExtremity.DeserializeState(row.StateAfter)));
+        }
+        return extremities.ToImmutable();
     }
 }

@@ -21,7 +21,11 @@ internal sealed class PendingWrite(Func<RoomBatchBuilder, string?> plan)
 }
 
 /// <summary>The events one batch appended, in order, with their positions.</summary>
-internal sealed record CommittedBatch(RoomSnapshot Before, RoomSnapshot After, IReadOnlyList<(PlannedEvent Event, AppendedEvent Appended)> Events);
+internal sealed record CommittedBatch(RoomSnapshot Before, RoomSnapshot After, IReadOnlyList<(PlannedEvent Event, AppendedEvent Appended)> Events)
+{
+    /// <summary>The state after each event of the batch that is part of the state (for forks from it later).</summary>
+    public IReadOnlyList<(Identifiers.EventId EventId, System.Collections.Immutable.ImmutableDictionary<Events.StateEventKey, Events.Pdu> State)> StatesAfter { get; init; } = [];
+}
 
 /// <summary>
 /// Group commit for one room. Requests queue while a batch is being written and go together into the next one:
@@ -184,7 +188,7 @@ internal sealed class RoomWriter(
             Task delivered;
             try
             {
-                delivered = onCommitted(new CommittedBatch(before, after, builder.Events.Zip(appended).ToList()));
+                delivered = onCommitted(new CommittedBatch(before, after, builder.Events.Zip(appended).ToList()) { StatesAfter = builder.StatesAfter });
             }
             catch (Exception e)
             {

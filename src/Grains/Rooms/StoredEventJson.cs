@@ -12,7 +12,8 @@ internal sealed record StoredExtras(
     JsonElement? PrevContent = null,
     string? PrevSender = null,
     ClientTransactionInfo? Transaction = null,
-    byte[]? RedactedBecause = null);
+    byte[]? RedactedBecause = null,
+    IReadOnlyList<StateEventKey>? ResolvedSlots = null);
 
 internal sealed record ClientTransactionInfo(string DeviceId, string TransactionId);
 
@@ -24,6 +25,12 @@ internal sealed record ClientTransactionInfo(string DeviceId, string Transaction
 internal static class StoredEventJson
 {
     private const string TransactionKey = "hs.transaction";
+
+    /// <summary>
+    /// The state slots (besides its own) whose current event state resolution changed when this event came in: a
+    /// reader shows the current events of those slots with it (docs/adr/0041).
+    /// </summary>
+    public const string ResolvedStateKey = "hs.resolved_state";
     private const int MaxStoredBytes = EventBuilder.MaxEventBytes;
 
     public static bool IsPrivateKey(string name) => name.StartsWith("hs.", StringComparison.Ordinal);
@@ -119,6 +126,18 @@ internal static class StoredEventJson
             writer.WriteString("device_id", transaction.DeviceId);
             writer.WriteString("txn_id", transaction.TransactionId);
             writer.WriteEndObject();
+        }
+        if (extras.ResolvedSlots is { Count: > 0 } slots)
+        {
+            writer.WriteStartArray(ResolvedStateKey);
+            foreach (var slot in slots)
+            {
+                writer.WriteStartArray();
+                writer.WriteStringValue(slot.Type);
+                writer.WriteStringValue(slot.StateKey);
+                writer.WriteEndArray();
+            }
+            writer.WriteEndArray();
         }
         if (extras.RedactedBecause is { } redactedBecause)
         {

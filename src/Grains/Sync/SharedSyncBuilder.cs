@@ -30,7 +30,7 @@ internal sealed class SharedSyncBuilder(UserRooms rooms, LazyMembers lazyMembers
             // The store path does not look at rooms the filter leaves out: their events are consumed unseen.
             if (!filter.Room.MatchesRoom(roomId)) continue;
             if (!WasJoinedAt(roomId, since.Events)) return null;
-            if (events.Any(e => e.Type is EventTypes.Member or EventTypes.Redaction)) return null;
+            if (events.Any(e => e.Type is EventTypes.Member or EventTypes.Redaction || e.ResolvesOtherState)) return null;
             var timeline = Timeline(roomId, events);
             if (timeline.Count > filter.TimelineLimit) return null;
             if (timeline.Count == 0) continue;

@@ -28,6 +28,23 @@ internal static class StoredEventFacts
                 : null;
     }
 
+    /// <summary>Whether state resolution changed other slots with this event (<c>unsigned.hs.resolved_state</c>, docs/adr/0041).</summary>
+    public static bool ResolvesOtherState(ReadOnlySpan<byte> storedJson) =>
+        storedJson.IndexOf("\"hs.resolved_state\""u8) >= 0;
+
+    /// <summary>The (type, state key) slots state resolution changed with this event; empty for nearly every event.</summary>
+    public static IReadOnlyList<(string Type, string StateKey)> ResolvedSlots(StoredEvent storedEvent)
+    {
+        if (!ResolvesOtherState(storedEvent.Json)) return [];
+        using var document = JsonDocument.Parse(storedEvent.Json, StoredJson.DocumentOptions);
+        if (!document.RootElement.TryGetProperty("unsigned", out var unsigned) || unsigned.ValueKind != JsonValueKind.Object
+            || !unsigned.TryGetProperty("hs.resolved_state", out var slots) || slots.ValueKind != JsonValueKind.Array) return [];
+        return slots.EnumerateArray()
+            .Where(slot => slot.ValueKind == JsonValueKind.Array && slot.GetArrayLength() == 2)
+            .Select(slot => (slot[0].GetString()!, slot[1].GetString()!))
+            .ToList();
+    }
+
     public static bool ContentHasUrl(StoredEvent storedEvent)
     {
         using var document = JsonDocument.Parse(storedEvent.Json, StoredJson.DocumentOptions);

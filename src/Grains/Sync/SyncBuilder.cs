@@ -296,8 +296,18 @@ internal sealed class SyncBuilder
             var changed = atStart.Where(e => e.GlobalPosition > since.Events).ToList();
             room.State.AddRange(FilterState(change.RoomId, changed, events, includeOwnMember: false, [], changedAfter: since.Events));
         }
+        var resolvedSlots = events.SelectMany(StoredEventFacts.ResolvedSlots).ToHashSet();
+        if (resolvedSlots.Count > 0)
+        {
+            // State resolution changed slots beyond the timeline's events (docs/adr/0041): their current events go in
+            // the state section, which the client applies after the timeline. A slot resolution emptied cannot be shown.
+            current ??= await _state.CurrentAsync(change.RoomId, _cancellationToken);
+            var shown = events.Select(e => e.EventId).Concat(room.State.Select(e => e.EventId)).ToHashSet(StringComparer.Ordinal);
+            var resolved = current.Where(e => resolvedSlots.Contains((e.Type, e.StateKey!)) && !shown.Contains(e.EventId)).ToList();
+            room.State.AddRange(FilterState(change.RoomId, resolved, events, includeOwnMember: true, [], changedAfter: 0));
+        }
         await AddLazyMembersOfSendersAsync(room, events);
-        if (events.Any(e => e.Type == MemberType) || room.State.Any(e => e.Type == MemberType))
+        if (events.Any(e => e.Type == MemberType) || room.State.Any(e => e.Type == MemberType) || resolvedSlots.Count > 0)
         {
             current ??= await _state.CurrentAsync(change.RoomId, _cancellationToken);
             room.Summary = RoomStateReader.Summarize(current, UserId);

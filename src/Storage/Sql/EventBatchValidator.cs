@@ -55,6 +55,8 @@ internal static class EventBatchValidator
             }
         }
 
+        ValidateExtremities(batch);
+
         var redacted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var redaction in batch.Redactions)
         {
@@ -65,6 +67,21 @@ internal static class EventBatchValidator
             {
                 throw new ArgumentException($"Event {redaction.EventId} is redacted twice in the batch.", nameof(batch.Redactions));
             }
+        }
+    }
+
+    private static void ValidateExtremities(EventBatch batch)
+    {
+        if (batch.ForwardExtremities is not { } extremities) return;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(extremities.Count, StoreLimits.MaxEventsPerBatch, nameof(batch.ForwardExtremities));
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var extremity in extremities)
+        {
+            ArgumentNullException.ThrowIfNull(extremity, nameof(batch.ForwardExtremities));
+            Guard.Identifier(extremity.EventId, nameof(extremity.EventId));
+            ArgumentNullException.ThrowIfNull(extremity.StateAfter, nameof(extremity.StateAfter));
+            if (!ids.Add(extremity.EventId))
+                throw new ArgumentException($"Forward extremity {extremity.EventId} appears twice in the batch.", nameof(batch.ForwardExtremities));
         }
     }
 

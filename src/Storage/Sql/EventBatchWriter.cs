@@ -26,6 +26,7 @@ internal sealed class EventBatchWriter(
         await ApplyRedactionsAsync(ct);
         await EventSearchIndexWriter.WriteAsync(db, connection, transaction, batch, appended, ct);
         await ClearForgottenAsync(ct);
+        if (batch.ForwardExtremities is { } extremities) await SqlRoomForkStore.ReplaceAsync(connection, transaction, batch.RoomId, extremities, ct);
         return appended;
     }
 

@@ -77,7 +77,8 @@ internal static class SyncEventWriter
         }
         return new SharedEvent(storedEvent.EventId, storedEvent.RoomPosition, storedEvent.GlobalPosition, storedEvent.Type,
             storedEvent.StateKey, storedEvent.Sender, storedEvent.OriginServerTs, contentHasUrl,
-            body.WrittenSpan.ToArray(), unsignedRest, transaction?.DeviceId, transaction?.TransactionId);
+            body.WrittenSpan.ToArray(), unsignedRest, transaction?.DeviceId, transaction?.TransactionId,
+            ResolvesOtherState: StoredEventFacts.ResolvesOtherState(json));
     }
 
     /// <summary>Writes the shared event with the reader's unsigned object: age first, the transaction id for the sending device, then the stored extras.</summary>
