@@ -34,4 +34,6 @@ public interface IHomeServerStore : IAsyncDisposable
     IRemoteInviteStore RemoteInvites { get; }
 
     IFederationOutboxStore FederationOutbox { get; }
+
+    IRoomBackfillStore Backfill { get; }
 }

@@ -56,3 +56,4 @@ public sealed class PostgresServerSigningKeyStoreTests : ServerSigningKeyStoreTe
 public sealed class PostgresFederationDestinationStoreTests : FederationDestinationStoreTests<PostgresTestBackend>;
 public sealed class PostgresRemoteInviteStoreTests : RemoteInviteStoreTests<PostgresTestBackend>;
 public sealed class PostgresFederationOutboxStoreTests : FederationOutboxStoreTests<PostgresTestBackend>;
+public sealed class PostgresRoomBackfillStoreTests : RoomBackfillStoreTests<PostgresTestBackend>;

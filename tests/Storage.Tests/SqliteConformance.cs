@@ -56,3 +56,4 @@ public sealed class SqliteServerSigningKeyStoreTests : ServerSigningKeyStoreTest
 public sealed class SqliteFederationDestinationStoreTests : FederationDestinationStoreTests<SqliteTestBackend>;
 public sealed class SqliteRemoteInviteStoreTests : RemoteInviteStoreTests<SqliteTestBackend>;
 public sealed class SqliteFederationOutboxStoreTests : FederationOutboxStoreTests<SqliteTestBackend>;
+public sealed class SqliteRoomBackfillStoreTests : RoomBackfillStoreTests<SqliteTestBackend>;

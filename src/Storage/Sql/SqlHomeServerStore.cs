@@ -28,6 +28,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IFederationDestinationStore FederationDestinations { get; } = new SqlFederationDestinationStore(db);
     public IRemoteInviteStore RemoteInvites { get; } = new SqlRemoteInviteStore(db);
     public IFederationOutboxStore FederationOutbox { get; } = new SqlFederationOutboxStore(db);
+    public IRoomBackfillStore Backfill { get; } = new SqlRoomBackfillStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

@@ -207,6 +207,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IFederationDestinationStore FederationDestinations => inner.FederationDestinations;
         public IRemoteInviteStore RemoteInvites => inner.RemoteInvites;
         public IFederationOutboxStore FederationOutbox => inner.FederationOutbox;
+        public IRoomBackfillStore Backfill => inner.Backfill;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
