@@ -15,8 +15,21 @@ internal static class PaginationTokens
     public static async Task<long> ResolveAsync(IHomeServerStore store, string roomId, string token, string name)
     {
         if (RoomStreamToken.TryParse(token, out var position)) return position;
+        if (TryParseBackfilled(token, out position)) return position;
         if (SyncToken.TryParse(token) is { } syncToken) return await RoomPositionAsync(store, roomId, syncToken);
         throw MatrixRequestException.InvalidParam($"Invalid '{name}' token.");
+    }
+
+    /// <summary>
+    /// A room stream token below the event log, <c>t-N</c> (what <see cref="RoomStreamToken.Format"/> writes for the
+    /// negative positions of backfilled history, docs/adr/0044).
+    /// </summary>
+    private static bool TryParseBackfilled(string token, out long position)
+    {
+        position = 0;
+        if (!token.StartsWith("t-", StringComparison.Ordinal) || !RoomStreamToken.TryParse("t" + token[2..], out var magnitude)) return false;
+        position = -magnitude;
+        return true;
     }
 
     /// <summary>

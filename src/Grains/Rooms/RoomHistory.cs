@@ -63,6 +63,22 @@ internal sealed class RoomHistory
         return new RoomHistory(upTo, memberships.ToImmutable(), visibility.ToImmutable(), stateEvents.ToImmutable(), redactions.ToImmutable());
     }
 
+    /// <summary>
+    /// This history with the room's backfilled history before it (docs/adr/0044): membership and visibility changes of
+    /// <paramref name="backfilled"/>, events at negative positions, ascending. While the backfill is not complete, what
+    /// lies before the oldest backfilled visibility change is unknown and judged as <c>joined</c>, the strictest value.
+    /// State event and redaction positions (for the state snapshot cache, which covers the log only) are not extended.
+    /// </summary>
+    public RoomHistory WithEarlierHistory(IEnumerable<StoredEvent> backfilled, bool complete)
+    {
+        var earlier = new RoomHistory(long.MinValue, ImmutableDictionary<string, ImmutableList<HistoryChange>>.Empty,
+            complete ? [] : [new HistoryChange(long.MinValue, HistoryVisibilities.Joined)], [], []).Extend(backfilled.Where(e => e.RoomPosition < 0));
+        var memberships = earlier._memberships.ToBuilder();
+        foreach (var (userId, changes) in _memberships)
+            memberships[userId] = (memberships.GetValueOrDefault(userId) ?? []).AddRange(changes);
+        return new RoomHistory(UpToPosition, memberships.ToImmutable(), earlier._visibility.AddRange(_visibility), _stateEvents, _redactions);
+    }
+
     /// <summary>The position of the last state event at or before <paramref name="position"/>; 0 when there is none.</summary>
     public long LastStateEventAtOrBefore(long position) => LastAtOrBefore(_stateEvents, position);
 
