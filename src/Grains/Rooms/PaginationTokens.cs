@@ -1,3 +1,4 @@
+using System.Globalization;
 using HomeServer.Grains.Sync;
 using HomeServer.Storage;
 
@@ -21,13 +22,19 @@ internal static class PaginationTokens
     }
 
     /// <summary>
-    /// A room stream token below the event log, <c>t-N</c> (what <see cref="RoomStreamToken.Format"/> writes for the
-    /// negative positions of backfilled history, docs/adr/0044).
+    /// The token of a room position: <c>tN</c> (<see cref="RoomStreamToken"/>) in the event log, <c>bN</c> for position -N
+    /// in a room's backfilled history below it (docs/adr/0044).
     /// </summary>
+    public static string Format(long position) =>
+        position < 0 ? BackfilledPrefix + (-position).ToString(CultureInfo.InvariantCulture) : RoomStreamToken.Format(position);
+
+    private const string BackfilledPrefix = "b";
+
     private static bool TryParseBackfilled(string token, out long position)
     {
         position = 0;
-        if (!token.StartsWith("t-", StringComparison.Ordinal) || !RoomStreamToken.TryParse("t" + token[2..], out var magnitude)) return false;
+        if (!token.StartsWith(BackfilledPrefix, StringComparison.Ordinal) || !RoomStreamToken.TryParse("t" + token[1..], out var magnitude) || magnitude == 0)
+            return false;
         position = -magnitude;
         return true;
     }

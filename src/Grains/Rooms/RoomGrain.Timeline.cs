@@ -42,9 +42,9 @@ public sealed partial class RoomGrain
         return JsonOutput.Write(writer =>
         {
             writer.WriteStartObject();
-            writer.WriteString("start", query.From ?? RoomStreamToken.Format(from));
+            writer.WriteString("start", query.From ?? PaginationTokens.Format(from));
             // With nothing to show and no server answering, no 'end': the client stops here, and a later request asks again.
-            if (!page.Exhausted && !(backfillFailed && page.Events.Count == 0)) writer.WriteString("end", RoomStreamToken.Format(page.Position));
+            if (!page.Exhausted && !(backfillFailed && page.Events.Count == 0)) writer.WriteString("end", PaginationTokens.Format(page.Position));
             WriteEvents(writer, "chunk", page.Events, options);
             if (members is not null) WriteEvents(writer, "state", members, options);
             writer.WriteEndObject();
@@ -76,8 +76,8 @@ public sealed partial class RoomGrain
         return JsonOutput.Write(writer =>
         {
             writer.WriteStartObject();
-            writer.WriteString("start", RoomStreamToken.Format(before.Position));
-            writer.WriteString("end", RoomStreamToken.Format(after.Position));
+            writer.WriteString("start", PaginationTokens.Format(before.Position));
+            writer.WriteString("end", PaginationTokens.Format(after.Position));
             WriteEvents(writer, "events_before", before.Events, options);
             writer.WritePropertyName("event");
             ClientEventWriter.Write(writer, pdu, options);
