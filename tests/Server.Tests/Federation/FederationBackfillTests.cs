@@ -98,6 +98,30 @@ public abstract class FederationBackfillTests<TPair>(TPair pair) where TPair : F
     }
 
     [Fact]
+    public async Task Two_users_paging_back_at_once_cause_one_backfill()
+    {
+        var probe = new BackfillProbe();
+        var (resident, residentName) = await pair.StartAsync(allowPrivateAddresses: true, app => app.Use(probe.InvokeAsync));
+        var (carl, _) = await UserAsync(resident, "carl");
+        var (bob, _) = await UserAsync(pair.B, "bob");
+        var (dave, _) = await UserAsync(pair.B, "dave");
+        var roomId = await RoomWithMessagesAsync(carl, "shared");
+        await JoinThroughAsync(bob, roomId, residentName);
+        await JoinThroughAsync(dave, roomId, residentName);
+
+        var pages = await Task.WhenAll(bob.MessagesAsync(roomId, "dir=b&limit=100"), dave.MessagesAsync(roomId, "dir=b&limit=100"));
+
+        // The whole room fits one backfill answer: one request, both pages whole.
+        Assert.Equal(1, probe.Requests);
+        foreach (var page in pages)
+        {
+            var bodies = page.GetProperty("chunk").EnumerateArray().Where(e => e.GetProperty("type").GetString() == "m.room.message")
+                .Select(e => e.GetProperty("content").GetProperty("body").GetString());
+            Assert.Equal(Enumerable.Range(1, Messages).Reverse().Select(i => $"message {i}"), bodies);
+        }
+    }
+
+    [Fact]
     public async Task A_failing_resident_leaves_the_page_as_held_here_and_the_next_request_asks_again()
     {
         var probe = new BackfillProbe { Fail = true };
