@@ -35,9 +35,25 @@ public sealed partial class RoomGrain
     /// <param name="FirstLogPosition">The position of the copy's join: the log's part of the timeline starts there.</param>
     /// <param name="OldestPosition">The oldest backfilled event's position, 0 when none is stored.</param>
     /// <param name="HistoryEvents">The backfilled member and history visibility events, ascending (for <see cref="RoomHistory.WithEarlierHistory"/>).</param>
-    private sealed record BackfillState(long FirstLogPosition, long OldestPosition, bool Complete, ImmutableList<StoredEvent> HistoryEvents)
+    /// <param name="CopyVisibility">The <c>m.room.history_visibility</c> event of the copy (in effect at the join), if the room had one.</param>
+    private sealed record BackfillState(
+        long FirstLogPosition, long OldestPosition, bool Complete, ImmutableList<StoredEvent> HistoryEvents, StoredEvent? CopyVisibility)
     {
         public BackfilledTimeline Timeline => new(FirstLogPosition, Complete);
+
+        /// <summary>
+        /// The visibility in effect before the oldest backfilled visibility change. Until the copy's visibility event is
+        /// backfilled, it is older than everything backfilled, so it is the one in effect there; once it is, what came
+        /// before the oldest backfilled change is unknown until the history is complete (<c>joined</c>, the strictest),
+        /// and then it is the default (null: <c>shared</c>).
+        /// </summary>
+        public string? VisibilityBefore =>
+            CopyVisibility is null ? null
+            : !HistoryEvents.Any(e => e.EventId == CopyVisibility.EventId) ? HistoryVisibilities.Normalize(ContentVisibility(CopyVisibility))
+            : Complete ? null
+            : HistoryVisibilities.Joined;
+
+        private static string? ContentVisibility(StoredEvent e) => ToPdu(e).GetContentString("history_visibility");
     }
 
     private enum BackfillOutcome
@@ -57,8 +73,10 @@ public sealed partial class RoomGrain
     {
         if (_backfill is { } known) return known;
         if (snapshot.Get(EventTypes.Create, "") is not { } create || server.IsLocal(create.Sender.Value)) return null;
-        if (await CopyJoinPositionAsync() is not { } firstLogPosition) return null;
-        var loaded = await LoadBackfillStateAsync(firstLogPosition);
+        var copy = await store.Events.GetRoomEventsAsync(RoomId, 0, Direction.Forward, StoreLimits.MaxEventsPerBatch + 1, CancellationToken.None);
+        if (CopyJoinPosition(copy) is not { } firstLogPosition) return null;
+        var visibility = copy.LastOrDefault(e => e.RoomPosition < firstLogPosition && e.Type == EventTypes.HistoryVisibility && e.StateKey == "");
+        var loaded = await LoadBackfillStateAsync(firstLogPosition, visibility);
         _backfill = loaded;
         return loaded;
     }
@@ -67,14 +85,11 @@ public sealed partial class RoomGrain
     /// The copy's join: the first join of a user of this server in the log. Every event before it in the log is of the
     /// copy (state and auth chain), as this server had no member in the room before the copy was made.
     /// </summary>
-    private async Task<long?> CopyJoinPositionAsync()
-    {
-        var page = await store.Events.GetRoomEventsAsync(RoomId, 0, Direction.Forward, StoreLimits.MaxEventsPerBatch + 1, CancellationToken.None);
-        return page.FirstOrDefault(e => e.Type == EventTypes.Member && e.StateKey == e.Sender && e.Membership == Membership.Join && server.IsLocal(e.Sender))
+    private long? CopyJoinPosition(IReadOnlyList<StoredEvent> firstEvents) =>
+        firstEvents.FirstOrDefault(e => e.Type == EventTypes.Member && e.StateKey == e.Sender && e.Membership == Membership.Join && server.IsLocal(e.Sender))
             ?.RoomPosition;
-    }
 
-    private async Task<BackfillState> LoadBackfillStateAsync(long firstLogPosition)
+    private async Task<BackfillState> LoadBackfillStateAsync(long firstLogPosition, StoredEvent? copyVisibility)
     {
         var progress = await store.Backfill.GetProgressAsync(RoomId, CancellationToken.None);
         var historyEvents = new List<StoredEvent>();
@@ -86,14 +101,14 @@ public sealed partial class RoomGrain
             from = page[^1].RoomPosition;
         }
         historyEvents.Reverse();
-        return new BackfillState(firstLogPosition, progress.OldestPosition, progress.Complete, [.. historyEvents]);
+        return new BackfillState(firstLogPosition, progress.OldestPosition, progress.Complete, [.. historyEvents], copyVisibility);
     }
 
     /// <summary>The room's history for visibility, with the backfilled history before it when the room has one.</summary>
     private async Task<RoomHistory> GetHistoryAsync(RoomSnapshot snapshot, BackfillState? backfill)
     {
         var history = await GetHistoryAsync(snapshot);
-        return backfill is null ? history : history.WithEarlierHistory(backfill.HistoryEvents, backfill.Complete);
+        return backfill is null ? history : history.WithEarlierHistory(backfill.HistoryEvents, backfill.VisibilityBefore);
     }
 
     /// <summary>
@@ -129,7 +144,7 @@ public sealed partial class RoomGrain
     private async Task<BackfillOutcome> StoreBackfillAsync(BackfillState current, IReadOnlyList<BackfilledEvent> newestFirst, bool complete)
     {
         await store.Backfill.AddOlderAsync(RoomId, newestFirst, complete, CancellationToken.None);
-        _backfill = await LoadBackfillStateAsync(current.FirstLogPosition);
+        _backfill = await LoadBackfillStateAsync(current.FirstLogPosition, current.CopyVisibility);
         logger.LogInformation("Backfilled {Count} events of {RoomId}{Complete}", newestFirst.Count, RoomId, complete ? "; its history is complete" : "");
         return BackfillOutcome.Progressed;
     }

@@ -65,14 +65,14 @@ internal sealed class RoomHistory
 
     /// <summary>
     /// This history with the room's backfilled history before it (docs/adr/0044): membership and visibility changes of
-    /// <paramref name="backfilled"/>, events at negative positions, ascending. While the backfill is not complete, what
-    /// lies before the oldest backfilled visibility change is unknown and judged as <c>joined</c>, the strictest value.
+    /// <paramref name="backfilled"/>, events at negative positions, ascending. <paramref name="visibilityBefore"/> is the
+    /// visibility in effect before the oldest backfilled visibility change (null: none was ever set, <c>shared</c>).
     /// State event and redaction positions (for the state snapshot cache, which covers the log only) are not extended.
     /// </summary>
-    public RoomHistory WithEarlierHistory(IEnumerable<StoredEvent> backfilled, bool complete)
+    public RoomHistory WithEarlierHistory(IEnumerable<StoredEvent> backfilled, string? visibilityBefore)
     {
         var earlier = new RoomHistory(long.MinValue, ImmutableDictionary<string, ImmutableList<HistoryChange>>.Empty,
-            complete ? [] : [new HistoryChange(long.MinValue, HistoryVisibilities.Joined)], [], []).Extend(backfilled.Where(e => e.RoomPosition < 0));
+            visibilityBefore is null ? [] : [new HistoryChange(long.MinValue, visibilityBefore)], [], []).Extend(backfilled.Where(e => e.RoomPosition < 0));
         var memberships = earlier._memberships.ToBuilder();
         foreach (var (userId, changes) in _memberships)
             memberships[userId] = (memberships.GetValueOrDefault(userId) ?? []).AddRange(changes);

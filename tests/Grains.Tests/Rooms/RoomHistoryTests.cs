@@ -30,18 +30,20 @@ public class RoomHistoryTests
         // Backfilled below it: the room was 'shared' while Alice talked, then 'joined', then Bob was invited.
         StoredEvent[] backfilled = [Member(-7, Alice, "join"), Message(-6), Visibility(-5, "joined"), Message(-4), Member(-3, Bob, "invite"), Message(-2), Visibility(-1, "joined")];
 
-        var complete = log.WithEarlierHistory(backfilled, complete: true);
+        var complete = log.WithEarlierHistory(backfilled, visibilityBefore: null);
         Assert.True(CanSee(complete, Bob, joinedNow: true, Message(-6)));
         Assert.False(CanSee(complete, Bob, joinedNow: true, Message(-4)));
         Assert.False(CanSee(complete, Bob, joinedNow: true, Message(-2)));
         Assert.True(CanSee(complete, Bob, joinedNow: true, Message(4)));
         Assert.True(CanSee(complete, Alice, joinedNow: true, Message(-4)));
 
-        // Before the backfill reached the room's creation, what lies before the oldest known visibility is not known:
-        // it is judged as 'joined'.
-        var partial = log.WithEarlierHistory(backfilled.Skip(1).Where(e => e.RoomPosition != -5), complete: false);
+        // What lies before the oldest backfilled visibility change is judged by the visibility given for it.
+        var partial = log.WithEarlierHistory(backfilled.Skip(1).Where(e => e.RoomPosition != -5), HistoryVisibilities.Joined);
         Assert.False(CanSee(partial, Bob, joinedNow: true, Message(-6)));
         Assert.False(CanSee(partial, Bob, joinedNow: true, Message(-4)));
+        var shared = log.WithEarlierHistory(backfilled.Where(e => e.Type != EventTypes.HistoryVisibility), HistoryVisibilities.Shared);
+        Assert.True(CanSee(shared, Bob, joinedNow: true, Message(-4)));
+        Assert.False(CanSee(shared, "@carol:test", joinedNow: false, Message(-4)));
         Assert.Equal(4, partial.UpToPosition);
     }
 

@@ -56,6 +56,26 @@ public abstract class FederationBackfillTests<TPair>(TPair pair) where TPair : F
     }
 
     [Fact]
+    public async Task A_history_longer_than_one_answer_comes_in_several_requests_and_stays_visible()
+    {
+        var probe = new BackfillProbe();
+        var (resident, residentName) = await pair.StartAsync(allowPrivateAddresses: true, app => app.Use(probe.InvokeAsync));
+        var (carl, _) = await UserAsync(resident, "carl");
+        var (bob, _) = await UserAsync(pair.B, "bob");
+        const int many = 150;
+        var roomId = await RoomWithMessagesAsync(carl, "shared", many);
+        await JoinThroughAsync(bob, roomId, residentName);
+
+        var (events, _) = await PageBackAsync(bob, roomId, pageSize: 40);
+
+        Assert.True(probe.Requests >= 2, $"{probe.Requests} backfill requests");
+        var bodies = events.Where(e => e.GetProperty("type").GetString() == "m.room.message").Select(e => e.GetProperty("content").GetProperty("body").GetString());
+        Assert.Equal(Enumerable.Range(1, many).Reverse().Select(i => $"message {i}"), bodies);
+        Assert.Equal(EventIds(events).Distinct().Count(), events.Count);
+        Assert.Equal("m.room.create", events[^1].GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task With_joined_visibility_the_user_sees_no_message_before_their_join()
     {
         var (resident, residentName) = await pair.StartAsync(allowPrivateAddresses: true);
@@ -144,11 +164,11 @@ public abstract class FederationBackfillTests<TPair>(TPair pair) where TPair : F
     }
 
     /// <summary>A room of the resident with the given history visibility and <see cref="Messages"/> messages.</summary>
-    private static async Task<string> RoomWithMessagesAsync(RoomsClient owner, string visibility) =>
-        (await RoomWithMessagesAndIdsAsync(owner, visibility)).RoomId;
+    private static async Task<string> RoomWithMessagesAsync(RoomsClient owner, string visibility, int count = Messages) =>
+        (await RoomWithMessagesAndIdsAsync(owner, visibility, count)).RoomId;
 
     /// <summary>The room and the ids of its messages, oldest first.</summary>
-    private static async Task<(string RoomId, List<string> Sent)> RoomWithMessagesAndIdsAsync(RoomsClient owner, string visibility)
+    private static async Task<(string RoomId, List<string> Sent)> RoomWithMessagesAndIdsAsync(RoomsClient owner, string visibility, int count = Messages)
     {
         var roomId = await owner.CreateRoomAsync(new
         {
@@ -156,18 +176,18 @@ public abstract class FederationBackfillTests<TPair>(TPair pair) where TPair : F
             initial_state = new[] { new { type = "m.room.history_visibility", state_key = "", content = new { history_visibility = visibility } } },
         });
         var sent = new List<string>();
-        for (var i = 1; i <= Messages; i++) sent.Add(await owner.SendTextAsync(roomId, $"message {i}"));
+        for (var i = 1; i <= count; i++) sent.Add(await owner.SendTextAsync(roomId, $"message {i}"));
         return (roomId, sent);
     }
 
-    /// <summary>The whole timeline backwards, a page of 7 at a time, until a page has no 'end'.</summary>
-    private static async Task<(List<JsonElement> Events, int Pages)> PageBackAsync(RoomsClient user, string roomId)
+    /// <summary>The whole timeline backwards, a page at a time, until a page has no 'end'.</summary>
+    private static async Task<(List<JsonElement> Events, int Pages)> PageBackAsync(RoomsClient user, string roomId, int pageSize = 7)
     {
         var events = new List<JsonElement>();
         string? from = null;
         for (var pages = 1; pages < 100; pages++)
         {
-            var page = await user.MessagesAsync(roomId, "dir=b&limit=7" + (from is null ? "" : $"&from={from}"));
+            var page = await user.MessagesAsync(roomId, $"dir=b&limit={pageSize}" + (from is null ? "" : $"&from={from}"));
             events.AddRange(page.GetProperty("chunk").EnumerateArray().Select(e => e.Clone()));
             if (!page.TryGetProperty("end", out var end)) return (events, pages);
             from = end.GetString();
