@@ -127,7 +127,7 @@ public sealed partial class RoomGrain
             if (from.Count == 0) return await StoreBackfillAsync(current, [], complete: true);
             foreach (var candidate in candidates)
             {
-                if (await BackfillFromAsync(snapshot.Version, candidate, from, current.FirstLogPosition) is not { } answer) continue;
+                if (await TryBackfillFromAsync(snapshot.Version, candidate, from, current.FirstLogPosition) is not { } answer) continue;
                 if (answer.New == 0) return await StoreBackfillAsync(current, [], complete: true);
                 if (answer.Accepted.Count == 0) continue; // Only events that failed the checks: another server may do better.
                 var reachedCreation = answer.Accepted.Any(e => e.Type == EventTypes.Create && e.StateKey == "");
@@ -166,6 +166,20 @@ public sealed partial class RoomGrain
             : [];
         var servers = signers.Concat(await GetJoinedServersAsync()).Where(name => name != server.Name).Distinct(StringComparer.Ordinal).ToList();
         return (ToPdu(oldest).PrevEvents, servers);
+    }
+
+    /// <summary>A failure of one server's answer of any kind moves on to the next server: a page never fails for it.</summary>
+    private async Task<BackfillAnswer?> TryBackfillFromAsync(RoomVersion version, string destination, IReadOnlyList<string> from, long firstLogPosition)
+    {
+        try
+        {
+            return await BackfillFromAsync(version, destination, from, firstLogPosition);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Backfill of {RoomId} from {Server} failed", RoomId, destination);
+            return null;
+        }
     }
 
     /// <param name="New">Events of the answer this server did not hold yet (valid or not).</param>
