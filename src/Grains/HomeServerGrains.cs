@@ -65,5 +65,6 @@ public static class HomeServerGrains
             return new FederationClient(http, provider.GetRequiredService<ServerDiscovery>(), provider.GetRequiredService<LocalSigningKey>(),
                 provider.GetRequiredService<LocalServer>(), options);
         });
+        services.TryAddSingleton<Media.RemoteMediaFetcher>();
     }
 }

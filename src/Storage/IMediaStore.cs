@@ -24,7 +24,22 @@ public interface IMediaStore
 
     /// <summary>The media id's record, pending or uploaded; null when it was never created.</summary>
     Task<StoredMedia?> GetAsync(string mediaId, CancellationToken cancellationToken);
+
+    /// <summary>Another server's media cached here; null when it is not (docs/adr/0043).</summary>
+    Task<StoredRemoteMedia?> GetRemoteAsync(string serverName, string mediaId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records another server's media whose file is complete. When a record for the same media exists already, it is
+    /// kept and returned (the new file is then unused); otherwise <paramref name="media"/> is returned.
+    /// </summary>
+    Task<StoredRemoteMedia> AddRemoteAsync(StoredRemoteMedia media, CancellationToken cancellationToken);
 }
+
+/// <summary>Another server's media cached by this one.</summary>
+/// <param name="FileId">The local name of its file (and of its thumbnails' directory).</param>
+/// <param name="FetchedAt">When it was fetched (ms).</param>
+public sealed record StoredRemoteMedia(
+    string ServerName, string MediaId, string FileId, StoredMediaContent Content, long FetchedAt);
 
 /// <param name="ContentType">As the uploader declared it.</param>
 /// <param name="UploadName">The filename the uploader gave, or null.</param>

@@ -45,6 +45,7 @@ internal static class FederationEndpoints
         authenticated.MapFederationMembershipEndpoints();
         authenticated.MapFederationDirectoryEndpoints();
         authenticated.MapFederationKeysEndpoints();
+        authenticated.MapFederationMediaEndpoints();
     }
 
     private static IResult GetVersion(HttpContext context)

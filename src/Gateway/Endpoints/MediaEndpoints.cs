@@ -21,8 +21,8 @@ namespace HomeServer.Gateway.Endpoints;
 /// <summary>
 /// The content repository (client-server/content-repo.yaml and authed-content-repo.yaml): upload, create + upload,
 /// download, thumbnails, config and URL previews. Every media route is mapped here, under the prefixes below, so other
-/// versions of a prefix are one more call. Only local media exists: without federation, another server's media id is
-/// 404 M_NOT_FOUND.
+/// versions of a prefix are one more call. Other servers' media is fetched over federation and cached
+/// (<see cref="RemoteMediaEndpoints"/>); this server's media is served to other servers by <see cref="FederationMediaEndpoints"/>.
 /// </summary>
 internal static class MediaEndpoints
 {
@@ -140,21 +140,28 @@ internal static class MediaEndpoints
 
     private static async Task DownloadAsync(HttpContext context, string serverName, string mediaId, string? fileName, bool authenticated)
     {
-        var (record, path) = await FindContentAsync(context, serverName, mediaId, authenticated);
-        var content = record.Content!;
+        var content = await FindContentAsync(context, serverName, mediaId, authenticated);
         var served = MediaContentTypes.Served(content.ContentType);
         var response = context.Response;
         SetSecurityHeaders(response, authenticated);
         response.ContentType = served;
         response.Headers.ContentDisposition = MediaContentTypes.Disposition(MediaContentTypes.IsInline(served), fileName ?? content.UploadName);
-        response.ContentLength = new FileInfo(path).Length;
-        await response.SendFileAsync(path, context.RequestAborted);
+        response.ContentLength = new FileInfo(content.Path).Length;
+        await response.SendFileAsync(content.Path, context.RequestAborted);
     }
 
     private static async Task ThumbnailAsync(HttpContext context, string serverName, string mediaId, bool authenticated)
     {
         if (authenticated) await context.RequireSessionAsync();
-        var query = context.Request.Query;
+        var request = ReadThumbnailRequest(context.Request.Query);
+        var content = await FindContentAsync(context, serverName, mediaId, authenticated);
+        var (path, contentType) = await ThumbnailFileAsync(context, content, request);
+        await SendThumbnailAsync(context, path, contentType, authenticated);
+    }
+
+    /// <summary>width, height, method and animated of a thumbnail request (400 when missing or invalid).</summary>
+    internal static ThumbnailRequest ReadThumbnailRequest(IQueryCollection query)
+    {
         var width = RequirePositiveInt(query, "width");
         var height = RequirePositiveInt(query, "height");
         var method = query["method"].ToString() switch
@@ -169,24 +176,26 @@ internal static class MediaEndpoints
             "true" => true,
             _ => throw InvalidParam("animated must be true or false."),
         };
-        var (record, path) = await FindContentAsync(context, serverName, mediaId, authenticated);
-        var sourceType = MediaContentTypes.Served(record.Content!.ContentType);
-        if (!ThumbnailSourceTypes.Contains(sourceType)) throw CannotThumbnail();
+        return new ThumbnailRequest(ThumbnailSize.For(width, height, method), animated);
+    }
 
-        var response = context.Response;
+    /// <summary>
+    /// The file and type of the thumbnail of <paramref name="content"/> (generated once per preferred size and kept);
+    /// the original itself when animation is asked for and present. 400 for content that is not an image, 413 when
+    /// the image is too large to decode.
+    /// </summary>
+    internal static async Task<(string Path, string ContentType)> ThumbnailFileAsync(HttpContext context, ContentFile content, ThumbnailRequest request)
+    {
+        var sourceType = MediaContentTypes.Served(content.ContentType);
+        if (!ThumbnailSourceTypes.Contains(sourceType)) throw CannotThumbnail();
         try
         {
             // Animation asked for and present: the original is the animated thumbnail (first frames are all one could make).
-            if (animated && await Task.Run(() => ThumbnailGenerator.IsAnimated(path)))
-            {
-                await SendThumbnailAsync(context, path, sourceType, authenticated);
-                return;
-            }
+            if (request.Animated && await Task.Run(() => ThumbnailGenerator.IsAnimated(content.Path))) return (content.Path, sourceType);
             var thumbnails = context.RequestServices.GetRequiredService<ThumbnailCache>();
-            var (thumbnailPath, thumbnailType) = await thumbnails.GetAsync(mediaId, ThumbnailSize.For(width, height, method));
-            await SendThumbnailAsync(context, thumbnailPath, thumbnailType, authenticated);
+            return await thumbnails.GetAsync(content.FileId, request.Size);
         }
-        catch (ThumbnailRefusedException refused) when (!response.HasStarted)
+        catch (ThumbnailRefusedException refused)
         {
             throw refused.Reason == ThumbnailRefusal.TooLarge
                 ? new MatrixException(StatusCodes.Status413PayloadTooLarge, "M_TOO_LARGE", "Content is too large to thumbnail.")
@@ -281,15 +290,25 @@ internal static class MediaEndpoints
         return (mediaId, fetched.ContentType, fetched.Bytes.Length, info.Info.Width, info.Info.Height);
     }
 
-    /// <summary>The record and file of uploaded local media, after the access rules of the endpoint; waits a little for pending media.</summary>
-    private static async Task<(MediaRecord Record, string Path)> FindContentAsync(HttpContext context, string serverName, string mediaId, bool authenticated)
+    /// <summary>
+    /// The content and file of media after the access rules of the endpoint: this server's media (waiting a little for
+    /// pending media), or another server's, from the cache or fetched over federation (docs/adr/0043).
+    /// </summary>
+    private static async Task<ContentFile> FindContentAsync(HttpContext context, string serverName, string mediaId, bool authenticated)
     {
         if (authenticated) await context.RequireSessionAsync();
+        var local = context.RequestServices.GetRequiredService<LocalServer>();
+        return serverName == local.Name
+            ? await FindLocalContentAsync(context, mediaId, authenticated)
+            : await RemoteMediaEndpoints.FindRemoteContentAsync(context, serverName, mediaId, authenticated);
+    }
+
+    /// <summary>This server's uploaded media; waits up to timeout_ms for pending media (504 M_NOT_YET_UPLOADED after).</summary>
+    /// <param name="authenticated">False: the freeze of unauthenticated media applies.</param>
+    internal static async Task<ContentFile> FindLocalContentAsync(HttpContext context, string mediaId, bool authenticated)
+    {
         var services = context.RequestServices;
-        var local = services.GetRequiredService<LocalServer>();
         var options = services.GetRequiredService<IOptions<MediaOptions>>().Value;
-        if (serverName != local.Name)
-            throw new MatrixException(StatusCodes.Status404NotFound, "M_NOT_FOUND", "Remote media is not available: this server does not federate.");
         var uploads = services.GetRequiredService<MediaUploads>();
         var record = await uploads.Records.GetAsync(mediaId) ?? throw UnknownMedia();
         if (!authenticated && options.HidesUnauthenticated(record.CreatedAt)) throw UnknownMedia();
@@ -307,10 +326,11 @@ internal static class MediaEndpoints
                 throw new MatrixException(StatusCodes.Status504GatewayTimeout, "M_NOT_YET_UPLOADED", "Content has not yet been uploaded.");
         }
         var path = services.GetRequiredService<MediaFiles>().ContentPath(mediaId);
-        return File.Exists(path) ? (record, path) : throw UnknownMedia();
+        var content = record.Content!;
+        return File.Exists(path) ? new ContentFile(content.ContentType, content.UploadName, path, mediaId) : throw UnknownMedia();
     }
 
-    private static void SetSecurityHeaders(HttpResponse response, bool authenticated)
+    internal static void SetSecurityHeaders(HttpResponse response, bool authenticated)
     {
         response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
         response.Headers["Cross-Origin-Resource-Policy"] = "cross-origin";
@@ -332,7 +352,7 @@ internal static class MediaEndpoints
         return (contentType, fileName);
     }
 
-    private static TimeSpan ReadTimeout(IQueryCollection query, TimeSpan max)
+    internal static TimeSpan ReadTimeout(IQueryCollection query, TimeSpan max)
     {
         if (!query.TryGetValue("timeout_ms", out var value)) return max;
         if (!long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) || ms < 0)
@@ -361,11 +381,11 @@ internal static class MediaEndpoints
 
     private static string MxcUri(LocalServer local, string mediaId) => $"mxc://{local.Name}/{mediaId}";
 
-    private static MatrixException UnknownMedia() => new(StatusCodes.Status404NotFound, "M_NOT_FOUND", "Unknown media.");
+    internal static MatrixException UnknownMedia() => new(StatusCodes.Status404NotFound, "M_NOT_FOUND", "Unknown media.");
 
     private static MatrixException Forbidden(string message) => new(StatusCodes.Status403Forbidden, "M_FORBIDDEN", message);
 
-    private static MatrixException InvalidParam(string message) => new(StatusCodes.Status400BadRequest, "M_INVALID_PARAM", message);
+    internal static MatrixException InvalidParam(string message) => new(StatusCodes.Status400BadRequest, "M_INVALID_PARAM", message);
 
     private static MatrixException CannotOverwrite() =>
         new(StatusCodes.Status409Conflict, "M_CANNOT_OVERWRITE_MEDIA", "Media already uploaded.");
@@ -399,3 +419,8 @@ internal static class MediaEndpoints
         public long? MaxRequestBodySize => maxBytes;
     }
 }
+
+/// <summary>Media content to serve: its type and name as uploaded, its file, and the id its thumbnails are kept under.</summary>
+internal sealed record ContentFile(string ContentType, string? UploadName, string Path, string FileId);
+
+internal sealed record ThumbnailRequest(ThumbnailSize Size, bool Animated);

@@ -9,6 +9,7 @@ using HomeServer.Gateway.Limits;
 using HomeServer.Gateway.RateLimiting;
 using HomeServer.Grains;
 using HomeServer.Grains.Accounts;
+using HomeServer.Grains.Federation;
 using HomeServer.Grains.Identifiers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -19,9 +20,9 @@ using Orleans;
 namespace HomeServer.Gateway.Endpoints;
 
 /// <summary>
-/// Profiles: anyone may read a local user's, only the user may change it. Of the profile fields, this server keeps
-/// <c>displayname</c> and <c>avatar_url</c> (as the <c>m.profile_fields</c> capability says); changes reach the
-/// member events of the user's rooms.
+/// Profiles: anyone may read a local user's (and, through their server, another server's user's), only the user may
+/// change it. Of the profile fields, this server keeps <c>displayname</c> and <c>avatar_url</c> (as the
+/// <c>m.profile_fields</c> capability says); changes reach the member events of the user's rooms.
 /// </summary>
 internal static partial class ProfileEndpoints
 {
@@ -79,11 +80,13 @@ internal static partial class ProfileEndpoints
         return AccountsJsonBody.Empty();
     }
 
-    /// <summary>The profile of an existing local user; remote profiles would need federation, so they are not found.</summary>
+    /// <summary>The profile of an existing local user, or of a user of another server as that server gives it.</summary>
     private static async Task<UserProfile> ReadProfileAsync(string userId, IGrainFactory grains, LocalServer server)
     {
         if (!UserId.TryParse(userId, out var parsed)) throw AccountErrors.InvalidUserId(userId);
-        var profile = parsed.Server.Value == server.Name ? await grains.GetGrain<IUserGrain>(userId).GetProfileAsync() : null;
+        var profile = parsed.Server.Value == server.Name
+            ? await grains.GetGrain<IUserGrain>(userId).GetProfileAsync()
+            : await grains.GetGrain<IRemoteProfileGrain>(userId).GetAsync();
         return profile ?? throw AccountErrors.NotFound("Profile not found");
     }
 

@@ -1,3 +1,4 @@
+using HomeServer.Grains.Media;
 using Microsoft.Extensions.Options;
 
 namespace HomeServer.Gateway.Media;
@@ -7,7 +8,7 @@ namespace HomeServer.Gateway.Media;
 /// written under tmp/ first and then moved to its final name, which never overwrites: the final file either does not
 /// exist or is complete, and of two writers of one name only the first wins.
 /// </summary>
-public sealed class MediaFiles(IOptions<MediaOptions> options)
+public sealed class MediaFiles(IOptions<MediaOptions> options) : IMediaContentFiles
 {
     private const int CopyBufferBytes = 81920;
 
@@ -47,6 +48,25 @@ public sealed class MediaFiles(IOptions<MediaOptions> options)
             throw;
         }
     }
+
+    /// <summary>Other servers' media cached here: written like an upload, under its local file id (docs/adr/0043).</summary>
+    public async Task<long?> WriteContentAsync(string fileId, Stream body, long maxBytes, CancellationToken cancellationToken)
+    {
+        string temporary;
+        long length;
+        try
+        {
+            (temporary, length) = await WriteTemporaryAsync(body, maxBytes, cancellationToken);
+        }
+        catch (MediaTooLargeException)
+        {
+            return null;
+        }
+        if (!TryPublish(temporary, ContentPath(fileId))) throw new IOException($"The content file {fileId} exists already.");
+        return length;
+    }
+
+    public void DeleteContent(string fileId) => Delete(ContentPath(fileId));
 
     /// <summary>A new file name under tmp/, on the same file system as the final files so that publishing is a rename.</summary>
     public string TemporaryPath()

@@ -10,6 +10,7 @@ internal static class MediaServiceCollectionExtensions
     {
         services.AddOptions<MediaOptions>();
         services.TryAddSingleton<MediaFiles>();
+        services.TryAddSingleton<HomeServer.Grains.Media.IMediaContentFiles>(provider => provider.GetRequiredService<MediaFiles>());
         services.TryAddSingleton<MediaUploads>();
         services.TryAddSingleton<ThumbnailCache>();
         services.TryAddSingleton<PreviewNetworkPolicy>();

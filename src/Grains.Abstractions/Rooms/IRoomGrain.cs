@@ -201,6 +201,11 @@ public interface IRoomGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task ReceiveReceiptsAsync(string origin, IReadOnlyList<RemoteReceipt> receipts);
 
+    /// <summary>Whether the room's <c>m.room.server_acl</c> lets <paramref name="server"/> take part; M_NOT_FOUND for an unknown room.</summary>
+    [Idempotent]
+    [AlwaysInterleave]
+    Task<bool> AllowsServerAsync(string server);
+
     /// <summary>Whether the user is joined; M_NOT_FOUND for an unknown room.</summary>
     [Idempotent]
     [AlwaysInterleave]

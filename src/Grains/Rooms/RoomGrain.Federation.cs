@@ -168,6 +168,12 @@ public sealed partial class RoomGrain
             : throw MatrixRequestException.Forbidden($"{origin} has no member joined in this room.");
     }
 
+    public Task<bool> AllowsServerAsync(string server)
+    {
+        var snapshot = _writer.Current is { Exists: true } s ? s : throw MatrixRequestException.NotFound("Unknown room.");
+        return Task.FromResult(ServerAcl.Allows(snapshot.State, server));
+    }
+
     /// <summary>The room, if the server making the request is not denied by its <c>m.room.server_acl</c> (403 if it is).</summary>
     private RoomSnapshot RequireAllowedByAcl(string origin)
     {

@@ -62,8 +62,6 @@ public sealed partial class RoomGrain
     {
         if (pdu["room_id"]!.GetValue<string>() != RoomId) throw MatrixRequestException.InvalidParam("The event is not for this room.");
         var snapshot = RequireServerInRoom(origin);
-        var sender = UserId.Parse(pdu["sender"]!.GetValue<string>());
-        if (sender.Server.ToString() != origin) throw MatrixRequestException.Forbidden($"The sender {sender} is not a user of {origin}.");
         if (await IsReceivedAlreadyAsync(eventId)) return;
 
         var received = await VerifiedAsync(version, eventId, pdu);

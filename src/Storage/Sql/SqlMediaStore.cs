@@ -79,6 +79,48 @@ internal sealed class SqlMediaStore(SqlDatabase db) : IMediaStore
             cancellationToken);
     }
 
+    public async Task<StoredRemoteMedia?> GetRemoteAsync(string serverName, string mediaId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(serverName, nameof(serverName));
+        Guard.Identifier(mediaId, nameof(mediaId));
+        return await db.ReadAsync((connection, ct) => ReadRemoteAsync(connection, null, serverName, mediaId, ct), cancellationToken);
+    }
+
+    public async Task<StoredRemoteMedia> AddRemoteAsync(StoredRemoteMedia media, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(media);
+        Guard.Identifier(media.ServerName, nameof(media.ServerName));
+        Guard.Identifier(media.MediaId, nameof(media.MediaId));
+        Guard.Identifier(media.FileId, nameof(media.FileId));
+        RequireValid(media.Content);
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            await connection.Command(
+                    "INSERT INTO remote_media (server_name, media_id, file_id, content_type, upload_name, size_bytes, fetched_ts) " +
+                    "VALUES (@server, @id, @file, @type, @name, @size, @fetched) ON CONFLICT (server_name, media_id) DO NOTHING", transaction)
+                .With("@server", media.ServerName)
+                .With("@id", media.MediaId)
+                .With("@file", media.FileId)
+                .With("@type", media.Content.ContentType)
+                .With("@name", media.Content.UploadName)
+                .With("@size", media.Content.SizeBytes)
+                .With("@fetched", media.FetchedAt)
+                .ExecuteAsync(ct);
+            return (await ReadRemoteAsync(connection, transaction, media.ServerName, media.MediaId, ct))!;
+        }, cancellationToken);
+    }
+
+    private static Task<StoredRemoteMedia?> ReadRemoteAsync(
+        DbConnection connection, DbTransaction? transaction, string serverName, string mediaId, CancellationToken ct) =>
+        connection.Command(
+                "SELECT server_name, media_id, file_id, content_type, upload_name, size_bytes, fetched_ts " +
+                "FROM remote_media WHERE server_name = @server AND media_id = @id", transaction)
+            .With("@server", serverName)
+            .With("@id", mediaId)
+            .SingleOrDefaultAsync(reader => new StoredRemoteMedia(
+                reader.GetString(0), reader.GetString(1), reader.GetString(2),
+                new StoredMediaContent(reader.GetString(3), reader.GetNullableString(4), reader.GetInt64(5)), reader.GetInt64(6)), ct);
+
     private static StoredMedia Read(DbDataReader reader)
     {
         var uploadedAt = reader.GetNullableInt64(4);

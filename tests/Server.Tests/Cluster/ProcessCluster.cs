@@ -30,7 +30,11 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public static async Task<ProcessCluster> CreateAsync(string serverName) => new(await PostgresTestDatabase.CreateAsync(), serverName);
 
     /// <summary>Starts a silo (or, with <c>--Cluster:Role=gateway</c>, a gateway) and waits until it is ready.</summary>
-    public async Task<(ServerProcess Process, HttpClient Http)> StartAsync(params string[] extra)
+    public Task<(ServerProcess Process, HttpClient Http)> StartAsync(params string[] extra) => StartAsync(null, extra);
+
+    /// <inheritdoc cref="StartAsync(string[])"/>
+    /// <param name="handler">The test's HTTP handler for the process (e.g. one that trusts a test CA), else the default.</param>
+    public async Task<(ServerProcess Process, HttpClient Http)> StartAsync(HttpMessageHandler? handler, params string[] extra)
     {
         var directory = TemporaryDirectory.NewPath();
         _directories.Add(directory);
@@ -51,7 +55,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
         {
             throw new Xunit.Sdk.XunitException($"The process did not start listening:\n{process.Output}");
         }
-        var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(90) };
+        var http = new HttpClient(handler ?? new HttpClientHandler()) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(90) };
         var deadline = DateTime.UtcNow + StartTimeout;
         while (!(await http.GetAsync("/health/ready")).IsSuccessStatusCode)
         {

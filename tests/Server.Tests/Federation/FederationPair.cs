@@ -53,7 +53,7 @@ public abstract class FederationPair : IAsyncLifetime
 
     protected abstract Task<StoreBackend> CreateBackendAsync();
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         (A, NameOfA) = await StartAsync(allowPrivateAddresses: true);
         (B, NameOfB) = await StartAsync(allowPrivateAddresses: true, app =>
@@ -79,21 +79,36 @@ public abstract class FederationPair : IAsyncLifetime
             $"--Kestrel:Certificates:Default:KeyPath={Authority.ServerKeyPath}",
             .. (trustTestCa ? [$"--Federation:TrustedCaCertificates:0={Authority.CaCertificatePath}"] : Array.Empty<string>()),
             $"--Federation:AllowPrivateAddresses={allowPrivateAddresses}",
+            .. ArgumentsOfEach,
             .. arguments,
-        ], configure);
+        ], app =>
+        {
+            ConfigureEach(app);
+            configure?.Invoke(app);
+        });
         _servers.Add(server);
         return (server, name);
     }
 
+    /// <summary>Configuration every server of the network starts with.</summary>
+    protected virtual IEnumerable<string> ArgumentsOfEach => [];
+
+    /// <summary>What every server of the network gets ahead of its own endpoints.</summary>
+    protected virtual void ConfigureEach(WebApplication app)
+    {
+    }
+
     /// <summary>An HTTP client for the tests' own requests, trusting the test CA.</summary>
-    public HttpClient ClientFor(RunningServer server)
+    public HttpClient ClientFor(RunningServer server) => new(TrustingHandler()) { BaseAddress = server.Client.BaseAddress };
+
+    /// <summary>An HTTP handler that trusts the test CA.</summary>
+    public HttpClientHandler TrustingHandler()
     {
         var roots = FederationHttpHandler.LoadCertificates([Authority.CaCertificatePath]);
-        var handler = new HttpClientHandler
+        return new HttpClientHandler
         {
             ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) => FederationHttpHandler.IsTrusted(certificate, chain, errors, roots),
         };
-        return new HttpClient(handler) { BaseAddress = server.Client.BaseAddress };
     }
 
     public async Task DisposeAsync()
@@ -119,4 +134,16 @@ public sealed class SqliteFederationPair : FederationPair
 public sealed class PostgresFederationPair : FederationPair
 {
     protected override async Task<StoreBackend> CreateBackendAsync() => await PostgresBackend.CreateAsync();
+}
+
+/// <summary>One server of the test network (SQLite), for tests whose other servers are started otherwise.</summary>
+public sealed class LoneFederatedServer : FederationPair
+{
+    public RunningServer Server { get; private set; } = null!;
+
+    public string Name { get; private set; } = "";
+
+    public override async Task InitializeAsync() => (Server, Name) = await StartAsync(allowPrivateAddresses: true);
+
+    protected override Task<StoreBackend> CreateBackendAsync() => Task.FromResult<StoreBackend>(new SqliteBackend());
 }

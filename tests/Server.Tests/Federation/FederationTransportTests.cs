@@ -93,6 +93,29 @@ public abstract class FederationTransportTests<TPair>(TPair pair) where TPair : 
     }
 
     [Fact]
+    public async Task A_client_reads_the_profile_of_a_user_of_the_other_server_through_its_own_server()
+    {
+        var bob = await TestUsers.CreateAsync(pair.B, "bob", displayName: "Bob on B");
+        using var client = pair.ClientFor(pair.A);
+        string Profile(string userId, string field = "") => $"/_matrix/client/v3/profile/{Uri.EscapeDataString(userId)}{field}";
+
+        using var profile = await client.GetAsync(Profile(bob.UserId));
+        using var displayName = await client.GetAsync(Profile(bob.UserId, "/displayname"));
+        using var avatar = await client.GetAsync(Profile(bob.UserId, "/avatar_url"));
+        using var unknown = await client.GetAsync(Profile($"@nobody:{pair.NameOfB}"));
+        using var unreachable = await client.GetAsync(Profile("@someone:127.0.0.1:1"));
+
+        Assert.Equal(HttpStatusCode.OK, profile.StatusCode);
+        Assert.Equal("Bob on B", JsonNode.Parse(await profile.Content.ReadAsStringAsync())!["displayname"]!.GetValue<string>());
+        Assert.Equal("""{"displayname":"Bob on B"}""", await displayName.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, avatar.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("M_NOT_FOUND", JsonNode.Parse(await unknown.Content.ReadAsStringAsync())!["errcode"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadGateway, unreachable.StatusCode);
+        Assert.Equal("M_UNKNOWN", JsonNode.Parse(await unreachable.Content.ReadAsStringAsync())!["errcode"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task The_version_needs_no_signature()
     {
         using var client = pair.ClientFor(pair.B);

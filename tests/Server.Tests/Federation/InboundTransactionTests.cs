@@ -147,7 +147,7 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     }
 
     [Fact]
-    public async Task A_pdu_of_a_sender_of_another_server_is_refused()
+    public async Task A_pdu_of_a_sender_of_another_server_without_that_servers_signature_is_refused()
     {
         var (_, sync, roomId, _, version) = await RoomWithRemoteMemberAsync("grace");
         var (eventId, pdu) = await RemoteEventAsync(version, roomId, "@ivan:other.example", "m.room.message", Text("not A's user"));
@@ -227,7 +227,18 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
             Assert.Equal("M_FORBIDDEN", JsonNode.Parse(read.Body)!["errcode"]!.GetValue<string>());
         }
 
+        var invitee = (await LocalMemberAsync()).Sync.UserId;
+        var (inviteId, invite) = await RemoteEventAsync(version, roomId, remote, EventTypes.Member, new JsonObject { ["membership"] = "invite" }, stateKey: invitee);
+        Task<FederationResponse> InviteAsync() => pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put,
+            $"/_matrix/federation/v2/invite/{Uri.EscapeDataString(roomId)}/{Uri.EscapeDataString(inviteId.Value)}",
+            new JsonObject { ["event"] = invite.DeepClone(), ["invite_room_state"] = new JsonArray(), ["room_version"] = version.Id }, CancellationToken.None);
+        var invited = await InviteAsync();
+        Assert.True(invited.StatusCode == HttpStatusCode.Forbidden, $"invite: {(int)invited.StatusCode} {System.Text.Encoding.UTF8.GetString(invited.Body)}");
+        Assert.Contains("access control", JsonNode.Parse(invited.Body)!["error"]!.GetValue<string>());
+
         await alice.SetStateAsync(roomId, ServerAcl.EventType, new JsonObject { ["allow"] = new JsonArray("*"), ["deny"] = new JsonArray("evil.example") });
+        invited = await InviteAsync();
+        Assert.True(invited.StatusCode == HttpStatusCode.OK, $"invite: {(int)invited.StatusCode} {System.Text.Encoding.UTF8.GetString(invited.Body)}");
         var (allowedId, allowed) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("allowed again"));
         since = await NextBatchAsync(sync);
         Assert.Empty((await SendTransactionOkAsync([allowed]))[allowedId.Value]!.AsObject());

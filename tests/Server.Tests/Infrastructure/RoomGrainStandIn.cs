@@ -78,6 +78,7 @@ public abstract class RoomGrainStandIn : HomeServerGrain, IRoomGrain
 
     public virtual Task<byte[]> GetThreadsAsync(Reader reader, ThreadsQuery query) => throw new NotSupportedException();
 
+    public virtual Task<bool> AllowsServerAsync(string server) => throw new NotSupportedException();
     public virtual Task<bool> IsJoinedAsync(string userId) => throw new NotSupportedException();
 
     public virtual Task<bool> CanSendStateAsync(string userId, string eventType) => throw new NotSupportedException();

@@ -212,8 +212,14 @@ public abstract class MediaTests(MediaServerFixture fixture)
             var query = prefix.EndsWith("thumbnail") ? "?width=32&height=32" : "";
             await alice.FailsAsync(Get, $"{prefix}/localhost/AAAAAAAAAAAAAAAAAAAAAAAA{query}", null, HttpStatusCode.NotFound, "M_NOT_FOUND");
             await alice.FailsAsync(Get, $"{prefix}/localhost/..%2F..%2Fetc{query}", null, HttpStatusCode.NotFound, "M_NOT_FOUND");
-            // Another server's media needs federation, which this server does not have yet.
-            await alice.FailsAsync(Get, $"{prefix}/matrix.org/{id}{query}", null, HttpStatusCode.NotFound, "M_NOT_FOUND");
+            // Another server's media is fetched over federation (Federation/FederationMediaTests); not when the
+            // deprecated endpoints are told not to, and never for a name that is not a server name.
+            if (prefix.StartsWith(M))
+            {
+                var noRemote = (query.Length == 0 ? "?" : query + "&") + "allow_remote=false";
+                await alice.FailsAsync(Get, $"{prefix}/matrix.org/{id}{noRemote}", null, HttpStatusCode.NotFound, "M_NOT_FOUND");
+            }
+            await alice.FailsAsync(Get, $"{prefix}/not_a_server!/{id}{query}", null, HttpStatusCode.NotFound, "M_NOT_FOUND");
         }
     }
 

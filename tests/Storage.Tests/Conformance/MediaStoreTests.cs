@@ -64,4 +64,24 @@ public abstract class MediaStoreTests<TBackend> : StoreTestBase<TBackend>
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.Media.AddUploadedAsync("up2", Alice, Now, new StoredMediaContent("a/b", null, -1), Ct));
         Assert.Null(await Store.Media.GetAsync("up2", Ct));
     }
+
+    [Fact]
+    public async Task Remote_media_is_recorded_once_per_server_and_id_and_the_first_record_wins()
+    {
+        var first = new StoredRemoteMedia("remote.example:8448", "abc-DEF_1", "fileAAAA", Text, Now);
+        Assert.Null(await Store.Media.GetRemoteAsync("remote.example:8448", "abc-DEF_1", Ct));
+        Assert.Equal(first, await Store.Media.AddRemoteAsync(first, Ct));
+
+        // A second fetch of the same media (another silo, a race) keeps the first record and file.
+        var second = first with { FileId = "fileBBBB", FetchedAt = Now + 5, Content = new StoredMediaContent("image/png", null, 9) };
+        Assert.Equal(first, await Store.Media.AddRemoteAsync(second, Ct));
+        Assert.Equal(first, await Store.Media.GetRemoteAsync("remote.example:8448", "abc-DEF_1", Ct));
+
+        // The same media id on another server, or the id as local media, is something else.
+        Assert.Null(await Store.Media.GetRemoteAsync("other.example", "abc-DEF_1", Ct));
+        Assert.Null(await Store.Media.GetAsync("abc-DEF_1", Ct));
+        var other = new StoredRemoteMedia("other.example", "abc-DEF_1", "fileCCCC", new StoredMediaContent("image/png", null, 9), Now);
+        Assert.Equal(other, await Store.Media.AddRemoteAsync(other, Ct));
+        Assert.Equal(2, await CountRowsAsync("remote_media"));
+    }
 }

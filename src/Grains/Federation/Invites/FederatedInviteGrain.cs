@@ -7,6 +7,7 @@ using HomeServer.Grains.Federation.Signing;
 using HomeServer.Grains.Federation.Transactions;
 using HomeServer.Grains.Federation.Transport;
 using HomeServer.Grains.Identifiers;
+using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
 using HomeServer.Storage;
 using Microsoft.Extensions.Logging;
@@ -41,9 +42,13 @@ public sealed class FederatedInviteGrain(
         if (await store.Accounts.GetAccountAsync(invitee, CancellationToken.None) is null)
             throw MatrixRequestException.Forbidden($"{invitee} is not a user of this server.");
 
+        var roomIsHere = await store.Rooms.GetRoomAsync(Key, CancellationToken.None) is not null;
+        if (roomIsHere && !await GrainFactory.GetGrain<IRoomGrain>(Key).AllowsServerAsync(origin))
+            throw MatrixRequestException.Forbidden($"{origin} is denied by the room's server access control list.");
+
         EventSigning.Sign(version, pdu, signingKey.Current);
         var signed = CanonicalJson.Encode(pdu, version.StrictCanonicalJson);
-        if (await store.Rooms.GetRoomAsync(Key, CancellationToken.None) is not null) return new ReceivedInviteResult(version.Id, signed);
+        if (roomIsHere) return new ReceivedInviteResult(version.Id, signed);
 
         var kept = (JsonObject)pdu.DeepClone();
         kept["unsigned"] = new JsonObject { ["invite_room_state"] = roomState };

@@ -37,6 +37,55 @@ public sealed class FederationClient(HttpClient http, ServerDiscovery discovery,
     public Task<FederationResponse> GetUnsignedAsync(string destination, string pathAndQuery, CancellationToken cancellationToken) =>
         SendAsync(destination, HttpMethod.Get, pathAndQuery, null, sign: false, cancellationToken);
 
+    /// <summary>
+    /// A signed GET whose answer is not read here: the caller bounds and reads the body, and disposes the response.
+    /// <paramref name="cancellationToken"/> must bound the whole exchange (this does not add a timeout).
+    /// </summary>
+    /// <exception cref="FederationRequestException">No answer could be had.</exception>
+    public async Task<HttpResponseMessage> GetStreamingAsync(string destination, string pathAndQuery, CancellationToken cancellationToken)
+    {
+        if (destination == local.Name) throw new ArgumentException("A server does not send federation requests to itself.", nameof(destination));
+        try
+        {
+            var target = await discovery.ResolveAsync(destination, cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(target.BaseUri, pathAndQuery));
+            request.Headers.Host = target.HostHeader;
+            request.Headers.TryAddWithoutValidation("Authorization", RequestSigning.AuthorizationHeader(
+                key.Current, destination, "GET", request.RequestUri!.PathAndQuery, null));
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw Failed(destination, exception);
+        }
+    }
+
+    /// <summary>
+    /// An unsigned GET of an absolute http(s) URL another server named (a media <c>Location</c>), through the same
+    /// guarded connections (no private addresses, verified TLS, no automatic redirects). Streamed like
+    /// <see cref="GetStreamingAsync"/>.
+    /// </summary>
+    /// <exception cref="FederationRequestException">No answer could be had.</exception>
+    public async Task<HttpResponseMessage> GetUrlStreamingAsync(Uri url, CancellationToken cancellationToken)
+    {
+        if (!url.IsAbsoluteUri || url.Scheme is not ("https" or "http")) throw new FederationRequestException(url.Host, "not an http(s) URL");
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw Failed(url.Host, exception);
+        }
+    }
+
+    private static FederationRequestException Failed(string destination, HttpRequestException exception)
+    {
+        var refused = FindInner<OutboundAddressRefusedException>(exception);
+        return new FederationRequestException(destination, refused?.Message ?? exception.Message, (Exception?)refused ?? exception);
+    }
+
     private async Task<FederationResponse> SendAsync(
         string destination, HttpMethod method, string pathAndQuery, JsonNode? content, bool sign, CancellationToken cancellationToken)
     {

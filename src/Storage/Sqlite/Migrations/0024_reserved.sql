@@ -1,3 +1,3 @@
--- Version 24 is set aside for another part of federation (issue 15) built at the same time; the file keeps the versions
--- contiguous until that part's migration takes its place.
+-- Version 24 is kept for a piece of federation built alongside remote media (0025); a branch that needs it replaces
+-- this file. Nothing to change; the file keeps the versions contiguous.
 SELECT 1;
