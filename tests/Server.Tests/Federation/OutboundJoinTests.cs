@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using HomeServer.Server.Tests.Infrastructure;
 using HomeServer.Server.Tests.Rooms;
 using HomeServer.Server.Tests.Sync;
+using static HomeServer.Server.Tests.Federation.FederatedMembers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -18,7 +19,7 @@ namespace HomeServer.Server.Tests.Federation;
 /// </summary>
 public abstract class OutboundJoinTests<TPair>(TPair pair) where TPair : FederationPair
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    private Task<(RoomsClient Rooms, SyncUser Sync)> UserAsync(RunningServer server, string name) => FederatedMembers.UserAsync(pair, server, name);
 
     [Fact]
     public async Task A_user_of_B_joins_a_room_of_A_by_alias_talks_both_ways_and_leaves()
@@ -314,63 +315,6 @@ public abstract class OutboundJoinTests<TPair>(TPair pair) where TPair : Federat
         }
     }
 
-    /// <summary>The messages of one room a user's incremental /sync has shown, in order.</summary>
-    private sealed class MessageLog(SyncUser user, string roomId, string since)
-    {
-        private string _since = since;
-
-        public List<string> Bodies { get; } = [];
-
-        public List<string> EventIds { get; } = [];
-
-        public async Task WaitForAsync(int count)
-        {
-            var deadline = DateTime.UtcNow + Patience;
-            while (Bodies.Count < count)
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"{user.UserId} saw {Bodies.Count} of {count} messages: {string.Join(", ", Bodies)}");
-                await SyncOnceAsync();
-            }
-        }
-
-        public async Task SyncOnceAsync()
-        {
-            var body = _since.Length == 0 ? await user.SyncAsync("timeout=0") : await user.SyncSinceAsync(_since, "timeout=1000");
-            _since = body.GetProperty("next_batch").GetString()!;
-            if (!body.TryGetProperty("rooms", out var rooms) || !rooms.TryGetProperty("join", out var join) || !join.TryGetProperty(roomId, out var room)) return;
-            foreach (var e in Events(room, "timeline").Where(e => e.GetProperty("type").GetString() == "m.room.message"))
-            {
-                Bodies.Add(e.GetProperty("content").GetProperty("body").GetString()!);
-                EventIds.Add(e.GetProperty("event_id").GetString()!);
-            }
-        }
-    }
-
-    private static IEnumerable<JsonElement> Events(JsonElement room, string section) =>
-        room.TryGetProperty(section, out var part) && part.TryGetProperty("events", out var events) ? events.EnumerateArray() : [];
-
-    private static async Task<string> SinceAsync(SyncUser user) => (await user.SyncAsync("timeout=0")).GetProperty("next_batch").GetString()!;
-
-    private static async Task<List<string>> JoinedMembersAsync(RoomsClient member, string roomId) =>
-        (await member.OkAsync(HttpMethod.Get, $"/rooms/{RoomsClient.Escape(roomId)}/joined_members"))
-        .GetProperty("joined").EnumerateObject().Select(p => p.Name).ToList();
-
-    private async Task<(RoomsClient Rooms, SyncUser Sync)> UserAsync(RunningServer server, string name)
-    {
-        var user = await TestUsers.CreateAsync(server, name);
-        var http = pair.ClientFor(server);
-        return (new RoomsClient(http, user), new SyncUser(http, user.UserId, user.DeviceId, user.AccessToken));
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
-            await Task.Delay(100);
-        }
-    }
 }
 
 /// <summary>How the resident server of <see cref="OutboundJoinTests{TPair}"/> alters its send_join answers.</summary>
