@@ -43,6 +43,15 @@ public abstract class FederationBackfillTests<TPair>(TPair pair) where TPair : F
         Assert.Equal(requests, probe.Requests);
         Assert.Equal(EventIds(events), EventIds(again));
 
+        // Filters and lazy-loaded members act on backfilled events as on local ones.
+        var filter = Uri.EscapeDataString("""{"types":["m.room.message"],"lazy_load_members":true}""");
+        var filtered = await bob.MessagesAsync(roomId, $"dir=b&limit=1000&filter={filter}");
+        Assert.Equal(Enumerable.Range(1, Messages).Reverse().Select(i => $"message {i}"),
+            filtered.GetProperty("chunk").EnumerateArray().Select(e => e.GetProperty("content").GetProperty("body").GetString()));
+        var member = Assert.Single(filtered.GetProperty("state").EnumerateArray());
+        Assert.Equal(carl.UserId, member.GetProperty("state_key").GetString());
+        Assert.Equal(requests, probe.Requests);
+
         // Forwards from the oldest page's token the same events come back in the other order.
         var forward = await bob.MessagesAsync(roomId, $"dir=f&limit=1000&from={await OldestTokenAsync(bob, roomId)}");
         Assert.Equal(EventIds(events).AsEnumerable().Reverse(), forward.GetProperty("chunk").EnumerateArray().Select(e => e.GetProperty("event_id").GetString()!));
