@@ -7,12 +7,13 @@ namespace HomeServer.Storage;
 public interface IRemoteInviteStore
 {
     /// <summary>
-    /// Stores the invite (replacing an earlier invite or rejection of the same user and room) and returns its position.
-    /// The same invite event again changes nothing and returns its first position.
+    /// Stores the invite, or a knock (<see cref="RemoteInvite.Membership"/> <c>knock</c>, docs/adr/0045), replacing an
+    /// earlier invite, knock or rejection of the same user and room, and returns its position. The same event again
+    /// changes nothing and returns its first position.
     /// </summary>
     Task<long> SaveInviteAsync(RemoteInvite invite, CancellationToken cancellationToken);
 
-    /// <summary>Records the rejection of the current invite <paramref name="inviteEventId"/>; its position, or null when that invite is not pending.</summary>
+    /// <summary>Records the rejection of the current invite (or knock) <paramref name="inviteEventId"/>; its position, or null when it is not pending.</summary>
     Task<long?> SaveRejectionAsync(string userId, string roomId, string inviteEventId, byte[] leaveEvent, CancellationToken cancellationToken);
 
     Task<RemoteInvite?> GetAsync(string userId, string roomId, CancellationToken cancellationToken);
@@ -21,7 +22,7 @@ public interface IRemoteInviteStore
     Task<IReadOnlyList<RemoteInvite>> GetOfUserAsync(string userId, long after, long upTo, CancellationToken cancellationToken);
 }
 
-/// <param name="Membership"><c>invite</c>, or <c>leave</c> once rejected.</param>
+/// <param name="Membership"><c>invite</c> (or <c>knock</c> for a knock of the user), <c>leave</c> once rejected or rescinded.</param>
 /// <param name="InviteEvent">The invite as signed by both servers, its <c>unsigned.invite_room_state</c> the stripped state sent with it.</param>
 /// <param name="LeaveEvent">The rejection as the room's server accepted it, once rejected.</param>
 public sealed record RemoteInvite(

@@ -43,6 +43,7 @@ internal static class FederationEndpoints
         authenticated.MapFederationRoomEndpoints();
         authenticated.MapFederationReadEndpoints();
         authenticated.MapFederationMembershipEndpoints();
+        authenticated.MapFederationKnockEndpoints();
         authenticated.MapFederationDirectoryEndpoints();
         authenticated.MapFederationKeysEndpoints();
         authenticated.MapFederationMediaEndpoints();

@@ -35,10 +35,20 @@ internal static class PresenceEndpoints
     {
         var session = await context.RequireSessionAsync();
         if (!UserId.TryParse(userId, out var parsed)) throw AccountErrors.InvalidUserId(userId);
-        // Remote users' presence would come over federation, which this server does not speak.
-        if (parsed.Server.Value != server.Name || !await grains.GetGrain<IUserGrain>(userId).ExistsAsync())
+        var local = parsed.Server.Value == server.Name;
+        if (local && !await grains.GetGrain<IUserGrain>(userId).ExistsAsync())
             throw AccountErrors.NotFound("No presence is known for this user.");
-        var status = await grains.GetGrain<IPresenceGrain>(userId).GetAsync(session.UserId);
+        PresenceStatus status;
+        try
+        {
+            status = await grains.GetGrain<IPresenceGrain>(userId).GetAsync(session.UserId);
+        }
+        catch (MatrixRequestException e) when (!local && e.ErrCode == "M_FORBIDDEN")
+        {
+            // Another server's user: this server knows their presence (m.presence EDUs, docs/adr/0045) only while they
+            // share a room with a local user, and the viewer shares none.
+            throw AccountErrors.NotFound("No presence is known for this user.");
+        }
         return AccountsJsonBody.Bytes(Write(status, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
     }
 

@@ -39,6 +39,10 @@ public interface IFederationDestinationGrain : IGrainWithStringKey
 [GenerateSerializer, Immutable, Alias("hs.RoomEventsForServer")]
 public sealed record RoomEventsForServer(string RoomId, long FirstGlobalPosition, long LastGlobalPosition, long? JoinedAt, long? LeftAt);
 
-/// <summary>An EDU for another server: its <c>edu_type</c> and its <c>content</c> (one JSON object).</summary>
+/// <summary>
+/// An EDU for another server: its <c>edu_type</c> and its <c>content</c> (one JSON object). An EDU with a
+/// <paramref name="ReplaceKey"/> replaces a queued one of the same key that is not sent yet (a user's presence: only the
+/// latest state is worth sending, docs/adr/0045).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("hs.OutboundEdu")]
-public sealed record OutboundEdu(string EduType, byte[] Content);
+public sealed record OutboundEdu(string EduType, byte[] Content, string? ReplaceKey = null);

@@ -43,4 +43,11 @@ public interface IPresenceGrain : IGrainWithStringKey
     /// </summary>
     [Idempotent]
     Task SyncingAsync(string presence);
+
+    /// <summary>
+    /// The presence of a user of <paramref name="origin"/> as an <c>m.presence</c> EDU of that server tells it: kept
+    /// and told to the local users sharing a room with them; ignored for a user of another server, one who shares no
+    /// room with a local user, or an invalid presence (docs/adr/0045).
+    /// </summary>
+    Task ReceiveFromServerAsync(string origin, string presence, string? statusMessage, long lastActiveTs);
 }

@@ -11,8 +11,9 @@ namespace HomeServer.Grains.Events;
 /// <remarks>
 /// Rules 2.1-2.3 judge the <c>auth_events</c> a remote server chose; here the caller supplies the state
 /// itself (and <see cref="AuthEventSelector"/> derives auth events from it), so they do not apply.
-/// Signatures are not checked: this server does not federate and holds no keys. Features that need
-/// signature checks (third-party invites, joins authorised by a user of another server) are refused.
+/// Signatures are verified where events are received, not here. A join authorised by a user of another server
+/// must carry that server's signature (verified on receipt); third-party invites, which need their own signature
+/// checks, are refused.
 /// </remarks>
 public static class EventAuthorizer
 {

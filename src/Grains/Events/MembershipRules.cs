@@ -17,13 +17,17 @@ internal static class MembershipRules
         if (!UserId.IsValid(target))
             return AuthResult.Reject("The state key of an m.room.member event must be a user ID.");
 
-        // 4.2 (v8+; before, the key means nothing). The rule asks for the authorising user's server's signature.
-        // This server signs nothing, so it only accepts authorisers of the sender's own server: the events it
-        // builds itself, where it chose the authoriser.
-        if (version.RestrictedJoinRule && pdu.Content.TryGetProperty("join_authorised_via_users_server", out var authoriser)
-            && (authoriser.ValueKind != JsonValueKind.String || !UserId.TryParse(authoriser.GetString(), out var authoriserId)
-                || authoriserId.Server != pdu.Sender.Server))
-            return AuthResult.Reject("Joins authorised by a user of another server need signature checks, which are not supported.");
+        // 4.2 (v8+; before, the key means nothing): the event must be signed by the authorising user's server.
+        // Signatures are verified where events are received (EventSigning.RequiredSigners names that server for a
+        // join) and this server signs what it builds, so here the signature of that server must be present. An
+        // authoriser of the sender's own server is covered by the sender's signature every event needs.
+        if (version.RestrictedJoinRule && pdu.Content.TryGetProperty("join_authorised_via_users_server", out var authoriser))
+        {
+            if (authoriser.ValueKind != JsonValueKind.String || !UserId.TryParse(authoriser.GetString(), out var authoriserId))
+                return AuthResult.Reject("join_authorised_via_users_server is not a user ID.");
+            if (authoriserId.Server != pdu.Sender.Server && !IsSignedBy(pdu, authoriserId.Server.ToString()))
+                return AuthResult.Reject($"The join is authorised by a user of {authoriserId.Server} but not signed by that server.");
+        }
 
         var sender = pdu.Sender.Value;
         var membership = pdu.GetContentString("membership");
@@ -81,6 +85,11 @@ internal static class MembershipRules
             ? AuthResult.Allow
             : AuthResult.Reject($"The authorising user needs the invite level {powerLevels.Invite}; they have {authoriserLevel}.");
     }
+
+    private static bool IsSignedBy(Pdu pdu, string server) =>
+        pdu.Json.TryGetProperty("signatures", out var signatures) && signatures.ValueKind == JsonValueKind.Object
+        && signatures.TryGetProperty(server, out var ofServer) && ofServer.ValueKind == JsonValueKind.Object
+        && ofServer.EnumerateObject().Any();
 
     // 4.4
     private static AuthResult AuthorizeInvite(RoomVersion version, Pdu pdu, IReadOnlyDictionary<StateEventKey, Pdu> state, string target)

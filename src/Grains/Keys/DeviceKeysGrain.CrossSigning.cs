@@ -46,6 +46,7 @@ public sealed partial class DeviceKeysGrain
         var keys = uploaded.Select(u => new NewCrossSigningKey(u.Key, u.Value.PublicKey, KeyJson.Canonical(u.Value.Key))).ToList();
         var position = await store.Keys.SetCrossSigningKeysAsync(Key, keys, None);
         await Announcer.DeviceListChangedAsync(Key, position);
+        await Announcer.SendSigningKeyUpdateAsync(Key, keys); // other servers sharing a room (docs/adr/0045)
     }
 
     private string CheckCrossSigningKey(JsonElement key, string type)

@@ -70,6 +70,42 @@ internal sealed class DeviceListAnnouncer(
         }
     }
 
+    /// <summary>
+    /// An <c>m.signing_key_update</c> EDU with the user's new master and self-signing keys (the user-signing key is the
+    /// user's own business) to every other server with a member sharing a room with the user (docs/adr/0045). Kept in
+    /// memory until sent, as device list updates. Never fails the upload itself.
+    /// </summary>
+    public async Task SendSigningKeyUpdateAsync(string userId, IReadOnlyList<NewCrossSigningKey> keys)
+    {
+        var shared = keys.Where(k => k.Type is "master" or "self_signing").ToList();
+        if (shared.Count == 0) return;
+        try
+        {
+            var servers = (await store.Presence.GetRoomPeersAsync(userId, CancellationToken.None))
+                .Where(u => !server.IsLocal(u) && Identifiers.UserId.TryParse(u, out _))
+                .Select(u => Identifiers.UserId.Parse(u).Server.Value)
+                .Distinct(StringComparer.Ordinal)
+                .ToList();
+            if (servers.Count == 0) return;
+            var edu = new OutboundEdu("m.signing_key_update", KeyResponses.Write(writer =>
+            {
+                writer.WriteStartObject();
+                writer.WriteString("user_id"u8, userId);
+                foreach (var key in shared)
+                {
+                    writer.WritePropertyName(key.Type + "_key");
+                    writer.WriteRawValue(key.Json);
+                }
+                writer.WriteEndObject();
+            }));
+            foreach (var destination in servers) await grains.GetGrain<IFederationDestinationGrain>(destination).SendEduAsync(edu);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "The signing key update of {UserId} could not be handed to other servers", userId);
+        }
+    }
+
     /// <summary>The one-time or fallback keys of one of the user's devices changed: its sync grain re-reads the counts.</summary>
     public void OneTimeKeysChanged(string userId) =>
         Notifier.Notify(userId, new SyncNotice(SyncNoticeKind.OneTimeKeys, null, 0));

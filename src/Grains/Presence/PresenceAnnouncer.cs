@@ -29,5 +29,7 @@ public sealed class PresenceAnnouncer(
         peers.UnionWith(userIds);
         new SyncNotifier(grains, silos, server, delivery ?? new SyncDeliveryOptions(), logger)
             .Notify(peers, new SyncNotice(SyncNoticeKind.Presence, null, position));
+        // Other servers sharing a room with a local user hear of its change too (docs/adr/0045); not awaited by the writes.
+        _ = new PresenceFederation(store, grains, server, logger).SendAsync(userIds, peers);
     }
 }

@@ -12,7 +12,7 @@ namespace HomeServer.Grains.Presence;
 /// </summary>
 [GrainType("presence")]
 public sealed class PresenceGrain(
-    IHomeServerStore store, IOptions<PresenceOptions> options, PresenceWrites writes)
+    IHomeServerStore store, IOptions<PresenceOptions> options, PresenceWrites writes, LocalServer local)
     : HomeServerGrain, IPresenceGrain
 {
     /// <summary>Synapse's LAST_ACTIVE_GRANULARITY: a user active within it is <c>currently_active</c>.</summary>
@@ -53,6 +53,21 @@ public sealed class PresenceGrain(
         RequireValid(presence);
         if (!options.Value.Enabled || presence == PresenceStates.Offline) return Task.CompletedTask;
         return ChangeAsync(presence, _statusMessage, presence == PresenceStates.Online ? Now() : _lastActiveTs);
+    }
+
+    public async Task ReceiveFromServerAsync(string origin, string presence, string? statusMessage, long lastActiveTs)
+    {
+        // Only the user's own server speaks for them; this server's users' presence is its own.
+        if (!options.Value.Enabled || !PresenceStates.IsValid(presence) || origin == local.Name
+            || !Identifiers.UserId.TryParse(Key, out var user) || user.Server.ToString() != origin)
+            return;
+        if (presence == _presence && statusMessage == _statusMessage && lastActiveTs <= _persistedLastActiveTs) return;
+        // Kept only for users local users can see: those sharing a joined room with one of them, as this server knows.
+        var peers = await store.Presence.GetRoomPeersAsync(Key, CancellationToken.None);
+        if (!peers.Any(local.IsLocal)) return;
+        // No idle timer: the user's server says when they go idle.
+        await writes.WriteAsync(new NewPresence(Key, presence, statusMessage, lastActiveTs), announce: true);
+        (_presence, _statusMessage, _lastActiveTs, _persistedLastActiveTs) = (presence, statusMessage, lastActiveTs, lastActiveTs);
     }
 
     /// <summary>

@@ -17,18 +17,17 @@ namespace HomeServer.Grains.Rooms;
 /// </summary>
 public sealed partial class RoomGrain
 {
-    public Task<MakeJoinResult> MakeJoinAsync(string origin, string userId, IReadOnlyList<string> supportedVersions)
+    public async Task<MakeJoinResult> MakeJoinAsync(string origin, string userId, IReadOnlyList<string> supportedVersions)
     {
         if (origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not join over federation.");
         var snapshot = RequireAllowedByAcl(origin);
         if (!UserId.TryParse(userId, out var user)) throw MatrixRequestException.InvalidParam($"'{userId}' is not a user ID.");
         if (user.Server.ToString() != origin) throw MatrixRequestException.Forbidden($"{userId} is not a user of {origin}.");
-        if (!supportedVersions.Contains(snapshot.Version.Id)) return Task.FromResult(new MakeJoinResult(snapshot.Version.Id, null));
-        if (snapshot.State.JoinRuleOf() is JoinRules.Restricted or JoinRules.KnockRestricted
-            && snapshot.MembershipOf(userId) is not (Membership.Invite or Membership.Join))
-            throw new MatrixRequestException("M_UNABLE_TO_AUTHORISE_JOIN", "This server does not authorise restricted joins of other servers' users yet.");
-
-        return Task.FromResult(new MakeJoinResult(snapshot.Version.Id, MembershipTemplate(snapshot, user, Membership.Join)));
+        if (!supportedVersions.Contains(snapshot.Version.Id)) return new MakeJoinResult(snapshot.Version.Id, null);
+        var authoriser = await RestrictedJoinAuthoriserForRemoteAsync(snapshot, userId); // see RoomGrain.RestrictedJoins.cs
+        // The room may have changed while the allowed rooms were asked.
+        snapshot = RequireAllowedByAcl(origin);
+        return new MakeJoinResult(snapshot.Version.Id, MembershipTemplate(snapshot, user, Membership.Join, authoriser));
     }
 
     /// <summary>
@@ -36,11 +35,12 @@ public sealed partial class RoomGrain
     /// newest event as its only previous event, the auth events its type needs), and the room version. The auth rules
     /// judge it as that server will build it (403 if they refuse); the id is only a name for their messages.
     /// </summary>
-    private byte[] MembershipTemplate(RoomSnapshot snapshot, UserId user, string membership)
+    private byte[] MembershipTemplate(RoomSnapshot snapshot, UserId user, string membership, string? joinAuthoriser = null)
     {
         var version = snapshot.Version;
         var userId = user.ToString();
         var content = new JsonObject { ["membership"] = membership };
+        if (joinAuthoriser is not null) content["join_authorised_via_users_server"] = joinAuthoriser;
         var authEvents = AuthEventSelector.Select(EventTypes.Member, userId, user, content, snapshot.State);
         var template = new JsonObject
         {
@@ -56,7 +56,14 @@ public sealed partial class RoomGrain
             ["type"] = EventTypes.Member,
         };
 
-        var candidate = new Pdu(Identifiers.EventId.Opaque("template", server.Name), JsonSerializer.SerializeToElement(template));
+        var judged = template;
+        if (joinAuthoriser is not null)
+        {
+            // This server signs the join as its authoriser at send_join; the rules are to judge it as it will be then.
+            judged = (JsonObject)template.DeepClone();
+            judged["signatures"] = new JsonObject { [server.Name] = new JsonObject { [signingKey.Current.KeyId] = "" } };
+        }
+        var candidate = new Pdu(Identifiers.EventId.Opaque("template", server.Name), JsonSerializer.SerializeToElement(judged));
         var auth = EventAuthorizer.Authorize(version, candidate, snapshot.State);
         if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
 
@@ -77,8 +84,7 @@ public sealed partial class RoomGrain
         var snapshot = RequireAllowedByAcl(request.Origin);
         var version = snapshot.Version;
         var (eventId, pdu) = ReceivedJoinEvent.Check(version, RoomId, request.Origin, request.EventId, request.Event);
-        if (pdu["content"]!["join_authorised_via_users_server"] is not null)
-            throw new MatrixRequestException("M_UNABLE_TO_AUTHORISE_JOIN", "This server does not authorise restricted joins of other servers' users yet.");
+        await AuthoriseReceivedRestrictedJoinAsync(snapshot, pdu); // see RoomGrain.RestrictedJoins.cs
 
         await VerifySignaturesAsync(version, pdu);
         // The spec lets a server redact an event whose content hash fails and go on with the redacted copy; a join is

@@ -91,7 +91,7 @@ public sealed partial class RoomGrain : IRoomRemoteJoins
         var candidates = servers.Concat(residents).Where(name => name != server.Name).Distinct(StringComparer.Ordinal).ToList();
         var client = ServiceProvider.GetRequiredService<FederationClient>();
         var join = await new OutboundJoin(client, signingKey.Current, Clock).RejoinAsync(
-            RoomId, request.UserId, await JoinContentAsync(request), candidates, existing.Version, existing.LastEventId!.Value, existing.Depth);
+            RoomId, request.UserId, await JoinContentAsync(request), candidates, existing.Version, existing.LastEventId!.Value, existing.Depth, VerifySignaturesAsync);
         await _writer.SubmitAsync(builder =>
         {
             if (builder.View.LastEventId == join.EventId) return join.EventId.Value;

@@ -12,11 +12,12 @@ namespace HomeServer.Grains.Sync;
 /// </summary>
 internal static class RemoteInviteState
 {
-    /// <summary>The stripped state sent with the invite (its <c>unsigned.invite_room_state</c>), then the invite itself.</summary>
+    /// <summary>The stripped state sent with the invite (its <c>unsigned.invite_room_state</c>; a knock's <c>knock_room_state</c>), then the invite itself.</summary>
     public static IEnumerable<StoredEvent> StrippedState(RemoteInvite invite)
     {
         var pdu = JsonNode.Parse(invite.InviteEvent)!.AsObject();
-        if (pdu["unsigned"]?["invite_room_state"] is JsonArray state)
+        // A knock (docs/adr/0045) keeps the state the room's server answered in knock_room_state.
+        if ((pdu["unsigned"]?["invite_room_state"] ?? pdu["unsigned"]?["knock_room_state"]) is JsonArray state)
         {
             foreach (var entry in state.OfType<JsonObject>())
             {

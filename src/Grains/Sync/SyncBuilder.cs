@@ -168,6 +168,12 @@ internal sealed class SyncBuilder
                 room.StrippedState.AddRange(RemoteInviteState.StrippedState(invite));
                 result.Invited.Add(room);
             }
+            else if (invite.Membership == "knock") // a knock on a room of another server (docs/adr/0045)
+            {
+                var room = new StrippedRoomResult(invite.RoomId);
+                room.StrippedState.AddRange(RemoteInviteState.StrippedState(invite));
+                result.Knocked.Add(room);
+            }
             else if (invite.LeaveEvent is { } leave && (!initial || Filter.Room.IncludeLeave))
             {
                 var room = new LeftRoomResult(invite.RoomId) { Timeline = new TimelineResult([RemoteInviteState.LeaveEvent(invite, leave)], false, null) };

@@ -11,24 +11,26 @@ internal sealed class SqlRemoteInviteStore(SqlDatabase db) : IRemoteInviteStore
         Guard.Identifier(invite.UserId, nameof(invite.UserId));
         Guard.Identifier(invite.RoomId, nameof(invite.RoomId));
         Guard.Identifier(invite.EventId, nameof(invite.EventId));
+        if (invite.Membership is not ("invite" or "knock"))
+            throw new ArgumentException("A remote invite is kept as 'invite' or a knock as 'knock'.", nameof(invite));
         // The event with the stripped state the inviting server sent in its unsigned data.
         Guard.JsonObject(invite.InviteEvent, 4 * StoreLimits.MaxEventJsonBytes, nameof(invite.InviteEvent));
         return await db.WriteAsync(async (connection, transaction, ct) =>
         {
             var existing = await connection.Command(
-                    "SELECT stream_position FROM remote_invites WHERE user_id = @user AND room_id = @room AND event_id = @event AND membership = 'invite'",
+                    "SELECT stream_position FROM remote_invites WHERE user_id = @user AND room_id = @room AND event_id = @event AND membership = @membership",
                     transaction)
-                .With("@user", invite.UserId).With("@room", invite.RoomId).With("@event", invite.EventId)
+                .With("@user", invite.UserId).With("@room", invite.RoomId).With("@event", invite.EventId).With("@membership", invite.Membership)
                 .ListAsync(reader => reader.GetInt64(0), ct);
             if (existing.Count > 0) return existing[0];
             var position = await StreamPositions.AllocateAsync(connection, transaction, StreamPositions.AccountData, 1, ct);
             await connection.Command(
-                    $"INSERT INTO remote_invites ({Columns}) VALUES (@user, @room, @event, @version, 'invite', @invite, NULL, @position) " +
+                    $"INSERT INTO remote_invites ({Columns}) VALUES (@user, @room, @event, @version, @membership, @invite, NULL, @position) " +
                     "ON CONFLICT (user_id, room_id) DO UPDATE SET event_id = excluded.event_id, room_version = excluded.room_version, " +
                     "membership = excluded.membership, invite_event = excluded.invite_event, leave_event = NULL, stream_position = excluded.stream_position",
                     transaction)
                 .With("@user", invite.UserId).With("@room", invite.RoomId).With("@event", invite.EventId)
-                .With("@version", invite.RoomVersion).With("@invite", invite.InviteEvent).With("@position", position)
+                .With("@version", invite.RoomVersion).With("@membership", invite.Membership).With("@invite", invite.InviteEvent).With("@position", position)
                 .ExecuteAsync(ct);
             return position;
         }, cancellationToken);
@@ -42,7 +44,7 @@ internal sealed class SqlRemoteInviteStore(SqlDatabase db) : IRemoteInviteStore
         return await db.WriteAsync(async (connection, transaction, ct) =>
         {
             var pending = await connection.Command(
-                    "SELECT COUNT(*) FROM remote_invites WHERE user_id = @user AND room_id = @room AND event_id = @event AND membership = 'invite'",
+                    "SELECT COUNT(*) FROM remote_invites WHERE user_id = @user AND room_id = @room AND event_id = @event AND membership IN ('invite', 'knock')",
                     transaction)
                 .With("@user", userId).With("@room", roomId).With("@event", inviteEventId)
                 .ScalarAsync<long>(ct);

@@ -17,6 +17,7 @@ namespace HomeServer.Server.Tests.Federation;
 /// transactions S sends it (<see cref="TransactionRecorder"/>). Typing and public read receipts of S's users in the room
 /// reach R as <c>m.typing</c> and <c>m.receipt</c> EDUs, alone or with PDUs, at most 100 per transaction; private receipts
 /// and rooms without a member of R send it nothing. (That R's members then see them is InboundTransactionTests' part.)
+/// Presence changes queued while R is down reach it as the latest state per user (docs/adr/0045).
 /// </summary>
 public abstract class OutboundEduTests<TPair>(TPair pair) where TPair : FederationPair
 {
@@ -73,6 +74,36 @@ public abstract class OutboundEduTests<TPair>(TPair pair) where TPair : Federati
         Assert.All(sizes, size => Assert.InRange(size, 0, 100));
         Assert.Contains(100, sizes);
     }
+
+    [Fact]
+    public async Task Presence_changes_queued_while_the_other_server_is_down_are_coalesced_to_the_latest_per_user()
+    {
+        var net = await StartAsync();
+        var (alice, roomId) = await net.RoomWithRemoteMemberAsync();
+        await alice.SendTextAsync(roomId, "before going down");
+        await net.WaitForFirstTransactionAsync();
+        net.Recorder.Answer = RecorderAnswer.Down;
+
+        for (var i = 0; i < 20; i++)
+            await alice.OkAsync(HttpMethod.Put, $"/presence/{RoomsClient.Escape(alice.UserId)}/status", new { presence = "online", status_msg = $"status {i}" });
+        await WaitUntilAsync(() => net.Recorder.Requests.Any(r => r.Answer == RecorderAnswer.Down), "a dropped attempt");
+        await Task.Delay(500); // the last changes reach the destination's queue
+        net.Recorder.Answer = RecorderAnswer.Accept;
+
+        await WaitUntilAsync(() => PresenceStatuses(net).LastOrDefault() == "status 19", "the latest presence at the other server");
+        await Task.Delay(300);
+        var statuses = PresenceStatuses(net);
+        // At most the one taken into the attempt that failed, and the latest: not one EDU per change.
+        Assert.InRange(statuses.Count, 1, 3);
+        Assert.Equal("status 19", statuses[^1]);
+    }
+
+    private static List<string> PresenceStatuses(Network net) =>
+        net.Recorder.Accepted.SelectMany(t => t.Json["edus"]?.AsArray().Select(e => e!.AsObject()) ?? [])
+            .Where(e => e["edu_type"]!.GetValue<string>() == "m.presence")
+            .SelectMany(e => e["content"]!["push"]!.AsArray())
+            .Select(entry => entry!["status_msg"]?.GetValue<string>() ?? "")
+            .ToList();
 
     [Fact]
     public async Task A_change_of_a_local_users_device_keys_reaches_the_other_servers_it_shares_a_room_with()

@@ -54,4 +54,29 @@ public abstract class RemoteInviteStoreTests<TBackend> : StoreTestBase<TBackend>
         stored = (await Store.RemoteInvites.GetAsync(Alice, RemoteRoom, Ct))!;
         Assert.Equal(("$second", "invite", again, (byte[]?)null), (stored.EventId, stored.Membership, stored.StreamPosition, stored.LeaveEvent));
     }
+
+    [Fact]
+    public async Task A_knock_is_kept_as_knock_replaced_by_an_invite_and_can_be_rescinded()
+    {
+        var knock = Invite("$knock") with { Membership = "knock" };
+        var knocked = await Store.RemoteInvites.SaveInviteAsync(knock, Ct);
+        Assert.Equal(knocked, await Store.RemoteInvites.SaveInviteAsync(knock, Ct));
+        var stored = (await Store.RemoteInvites.GetAsync(Alice, RemoteRoom, Ct))!;
+        Assert.Equal(("$knock", "knock", knocked), (stored.EventId, stored.Membership, stored.StreamPosition));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.RemoteInvites.SaveInviteAsync(Invite("$odd") with { Membership = "ban" }, Ct));
+
+        // Rescinded: the knock becomes a leave at a new position.
+        var leave = """{"type":"m.room.member","content":{"membership":"leave"}}"""u8.ToArray();
+        var rescinded = await Store.RemoteInvites.SaveRejectionAsync(Alice, RemoteRoom, "$knock", leave, Ct);
+        Assert.True(rescinded > knocked);
+        Assert.Equal("leave", (await Store.RemoteInvites.GetAsync(Alice, RemoteRoom, Ct))!.Membership);
+
+        // Knocked again, then invited: the invite replaces the knock at a newer position.
+        var again = await Store.RemoteInvites.SaveInviteAsync(Invite("$knock2") with { Membership = "knock" }, Ct);
+        var invited = await Store.RemoteInvites.SaveInviteAsync(Invite("$invite"), Ct);
+        Assert.True(invited > again);
+        stored = (await Store.RemoteInvites.GetAsync(Alice, RemoteRoom, Ct))!;
+        Assert.Equal(("$invite", "invite"), (stored.EventId, stored.Membership));
+        Assert.Equal(["$invite"], (await Store.RemoteInvites.GetOfUserAsync(Alice, again, invited, Ct)).Select(i => i.EventId));
+    }
 }

@@ -23,7 +23,7 @@ namespace HomeServer.Grains.Federation.Invites;
 /// server's transactions like its other events. See docs/adr/0038-federated-invites-and-leaves.md.
 /// </summary>
 [GrainType("federated-invite")]
-public sealed class FederatedInviteGrain(
+public sealed partial class FederatedInviteGrain(
     IHomeServerStore store, LocalServer local, LocalSigningKey signingKey, FederationClient client, ILogger<FederatedInviteGrain> logger)
     : HomeServerGrain, IFederatedInviteGrain
 {
@@ -62,10 +62,12 @@ public sealed class FederatedInviteGrain(
     public async Task RejectAsync(string userId, string? reason)
     {
         var invite = await store.RemoteInvites.GetAsync(userId, Key, CancellationToken.None);
-        if (invite is not { Membership: Membership.Invite } || !RoomVersion.TryGet(invite.RoomVersion, out var version))
+        if (invite is not { Membership: Membership.Invite or Membership.Knock } || !RoomVersion.TryGet(invite.RoomVersion, out var version))
             throw MatrixRequestException.Forbidden("You are not in this room.");
-        var inviter = JsonNode.Parse(invite.InviteEvent)!["sender"]!.GetValue<string>();
-        var destination = UserId.Parse(inviter).Server.ToString();
+        // An invite is rejected through the inviter's server, a knock rescinded through the server it went through.
+        var destination = invite.Membership == Membership.Knock
+            ? KnockedThrough(invite)
+            : UserId.Parse(JsonNode.Parse(invite.InviteEvent)!["sender"]!.GetValue<string>()).Server.ToString();
 
         var made = await SendAsync(destination, HttpMethod.Get,
             $"/_matrix/federation/v1/make_leave/{Uri.EscapeDataString(Key)}/{Uri.EscapeDataString(userId)}", null);

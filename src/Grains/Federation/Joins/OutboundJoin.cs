@@ -31,7 +31,8 @@ public sealed class OutboundJoin(FederationClient client, ServerSigningKey key, 
     /// (this server gets no events while none of its users is joined) it cannot: catching up is not built.
     /// </summary>
     public Task<BuiltEvent> RejoinAsync(
-        string roomId, string userId, JsonObject content, IReadOnlyList<string> servers, RoomVersion version, string newestEventId, long depth) =>
+        string roomId, string userId, JsonObject content, IReadOnlyList<string> servers, RoomVersion version, string newestEventId, long depth,
+        Func<RoomVersion, JsonObject, Task> verifySignatures) =>
         FirstSuccessAsync(roomId, servers, async destination =>
         {
             var (templateVersion, template) = await MakeJoinAsync(destination, roomId, userId);
@@ -42,9 +43,10 @@ public sealed class OutboundJoin(FederationClient client, ServerSigningKey key, 
             if (prevId is not JsonValue id || id.GetValueKind() != JsonValueKind.String || id.GetValue<string>() != newestEventId || templateDepth != depth + 1)
                 throw MatrixRequestException.InvalidParam(
                     "the room moved on since this server's last member left it; joining it again needs the missing events, which this server does not fetch yet");
-            var join = Fill(version, roomId, userId, content, template);
-            await SendJoinAsync(destination, roomId, join);
-            return join;
+            var join = Fill(destination, version, roomId, userId, content, template);
+            var answer = await SendJoinAsync(destination, roomId, join);
+            // The answer's join carries the resident's signature, which a restricted join needs.
+            return await SendJoinAnswer.JoinOfAnswerAsync(version, join, answer, verifySignatures);
         });
 
     private async Task<T> FirstSuccessAsync<T>(string roomId, IReadOnlyList<string> servers, Func<string, Task<T>> attempt)
@@ -62,7 +64,9 @@ public sealed class OutboundJoin(FederationClient client, ServerSigningKey key, 
             {
                 failures.Add($"{destination}: {e.Message}");
                 allUnknown &= e.ErrCode == "M_NOT_FOUND";
-                if (e.ErrCode is "M_FORBIDDEN" && refusal is null) refusal = new MatrixRequestException(e.ErrCode, $"{destination} refused the join: {e.Error}");
+                // The restricted-room refusals are passed on to clients, as the spec asks.
+                if (e.ErrCode is "M_FORBIDDEN" or "M_UNABLE_TO_AUTHORISE_JOIN" or "M_UNABLE_TO_GRANT_JOIN" && refusal is null)
+                    refusal = new MatrixRequestException(e.ErrCode, $"{destination} refused the join: {e.Error}");
             }
             catch (MatrixRequestException e)
             {
@@ -85,7 +89,7 @@ public sealed class OutboundJoin(FederationClient client, ServerSigningKey key, 
         string destination, string roomId, string userId, JsonObject content, Func<RoomVersion, JsonObject, Task> verifySignatures)
     {
         var (version, templateEvent) = await MakeJoinAsync(destination, roomId, userId);
-        var join = Fill(version, roomId, userId, content, templateEvent);
+        var join = Fill(destination, version, roomId, userId, content, templateEvent);
         var answer = await SendJoinAsync(destination, roomId, join);
         return await SendJoinAnswer.CheckAsync(version, roomId, join, answer, verifySignatures);
     }
@@ -113,16 +117,25 @@ public sealed class OutboundJoin(FederationClient client, ServerSigningKey key, 
     /// <summary>
     /// The join from the template: its room, previous events, auth events and depth as the resident server chose them;
     /// the sender, content, time, hashes and signature this server's. The template must be a join of this user in
-    /// this room.
+    /// this room. In a restricted room the template's <c>join_authorised_via_users_server</c> is kept: it must name a
+    /// user of the resident server, which signs the join as its authoriser.
     /// </summary>
-    private BuiltEvent Fill(RoomVersion version, string roomId, string userId, JsonObject content, JsonObject template)
+    private BuiltEvent Fill(string destination, RoomVersion version, string roomId, string userId, JsonObject content, JsonObject template)
     {
         var pdu = (JsonObject)template.DeepClone();
         if (Text(pdu, "room_id") != roomId || Text(pdu, "type") != EventTypes.Member
             || Text(pdu, "sender") != userId || Text(pdu, "state_key") != userId)
             throw MatrixRequestException.InvalidParam("make_join gave a template that is not this user's join of this room.");
         foreach (var key in (string[])["signatures", "hashes", "unsigned", "event_id"]) pdu.Remove(key);
-        pdu["content"] = content.DeepClone();
+        var filled = (JsonObject)content.DeepClone();
+        if (version.RestrictedJoinRule && pdu["content"] is JsonObject templateContent && templateContent["join_authorised_via_users_server"] is { } authoriser)
+        {
+            if (authoriser is not JsonValue value || value.GetValueKind() != JsonValueKind.String
+                || !UserId.TryParse(value.GetValue<string>(), out var authorisingUser) || authorisingUser.Server.ToString() != destination)
+                throw MatrixRequestException.InvalidParam("make_join named an authorising user who is not of the server that answered.");
+            filled["join_authorised_via_users_server"] = value.GetValue<string>();
+        }
+        pdu["content"] = filled;
         pdu["origin"] = key.ServerName;
         pdu["origin_server_ts"] = clock();
         // In room versions 1 and 2 the event id is the sending server's to choose.

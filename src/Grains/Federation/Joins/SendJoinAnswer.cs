@@ -86,9 +86,29 @@ public static class SendJoinAnswer
     /// The join the answer gives back (the resident server may have signed it too), which must be the one sent; an
     /// answer without it leaves the join as sent.
     /// </summary>
+    public static async Task<BuiltEvent> JoinOfAnswerAsync(RoomVersion version, BuiltEvent sent, ReadOnlyMemory<byte> body, Func<RoomVersion, JsonObject, Task> verifySignatures)
+    {
+        JsonObject answer;
+        try
+        {
+            answer = JsonNode.Parse(body.Span) as JsonObject ?? throw Invalid("The answer is not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw Invalid($"The answer is not valid JSON: {e.Message}");
+        }
+        return await JoinOfAnswerAsync(version, sent, answer["event"], verifySignatures);
+    }
+
     private static async Task<BuiltEvent> JoinOfAnswerAsync(RoomVersion version, BuiltEvent sent, JsonNode? answered, Func<RoomVersion, JsonObject, Task> verifySignatures)
     {
-        if (answered is null) return sent;
+        if (answered is null)
+        {
+            // A restricted join is valid only with the authorising server's signature, which the answer's event carries.
+            if (sent.Pdu.Content.TryGetProperty("join_authorised_via_users_server", out _) && version.RestrictedJoinRule)
+                throw Invalid("The answer lacks the join signed by the authorising server.");
+            return sent;
+        }
         if (answered is not JsonObject pdu) throw Invalid("The answer's event is not an object.");
         pdu = (JsonObject)pdu.DeepClone();
         pdu.Remove("unsigned");

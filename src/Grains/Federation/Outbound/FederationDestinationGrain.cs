@@ -86,10 +86,19 @@ public sealed class FederationDestinationGrain(
 
     public Task SendEduAsync(OutboundEdu edu)
     {
+        if (edu.ReplaceKey is { } key && _edus.Any(queued => queued.ReplaceKey == key)) DropQueuedEdus(key);
         _edus.Enqueue(edu);
         while (_edus.Count > MaxQueuedEdus) _edus.Dequeue();
         StartSending();
         return Task.CompletedTask;
+    }
+
+    /// <summary>Removes the queued EDUs of a replace key: a newer one of the key supersedes them (docs/adr/0045).</summary>
+    private void DropQueuedEdus(string replaceKey)
+    {
+        var kept = _edus.Where(queued => queued.ReplaceKey != replaceKey).ToList();
+        _edus.Clear();
+        foreach (var queued in kept) _edus.Enqueue(queued);
     }
 
     private void StartSending()

@@ -35,6 +35,8 @@ public sealed class FederationTransactionGrain(LocalServer server, ILogger<Feder
             if (await ReceivePduAsync(roomId, pdu) is { } result) results.Add(result);
         }
         await ReceiveEdusAsync(transaction);
+        await InboundPresenceEdus.ReceiveAsync(GrainFactory, Key, body, logger);
+        await InboundSigningKeyEdus.ReceiveAsync(GrainFactory, Key, body);
 
         var answer = JsonOutput.Write(writer =>
         {

@@ -1,4 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using HomeServer.Grains.Events;
+using HomeServer.Grains.Federation.Signing;
+using HomeServer.Grains.Tests.Federation;
 using HomeServer.Grains.Identifiers;
 using static HomeServer.Grains.Tests.Events.Auth.TestRoom;
 
@@ -36,16 +40,21 @@ public class MembershipAuthTests
     [Theory]
     [InlineData("10")]
     [InlineData("11")]
-    public void Refuses_joins_authorised_via_another_server(string version)
+    public void Joins_authorised_via_another_server_need_its_signature(string version)
     {
         var room = Create(version, JoinRules.Restricted);
         room.SetMembership(Eve, Membership.Join);
-        AuthAssert.Rejected(
-            room.CheckMembership(Carol, Carol, Membership.Join, "\"join_authorised_via_users_server\": \"@eve:elsewhere.org\""),
-            "not supported");
+        var viaEve = room.Build(Carol, EventTypes.Member, Carol.Value,
+            MembershipContent(Membership.Join, "\"join_authorised_via_users_server\": \"@eve:elsewhere.org\""));
+        AuthAssert.Rejected(room.Check(viaEve), "not signed by that server");
+
+        var signed = JsonNode.Parse(viaEve.Json.GetRawText())!.AsObject();
+        EventSigning.Sign(room.Version, signed, TestSigningKeys.For("elsewhere.org"));
+        AuthAssert.Allowed(room.Check(new Pdu(viaEve.EventId, JsonSerializer.SerializeToElement(signed))));
+
         AuthAssert.Rejected(
             room.CheckMembership(Carol, Carol, Membership.Join, "\"join_authorised_via_users_server\": 5"),
-            "not supported");
+            "not a user ID");
     }
 
     // 4.3 join

@@ -122,7 +122,7 @@ internal sealed class TestRoom
         depth++;
     }
 
-    private static string MembershipContent(string membership, string extraContent) =>
+    public static string MembershipContent(string membership, string extraContent) =>
         extraContent.Length == 0
             ? $$"""{ "membership": "{{membership}}" }"""
             : $$"""{ "membership": "{{membership}}", {{extraContent}} }""";

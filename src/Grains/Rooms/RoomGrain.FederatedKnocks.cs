@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using HomeServer.Grains.Events;
+using HomeServer.Grains.Federation.Joins;
+using HomeServer.Grains.Federation.Signing;
+using HomeServer.Grains.Identifiers;
+
+namespace HomeServer.Grains.Rooms;
+
+/// <summary>
+/// A user of another server knocks on a room of this server through <c>make_knock</c>/<c>send_knock</c> (room
+/// versions 7+): the checks and append of a remote join (docs/adr/0034) for <c>membership: knock</c>, answered with the
+/// room's stripped state as PDUs. See docs/adr/0045-federated-knocks-restricted-joins-presence.md.
+/// </summary>
+public sealed partial class RoomGrain : IRoomFederatedKnocks
+{
+    public Task<MakeJoinResult> MakeKnockAsync(string origin, string userId, IReadOnlyList<string> supportedVersions)
+    {
+        if (origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not knock over federation.");
+        var snapshot = RequireAllowedByAcl(origin);
+        if (!UserId.TryParse(userId, out var user)) throw MatrixRequestException.InvalidParam($"'{userId}' is not a user ID.");
+        if (user.Server.ToString() != origin) throw MatrixRequestException.Forbidden($"{userId} is not a user of {origin}.");
+        if (!supportedVersions.Contains(snapshot.Version.Id)) return Task.FromResult(new MakeJoinResult(snapshot.Version.Id, null));
+        // Versions before 7 and join rules other than knock and knock_restricted: the auth rules refuse, 403.
+        return Task.FromResult(new MakeJoinResult(snapshot.Version.Id, MembershipTemplate(snapshot, user, Membership.Knock)));
+    }
+
+    public async Task<byte[]> SendKnockAsync(SendJoinRequest request)
+    {
+        if (request.Origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not knock over federation.");
+        var snapshot = RequireAllowedByAcl(request.Origin);
+        var version = snapshot.Version;
+        var (eventId, pdu) = ReceivedJoinEvent.Check(version, RoomId, request.Origin, request.EventId, request.Event, Membership.Knock);
+
+        await VerifySignaturesAsync(version, pdu);
+        // As for send_join: the knocking server built this event for this request, so a hash mismatch is refused.
+        if (!ReceivedJoinEvent.HasValidContentHash(version, pdu))
+            throw MatrixRequestException.InvalidParam("The event's content hash does not match its content.");
+
+        var received = Pdu.Parse(eventId, CanonicalJson.Encode(pdu, version.StrictCanonicalJson));
+        var known = await store.Events.GetEventAsync(eventId.Value, CancellationToken.None);
+        if (known is not null)
+        {
+            if (known.RoomId != RoomId || known.Type != EventTypes.Member || known.StateKey != received.Sender.Value || known.Sender != received.Sender.Value)
+                throw MatrixRequestException.InvalidParam("The event id names another event.");
+            return KnockRoomState(RequireRoom()); // Sent again: the knock is in the room already.
+        }
+        await AuthoriseByAuthEventsAsync(snapshot, received);
+
+        EventSigning.Sign(version, pdu, signingKey.Current);
+        var json = CanonicalJson.Encode(pdu, version.StrictCanonicalJson);
+        var signed = new BuiltEvent(eventId, json, Pdu.Parse(eventId, json));
+        await _writer.SubmitAsync(builder =>
+        {
+            builder.AddReceived(signed);
+            return eventId.Value;
+        });
+        return KnockRoomState(RequireRoom());
+    }
+
+    /// <summary>
+    /// <c>{"knock_room_state": [...]}</c>: the room's create event and descriptive state (as sent with invites), as PDUs
+    /// of the room version, which the knocking server gives its user as stripped state.
+    /// </summary>
+    private static byte[] KnockRoomState(RoomSnapshot snapshot)
+    {
+        var state = new JsonArray();
+        foreach (var e in InviteRoomStateTypes.Select(type => snapshot.State.Get(new StateEventKey(type, ""))).OfType<Pdu>())
+        {
+            var pdu = JsonNode.Parse(e.Json.GetRawText())!.AsObject();
+            pdu.Remove("unsigned");
+            state.Add(pdu);
+        }
+        return JsonOutput.Write(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("knock_room_state");
+            state.WriteTo(writer);
+            writer.WriteEndObject();
+        });
+    }
+}
