@@ -36,4 +36,5 @@ public interface IHomeServerStore : IAsyncDisposable
     IFederationOutboxStore FederationOutbox { get; }
 
     IRoomForkStore Forks { get; }
+    IRoomBackfillStore Backfill { get; }
 }

@@ -57,3 +57,4 @@ public sealed class PostgresFederationDestinationStoreTests : FederationDestinat
 public sealed class PostgresRemoteInviteStoreTests : RemoteInviteStoreTests<PostgresTestBackend>;
 public sealed class PostgresFederationOutboxStoreTests : FederationOutboxStoreTests<PostgresTestBackend>;
 public sealed class PostgresRoomForkStoreTests : RoomForkStoreTests<PostgresTestBackend>;
+public sealed class PostgresRoomBackfillStoreTests : RoomBackfillStoreTests<PostgresTestBackend>;

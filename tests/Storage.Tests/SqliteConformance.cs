@@ -57,3 +57,4 @@ public sealed class SqliteFederationDestinationStoreTests : FederationDestinatio
 public sealed class SqliteRemoteInviteStoreTests : RemoteInviteStoreTests<SqliteTestBackend>;
 public sealed class SqliteFederationOutboxStoreTests : FederationOutboxStoreTests<SqliteTestBackend>;
 public sealed class SqliteRoomForkStoreTests : RoomForkStoreTests<SqliteTestBackend>;
+public sealed class SqliteRoomBackfillStoreTests : RoomBackfillStoreTests<SqliteTestBackend>;

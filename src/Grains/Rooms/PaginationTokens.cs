@@ -1,3 +1,4 @@
+using System.Globalization;
 using HomeServer.Grains.Sync;
 using HomeServer.Storage;
 
@@ -15,8 +16,27 @@ internal static class PaginationTokens
     public static async Task<long> ResolveAsync(IHomeServerStore store, string roomId, string token, string name)
     {
         if (RoomStreamToken.TryParse(token, out var position)) return position;
+        if (TryParseBackfilled(token, out position)) return position;
         if (SyncToken.TryParse(token) is { } syncToken) return await RoomPositionAsync(store, roomId, syncToken);
         throw MatrixRequestException.InvalidParam($"Invalid '{name}' token.");
+    }
+
+    /// <summary>
+    /// The token of a room position: <c>tN</c> (<see cref="RoomStreamToken"/>) in the event log, <c>bN</c> for position -N
+    /// in a room's backfilled history below it (docs/adr/0044).
+    /// </summary>
+    public static string Format(long position) =>
+        position < 0 ? BackfilledPrefix + (-position).ToString(CultureInfo.InvariantCulture) : RoomStreamToken.Format(position);
+
+    private const string BackfilledPrefix = "b";
+
+    private static bool TryParseBackfilled(string token, out long position)
+    {
+        position = 0;
+        if (!token.StartsWith(BackfilledPrefix, StringComparison.Ordinal) || !RoomStreamToken.TryParse("t" + token[1..], out var magnitude) || magnitude == 0)
+            return false;
+        position = -magnitude;
+        return true;
     }
 
     /// <summary>

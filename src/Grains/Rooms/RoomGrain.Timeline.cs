@@ -19,8 +19,21 @@ public sealed partial class RoomGrain
         long? to = query.To is null ? null : await PaginationTokens.ResolveAsync(store, RoomId, query.To, "to");
         var limit = Math.Clamp(query.Limit, 0, MaxPageLimit);
 
-        var scan = new TimelineScan(store, snapshot, await GetHistoryAsync(snapshot), reader.UserId, access.JoinedNow, query.Filter);
-        var page = await scan.ReadAsync(from, query.Forward, to, limit);
+        var backfill = await BackfillStateAsync(snapshot);
+        var page = await ReadTimelineAsync(snapshot, backfill, reader.UserId, access.JoinedNow, query.Filter, from, query.Forward, to, limit);
+        // Backwards past the start of what this server holds: older history is fetched from a resident server, and the
+        // page read again with it. A server that cannot answer leaves the page as the stored history has it.
+        var backfillFailed = false;
+        for (var round = 0; backfill is not null && page.AtBackfillEdge && page.Events.Count < limit && round < MaxBackfillsPerPage; round++)
+        {
+            if (await BackfillAsync(snapshot, backfill) == BackfillOutcome.Failed)
+            {
+                backfillFailed = true;
+                break;
+            }
+            backfill = await BackfillStateAsync(snapshot);
+            page = await ReadTimelineAsync(snapshot, backfill, reader.UserId, access.JoinedNow, query.Filter, from, query.Forward, to, limit);
+        }
         var members = query.Filter?.LazyLoadMembers == true
             ? MembersOf(await StateForAsync(access), page.Events.Select(e => e.Sender.Value))
             : null;
@@ -29,8 +42,9 @@ public sealed partial class RoomGrain
         return JsonOutput.Write(writer =>
         {
             writer.WriteStartObject();
-            writer.WriteString("start", query.From ?? RoomStreamToken.Format(from));
-            if (!page.Exhausted) writer.WriteString("end", RoomStreamToken.Format(page.Position));
+            writer.WriteString("start", query.From ?? PaginationTokens.Format(from));
+            // With nothing to show and no server answering, no 'end': the client stops here, and a later request asks again.
+            if (!page.Exhausted && !(backfillFailed && page.Events.Count == 0)) writer.WriteString("end", PaginationTokens.Format(page.Position));
             WriteEvents(writer, "chunk", page.Events, options);
             if (members is not null) WriteEvents(writer, "state", members, options);
             writer.WriteEndObject();
@@ -42,12 +56,13 @@ public sealed partial class RoomGrain
         var access = await RequireReadAccessAsync(reader.UserId);
         var snapshot = access.Snapshot;
         var stored = await RequireEventInRoomAsync(query.EventId);
-        var history = await GetHistoryAsync(snapshot);
+        var backfill = await BackfillStateAsync(snapshot);
+        var history = await GetHistoryAsync(snapshot, backfill);
         if (!history.CanSee(reader.UserId, access.JoinedNow, stored.RoomPosition, stored.Type, stored.StateKey))
             throw MatrixRequestException.NotFound("Event not found.");
 
         var limit = Math.Clamp(query.Limit, 0, MaxPageLimit);
-        var scan = new TimelineScan(store, snapshot, history, reader.UserId, access.JoinedNow, query.Filter);
+        var scan = new TimelineScan(store, snapshot, history, reader.UserId, access.JoinedNow, query.Filter, backfill?.Timeline);
         var before = await scan.ReadAsync(stored.RoomPosition - 1, forward: false, to: null, limit / 2);
         var after = await scan.ReadAsync(stored.RoomPosition, forward: true, to: null, limit - limit / 2);
 
@@ -61,8 +76,8 @@ public sealed partial class RoomGrain
         return JsonOutput.Write(writer =>
         {
             writer.WriteStartObject();
-            writer.WriteString("start", RoomStreamToken.Format(before.Position));
-            writer.WriteString("end", RoomStreamToken.Format(after.Position));
+            writer.WriteString("start", PaginationTokens.Format(before.Position));
+            writer.WriteString("end", PaginationTokens.Format(after.Position));
             WriteEvents(writer, "events_before", before.Events, options);
             writer.WritePropertyName("event");
             ClientEventWriter.Write(writer, pdu, options);
@@ -70,6 +85,13 @@ public sealed partial class RoomGrain
             WriteEvents(writer, "state", stateEvents, options);
             writer.WriteEndObject();
         });
+    }
+
+    private async Task<TimelinePage> ReadTimelineAsync(
+        RoomSnapshot snapshot, BackfillState? backfill, string userId, bool joinedNow, RoomEventFilter? filter, long from, bool forward, long? to, int limit)
+    {
+        var history = await GetHistoryAsync(snapshot, backfill);
+        return await new TimelineScan(store, snapshot, history, userId, joinedNow, filter, backfill?.Timeline).ReadAsync(from, forward, to, limit);
     }
 
     /// <summary>The member events of the given users (lazy loading), in user id order.</summary>

@@ -63,6 +63,22 @@ internal sealed class RoomHistory
         return new RoomHistory(upTo, memberships.ToImmutable(), visibility.ToImmutable(), stateEvents.ToImmutable(), redactions.ToImmutable());
     }
 
+    /// <summary>
+    /// This history with the room's backfilled history before it (docs/adr/0044): membership and visibility changes of
+    /// <paramref name="backfilled"/>, events at negative positions, ascending. <paramref name="visibilityBefore"/> is the
+    /// visibility in effect before the oldest backfilled visibility change (null: none was ever set, <c>shared</c>).
+    /// State event and redaction positions (for the state snapshot cache, which covers the log only) are not extended.
+    /// </summary>
+    public RoomHistory WithEarlierHistory(IEnumerable<StoredEvent> backfilled, string? visibilityBefore)
+    {
+        var earlier = new RoomHistory(long.MinValue, ImmutableDictionary<string, ImmutableList<HistoryChange>>.Empty,
+            visibilityBefore is null ? [] : [new HistoryChange(long.MinValue, visibilityBefore)], [], []).Extend(backfilled.Where(e => e.RoomPosition < 0));
+        var memberships = earlier._memberships.ToBuilder();
+        foreach (var (userId, changes) in _memberships)
+            memberships[userId] = (memberships.GetValueOrDefault(userId) ?? []).AddRange(changes);
+        return new RoomHistory(UpToPosition, memberships.ToImmutable(), earlier._visibility.AddRange(_visibility), _stateEvents, _redactions);
+    }
+
     /// <summary>The position of the last state event at or before <paramref name="position"/>; 0 when there is none.</summary>
     public long LastStateEventAtOrBefore(long position) => LastAtOrBefore(_stateEvents, position);
 

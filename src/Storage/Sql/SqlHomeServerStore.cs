@@ -29,6 +29,7 @@ internal sealed class SqlHomeServerStore(SqlDatabase db) : IHomeServerStore
     public IRemoteInviteStore RemoteInvites { get; } = new SqlRemoteInviteStore(db);
     public IFederationOutboxStore FederationOutbox { get; } = new SqlFederationOutboxStore(db);
     public IRoomForkStore Forks { get; } = new SqlRoomForkStore(db);
+    public IRoomBackfillStore Backfill { get; } = new SqlRoomBackfillStore(db);
 
     public ValueTask DisposeAsync() => db.DisposeAsync();
 }

@@ -23,6 +23,31 @@ public class RoomHistoryTests
         history.CanSee(userId, joinedNow, e.RoomPosition, e.Type, e.StateKey);
 
     [Fact]
+    public void Backfilled_history_before_the_log_is_judged_by_its_own_visibility_and_memberships()
+    {
+        // The log of a room joined over federation: the copy's state (visibility 'joined' now), then Bob's join.
+        var log = RoomHistory.Empty.Extend([Member(1, Alice, "join"), Visibility(2, "joined"), Member(3, Bob, "join"), Message(4)]);
+        // Backfilled below it: the room was 'shared' while Alice talked, then 'joined', then Bob was invited.
+        StoredEvent[] backfilled = [Member(-7, Alice, "join"), Message(-6), Visibility(-5, "joined"), Message(-4), Member(-3, Bob, "invite"), Message(-2), Visibility(-1, "joined")];
+
+        var complete = log.WithEarlierHistory(backfilled, visibilityBefore: null);
+        Assert.True(CanSee(complete, Bob, joinedNow: true, Message(-6)));
+        Assert.False(CanSee(complete, Bob, joinedNow: true, Message(-4)));
+        Assert.False(CanSee(complete, Bob, joinedNow: true, Message(-2)));
+        Assert.True(CanSee(complete, Bob, joinedNow: true, Message(4)));
+        Assert.True(CanSee(complete, Alice, joinedNow: true, Message(-4)));
+
+        // What lies before the oldest backfilled visibility change is judged by the visibility given for it.
+        var partial = log.WithEarlierHistory(backfilled.Skip(1).Where(e => e.RoomPosition != -5), HistoryVisibilities.Joined);
+        Assert.False(CanSee(partial, Bob, joinedNow: true, Message(-6)));
+        Assert.False(CanSee(partial, Bob, joinedNow: true, Message(-4)));
+        var shared = log.WithEarlierHistory(backfilled.Where(e => e.Type != EventTypes.HistoryVisibility), HistoryVisibilities.Shared);
+        Assert.True(CanSee(shared, Bob, joinedNow: true, Message(-4)));
+        Assert.False(CanSee(shared, "@carol:test", joinedNow: false, Message(-4)));
+        Assert.Equal(4, partial.UpToPosition);
+    }
+
+    [Fact]
     public void Shared_history_is_visible_to_anyone_who_joined_after_it_but_not_past_their_leave()
     {
         var early = Message(2);

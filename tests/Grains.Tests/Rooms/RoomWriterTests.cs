@@ -208,6 +208,7 @@ public sealed class RoomWriterTests : IAsyncLifetime
         public IRemoteInviteStore RemoteInvites => inner.RemoteInvites;
         public IFederationOutboxStore FederationOutbox => inner.FederationOutbox;
         public IRoomForkStore Forks => inner.Forks;
+        public IRoomBackfillStore Backfill => inner.Backfill;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
