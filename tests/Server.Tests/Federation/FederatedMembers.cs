@@ -40,6 +40,9 @@ public static class FederatedMembers
 /// <summary>The messages of one room a user's incremental /sync has shown, in order.</summary>
 public sealed class MessageLog(SyncUser user, string roomId, string since)
 {
+    // Timelines long enough that a burst of messages between two syncs is never cut short (limited).
+    private static readonly string Filter = "filter=" + Uri.EscapeDataString("""{"room":{"timeline":{"limit":100}}}""");
+
     private string _since = since;
 
     public List<string> Bodies { get; } = [];
@@ -60,7 +63,7 @@ public sealed class MessageLog(SyncUser user, string roomId, string since)
 
     public async Task SyncOnceAsync()
     {
-        var body = _since.Length == 0 ? await user.SyncAsync("timeout=0") : await user.SyncSinceAsync(_since, "timeout=1000");
+        var body = _since.Length == 0 ? await user.SyncAsync("timeout=0&" + Filter) : await user.SyncSinceAsync(_since, "timeout=1000&" + Filter);
         _since = body.GetProperty("next_batch").GetString()!;
         if (!body.TryGetProperty("rooms", out var rooms) || !rooms.TryGetProperty("join", out var join) || !join.TryGetProperty(roomId, out var room)) return;
         foreach (var e in FederatedMembers.Events(room, "timeline").Where(e => e.GetProperty("type").GetString() == "m.room.message"))

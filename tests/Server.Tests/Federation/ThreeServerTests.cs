@@ -8,7 +8,9 @@ namespace HomeServer.Server.Tests.Federation;
 
 /// <summary>
 /// Three servers of this project, each with its own database, federating over TLS on loopback: users of B and C join a
-/// room of A by alias, every server sends to the two others, and each member sees every message once and in order.
+/// room of A by alias, every server sends to the two others, and each member sees every message once and in order,
+/// also when all three write at once (the room's graph forks); a power fight across a network partition settles by
+/// state resolution the same way on every server.
 /// </summary>
 public abstract class ThreeServerTests<TTrio>(TTrio trio) where TTrio : FederationTrio
 {
@@ -46,6 +48,73 @@ public abstract class ThreeServerTests<TTrio>(TTrio trio) where TTrio : Federati
         var page = JsonDocument.Parse(await afterLeave.Content.ReadAsStringAsync()).RootElement;
         Assert.DoesNotContain(page.GetProperty("chunk").EnumerateArray(),
             e => e.TryGetProperty("content", out var content) && content.TryGetProperty("body", out var body) && body.GetString() == "after C left");
+    }
+
+    [Fact]
+    public async Task Members_of_three_servers_sending_at_once_each_see_every_message_once()
+    {
+        var ((alice, aliceSync), (bob, bobSync), (carol, carolSync), roomId) = await RoomOfThreeAsync(new JsonObject { ["preset"] = "public_chat" });
+        var logs = new[] { await MessageLog.FromNowAsync(aliceSync, roomId), await MessageLog.FromNowAsync(bobSync, roomId), await MessageLog.FromNowAsync(carolSync, roomId) };
+        var senders = new[] { alice, bob, carol };
+        const int each = 5;
+
+        // No turns: the servers' events race, so the room's graph forks and each server merges what it gets.
+        await Task.WhenAll(senders.Select((sender, k) => Task.Run(async () =>
+        {
+            for (var i = 0; i < each; i++) await sender.SendTextAsync(roomId, $"{"ABC"[k]} {i}");
+        })));
+
+        var expected = Enumerable.Range(0, 3).SelectMany(k => Enumerable.Range(0, each).Select(i => $"{"ABC"[k]} {i}")).Order().ToList();
+        foreach (var log in logs)
+        {
+            await log.WaitForAsync(expected.Count, TimeSpan.FromSeconds(60));
+            await log.SyncOnceAsync();
+            Assert.Equal(expected, log.Bodies.Order().ToList());
+            Assert.Equal(log.EventIds.Count, log.EventIds.Distinct().Count());
+            foreach (var server in "ABC")
+            {
+                var ofServer = log.Bodies.Where(b => b[0] == server).ToList();
+                Assert.Equal(ofServer.Order().ToList(), ofServer);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_power_fight_during_a_partition_settles_the_same_way_on_all_three_servers()
+    {
+        var ((alice, _), (bob, _), (carol, _), roomId) = await RoomOfThreeAsync(new JsonObject { ["preset"] = "public_chat" });
+        var power = JsonNode.Parse((await alice.GetStateEventAsync(roomId, "m.room.power_levels")).GetRawText())!.AsObject();
+        power["users"]![carol.UserId] = 50;
+        await alice.SetStateAsync(roomId, "m.room.power_levels", power);
+        foreach (var member in new[] { bob, carol })
+            await WaitUntilAsync(async () => await LevelOfAsync(member, roomId, carol.UserId) == 50, $"carol's level 50 as {member.UserId}'s server sees it");
+
+        // C is cut off. On A's side carol is demoted; on C's side, not knowing it, carol kicks bob.
+        trio.Partition.Cut(trio.NameOfC, trio.NameOfA, trio.NameOfB);
+        power["users"]![carol.UserId] = 0;
+        await alice.SetStateAsync(roomId, "m.room.power_levels", power);
+        await WaitUntilAsync(async () => await LevelOfAsync(bob, roomId, carol.UserId) == 0, "carol demoted as B sees it");
+        await carol.OkAsync(HttpMethod.Post, $"/rooms/{RoomsClient.Escape(roomId)}/kick", new { user_id = bob.UserId, reason = "partition" });
+        Assert.Equal("leave", (await carol.GetStateEventAsync(roomId, "m.room.member", bob.UserId)).GetProperty("membership").GetString());
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.True(trio.Partition.Dropped > 0, "the partition dropped nothing: the servers did not try to reach each other");
+        trio.Partition.Heal();
+
+        // State resolution orders alice's demotion (level 100) before carol's kick, which then fails the auth rules:
+        // every server ends with carol at level 0 and bob still joined.
+        foreach (var member in new[] { alice, bob, carol })
+        {
+            await WaitUntilAsync(async () => await LevelOfAsync(member, roomId, carol.UserId) == 0
+                                             && (await member.GetStateEventAsync(roomId, "m.room.member", bob.UserId)).GetProperty("membership").GetString() == "join",
+                $"the resolved state as {member.UserId}'s server sees it", TimeSpan.FromSeconds(60));
+        }
+        Assert.Contains(bob.UserId, await JoinedMembersAsync(carol, roomId));
+    }
+
+    private static async Task<long> LevelOfAsync(RoomsClient member, string roomId, string userId)
+    {
+        var power = await member.GetStateEventAsync(roomId, "m.room.power_levels");
+        return power.TryGetProperty("users", out var users) && users.TryGetProperty(userId, out var level) ? level.GetInt64() : 0;
     }
 
     /// <summary>A room of A that users of B and C joined by alias, once every server sees all three joined.</summary>
