@@ -202,6 +202,7 @@ public sealed class FederationDestinationGrain(
             "{Destination} is owed more than {Threshold} events: sending the newest event of each room up to {Position}, it fetches the rest",
             Destination, threshold, readable);
         _catchUp = new CatchUp(readable);
+        FederationOutboundMetrics.CatchUps.Add(1);
     }
 
     /// <summary>
@@ -312,8 +313,11 @@ public sealed class FederationDestinationGrain(
         for (var failures = 1; ; failures++)
         {
             var outcome = await SendOnceAsync(transaction);
+            FederationOutboundMetrics.TransactionAttempts.Add(1);
             if (outcome != Outcome.Failed)
             {
+                FederationOutboundMetrics.TransactionsAnswered.Add(1);
+                FederationOutboundMetrics.PdusAnswered.Add(transaction.PduCount);
                 if (_failing)
                 {
                     _failing = false;
