@@ -27,7 +27,7 @@ string[] common =
     "--Logging:LogLevel:Default=Warning", "--InputLimits:MaxConnectionsPerIp=0", .. options.ServerArguments,
 ];
 // A short longest back-off, so that the time to drain measures the sending, not S waiting out its retry delay.
-List<string> senderArguments = [.. common, "--Federation:Outbound:MaxRetryDelay=00:00:05"];
+List<string> senderArguments = [.. common, "--Federation:Outbound:InitialRetryDelay=00:00:01", "--Federation:Outbound:MaxRetryDelay=00:00:05"];
 var threshold = options.Scenario == "inbound" ? 1_000_000_000 : options.CatchUpThreshold;
 if (threshold is { } t) senderArguments.Add($"--Federation:Outbound:CatchUpThreshold={t}");
 
