@@ -11,7 +11,7 @@ using HomeServer.FederationBench;
 //   catchup — S's user sends --rate events/s spread over the rooms for --outage-seconds; measured: events queued for R,
 //             the time from R being ready to S's acknowledged position for R reaching S's newest event, the transaction
 //             requests S made, the PDUs they carried, S's and R's memory.
-//   inbound — S's catch-up threshold is lifted so that S sends R everything in order, 50 PDUs per transaction, one
+//   inbound — S's catch-up threshold is raised above the backlog so that S sends R everything in order, 50 PDUs per transaction, one
 //             transaction at a time, as fast as R answers; S's user queues --events events while R is down; measured:
 //             PDUs per second R answered (and stored) during the drain.
 var options = Options.Parse(args);
@@ -28,7 +28,10 @@ string[] common =
 ];
 // A short longest back-off, so that the time to drain measures the sending, not S waiting out its retry delay.
 List<string> senderArguments = [.. common, "--Federation:Outbound:InitialRetryDelay=00:00:01", "--Federation:Outbound:MaxRetryDelay=00:00:05"];
-var threshold = options.Scenario == "inbound" ? 1_000_000_000 : options.CatchUpThreshold;
+// inbound: the highest threshold the server takes, above the events queued, so that S sends everything in order.
+const int HighestThreshold = 9_999;
+if (options.Scenario == "inbound" && options.Events > HighestThreshold) throw new ArgumentException($"--events at most {HighestThreshold} for inbound");
+var threshold = options.Scenario == "inbound" ? HighestThreshold : options.CatchUpThreshold;
 if (threshold is { } t) senderArguments.Add($"--Federation:Outbound:CatchUpThreshold={t}");
 
 using var http = MatrixClient.CreateHttp();

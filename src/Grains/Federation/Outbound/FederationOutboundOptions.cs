@@ -17,5 +17,9 @@ public sealed class FederationOutboundOptions
     /// </summary>
     public int CatchUpThreshold { get; set; } = 500;
 
-    public bool IsValid => InitialRetryDelay > TimeSpan.Zero && MaxRetryDelay >= InitialRetryDelay && CatchUpThreshold > 0;
+    /// <summary>The backlog is counted up to the threshold + 1 in one store query, whose limit this stays under.</summary>
+    public const int MaxCatchUpThreshold = HomeServer.Storage.StoreLimits.MaxQueryLimit - 1;
+
+    public bool IsValid =>
+        InitialRetryDelay > TimeSpan.Zero && MaxRetryDelay >= InitialRetryDelay && CatchUpThreshold is > 0 and <= MaxCatchUpThreshold;
 }
