@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh <fanout|herd|throughput|drain|todevice|thumbnail|search|overload> [--mode shared|naive] [--runs N] [load generator options...]
 # bench/run.sh <curve-fanout|curve-throughput> --points P1,P2,... [--mode shared|naive] [--runs N] [load generator options...]
+# bench/run.sh <federation-catchup|federation-inbound> [options...]: two federating servers, see bench/federation.sh.
 #
 # Everything a scenario needs on a fresh machine: a private PostgreSQL (scripts/postgres.sh), Release builds of
 # src/Silo and bench/LoadGenerator, the server as a child process on a free loopback port (PostgreSQL store, cheap
@@ -16,6 +17,7 @@
 # PostgreSQL of that state file if it runs and leave it running: with --fixture FILE, later invocations skip
 # seeding; stop it with `HOMESERVER_PG_STATE=... scripts/postgres.sh stop`).
 set -Eeuo pipefail
+case "${1:-}" in federation-catchup|federation-inbound) exec "$(dirname "$0")/federation.sh" "$@" ;; esac
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 # The load comes from one address: every rate limit bucket is raised (generous_rate_limits).

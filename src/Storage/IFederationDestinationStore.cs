@@ -33,6 +33,22 @@ public interface IFederationDestinationStore
 
     /// <summary>Marks the destination failing since <paramref name="sinceTs"/> (ms), or no longer failing (null).</summary>
     Task SetFailingSinceAsync(string destination, long? sinceTs, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How many events of the destination's windows have a global position above <paramref name="afterGlobalPosition"/>
+    /// and at most <paramref name="upToGlobalPosition"/>, counting no further than <paramref name="limit"/>: the backlog
+    /// that decides whether a destination catches up with the newest event per room (docs/adr/0042).
+    /// </summary>
+    Task<int> CountOwedEventsAsync(string destination, long afterGlobalPosition, long upToGlobalPosition, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// For each room of the destination's windows with a room id after <paramref name="afterRoomId"/> (ordinal; "" for the
+    /// first), in room id order and at most <paramref name="limit"/> rooms: the room's newest event inside its window with
+    /// a global position above <paramref name="afterGlobalPosition"/> and at most <paramref name="upToGlobalPosition"/>.
+    /// Rooms without such an event are left out.
+    /// </summary>
+    Task<IReadOnlyList<StoredEvent>> GetNewestOwedEventsAsync(
+        string destination, long afterGlobalPosition, long upToGlobalPosition, string afterRoomId, int limit, CancellationToken cancellationToken);
 }
 
 public sealed record FederationDestinationRecord(

@@ -106,7 +106,7 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .ValidateOnStart();
         services.AddOptions<FederationOutboundOptions>()
             .BindReportingErrors(configuration.GetSection(FederationOutboundOptions.SectionName))
-            .Validate(outbound => outbound.IsValid, "Federation:Outbound: InitialRetryDelay must be more than zero and MaxRetryDelay at least InitialRetryDelay.")
+            .Validate(outbound => outbound.IsValid, $"Federation:Outbound: InitialRetryDelay must be more than zero, MaxRetryDelay at least InitialRetryDelay and CatchUpThreshold between 1 and {FederationOutboundOptions.MaxCatchUpThreshold}.")
             .ValidateOnStart();
         services.AddOptions<FederationRequestOptions>()
             .BindReportingErrors(configuration.GetSection(FederationRequestOptions.SectionName))

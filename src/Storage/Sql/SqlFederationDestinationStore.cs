@@ -102,4 +102,53 @@ internal sealed class SqlFederationDestinationStore(SqlDatabase db) : IFederatio
                 .With("@since", sinceTs)
                 .ExecuteAsync(ct), cancellationToken);
     }
+
+    /// <summary>The events of the destination's windows in (@after, @upTo]: joined from its rooms, so only their index ranges are read.</summary>
+    private const string OwedEventsFrom =
+        "FROM federation_destination_rooms w JOIN events x ON x.room_id = w.room_id " +
+        "AND x.global_position > @after AND x.global_position <= @upTo AND x.global_position > w.since_position " +
+        "AND (w.until_position IS NULL OR x.global_position <= w.until_position) ";
+
+    public async Task<int> CountOwedEventsAsync(
+        string destination, long afterGlobalPosition, long upToGlobalPosition, int limit, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(destination, nameof(destination));
+        Guard.Position(afterGlobalPosition, nameof(afterGlobalPosition));
+        Guard.Position(upToGlobalPosition, nameof(upToGlobalPosition));
+        Guard.Limit(limit, nameof(limit));
+        if (upToGlobalPosition <= afterGlobalPosition) return 0;
+        return await db.ReadAsync(async (connection, ct) =>
+        {
+            var count = await connection.Command($"SELECT COUNT(*) FROM (SELECT 1 {OwedEventsFrom}WHERE w.destination = @d LIMIT @limit) owed")
+                .With("@d", destination)
+                .With("@after", afterGlobalPosition)
+                .With("@upTo", upToGlobalPosition)
+                .With("@limit", limit)
+                .ScalarAsync<long>(ct);
+            return (int)count;
+        }, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<StoredEvent>> GetNewestOwedEventsAsync(
+        string destination, long afterGlobalPosition, long upToGlobalPosition, string afterRoomId, int limit, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(destination, nameof(destination));
+        Guard.Position(afterGlobalPosition, nameof(afterGlobalPosition));
+        Guard.Position(upToGlobalPosition, nameof(upToGlobalPosition));
+        ArgumentNullException.ThrowIfNull(afterRoomId);
+        Guard.Limit(limit, nameof(limit));
+        if (upToGlobalPosition <= afterGlobalPosition) return [];
+        return await db.ReadAsync(async (connection, ct) =>
+            await connection.Command(
+                    $"SELECT {EventRows.Columns} FROM events e JOIN (" +
+                    $"SELECT w.room_id, MAX(x.global_position) AS newest {OwedEventsFrom}" +
+                    "WHERE w.destination = @d AND w.room_id > @afterRoom GROUP BY w.room_id ORDER BY w.room_id LIMIT @limit" +
+                    ") n ON e.global_position = n.newest ORDER BY n.room_id")
+                .With("@d", destination)
+                .With("@after", afterGlobalPosition)
+                .With("@upTo", upToGlobalPosition)
+                .With("@afterRoom", afterRoomId)
+                .With("@limit", limit)
+                .ListAsync(EventRows.Read, ct), cancellationToken);
+    }
 }

@@ -65,4 +65,35 @@ public abstract class FederationDestinationStoreTests<TBackend> : StoreTestBase<
         var record = (await Store.FederationDestinations.GetAsync(Remote, Ct))!;
         Assert.Equal((30L, (long?)null), (record.AckedPosition, record.FailingSinceTs));
     }
+
+    [Fact]
+    public async Task The_newest_owed_event_of_each_room_stays_inside_its_window_and_the_range()
+    {
+        await CreateRoomAsync(RoomA);
+        await CreateRoomAsync(RoomB);
+        await CreateRoomAsync(RoomC);
+        var a = await AppendMessagesAsync(RoomA, "a", 3);
+        var b = await AppendMessagesAsync(RoomB, "b", 3);
+        await AppendMessagesAsync(RoomC, "c", 3);
+        var a2 = await AppendMessagesAsync(RoomA, "d", 2);
+        var upTo = await Store.Events.GetMaxGlobalPositionAsync(Ct);
+        await AppendMessagesAsync(RoomA, "later", 1);
+        // A owed from its start; B only up to the leave at $b2; C not owed to this destination.
+        await Store.FederationDestinations.OpenRoomAsync(Remote, RoomA, 0, Ct);
+        await Store.FederationDestinations.OpenRoomAsync(Remote, RoomB, 0, Ct);
+        await Store.FederationDestinations.CloseRoomAsync(Remote, RoomB, b[1].GlobalPosition, Ct);
+
+        var newest = await Store.FederationDestinations.GetNewestOwedEventsAsync(Remote, 0, upTo, "", 10, Ct);
+        Assert.Equal(["$d2", "$b2"], newest.Select(e => e.EventId));
+        Assert.Equal(6, await Store.FederationDestinations.CountOwedEventsAsync(Remote, a[0].GlobalPosition, upTo, 100, Ct));
+        Assert.Equal(3, await Store.FederationDestinations.CountOwedEventsAsync(Remote, a[0].GlobalPosition, upTo, 3, Ct));
+
+        // Above the leave, B owes nothing; pages continue after the last room id.
+        Assert.Equal(["$d2"], (await Store.FederationDestinations.GetNewestOwedEventsAsync(Remote, b[1].GlobalPosition, upTo, "", 10, Ct)).Select(e => e.EventId));
+        Assert.Equal(["$d2"], (await Store.FederationDestinations.GetNewestOwedEventsAsync(Remote, 0, upTo, "", 1, Ct)).Select(e => e.EventId));
+        Assert.Equal(["$b2"], (await Store.FederationDestinations.GetNewestOwedEventsAsync(Remote, 0, upTo, RoomA, 1, Ct)).Select(e => e.EventId));
+        Assert.Empty(await Store.FederationDestinations.GetNewestOwedEventsAsync(Remote, 0, upTo, RoomB, 10, Ct));
+        Assert.Empty(await Store.FederationDestinations.GetNewestOwedEventsAsync(Remote, a2[1].GlobalPosition, upTo, "", 10, Ct));
+        Assert.Equal(0, await Store.FederationDestinations.CountOwedEventsAsync(Remote, a2[1].GlobalPosition, upTo, 10, Ct));
+    }
 }

@@ -17,6 +17,9 @@ namespace HomeServer.Grains.Federation.Outbound;
 /// EDUs ride along, at most <see cref="OutboundTransaction.MaxEdus"/> per transaction, or go alone: those of the store's
 /// outbox (to-device messages, deleted once answered) first, then those handed over in memory (typing, receipts, device
 /// list updates, lost if the silo stops first). See docs/adr/0040-federated-keys-and-edus.md.
+/// A destination owed more than <see cref="FederationOutboundOptions.CatchUpThreshold"/> events when it comes back or
+/// when this grain starts gets only the newest owed event of each room, then the log from there on: it fetches the gap
+/// itself. See docs/adr/0042-outbound-catch-up.md.
 /// </summary>
 [GrainType("federation-destination")]
 public sealed class FederationDestinationGrain(
@@ -38,6 +41,8 @@ public sealed class FederationDestinationGrain(
 
     private readonly CancellationTokenSource _stopping = new();
     private readonly Queue<RoomEventsForServer> _handOvers = new();
+    /// <summary>Per room with queued hand-overs: whether the last of them leaves the room's window open.</summary>
+    private readonly Dictionary<string, bool> _queuedWindowOpen = new(StringComparer.Ordinal);
     private readonly Queue<OutboundEdu> _edus = new();
     private bool _outboxMayHoldEdus = true;
     private readonly string _transactionPrefix = time.GetUtcNow().ToUnixTimeMilliseconds().ToString();
@@ -46,6 +51,9 @@ public sealed class FederationDestinationGrain(
     private long _acked;
     private long _wanted;
     private bool _failing;
+    /// <summary>Whether the backlog is to be measured before the next transaction: after a start, a recovery or a catch-up.</summary>
+    private bool _checkBacklog = true;
+    private CatchUp? _catchUp;
     private Task _sending = Task.CompletedTask;
 
     private string Destination => Key;
@@ -67,7 +75,13 @@ public sealed class FederationDestinationGrain(
     {
         // Only hand-overs that open or close a room's window need keeping; for a room already owed, the events are read
         // from the log anyway. So a destination that is down for days costs memory per membership change, not per batch.
-        if (!IsOwedAlready(events)) _handOvers.Enqueue(events);
+        // The same holds for a room whose queued hand-overs will leave its window open: while the destination is down
+        // they are not applied, and its later batches must not pile up behind them.
+        if (!IsOwedAlready(events))
+        {
+            _handOvers.Enqueue(events);
+            _queuedWindowOpen[events.RoomId] = events.LeftAt is null;
+        }
         _wanted = Math.Max(_wanted, events.LastGlobalPosition);
         StartSending();
         return Task.CompletedTask;
@@ -75,7 +89,9 @@ public sealed class FederationDestinationGrain(
 
     private bool IsOwedAlready(RoomEventsForServer events) =>
         events.JoinedAt is null && events.LeftAt is null
-        && _rooms.TryGetValue(events.RoomId, out var window) && window.UntilPosition is null;
+        && (_queuedWindowOpen.TryGetValue(events.RoomId, out var open)
+            ? open
+            : _rooms.TryGetValue(events.RoomId, out var window) && window.UntilPosition is null);
 
     public Task WakeAsync()
     {
@@ -122,7 +138,8 @@ public sealed class FederationDestinationGrain(
             while (!_stopping.IsCancellationRequested)
             {
                 await ApplyHandOversAsync();
-                var next = await NextEventsAsync();
+                if (_checkBacklog && _catchUp is null) await DecideCatchUpAsync();
+                var next = _catchUp is not null ? await NextCatchUpEventsAsync() : await NextEventsAsync();
                 var (edus, outboxIds) = await TakeEdusAsync();
                 if (next is null && edus.Count == 0)
                 {
@@ -136,7 +153,7 @@ public sealed class FederationDestinationGrain(
                         NewTransactionId(), local.Name, time.GetUtcNow().ToUnixTimeMilliseconds(), owed, next?.Covers ?? _acked, edus));
                 }
                 if (outboxIds.Count > 0) await store.FederationOutbox.DeleteAsync(Destination, outboxIds, CancellationToken.None);
-                if (next is null) continue;
+                if (next is null || next.Value.Covers <= _acked) continue;
                 _acked = next.Value.Covers;
                 await store.FederationDestinations.SetAckedAsync(Destination, _acked, CancellationToken.None);
                 ForgetClosedWindows();
@@ -171,7 +188,60 @@ public sealed class FederationDestinationGrain(
                 changed = true;
             }
         }
-        if (changed) await LoadAsync(CancellationToken.None);
+        _queuedWindowOpen.Clear();
+        if (!changed) return;
+        await LoadAsync(CancellationToken.None);
+        // A room opened during a catch-up may sort before the rooms already done, and the cursor may have moved back.
+        _catchUp?.Restart();
+    }
+
+    /// <summary>
+    /// Measures the backlog (events owed above the cursor, counted no further than the threshold) and, above the
+    /// threshold, starts a catch-up up to the position readable now.
+    /// </summary>
+    private async Task DecideCatchUpAsync()
+    {
+        _checkBacklog = false;
+        if (_rooms.Count == 0) return;
+        var threshold = options.Value.CatchUpThreshold;
+        var readable = await store.Events.GetMaxGlobalPositionAsync(CancellationToken.None);
+        var owed = await store.FederationDestinations.CountOwedEventsAsync(Destination, _acked, readable, threshold + 1, CancellationToken.None);
+        if (owed <= threshold) return;
+        logger.LogInformation(
+            "{Destination} is owed more than {Threshold} events: sending the newest event of each room up to {Position}, it fetches the rest",
+            Destination, threshold, readable);
+        _catchUp = new CatchUp(readable);
+        FederationOutboundMetrics.CatchUps.Add(1);
+    }
+
+    /// <summary>
+    /// The next page of a catch-up: the newest owed event of each of the next rooms (in room id order). The cursor moves
+    /// only with the last page, to the catch-up's position, so a page that fails is sent again and nothing is skipped.
+    /// </summary>
+    private async Task<(IReadOnlyList<StoredEvent> Owed, long Covers)> NextCatchUpEventsAsync()
+    {
+        var catchUp = _catchUp!;
+        var page = await store.FederationDestinations.GetNewestOwedEventsAsync(
+            Destination, _acked, catchUp.UpTo, catchUp.AfterRoomId, OutboundTransaction.MaxPdus, CancellationToken.None);
+        if (page.Count == OutboundTransaction.MaxPdus)
+        {
+            catchUp.AfterRoomId = page[^1].RoomId;
+            return (page, _acked);
+        }
+        _catchUp = null;
+        // What was committed while it caught up is measured again.
+        _checkBacklog = true;
+        return (page, Math.Max(_acked, catchUp.UpTo));
+    }
+
+    /// <summary>A catch-up in progress: up to which global position, and the last room whose newest event was sent.</summary>
+    private sealed class CatchUp(long upTo)
+    {
+        public long UpTo { get; } = upTo;
+
+        public string AfterRoomId { get; set; } = "";
+
+        public void Restart() => AfterRoomId = "";
     }
 
     /// <summary>
@@ -252,11 +322,15 @@ public sealed class FederationDestinationGrain(
         for (var failures = 1; ; failures++)
         {
             var outcome = await SendOnceAsync(transaction);
+            FederationOutboundMetrics.TransactionAttempts.Add(1);
             if (outcome != Outcome.Failed)
             {
+                FederationOutboundMetrics.TransactionsAnswered.Add(1);
+                FederationOutboundMetrics.PdusAnswered.Add(transaction.PduCount);
                 if (_failing)
                 {
                     _failing = false;
+                    _checkBacklog = true;
                     logger.LogInformation("{Destination} answers again", Destination);
                     await store.FederationDestinations.SetFailingSinceAsync(Destination, null, CancellationToken.None);
                 }
