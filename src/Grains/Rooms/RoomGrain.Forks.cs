@@ -25,7 +25,7 @@ public sealed partial class RoomGrain
     /// <summary>At most this many events of the state at a gap are fetched from the origin for one event.</summary>
     private const int MaxGapEventsFetched = 100;
 
-    private const int MaxForkAttempts = 3;
+    private const int MaxForkAttempts = 5;
 
     private const int EventCacheSize = 4096;
 
@@ -102,6 +102,11 @@ public sealed partial class RoomGrain
             catch (StaleForkException) when (attempt < MaxForkAttempts)
             {
                 // A local event or another server's was appended meanwhile: resolve against the new extremities.
+            }
+            catch (StaleForkException)
+            {
+                // A busy room: the transaction fails as a temporary failure, so its origin sends it again later.
+                throw new RoomBusyException("The room kept changing while a forked event was resolved against it.");
             }
         }
     }

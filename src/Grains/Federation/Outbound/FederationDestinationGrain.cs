@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using HomeServer.Grains.Events;
 using HomeServer.Grains.Federation.Transport;
 using HomeServer.Storage;
 using Microsoft.Extensions.Logging;
@@ -262,7 +263,7 @@ public sealed class FederationDestinationGrain(
                     .Where(e => e.GlobalPosition <= readable).ToList();
             if (events.Count > 0)
             {
-                return (events.Where(e => _rooms[e.RoomId].Contains(e.GlobalPosition)).ToList(), events[^1].GlobalPosition);
+                return (events.Where(e => _rooms[e.RoomId].Contains(e.GlobalPosition) && IsOursToSend(e)).ToList(), events[^1].GlobalPosition);
             }
             if (readable >= _wanted || _handOvers.Count > 0) return null;
             if (time.GetUtcNow() - waitedSince > MaxWatermarkWait)
@@ -274,6 +275,16 @@ public sealed class FederationDestinationGrain(
             await Task.Delay(WatermarkPoll, time, _stopping.Token);
         }
     }
+
+    /// <summary>
+    /// The events this server sends: its users' own, and users' membership events about themselves from other servers
+    /// but the destination (the joins, leaves and knocks this server took in as the resident server must reach the room's
+    /// other servers). Any other server's event is its own server's to send: relaying it too would send every event to
+    /// every server once per server in the room, and out of its sender's order.
+    /// </summary>
+    private bool IsOursToSend(StoredEvent e) =>
+        local.IsLocal(e.Sender)
+        || (e.Type == EventTypes.Member && e.StateKey == e.Sender && !e.Sender.EndsWith(":" + Destination, StringComparison.Ordinal));
 
     /// <summary>
     /// The EDUs of the next transaction: the outbox's oldest (with their ids, deleted once the transaction is answered),
