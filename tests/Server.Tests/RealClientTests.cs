@@ -32,15 +32,21 @@ public abstract class RealClientTests
     /// <summary>Runs <c>node --test</c> on the given files (none: every *.test.mjs) against the server at baseUrl.</summary>
     internal static Task<(int ExitCode, string Output)> RunNodeTestAsync(
         string workingDirectory, string baseUrl, TimeSpan nodeTimeout, params string[] files) =>
+        RunNodeTestAsync(workingDirectory, baseUrl, nodeTimeout, new Dictionary<string, string>(), files);
+
+    /// <param name="environment">More environment variables for node (e.g. a second server's URL, extra CAs).</param>
+    internal static Task<(int ExitCode, string Output)> RunNodeTestAsync(
+        string workingDirectory, string baseUrl, TimeSpan nodeTimeout, IReadOnlyDictionary<string, string> environment, params string[] files) =>
         RunClientAsync("node", ["--test", "--test-reporter=spec", .. files], workingDirectory, baseUrl, nodeTimeout,
-            "the real-client tests need Node.js on PATH");
+            "the real-client tests need Node.js on PATH", environment);
 
     /// <summary>
     /// Runs a client program with HOMESERVER_BASE_URL set (when given) and returns its exit code and its output, both
     /// streams interleaved; fails the test when it cannot start (saying what <paramref name="needs"/>) or overruns.
     /// </summary>
     internal static async Task<(int ExitCode, string Output)> RunClientAsync(
-        string program, string[] arguments, string? workingDirectory, string? baseUrl, TimeSpan timeout, string needs)
+        string program, string[] arguments, string? workingDirectory, string? baseUrl, TimeSpan timeout, string needs,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(program, arguments)
         {
@@ -50,6 +56,7 @@ public abstract class RealClientTests
             UseShellExecute = false,
         };
         if (baseUrl is not null) start.Environment["HOMESERVER_BASE_URL"] = baseUrl;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var output = new StringBuilder();
         using var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };

@@ -62,12 +62,12 @@ export function refusedRequestsSummary() {
 }
 
 /**
- * Logs in a new device of `username` with the Rust crypto; its secret storage key, when the test knows it, is
- * `device.recoveryKey` (the callback the SDK asks for it). `beforeStart(client)` runs after the crypto is set up and
- * before the first /sync.
+ * Logs in a new device of `username` (on `server`, by default the one under test) with the Rust crypto; its secret
+ * storage key, when the test knows it, is `device.recoveryKey` (the callback the SDK asks for it).
+ * `beforeStart(client)` runs after the crypto is set up and before the first /sync.
  */
-export async function logInWithCrypto(username, { beforeStart = async () => {}, initialSyncLimit = 30 } = {}) {
-  const anonymous = sdk.createClient({ baseUrl, logger: quietLogger("") });
+export async function logInWithCrypto(username, { beforeStart = async () => {}, initialSyncLimit = 30, server = baseUrl } = {}) {
+  const anonymous = sdk.createClient({ baseUrl: server, logger: quietLogger("") });
   const session = await anonymous.loginRequest({
     type: "m.login.password",
     identifier: { type: "m.id.user", user: username },
@@ -76,7 +76,7 @@ export async function logInWithCrypto(username, { beforeStart = async () => {}, 
   // requests: "METHOD path status" of every request the client made, in order.
   const device = { recoveryKey: undefined, name: `${username}/${session.device_id}`, requests: [] };
   const client = sdk.createClient({
-    baseUrl,
+    baseUrl: server,
     accessToken: session.access_token,
     userId: session.user_id,
     deviceId: session.device_id,
@@ -106,8 +106,8 @@ export async function logInWithCrypto(username, { beforeStart = async () => {}, 
   return client;
 }
 
-export async function register(username) {
-  const anonymous = sdk.createClient({ baseUrl, logger: quietLogger("") });
+export async function register(username, server = baseUrl) {
+  const anonymous = sdk.createClient({ baseUrl: server, logger: quietLogger("") });
   const body = { username, password, auth: { type: "m.login.dummy" } };
   try {
     return await anonymous.registerRequest(body);

@@ -5,8 +5,11 @@ using HomeServer.Grains.Identifiers;
 
 namespace HomeServer.Grains.Rooms;
 
-/// <summary>The events of POST /createRoom, in the spec's order, and the alias to create with them.</summary>
-internal sealed record RoomCreationPlan(RoomVersion Version, string? Alias, IReadOnlyList<EventSpec> Events)
+/// <summary>
+/// The events of POST /createRoom, in the spec's order, and the alias to create with them. Invitees of other servers
+/// are not among the events: their server must sign each invite first, so they are invited once the room exists.
+/// </summary>
+internal sealed record RoomCreationPlan(RoomVersion Version, string? Alias, IReadOnlyList<EventSpec> Events, IReadOnlyList<string> RemoteInvitees)
 {
     public const int MaxInvites = 100;
     public const int MaxInitialState = 100;
@@ -61,13 +64,16 @@ internal sealed record RoomCreationPlan(RoomVersion Version, string? Alias, IRea
             events.Add(EventSpec.State("m.room.name", "", creator, new JsonObject { ["name"] = request.Name }));
         if (request.Topic is not null)
             events.Add(EventSpec.State("m.room.topic", "", creator, TopicContent(request.Topic)));
-        foreach (var invitee in invitees)
-        {
-            var content = new JsonObject { ["membership"] = Membership.Invite };
-            if (request.IsDirect) content["is_direct"] = true;
-            events.Add(EventSpec.Member(invitee, creator, content));
-        }
-        return new RoomCreationPlan(version, alias, events);
+        foreach (var invitee in invitees.Where(server.IsLocal))
+            events.Add(EventSpec.Member(invitee, creator, InviteContent(request.IsDirect)));
+        return new RoomCreationPlan(version, alias, events, invitees.Where(invitee => !server.IsLocal(invitee)).ToList());
+    }
+
+    public static JsonObject InviteContent(bool isDirect)
+    {
+        var content = new JsonObject { ["membership"] = Membership.Invite };
+        if (isDirect) content["is_direct"] = true;
+        return content;
     }
 
     public static JsonObject TopicContent(string topic) => new()

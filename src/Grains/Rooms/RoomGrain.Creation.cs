@@ -1,4 +1,5 @@
 using HomeServer.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace HomeServer.Grains.Rooms;
 
@@ -45,6 +46,20 @@ public sealed partial class RoomGrain
             // The room record stays (room ids are never reused) but without events it does not exist for anyone.
             if (plan.Alias is not null) await store.Aliases.DeleteAliasAsync(plan.Alias, CancellationToken.None);
             throw;
+        }
+
+        foreach (var invitee in plan.RemoteInvitees)
+        {
+            try
+            {
+                await InviteRemoteUserAsync(new MembershipRequest(request.CreatorUserId, invitee, null), Identifiers.UserId.Parse(invitee),
+                    RoomCreationPlan.InviteContent(request.IsDirect));
+            }
+            catch (MatrixRequestException e)
+            {
+                // The room exists: a refused or unreachable invitee's server does not undo it; the creator may invite again.
+                logger.LogWarning("Inviting {Invitee} to the new room {RoomId} failed: {Error}", invitee, RoomId, e.Error);
+            }
         }
     }
 }

@@ -25,13 +25,14 @@ public sealed partial class RoomGrain
     /// <summary>How often an invite is built again when the room moved on while the invitee's server was signing it.</summary>
     private const int RemoteInviteAttempts = 3;
 
-    private async Task InviteRemoteUserAsync(MembershipRequest request, UserId target)
+    /// <param name="content">The invite's content: by default the membership and the request's reason.</param>
+    private async Task InviteRemoteUserAsync(MembershipRequest request, UserId target, JsonObject? content = null)
     {
         for (var attempt = 1; ; attempt++)
         {
             var snapshot = RequireRoom();
             if (snapshot.MembershipOf(request.TargetUserId) == Membership.Invite && snapshot.IsJoined(request.SenderUserId)) return;
-            var (eventId, invite) = BuildInvite(snapshot, request);
+            var (eventId, invite) = BuildInvite(snapshot, request, content ?? MembershipContent(Membership.Invite, request.Reason));
             var signed = await CountersignInviteAsync(snapshot, target, eventId, invite);
             var json = CanonicalJson.Encode(signed, snapshot.Version.StrictCanonicalJson);
             var built = new BuiltEvent(eventId, json, Pdu.Parse(eventId, json));
@@ -49,10 +50,10 @@ public sealed partial class RoomGrain
     }
 
     /// <summary>The invite as this room would append it now (authorised against the current state), without this server's unsigned data.</summary>
-    private (Identifiers.EventId EventId, JsonObject Pdu) BuildInvite(RoomSnapshot snapshot, MembershipRequest request)
+    private (Identifiers.EventId EventId, JsonObject Pdu) BuildInvite(RoomSnapshot snapshot, MembershipRequest request, JsonObject content)
     {
         var dryRun = new RoomBatchBuilder(snapshot, Clock, signingKey.Current);
-        var planned = dryRun.Add(EventSpec.Member(request.TargetUserId, request.SenderUserId, MembershipContent(Membership.Invite, request.Reason)));
+        var planned = dryRun.Add(EventSpec.Member(request.TargetUserId, request.SenderUserId, (JsonObject)content.DeepClone()));
         var pdu = JsonNode.Parse(planned.Json.GetRawText())!.AsObject();
         pdu.Remove("unsigned");
         return (planned.EventId, pdu);

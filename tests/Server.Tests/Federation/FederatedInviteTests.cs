@@ -66,6 +66,42 @@ public abstract class FederatedInviteTests<TPair>(TPair pair) where TPair : Fede
     }
 
     [Fact]
+    public async Task A_room_created_with_an_invitee_of_B_invites_them_through_B_and_a_direct_chat_says_so()
+    {
+        var alice = await UserAsync(pair.A, "alice");
+        var bob = await UserAsync(pair.B, "bob");
+        var since = (await bob.SyncAsync()).GetProperty("next_batch").GetString()!;
+
+        var roomId = await alice.Rooms.CreateRoomAsync(new { preset = "trusted_private_chat", is_direct = true, invite = new[] { bob.UserId } });
+
+        var state = InviteState(await bob.SyncSinceAsync(since, "timeout=10000"), roomId);
+        var invite = Assert.Single(state, e => e.GetProperty("type").GetString() == EventTypes.Member && e.GetProperty("state_key").GetString() == bob.UserId);
+        Assert.True(invite.GetProperty("content").GetProperty("is_direct").GetBoolean());
+        var member = await alice.Rooms.GetStateEventAsync(roomId, EventTypes.Member, bob.UserId);
+        Assert.Equal("invite", member.GetProperty("membership").GetString());
+        Assert.True(member.GetProperty("is_direct").GetBoolean());
+        var power = await alice.Rooms.GetStateEventAsync(roomId, EventTypes.PowerLevels);
+        Assert.Equal(100, power.GetProperty("users").GetProperty(bob.UserId).GetInt32());
+
+        await bob.Rooms.JoinAsync(roomId);
+        var joined = await alice.Rooms.OkAsync(HttpMethod.Get, $"/rooms/{RoomsClient.Escape(roomId)}/joined_members");
+        Assert.True(joined.GetProperty("joined").TryGetProperty(bob.UserId, out _));
+    }
+
+    [Fact]
+    public async Task A_room_created_with_an_invitee_of_an_unreachable_server_is_created_without_that_invite()
+    {
+        var alice = await UserAsync(pair.A, "alice");
+        var unreachable = "@nobody:127.0.0.1:1";
+
+        var roomId = await alice.Rooms.CreateRoomAsync(new { preset = "private_chat", name = "Still created", invite = new[] { unreachable } });
+
+        Assert.Equal("Still created", (await alice.Rooms.GetStateEventAsync(roomId, "m.room.name")).GetProperty("name").GetString());
+        await alice.Rooms.FailsAsync(HttpMethod.Get, $"/rooms/{RoomsClient.Escape(roomId)}/state/{EventTypes.Member}/{RoomsClient.Escape(unreachable)}",
+            null, HttpStatusCode.NotFound, "M_NOT_FOUND");
+    }
+
+    [Fact]
     public async Task An_invite_the_invitee_server_refuses_or_that_cannot_be_sent_is_a_clear_error_and_nothing_is_appended()
     {
         var alice = await UserAsync(pair.A, "alice");
