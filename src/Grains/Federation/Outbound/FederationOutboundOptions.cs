@@ -15,7 +15,7 @@ public sealed class FederationOutboundOptions
     /// A destination owed more events than this when it comes back (or when its sender starts) gets only the newest event
     /// of each room and fetches the rest itself; at or below it, everything in order (docs/adr/0042-outbound-catch-up.md).
     /// </summary>
-    public int CatchUpThreshold { get; set; } = 500;
+    public int CatchUpThreshold { get; set; } = MaxCatchUpThreshold;
 
     /// <summary>The backlog is counted up to the threshold + 1 in one store query, whose limit this stays under.</summary>
     public const int MaxCatchUpThreshold = HomeServer.Storage.StoreLimits.MaxQueryLimit - 1;
