@@ -37,11 +37,7 @@ internal sealed class DeviceListAnnouncer(
     {
         try
         {
-            var servers = (await store.Presence.GetRoomPeersAsync(userId, CancellationToken.None))
-                .Where(u => !server.IsLocal(u) && Identifiers.UserId.TryParse(u, out _))
-                .Select(u => Identifiers.UserId.Parse(u).Server.Value)
-                .Distinct(StringComparer.Ordinal)
-                .ToList();
+            var servers = await OtherServersSharingARoomWithAsync(userId);
             if (servers.Count == 0) return;
             var edu = new OutboundEdu("m.device_list_update", KeyResponses.Write(writer =>
             {
@@ -70,6 +66,14 @@ internal sealed class DeviceListAnnouncer(
         }
     }
 
+    /// <summary>The other servers with a member sharing a room with the user.</summary>
+    private async Task<List<string>> OtherServersSharingARoomWithAsync(string userId) =>
+        (await store.Presence.GetRoomPeersAsync(userId, CancellationToken.None))
+            .Where(u => !server.IsLocal(u) && Identifiers.UserId.TryParse(u, out _))
+            .Select(u => Identifiers.UserId.Parse(u).Server.Value)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+
     /// <summary>
     /// An <c>m.signing_key_update</c> EDU with the user's new master and self-signing keys (the user-signing key is the
     /// user's own business) to every other server with a member sharing a room with the user (docs/adr/0045). Kept in
@@ -81,11 +85,7 @@ internal sealed class DeviceListAnnouncer(
         if (shared.Count == 0) return;
         try
         {
-            var servers = (await store.Presence.GetRoomPeersAsync(userId, CancellationToken.None))
-                .Where(u => !server.IsLocal(u) && Identifiers.UserId.TryParse(u, out _))
-                .Select(u => Identifiers.UserId.Parse(u).Server.Value)
-                .Distinct(StringComparer.Ordinal)
-                .ToList();
+            var servers = await OtherServersSharingARoomWithAsync(userId);
             if (servers.Count == 0) return;
             var edu = new OutboundEdu("m.signing_key_update", KeyResponses.Write(writer =>
             {

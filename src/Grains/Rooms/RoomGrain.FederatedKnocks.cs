@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using HomeServer.Grains.Events;
-using HomeServer.Grains.Federation.Joins;
-using HomeServer.Grains.Federation.Signing;
 using HomeServer.Grains.Identifiers;
 
 namespace HomeServer.Grains.Rooms;
@@ -29,30 +27,15 @@ public sealed partial class RoomGrain : IRoomFederatedKnocks
         if (request.Origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not knock over federation.");
         var snapshot = RequireAllowedByAcl(request.Origin);
         var version = snapshot.Version;
-        var (eventId, pdu) = ReceivedJoinEvent.Check(version, RoomId, request.Origin, request.EventId, request.Event, Membership.Knock);
+        var sent = await CheckSentMembershipAsync(snapshot, request, Membership.Knock);
+        if (sent.Known is not null) return KnockRoomState(RequireRoom()); // Sent again: the knock is in the room already.
+        await AuthoriseByAuthEventsAsync(snapshot, sent.Received);
 
-        await VerifySignaturesAsync(version, pdu);
-        // As for send_join: the knocking server built this event for this request, so a hash mismatch is refused.
-        if (!ReceivedJoinEvent.HasValidContentHash(version, pdu))
-            throw MatrixRequestException.InvalidParam("The event's content hash does not match its content.");
-
-        var received = Pdu.Parse(eventId, CanonicalJson.Encode(pdu, version.StrictCanonicalJson));
-        var known = await store.Events.GetEventAsync(eventId.Value, CancellationToken.None);
-        if (known is not null)
-        {
-            if (known.RoomId != RoomId || known.Type != EventTypes.Member || known.StateKey != received.Sender.Value || known.Sender != received.Sender.Value)
-                throw MatrixRequestException.InvalidParam("The event id names another event.");
-            return KnockRoomState(RequireRoom()); // Sent again: the knock is in the room already.
-        }
-        await AuthoriseByAuthEventsAsync(snapshot, received);
-
-        EventSigning.Sign(version, pdu, signingKey.Current);
-        var json = CanonicalJson.Encode(pdu, version.StrictCanonicalJson);
-        var signed = new BuiltEvent(eventId, json, Pdu.Parse(eventId, json));
+        var signed = SignAsResident(version, sent);
         await _writer.SubmitAsync(builder =>
         {
             builder.AddReceived(signed);
-            return eventId.Value;
+            return signed.EventId.Value;
         });
         return KnockRoomState(RequireRoom());
     }

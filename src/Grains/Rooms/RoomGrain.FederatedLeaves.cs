@@ -1,8 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using HomeServer.Grains.Events;
-using HomeServer.Grains.Federation.Joins;
-using HomeServer.Grains.Federation.Signing;
 using HomeServer.Grains.Identifiers;
 
 namespace HomeServer.Grains.Rooms;
@@ -30,30 +26,15 @@ public sealed partial class RoomGrain
         if (request.Origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not leave over federation.");
         var snapshot = RequireAllowedByAcl(request.Origin);
         var version = snapshot.Version;
-        var (eventId, pdu) = ReceivedJoinEvent.Check(version, RoomId, request.Origin, request.EventId, request.Event, Membership.Leave);
+        var sent = await CheckSentMembershipAsync(snapshot, request, Membership.Leave);
+        if (sent.Known is not null) return; // Sent again: the leave is in the room already.
+        await AuthoriseByAuthEventsAsync(snapshot, sent.Received);
 
-        await VerifySignaturesAsync(version, pdu);
-        // As for send_join: the leaving server built this event for this request, so a hash mismatch is refused.
-        if (!ReceivedJoinEvent.HasValidContentHash(version, pdu))
-            throw MatrixRequestException.InvalidParam("The event's content hash does not match its content.");
-
-        var received = Pdu.Parse(eventId, CanonicalJson.Encode(pdu, version.StrictCanonicalJson));
-        var known = await store.Events.GetEventAsync(eventId.Value, CancellationToken.None);
-        if (known is not null)
-        {
-            if (known.RoomId != RoomId || known.Type != EventTypes.Member || known.StateKey != received.Sender.Value || known.Sender != received.Sender.Value)
-                throw MatrixRequestException.InvalidParam("The event id names another event.");
-            return; // Sent again: the leave is in the room already.
-        }
-        await AuthoriseByAuthEventsAsync(snapshot, received);
-
-        EventSigning.Sign(version, pdu, signingKey.Current);
-        var json = CanonicalJson.Encode(pdu, version.StrictCanonicalJson);
-        var signed = new BuiltEvent(eventId, json, Pdu.Parse(eventId, json));
+        var signed = SignAsResident(version, sent);
         await _writer.SubmitAsync(builder =>
         {
             builder.AddReceived(signed);
-            return eventId.Value;
+            return signed.EventId.Value;
         });
     }
 }

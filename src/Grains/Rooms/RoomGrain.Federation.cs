@@ -85,42 +85,65 @@ public sealed partial class RoomGrain
         if (request.Origin == server.Name) throw MatrixRequestException.Forbidden("This server's own users do not join over federation.");
         var snapshot = RequireAllowedByAcl(request.Origin);
         var version = snapshot.Version;
-        var (eventId, pdu) = ReceivedJoinEvent.Check(version, RoomId, request.Origin, request.EventId, request.Event);
-        await AuthoriseReceivedRestrictedJoinAsync(snapshot, pdu); // see RoomGrain.RestrictedJoins.cs
-
-        await VerifySignaturesAsync(version, pdu);
-        // The spec lets a server redact an event whose content hash fails and go on with the redacted copy; a join is
-        // built by its sender's server for this one request, so a mismatch means a broken or altered event: refused.
-        if (!ReceivedJoinEvent.HasValidContentHash(version, pdu))
-            throw MatrixRequestException.InvalidParam("The event's content hash does not match its content.");
-
-        var received = Pdu.Parse(eventId, CanonicalJson.Encode(pdu, version.StrictCanonicalJson));
-        var known = await store.Events.GetEventAsync(eventId.Value, CancellationToken.None);
-        if (known is not null)
+        var sent = await CheckSentMembershipAsync(snapshot, request, Membership.Join,
+            pdu => AuthoriseReceivedRestrictedJoinAsync(snapshot, pdu)); // see RoomGrain.RestrictedJoins.cs
+        if (sent.Known is { } known)
         {
-            // In room versions 1 and 2 the id is the sender's choice: it must name this very join, not any event.
-            if (known.RoomId != RoomId || known.Type != EventTypes.Member || known.StateKey != received.Sender.Value || known.Sender != received.Sender.Value)
-                throw MatrixRequestException.InvalidParam("The event id names another event.");
             // The joining server did not get our answer and asks again.
             var stateBefore = await HistoricalState.AtAsync(store, snapshot, known.RoomPosition - 1, CancellationToken.None);
             return await SendJoinResponseAsync(stateBefore, ToPdu(known));
         }
-        await AuthoriseByAuthEventsAsync(snapshot, received);
+        await AuthoriseByAuthEventsAsync(snapshot, sent.Received);
 
-        // The resident server's signature, as for a restricted join; it changes neither hash nor event id.
-        EventSigning.Sign(version, pdu, signingKey.Current);
-        var json = CanonicalJson.Encode(pdu, version.StrictCanonicalJson);
-        var signed = new BuiltEvent(eventId, json, Pdu.Parse(eventId, json));
-
+        var signed = SignAsResident(version, sent);
         ImmutableDictionary<StateEventKey, Pdu> before = snapshot.State;
         await _writer.SubmitAsync(builder =>
         {
             before = builder.State;
             builder.AddReceived(signed);
-            return eventId.Value;
+            return signed.EventId.Value;
         });
         return await SendJoinResponseAsync(before, signed.Pdu);
     }
+
+    /// <summary>
+    /// The checks send_join, send_leave and send_knock share: a member event of its sender with that membership, of a
+    /// user of the origin, for this room (<see cref="ReceivedJoinEvent"/>), signed by every server that must sign it, its
+    /// content hash intact. The spec lets a server redact an event whose hash fails and go on with the redacted copy;
+    /// these events are built by their sender's server for this one request, so a mismatch means a broken or altered
+    /// event: refused. <see cref="SentMembership.Known"/> is the stored event when it is in the room already (the
+    /// sending server did not get the answer and asks again).
+    /// </summary>
+    /// <param name="beforeSignatures">Runs on the event before its signatures are checked (a restricted join's authoriser signs it).</param>
+    private async Task<SentMembership> CheckSentMembershipAsync(
+        RoomSnapshot snapshot, SendJoinRequest request, string membership, Func<JsonObject, Task>? beforeSignatures = null)
+    {
+        var version = snapshot.Version;
+        var (eventId, pdu) = ReceivedJoinEvent.Check(version, RoomId, request.Origin, request.EventId, request.Event, membership);
+        if (beforeSignatures is not null) await beforeSignatures(pdu);
+
+        await VerifySignaturesAsync(version, pdu);
+        if (!ReceivedJoinEvent.HasValidContentHash(version, pdu))
+            throw MatrixRequestException.InvalidParam("The event's content hash does not match its content.");
+
+        var received = Pdu.Parse(eventId, CanonicalJson.Encode(pdu, version.StrictCanonicalJson));
+        var known = await store.Events.GetEventAsync(eventId.Value, CancellationToken.None);
+        // In room versions 1 and 2 the id is the sender's choice: it must name this very event, not any event.
+        if (known is not null
+            && (known.RoomId != RoomId || known.Type != EventTypes.Member || known.StateKey != received.Sender.Value || known.Sender != received.Sender.Value))
+            throw MatrixRequestException.InvalidParam("The event id names another event.");
+        return new SentMembership(eventId, pdu, received, known);
+    }
+
+    /// <summary>The event with the resident server's signature added; it changes neither hash nor event id.</summary>
+    private BuiltEvent SignAsResident(RoomVersion version, SentMembership sent)
+    {
+        EventSigning.Sign(version, sent.Json, signingKey.Current);
+        var json = CanonicalJson.Encode(sent.Json, version.StrictCanonicalJson);
+        return new BuiltEvent(sent.EventId, json, Pdu.Parse(sent.EventId, json));
+    }
+
+    private sealed record SentMembership(Identifiers.EventId EventId, JsonObject Json, Pdu Received, StoredEvent? Known);
 
     public async Task<byte[]> GetEventForServerAsync(string origin, string eventId)
     {

@@ -58,7 +58,8 @@ public abstract class ProfileTests(AccountsServerFixture server)
 
     [Theory]
     [InlineData("@nobody-at-all:localhost", HttpStatusCode.NotFound, "M_NOT_FOUND")]
-    [InlineData("@someone:elsewhere.example", HttpStatusCode.NotFound, "M_NOT_FOUND")]
+    // Another server's user: that server is asked (docs/adr/0033), and one that cannot be reached is 502.
+    [InlineData("@someone:elsewhere.example", HttpStatusCode.BadGateway, "M_UNKNOWN")]
     [InlineData("not-a-user-id", HttpStatusCode.BadRequest, "M_INVALID_PARAM")]
     public async Task Profiles_of_unknown_remote_or_invalid_users_are_refused(string userId, HttpStatusCode status, string errcode)
     {
