@@ -16,7 +16,9 @@ public static partial class ResponseRules
 
     public static string? Check(string method, int status, string? mediaType, string body, bool connectionClose)
     {
-        if (status >= 500) return $"{status} server error";
+        // 502 and 504 say another server (named by a hostile id such as @x:other.example) could not be reached or did
+        // not answer in time, as the spec's federation errors have it; they must still be Matrix errors, checked below.
+        if (status >= 500 && status is not (502 or 504)) return $"{status} server error";
         if (LeaksInternals(body)) return $"{status} body leaks internals";
         if (status < 400 || method == "HEAD" || IsProtocolLevel(status, connectionClose, body)) return null;
 
