@@ -15,16 +15,20 @@ namespace HomeServer.Grains.Rooms;
 /// </summary>
 internal sealed class SyncNotifier(IGrainFactory grains, ActiveSilos silos, LocalServer server, SyncDeliveryOptions delivery, ILogger logger)
 {
-    public void Notify(IEnumerable<string> members, SyncNotice notice)
+    public void Notify(IEnumerable<string> members, SyncNotice notice) => _ = NotifyAllAsync(members, notice);
+
+    /// <summary>
+    /// Like <see cref="Notify(IEnumerable{string}, SyncNotice)"/>, completing once every notice was handed over or its
+    /// failure logged (it never faults): a write acknowledged after it is seen by its recipients' next /sync, even one
+    /// that does not wait.
+    /// </summary>
+    public Task NotifyAllAsync(IEnumerable<string> members, SyncNotice notice)
     {
         if (delivery.IsNaive)
-        {
-            foreach (var userId in members) Notify(userId, notice);
-            return;
-        }
+            return Task.WhenAll(members.Where(server.IsLocal).Select(userId => SendAsync(userId, notice)));
         var localMembers = members.Where(server.IsLocal).ToList();
-        if (localMembers.Count == 0) return;
-        foreach (var silo in silos.Current()) _ = SendToHubAsync(silo, localMembers, notice);
+        if (localMembers.Count == 0) return Task.CompletedTask;
+        return Task.WhenAll(silos.Current().Select(silo => SendToHubAsync(silo, localMembers, notice)));
     }
 
     public void Notify(string userId, SyncNotice notice)

@@ -50,11 +50,12 @@ public sealed class ToDeviceGrain(
                 DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()),
             CancellationToken.None);
         // A retry notifies again: the first attempt may have stored the messages and failed before its notices. Notices
-        // carry a position, so one more is harmless.
+        // carry a position, so one more is harmless. Awaited, so that a recipient's /sync after the sender's
+        // acknowledgement finds the messages even with timeout=0.
         var recipients = local.Select(m => m.UserId).Distinct(StringComparer.Ordinal).ToList();
         if (recipients.Count == 0 || (result.Stored == 0 && !result.Duplicate)) return;
-        new SyncNotifier(GrainFactory, silos, server, delivery ?? new SyncDeliveryOptions(), logger)
-            .Notify(recipients, new SyncNotice(SyncNoticeKind.ToDevice, null, result.Position));
+        await new SyncNotifier(GrainFactory, silos, server, delivery ?? new SyncDeliveryOptions(), logger)
+            .NotifyAllAsync(recipients, new SyncNotice(SyncNoticeKind.ToDevice, null, result.Position));
     }
 
     /// <summary>EDU content bytes above which a destination's messages are split over several EDUs (one message at least each).</summary>
