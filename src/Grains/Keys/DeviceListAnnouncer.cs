@@ -1,5 +1,6 @@
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Federation;
+using HomeServer.Grains.Federation.Outbound;
 using HomeServer.Grains.Rooms;
 using HomeServer.Grains.Sync;
 using HomeServer.Storage;
@@ -29,8 +30,9 @@ internal sealed class DeviceListAnnouncer(
     /// <summary>
     /// An <c>m.device_list_update</c> EDU about one of the local user's devices to every other server with a member
     /// sharing a room with the user (docs/adr/0040-federated-keys-and-edus.md). <paramref name="previous"/> is the user's
-    /// change before this one: a server that did not get that EDU (they are kept in memory only) sees an unknown
-    /// <c>prev_id</c> and fetches the whole list, as the spec has it. Never fails the change itself.
+    /// change before this one: a server that did not get that EDU (it refused the transaction) sees an unknown
+    /// <c>prev_id</c> and fetches the whole list, as the spec has it. Stored in the federation outbox, so a crash or a
+    /// destination's long outage loses none (docs/adr/0040). Never fails the change itself.
     /// </summary>
     public async Task SendDeviceListUpdateAsync(
         string userId, string deviceId, long streamId, long? previous, bool deleted, string? keysJson, string? displayName)
@@ -39,7 +41,7 @@ internal sealed class DeviceListAnnouncer(
         {
             var servers = await OtherServersSharingARoomWithAsync(userId);
             if (servers.Count == 0) return;
-            var edu = new OutboundEdu("m.device_list_update", KeyResponses.Write(writer =>
+            var content = KeyResponses.Write(writer =>
             {
                 writer.WriteStartObject();
                 writer.WriteString("user_id"u8, userId);
@@ -57,8 +59,8 @@ internal sealed class DeviceListAnnouncer(
                     writer.WriteRawValue(keysJson);
                 }
                 writer.WriteEndObject();
-            }));
-            foreach (var destination in servers) await grains.GetGrain<IFederationDestinationGrain>(destination).SendEduAsync(edu);
+            });
+            await DurableEdus.SendToEachAsync(store, grains, servers, "m.device_list_update", content);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -87,7 +89,7 @@ internal sealed class DeviceListAnnouncer(
         {
             var servers = await OtherServersSharingARoomWithAsync(userId);
             if (servers.Count == 0) return;
-            var edu = new OutboundEdu("m.signing_key_update", KeyResponses.Write(writer =>
+            var content = KeyResponses.Write(writer =>
             {
                 writer.WriteStartObject();
                 writer.WriteString("user_id"u8, userId);
@@ -97,8 +99,8 @@ internal sealed class DeviceListAnnouncer(
                     writer.WriteRawValue(key.Json);
                 }
                 writer.WriteEndObject();
-            }));
-            foreach (var destination in servers) await grains.GetGrain<IFederationDestinationGrain>(destination).SendEduAsync(edu);
+            });
+            await DurableEdus.SendToEachAsync(store, grains, servers, "m.signing_key_update", content);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

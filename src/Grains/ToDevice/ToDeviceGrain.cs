@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using HomeServer.Grains.Federation;
+using HomeServer.Grains.Federation.Outbound;
 using HomeServer.Grains.Cluster;
 using HomeServer.Grains.Delivery;
 using HomeServer.Grains.Rooms;
@@ -72,9 +73,7 @@ public sealed class ToDeviceGrain(
             for (var i = 0; i < chunks.Count; i++)
                 edus.Add(new NewOutboxEdu(byServer.Key, DirectToDevice.EduType, DirectToDevice.Content(Key, send.EventType, MessageId(send, byServer.Key, i), chunks[i]), now));
         }
-        await store.FederationOutbox.EnqueueAsync(edus, CancellationToken.None);
-        foreach (var destination in edus.Select(e => e.Destination).Distinct(StringComparer.Ordinal))
-            await GrainFactory.GetGrain<IFederationDestinationGrain>(destination).WakeAsync();
+        await DurableEdus.SendAsync(store, GrainFactory, edus);
     }
 
     private static List<List<ToDeviceMessageRequest>> Chunk(List<ToDeviceMessageRequest> messages)

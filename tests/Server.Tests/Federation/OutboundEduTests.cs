@@ -132,6 +132,28 @@ public abstract class OutboundEduTests<TPair>(TPair pair) where TPair : Federati
     }
 
     [Fact]
+    public async Task A_device_list_update_owed_to_a_server_that_is_down_survives_a_restart_of_the_sender_and_arrives_once()
+    {
+        var net = await StartAsync();
+        var (alice, roomId) = await net.RoomWithRemoteMemberAsync();
+        await alice.SendTextAsync(roomId, "before going down");
+        await net.WaitForFirstTransactionAsync();
+        net.Recorder.Answer = RecorderAnswer.Down;
+
+        var device = new SyncUser(pair.ClientFor(net.Sender), alice.UserId, alice.User.DeviceId, alice.User.AccessToken);
+        using var key = new Keys.SigningKey();
+        await UploadAsync(device, new JsonObject { ["device_keys"] = Keys.KeysTestBase.DeviceKeys(device, key) });
+        await WaitUntilAsync(() => net.Recorder.Requests.Any(r => r.Answer == RecorderAnswer.Down), "a dropped attempt");
+
+        await using var restarted = await net.Sender.RestartAsync();
+        net.Recorder.Answer = RecorderAnswer.Accept;
+
+        var update = Assert.Single(await net.WaitForEdusAsync(1, "m.device_list_update"));
+        Assert.Equal(alice.UserId, update["content"]!["user_id"]!.GetValue<string>());
+        Assert.Equal(key.PublicKey, update["content"]!["keys"]!["keys"]!["ed25519:" + device.DeviceId]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task An_inbound_device_list_update_shows_the_remote_user_in_device_lists_changed_of_local_members()
     {
         // B's room, which a user of A joined: A then announces that user's device change.
@@ -218,16 +240,18 @@ public abstract class OutboundEduTests<TPair>(TPair pair) where TPair : Federati
         public Task WaitForFirstTransactionAsync() => WaitUntilAsync(() => recorder.Accepted.Count > 0, "a first transaction");
 
         /// <summary>Waits for <paramref name="count"/> EDUs in transactions answered 200; returns them all in the order received.</summary>
-        public async Task<List<JsonObject>> WaitForEdusAsync(int count)
+        public async Task<List<JsonObject>> WaitForEdusAsync(int count, string? eduType = null)
         {
-            await WaitUntilAsync(() => Edus().Count >= count, $"{count} EDUs at {remoteName}");
+            await WaitUntilAsync(() => Edus(eduType).Count >= count, $"{count} EDUs at {remoteName}");
             // Anything sent twice or more would arrive right behind.
             await Task.Delay(300);
-            return Edus();
+            return Edus(eduType);
         }
 
-        private List<JsonObject> Edus() =>
-            recorder.Accepted.SelectMany(t => t.Json["edus"]?.AsArray().Select(e => e!.AsObject()) ?? []).ToList();
+        private List<JsonObject> Edus(string? eduType) =>
+            recorder.Accepted.SelectMany(t => t.Json["edus"]?.AsArray().Select(e => e!.AsObject()) ?? [])
+                .Where(e => eduType is null || e["edu_type"]!.GetValue<string>() == eduType)
+                .ToList();
     }
 }
 
