@@ -292,6 +292,21 @@ internal sealed class RoomBatchBuilder
         return stored;
     }
 
+    /// <summary>
+    /// Adds another server's signature (a Policy Server's) to an event of the batch. The state keeps the event as
+    /// built where it is the current event of its slot; the earlier states kept for later forks do not need it.
+    /// </summary>
+    public void AddSignature(int index, string server, string keyId, string signature)
+    {
+        var (pdu, row) = _events[index];
+        var json = StoredEventJson.WithSignature(Version, row.Json, server, keyId, signature);
+        var signed = Pdu.Parse(pdu.EventId, json);
+        _events[index] = new PlannedEvent(signed, row with { Json = json });
+        if (pdu.StateKey is { } stateKey && State.Get(new StateEventKey(pdu.Type, stateKey)) is { } current && current.EventId == pdu.EventId)
+            State = State.SetItem(new StateEventKey(pdu.Type, stateKey), signed);
+        _view = null;
+    }
+
     public EventBatch ToBatch() =>
         new(RoomId, _start.LastPosition, _events.Select(e => e.Row).ToList())
         {

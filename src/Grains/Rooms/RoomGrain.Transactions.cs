@@ -65,7 +65,7 @@ public sealed partial class RoomGrain
         var snapshot = RequireServerInRoom(origin);
         if (await IsReceivedAlreadyAsync(eventId)) return;
 
-        var received = await VerifiedAsync(version, eventId, pdu);
+        if (await RecommendedByPolicyServerAsync(snapshot, await VerifiedAsync(version, eventId, pdu)) is not { } received) return;
         await FetchMissingPreviousEventsAsync(origin, version, snapshot, received.Pdu);
         await AppendReceivedAsync(origin, received);
     }

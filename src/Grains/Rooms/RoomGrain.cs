@@ -37,7 +37,7 @@ public sealed partial class RoomGrain(
         _notifier = new SyncNotifier(GrainFactory, silos, server, _delivery, logger);
         _feed = new RoomFeedPublisher(GrainFactory, silos, server, logger);
         _grainsForHandOver = GrainFactory;
-        _writer = new RoomWriter(store, RoomId, Clock, signingKey.Current, OnCommitted, logger) { BeforeAppend = AddNotificationsAsync };
+        _writer = new RoomWriter(store, RoomId, Clock, signingKey.Current, OnCommitted, logger) { BeforeAppend = AddNotificationsAsync, AfterPlan = AddPolicyServerSignaturesAsync };
         var lastGlobalPosition = await _writer.LoadAsync(cancellationToken);
         if (_writer.Current is { Exists: true } snapshot)
         {

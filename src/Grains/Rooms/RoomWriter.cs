@@ -53,6 +53,12 @@ internal sealed class RoomWriter(
     /// </summary>
     public Func<RoomBatchBuilder, EventBatch, Task<EventBatch>>? BeforeAppend { get; set; }
 
+    /// <summary>
+    /// Runs after each request was planned, with the builder's mark from before it; may complete the request's events
+    /// (another server's signature). Throwing refuses the request alone: its events are taken out of the batch.
+    /// </summary>
+    public Func<RoomBatchBuilder, RoomBatchBuilder.Mark, Task>? AfterPlan { get; set; }
+
     /// <summary>The newest durable version of the room; null when the room does not exist.</summary>
     public RoomSnapshot? Current => Volatile.Read(ref _snapshot);
 
@@ -138,7 +144,9 @@ internal sealed class RoomWriter(
                 var mark = builder.Save();
                 try
                 {
-                    planned.Add((request, request.Plan(builder)));
+                    var result = request.Plan(builder);
+                    if (AfterPlan is { } afterPlan) await afterPlan(builder, mark);
+                    planned.Add((request, result));
                 }
                 catch (Exception e)
                 {

@@ -69,6 +69,20 @@ internal static class StoredEventJson
         return result;
     }
 
+    /// <summary>The stored event with one more signature (a Policy Server's), its <c>unsigned</c> extras kept as they were.</summary>
+    public static byte[] WithSignature(RoomVersion version, byte[] stored, string server, string keyId, string signature)
+    {
+        var pdu = System.Text.Json.Nodes.JsonNode.Parse(stored)!.AsObject();
+        var unsigned = pdu["unsigned"];
+        pdu.Remove("unsigned");
+        Federation.Signing.JsonSigning.AddSignature(pdu, server, keyId, signature);
+        var canonical = CanonicalJson.Encode(pdu, version.StrictCanonicalJson);
+        var composed = unsigned is null ? canonical : Append(canonical, JsonSerializer.SerializeToUtf8Bytes(unsigned));
+        return composed.Length <= MaxStoredBytes
+            ? composed
+            : throw new MatrixRequestException("M_TOO_LARGE", $"The event is too large: with its signatures it would exceed {MaxStoredBytes} bytes.");
+    }
+
     /// <summary>
     /// The stored form of <paramref name="original"/> after <paramref name="redaction"/>: the redaction algorithm's
     /// result, keeping the original's replaces_state and transaction, with unsigned.redacted_because.

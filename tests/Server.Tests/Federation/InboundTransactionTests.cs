@@ -409,6 +409,34 @@ public abstract class InboundTransactionTests<TPair>(TPair pair) where TPair : F
     }
 
     [Fact]
+    public async Task In_a_room_using_a_policy_server_an_event_without_its_signature_is_soft_failed_and_one_with_it_is_accepted()
+    {
+        var (alice, sync, roomId, remote, version) = await RoomWithRemoteMemberAsync("petra", roomVersion: "11");
+        // A has a member in the room, so naming A as the Policy Server makes the room use it. A is no Policy Server: asked
+        // to sign, it answers M_UNRECOGNIZED, so only an event that already carries a valid signature of the key passes.
+        using var policyKey = ServerSigningKey.FromSeed(A.Name, "ed25519:policy_server", RandomNumberGenerator.GetBytes(ServerSigningKey.SeedBytes));
+        await alice.SetStateAsync(roomId, "m.room.policy", new { via = A.Name, public_keys = new { ed25519 = policyKey.PublicKeyBase64 } });
+        var since = await NextBatchAsync(sync);
+        var events = await EventCountAsync(roomId);
+
+        var (unchecked_, withoutSignature) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("not checked"));
+        var results = await SendTransactionOkAsync([withoutSignature]);
+
+        Assert.Empty(results[unchecked_.Value]!.AsObject());
+        Assert.Equal(events, await EventCountAsync(roomId));
+        Assert.Empty(await FederationTimelines.TimelineSinceAsync(sync, since, roomId));
+        Assert.NotNull(await pair.StoreOfB.Forks.GetSoftFailedAsync(unchecked_.Value, CancellationToken.None));
+
+        var (checkedId, withSignature) = await RemoteEventAsync(version, roomId, remote, "m.room.message", Text("checked"),
+            change: pdu => pdu["content"]!["checked"] = true);
+        var signed = (JsonObject)withSignature.DeepClone();
+        EventSigning.Sign(version, signed, policyKey);
+        Assert.Empty((await SendTransactionOkAsync([signed]))[checkedId.Value]!.AsObject());
+        var seen = Assert.Single(await FederationTimelines.TimelineSinceAsync(sync, since, roomId));
+        Assert.Equal(checkedId.Value, seen.GetProperty("event_id").GetString());
+    }
+
+    [Fact]
     public async Task A_transaction_over_50_pdus_is_refused_as_a_whole()
     {
         var pdus = Enumerable.Range(0, 51).Select(_ => new JsonObject()).ToArray();
