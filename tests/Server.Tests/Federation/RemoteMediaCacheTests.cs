@@ -143,6 +143,29 @@ public abstract class RemoteMediaCacheTests<TPair>(TPair pair) where TPair : Fed
     }
 
     [Fact]
+    public async Task Thumbnails_from_the_origin_count_in_the_bound_and_are_evicted_and_fetched_again_too()
+    {
+        const int size = 1000;
+        var (small, _) = await pair.StartAsync(allowPrivateAddresses: true, arguments: $"--Media:RemoteCacheMaxBytes={size + size / 2}");
+        await using var remote = await FakeMediaServer.StartAsync(pair.Authority);
+        var a = Enumerable.Repeat((byte)'a', size).ToArray();
+        remote.ServeThumbnail("a", new FakeMedia(a, "image/png", null));
+        remote.ServeThumbnail("b", new FakeMedia(Enumerable.Repeat((byte)'b', size).ToArray(), "image/png", null));
+        var carol = await TestUsers.CreateAsync(small, "carol");
+        var key = new RemoteThumbnailKey(96, 96, "crop", false);
+
+        await ThumbnailAsync(small, carol, remote.Name, "a");
+        Assert.NotNull(await StoreOf(small).Media.GetRemoteThumbnailAsync(remote.Name, "a", key, CancellationToken.None));
+        await ThumbnailAsync(small, carol, remote.Name, "b");
+        Assert.Null(await StoreOf(small).Media.GetRemoteThumbnailAsync(remote.Name, "a", key, CancellationToken.None));
+        Assert.NotNull(await StoreOf(small).Media.GetRemoteThumbnailAsync(remote.Name, "b", key, CancellationToken.None));
+
+        Assert.Equal(a, await ThumbnailAsync(small, carol, remote.Name, "a"));
+        Assert.Equal((2, 1), (remote.ThumbnailRequestsFor("a"), remote.ThumbnailRequestsFor("b")));
+        Assert.Equal(size, await StoreOf(small).Media.GetRemoteCacheBytesAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Media_and_thumbnails_the_origin_says_not_to_store_are_served_and_not_kept()
     {
         await using var remote = await FakeMediaServer.StartAsync(pair.Authority);
@@ -183,6 +206,13 @@ public abstract class RemoteMediaCacheTests<TPair>(TPair pair) where TPair : Fed
         using var response = await GetAsync(server, user, $"{Client}/download/{serverName}/{mediaId}");
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         await response.Content.ReadAsByteArrayAsync();
+    }
+
+    private async Task<byte[]> ThumbnailAsync(RunningServer server, TestUser user, string serverName, string mediaId)
+    {
+        using var response = await GetAsync(server, user, $"{Client}/thumbnail/{serverName}/{mediaId}?width=96&height=96&method=crop");
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadAsByteArrayAsync();
     }
 
     private async Task<string> UploadAsync(RunningServer server, TestUser user, byte[] bytes)
