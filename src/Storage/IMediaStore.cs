@@ -33,7 +33,40 @@ public interface IMediaStore
     /// kept and returned (the new file is then unused); otherwise <paramref name="media"/> is returned.
     /// </summary>
     Task<StoredRemoteMedia> AddRemoteAsync(StoredRemoteMedia media, CancellationToken cancellationToken);
+
+    /// <summary>A thumbnail of another server's media as its origin made it, cached here; null when it is not (docs/adr/0049).</summary>
+    Task<StoredRemoteThumbnail?> GetRemoteThumbnailAsync(string serverName, string mediaId, RemoteThumbnailKey key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records a remote thumbnail whose file is complete. When one exists already for the same media and key, it is
+    /// kept and returned; otherwise <paramref name="thumbnail"/> is returned.
+    /// </summary>
+    Task<StoredRemoteThumbnail> AddRemoteThumbnailAsync(StoredRemoteThumbnail thumbnail, CancellationToken cancellationToken);
+
+    /// <summary>Records that the cached remote file (original or thumbnail) <paramref name="fileId"/> was served at <paramref name="now"/>.</summary>
+    Task MarkRemoteFileUsedAsync(string fileId, long now, CancellationToken cancellationToken);
+
+    /// <summary>The total size of every cached remote file, originals and thumbnails.</summary>
+    Task<long> GetRemoteCacheBytesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> cached remote files, least recently used first (ties by file id).</summary>
+    Task<IReadOnlyList<CachedRemoteFile>> GetLeastRecentlyUsedRemoteFilesAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Forgets the cached remote file <paramref name="fileId"/> (original or thumbnail); false when there was no record of it.</summary>
+    Task<bool> RemoveRemoteFileAsync(string fileId, CancellationToken cancellationToken);
 }
+
+/// <summary>Which thumbnail of a media: the size asked for, the method (<c>crop</c> or <c>scale</c>) and whether animated.</summary>
+public sealed record RemoteThumbnailKey(int Width, int Height, string Method, bool Animated);
+
+/// <summary>A thumbnail of another server's media as its origin server made it, cached by this one.</summary>
+/// <param name="FileId">The local name of its file.</param>
+public sealed record StoredRemoteThumbnail(
+    string ServerName, string MediaId, RemoteThumbnailKey Key, string FileId, string ContentType, long SizeBytes, long FetchedAt);
+
+/// <summary>One file of the remote media cache, for eviction.</summary>
+/// <param name="IsThumbnail">A thumbnail from the origin; otherwise an original (whose locally made thumbnails go with it).</param>
+public sealed record CachedRemoteFile(string FileId, long SizeBytes, long LastAccessAt, bool IsThumbnail);
 
 /// <summary>Another server's media cached by this one.</summary>
 /// <param name="FileId">The local name of its file (and of its thumbnails' directory).</param>

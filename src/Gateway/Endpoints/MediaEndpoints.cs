@@ -146,17 +146,45 @@ internal static class MediaEndpoints
         SetSecurityHeaders(response, authenticated);
         response.ContentType = served;
         response.Headers.ContentDisposition = MediaContentTypes.Disposition(MediaContentTypes.IsInline(served), fileName ?? content.UploadName);
-        response.ContentLength = new FileInfo(content.Path).Length;
-        await response.SendFileAsync(content.Path, context.RequestAborted);
+        try
+        {
+            response.ContentLength = new FileInfo(content.Path).Length;
+            await response.SendFileAsync(content.Path, context.RequestAborted);
+        }
+        finally
+        {
+            RemoteMediaEndpoints.DeleteIfTransient(context, content);
+        }
     }
 
     private static async Task ThumbnailAsync(HttpContext context, string serverName, string mediaId, bool authenticated)
     {
         if (authenticated) await context.RequireSessionAsync();
         var request = ReadThumbnailRequest(context.Request.Query);
+        // Another server's media: its own thumbnail first; one is made here from the original only when it has none.
+        if (serverName != context.RequestServices.GetRequiredService<LocalServer>().Name
+            && await RemoteMediaEndpoints.FindOriginThumbnailAsync(context, serverName, mediaId, request, authenticated) is { } fromOrigin)
+        {
+            try
+            {
+                await SendThumbnailAsync(context, fromOrigin.Path, fromOrigin.ContentType, authenticated);
+            }
+            finally
+            {
+                RemoteMediaEndpoints.DeleteIfTransient(context, fromOrigin);
+            }
+            return;
+        }
         var content = await FindContentAsync(context, serverName, mediaId, authenticated);
-        var (path, contentType) = await ThumbnailFileAsync(context, content, request);
-        await SendThumbnailAsync(context, path, contentType, authenticated);
+        try
+        {
+            var (path, contentType) = await ThumbnailFileAsync(context, content, request);
+            await SendThumbnailAsync(context, path, contentType, authenticated);
+        }
+        finally
+        {
+            RemoteMediaEndpoints.DeleteIfTransient(context, content);
+        }
     }
 
     /// <summary>width, height, method and animated of a thumbnail request (400 when missing or invalid).</summary>
@@ -421,6 +449,7 @@ internal static class MediaEndpoints
 }
 
 /// <summary>Media content to serve: its type and name as uploaded, its file, and the id its thumbnails are kept under.</summary>
-internal sealed record ContentFile(string ContentType, string? UploadName, string Path, string FileId);
+/// <param name="Transient">Another server's media it forbade storing: the file (and thumbnails made from it) is deleted once served.</param>
+internal sealed record ContentFile(string ContentType, string? UploadName, string Path, string FileId, bool Transient = false);
 
 internal sealed record ThumbnailRequest(ThumbnailSize Size, bool Animated);

@@ -68,6 +68,20 @@ public sealed class MediaFiles(IOptions<MediaOptions> options) : IMediaContentFi
 
     public void DeleteContent(string fileId) => Delete(ContentPath(fileId));
 
+    public bool ContentExists(string fileId) => File.Exists(ContentPath(fileId));
+
+    public void DeleteThumbnails(string fileId)
+    {
+        try
+        {
+            Directory.Delete(Path.Combine(Root, "thumbnails", fileId[..2], fileId), recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // None were made, or one is being written: left behind, as an orphan thumbnail is never served.
+        }
+    }
+
     /// <summary>A new file name under tmp/, on the same file system as the final files so that publishing is a rename.</summary>
     public string TemporaryPath()
     {

@@ -32,6 +32,13 @@ public sealed class MediaOptions
     /// <summary>How long a download of pending media waits for its upload at most, whatever timeout_ms asks.</summary>
     public TimeSpan MaxNotYetUploadedWait { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// The most bytes other servers' media may take in the cache (originals and their thumbnails from the origin);
+    /// past it the least recently used are evicted and fetched again when asked for (docs/adr/0049). Local media is
+    /// never evicted.
+    /// </summary>
+    public long RemoteCacheMaxBytes { get; set; } = 10L * 1024 * 1024 * 1024;
+
     public UrlPreviewOptions UrlPreview { get; set; } = new();
 
     /// <summary>Whether the freeze hides media created at <paramref name="createdAt"/> (ms) from the unauthenticated endpoints.</summary>

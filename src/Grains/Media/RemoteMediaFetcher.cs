@@ -7,8 +7,9 @@ using Microsoft.Extensions.Options;
 
 namespace HomeServer.Grains.Media;
 
-/// <summary>What a remote server said its media is.</summary>
-public sealed record FetchedMedia(string ContentType, string? UploadName, long SizeBytes);
+/// <summary>What a remote server said its media (or thumbnail) is.</summary>
+/// <param name="NoStore">The origin answered with <c>Cache-Control: no-store</c>: served once, never kept (docs/adr/0049).</param>
+public sealed record FetchedMedia(string ContentType, string? UploadName, long SizeBytes, bool NoStore = false);
 
 /// <summary>
 /// Downloads another server's media (server-server API, "Content Repository"): <c>GET
@@ -17,6 +18,8 @@ public sealed record FetchedMedia(string ContentType, string? UploadName, long S
 /// endpoint (404/405 <c>M_UNRECOGNIZED</c>, or no Matrix error at all) is asked the deprecated
 /// <c>/_matrix/media/v3/download/{serverName}/{mediaId}?allow_remote=false</c>. The bytes go to a writer that stops at
 /// the size limit; nothing longer is kept. Every connection goes through the federation client's address guard.
+/// Thumbnails are asked from <c>/_matrix/federation/v1/media/thumbnail/{mediaId}</c> the same way; an origin that has
+/// none (unknown endpoint, 404, 400) answers <see cref="RemoteMediaFailure.NoThumbnail"/> (docs/adr/0049).
 /// </summary>
 public sealed class RemoteMediaFetcher(FederationClient client, IOptions<FederationTransportOptions> options, ILogger<RemoteMediaFetcher> logger)
 {
@@ -27,6 +30,49 @@ public sealed class RemoteMediaFetcher(FederationClient client, IOptions<Federat
 
     /// <summary>Copies the content to its file, reading at most the limit; returns the length, or null when longer.</summary>
     public delegate Task<long?> ContentWriter(Stream content, CancellationToken cancellationToken);
+
+    /// <summary>The image types a thumbnail from another server may have (the spec's list); anything else is not served.</summary>
+    private static readonly HashSet<string> ThumbnailTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "image/png", "image/apng", "image/jpeg", "image/gif", "image/webp",
+    };
+
+    public async Task<(FetchedMedia? Media, RemoteMediaFailure? Failure)> FetchThumbnailAsync(
+        string serverName, string mediaId, RemoteThumbnailRequest request, TimeSpan notYetUploadedWait, long maxBytes,
+        ContentWriter write, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.RequestTimeout);
+        var token = timeout.Token;
+        var query = $"width={request.Width}&height={request.Height}&method={request.Method}&animated={(request.Animated ? "true" : "false")}" +
+                    $"&timeout_ms={(long)notYetUploadedWait.TotalMilliseconds}";
+        try
+        {
+            using var response = await client.GetStreamingAsync(serverName, $"/_matrix/federation/v1/media/thumbnail/{mediaId}?{query}", token);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                var (fetched, failure) = await ReadMultipartAsync(response, maxBytes, write, token);
+                if (fetched is null) return (null, failure);
+                var type = MediaTypeHeaderValue.TryParse(fetched.ContentType, out var parsed) ? parsed.MediaType : null;
+                if (type is null || !ThumbnailTypes.Contains(type)) return (null, RemoteMediaFailure.Unavailable);
+                return (fetched with { ContentType = type.ToLowerInvariant() }, null);
+            }
+            var errcode = await ErrorCodeAsync(response, token);
+            if (IsUnknownEndpoint(response.StatusCode, errcode) || response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
+                return (null, RemoteMediaFailure.NoThumbnail);
+            return Failed(response.StatusCode, errcode);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogInformation("Thumbnail of media {MediaId} of {Server}: no answer within {Timeout}", mediaId, serverName, options.Value.RequestTimeout);
+            return (null, RemoteMediaFailure.TimedOut);
+        }
+        catch (Exception e) when (e is FederationRequestException or MalformedMultipartException or HttpRequestException or IOException or JsonException)
+        {
+            logger.LogInformation("Thumbnail of media {MediaId} of {Server} could not be fetched: {Reason}", mediaId, serverName, e.Message);
+            return (null, RemoteMediaFailure.Unavailable);
+        }
+    }
 
     public async Task<(FetchedMedia? Media, RemoteMediaFailure? Failure)> FetchAsync(
         string serverName, string mediaId, TimeSpan notYetUploadedWait, long maxBytes, ContentWriter write, CancellationToken cancellationToken)
@@ -44,7 +90,7 @@ public sealed class RemoteMediaFetcher(FederationClient client, IOptions<Federat
 
             using var legacy = await client.GetStreamingAsync(serverName,
                 $"/_matrix/media/v3/download/{Uri.EscapeDataString(serverName)}/{mediaId}?allow_remote=false&timeout_ms={timeoutMs}", token);
-            if (legacy.StatusCode == HttpStatusCode.OK) return await StoreAsync(legacy.Content.Headers, legacy.Content, maxBytes, write, token);
+            if (legacy.StatusCode == HttpStatusCode.OK) return await StoreAsync(legacy, maxBytes, write, token);
             return Failed(legacy.StatusCode, await ErrorCodeAsync(legacy, token));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -74,13 +120,17 @@ public sealed class RemoteMediaFetcher(FederationClient client, IOptions<Federat
         if (JsonDocument.Parse(json).RootElement.ValueKind != JsonValueKind.Object) throw new MalformedMultipartException("The metadata part is not a JSON object.");
 
         var content = await reader.ReadNextPartAsync(token) ?? throw new MalformedMultipartException("No content part.");
-        if (content.Header("Location") is { } location) return await FollowLocationAsync(location, maxBytes, write, token);
+        if (content.Header("Location") is { } location)
+        {
+            var (located, failure) = await FollowLocationAsync(location, maxBytes, write, token);
+            return (located is null ? null : located with { NoStore = located.NoStore || IsNoStore(response) }, failure);
+        }
         var type = content.Header("Content-Type");
         var disposition = content.Header("Content-Disposition");
         var length = await write(content.Body, token);
         if (length is null) return (null, RemoteMediaFailure.TooLarge);
         // The bytes are complete only if the part ended at a delimiter, which the reader checked while copying.
-        return (new FetchedMedia(ContentTypeOf(type), UploadNameOf(disposition), length.Value), null);
+        return (new FetchedMedia(ContentTypeOf(type), UploadNameOf(disposition), length.Value, IsNoStore(response)), null);
     }
 
     /// <summary>The second part named a URL: fetched unsigned, its own redirects followed (a few), through the same guard.</summary>
@@ -96,19 +146,24 @@ public sealed class RemoteMediaFetcher(FederationClient client, IOptions<Federat
                 url = next.IsAbsoluteUri ? next : new Uri(url, next);
                 continue;
             }
-            if (response.StatusCode == HttpStatusCode.OK) return await StoreAsync(response.Content.Headers, response.Content, maxBytes, write, token);
+            if (response.StatusCode == HttpStatusCode.OK) return await StoreAsync(response, maxBytes, write, token);
             return Failed(response.StatusCode, await ErrorCodeAsync(response, token));
         }
     }
 
+    /// <summary>The only Cache-Control directive honoured (docs/adr/0049): media ids never change, so ages do not matter.</summary>
+    private static bool IsNoStore(HttpResponseMessage response) => response.Headers.CacheControl?.NoStore == true;
+
     private static async Task<(FetchedMedia?, RemoteMediaFailure?)> StoreAsync(
-        HttpContentHeaders headers, HttpContent content, long maxBytes, ContentWriter write, CancellationToken token)
+        HttpResponseMessage response, long maxBytes, ContentWriter write, CancellationToken token)
     {
+        var headers = response.Content.Headers;
         if (headers.ContentLength > maxBytes) return (null, RemoteMediaFailure.TooLarge);
-        await using var body = await content.ReadAsStreamAsync(token);
+        await using var body = await response.Content.ReadAsStreamAsync(token);
         var length = await write(body, token);
         if (length is null) return (null, RemoteMediaFailure.TooLarge);
-        return (new FetchedMedia(ContentTypeOf(headers.ContentType?.ToString()), UploadNameOf(headers.ContentDisposition?.ToString()), length.Value), null);
+        return (new FetchedMedia(ContentTypeOf(headers.ContentType?.ToString()), UploadNameOf(headers.ContentDisposition?.ToString()), length.Value,
+            IsNoStore(response)), null);
     }
 
     /// <summary>The spec has servers answer unknown endpoints 404 or 405 M_UNRECOGNIZED; older ones answered without a Matrix error.</summary>

@@ -149,6 +149,7 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .Validate(media => media.MaxUploadBytes > 0, "Media:MaxUploadBytes must be greater than zero.")
             .Validate(media => media.MaxPendingUploadsPerUser > 0, "Media:MaxPendingUploadsPerUser must be greater than zero.")
             .Validate(media => media.MaxThumbnailSourcePixels > 0, "Media:MaxThumbnailSourcePixels must be greater than zero.")
+            .Validate(media => media.RemoteCacheMaxBytes > 0, "Media:RemoteCacheMaxBytes must be greater than zero.")
             .Validate(media => media.UrlPreview.AllowedNetworks.All(network => IPNetwork.TryParse(network, out _)),
                 "Media:UrlPreview:AllowedNetworks must hold networks in CIDR notation, such as 192.168.0.0/16.")
             .ValidateOnStart();

@@ -96,8 +96,8 @@ internal sealed class SqlMediaStore(SqlDatabase db) : IMediaStore
         return await db.WriteAsync(async (connection, transaction, ct) =>
         {
             await connection.Command(
-                    "INSERT INTO remote_media (server_name, media_id, file_id, content_type, upload_name, size_bytes, fetched_ts) " +
-                    "VALUES (@server, @id, @file, @type, @name, @size, @fetched) ON CONFLICT (server_name, media_id) DO NOTHING", transaction)
+                    "INSERT INTO remote_media (server_name, media_id, file_id, content_type, upload_name, size_bytes, fetched_ts, last_access_ts) " +
+                    "VALUES (@server, @id, @file, @type, @name, @size, @fetched, @fetched) ON CONFLICT (server_name, media_id) DO NOTHING", transaction)
                 .With("@server", media.ServerName)
                 .With("@id", media.MediaId)
                 .With("@file", media.FileId)
@@ -108,6 +108,116 @@ internal sealed class SqlMediaStore(SqlDatabase db) : IMediaStore
                 .ExecuteAsync(ct);
             return (await ReadRemoteAsync(connection, transaction, media.ServerName, media.MediaId, ct))!;
         }, cancellationToken);
+    }
+
+    public async Task<StoredRemoteThumbnail?> GetRemoteThumbnailAsync(
+        string serverName, string mediaId, RemoteThumbnailKey key, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(serverName, nameof(serverName));
+        Guard.Identifier(mediaId, nameof(mediaId));
+        RequireValid(key);
+        return await db.ReadAsync((connection, ct) => ReadRemoteThumbnailAsync(connection, null, serverName, mediaId, key, ct), cancellationToken);
+    }
+
+    public async Task<StoredRemoteThumbnail> AddRemoteThumbnailAsync(StoredRemoteThumbnail thumbnail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(thumbnail);
+        Guard.Identifier(thumbnail.ServerName, nameof(thumbnail.ServerName));
+        Guard.Identifier(thumbnail.MediaId, nameof(thumbnail.MediaId));
+        Guard.Identifier(thumbnail.FileId, nameof(thumbnail.FileId));
+        RequireValid(thumbnail.Key);
+        Guard.Text(thumbnail.ContentType, MaxContentTypeBytes, nameof(thumbnail.ContentType));
+        ArgumentOutOfRangeException.ThrowIfNegative(thumbnail.SizeBytes);
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            await connection.Command(
+                    "INSERT INTO remote_media_thumbnails (server_name, media_id, width, height, method, animated, file_id, content_type, " +
+                    "size_bytes, fetched_ts, last_access_ts) VALUES (@server, @id, @width, @height, @method, @animated, @file, @type, " +
+                    "@size, @fetched, @fetched) ON CONFLICT (server_name, media_id, width, height, method, animated) DO NOTHING", transaction)
+                .With("@server", thumbnail.ServerName)
+                .With("@id", thumbnail.MediaId)
+                .With("@width", thumbnail.Key.Width)
+                .With("@height", thumbnail.Key.Height)
+                .With("@method", thumbnail.Key.Method)
+                .With("@animated", thumbnail.Key.Animated)
+                .With("@file", thumbnail.FileId)
+                .With("@type", thumbnail.ContentType)
+                .With("@size", thumbnail.SizeBytes)
+                .With("@fetched", thumbnail.FetchedAt)
+                .ExecuteAsync(ct);
+            return (await ReadRemoteThumbnailAsync(connection, transaction, thumbnail.ServerName, thumbnail.MediaId, thumbnail.Key, ct))!;
+        }, cancellationToken);
+    }
+
+    public async Task MarkRemoteFileUsedAsync(string fileId, long now, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(fileId, nameof(fileId));
+        await db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            foreach (var table in new[] { "remote_media", "remote_media_thumbnails" })
+                await connection.Command($"UPDATE {table} SET last_access_ts = @now WHERE file_id = @file AND last_access_ts < @now", transaction)
+                    .With("@file", fileId)
+                    .With("@now", now)
+                    .ExecuteAsync(ct);
+            return true;
+        }, cancellationToken);
+    }
+
+    public async Task<long> GetRemoteCacheBytesAsync(CancellationToken cancellationToken) =>
+        await db.ReadAsync((connection, ct) =>
+            connection.Command(
+                    "SELECT CAST((SELECT COALESCE(SUM(size_bytes), 0) FROM remote_media) + " +
+                    "(SELECT COALESCE(SUM(size_bytes), 0) FROM remote_media_thumbnails) AS BIGINT)")
+                .ScalarAsync<long>(ct),
+            cancellationToken);
+
+    public async Task<IReadOnlyList<CachedRemoteFile>> GetLeastRecentlyUsedRemoteFilesAsync(int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return await db.ReadAsync((connection, ct) =>
+            connection.Command(
+                    "SELECT file_id, size_bytes, last_access_ts, 0 FROM remote_media " +
+                    "UNION ALL SELECT file_id, size_bytes, last_access_ts, 1 FROM remote_media_thumbnails " +
+                    "ORDER BY 3, 1 LIMIT @limit")
+                .With("@limit", limit)
+                .ListAsync(reader => new CachedRemoteFile(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3) == 1), ct),
+            cancellationToken);
+    }
+
+    public async Task<bool> RemoveRemoteFileAsync(string fileId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(fileId, nameof(fileId));
+        return await db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            var removed = 0;
+            foreach (var table in new[] { "remote_media", "remote_media_thumbnails" })
+                removed += await connection.Command($"DELETE FROM {table} WHERE file_id = @file", transaction)
+                    .With("@file", fileId)
+                    .ExecuteAsync(ct);
+            return removed > 0;
+        }, cancellationToken);
+    }
+
+    private static Task<StoredRemoteThumbnail?> ReadRemoteThumbnailAsync(
+        DbConnection connection, DbTransaction? transaction, string serverName, string mediaId, RemoteThumbnailKey key, CancellationToken ct) =>
+        connection.Command(
+                "SELECT file_id, content_type, size_bytes, fetched_ts FROM remote_media_thumbnails WHERE server_name = @server " +
+                "AND media_id = @id AND width = @width AND height = @height AND method = @method AND animated = @animated", transaction)
+            .With("@server", serverName)
+            .With("@id", mediaId)
+            .With("@width", key.Width)
+            .With("@height", key.Height)
+            .With("@method", key.Method)
+            .With("@animated", key.Animated)
+            .SingleOrDefaultAsync(reader => new StoredRemoteThumbnail(
+                serverName, mediaId, key, reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)), ct);
+
+    private static void RequireValid(RemoteThumbnailKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(key.Width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(key.Height);
+        if (key.Method is not ("crop" or "scale")) throw new ArgumentException("The method is crop or scale.", nameof(key));
     }
 
     private static Task<StoredRemoteMedia?> ReadRemoteAsync(

@@ -18,8 +18,10 @@ public sealed record FakeMedia(byte[] Bytes, string ContentType, string? FileNam
 /// <summary>
 /// A stand-in for another server's content repository, over HTTPS with the test CA's certificate: the federation
 /// media download endpoint (or, without it, 404 <c>M_UNRECOGNIZED</c> as an older server answers), the deprecated
-/// download endpoint and plain files for <c>Location</c> answers. It counts what it is asked and checks nothing but
-/// the presence of an <c>X-Matrix</c> signature.
+/// download endpoint and plain files for <c>Location</c> answers; the federation thumbnail endpoint answers the
+/// thumbnails given (404 <c>M_NOT_FOUND</c> otherwise, or <c>M_UNRECOGNIZED</c> without the federation endpoints).
+/// Answers may carry a <c>Cache-Control</c>. It counts what it is asked and checks nothing but the presence of an
+/// <c>X-Matrix</c> signature.
 /// </summary>
 public sealed class FakeMediaServer : IAsyncDisposable
 {
@@ -28,6 +30,9 @@ public sealed class FakeMediaServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _requests = new();
     private readonly ConcurrentQueue<string> _federationQueries = new();
     private readonly ConcurrentQueue<string> _legacyQueries = new();
+    private readonly ConcurrentDictionary<string, (FakeMedia Thumbnail, string? CacheControl)> _thumbnails = new();
+    private readonly ConcurrentDictionary<string, int> _thumbnailRequests = new();
+    private readonly ConcurrentQueue<string> _thumbnailQueries = new();
     private readonly TimeSpan _answerDelay;
     private readonly bool _federationEndpoints;
     private WebApplication _app = null!;
@@ -59,6 +64,10 @@ public sealed class FakeMediaServer : IAsyncDisposable
 
     public int RequestsFor(string mediaId) => _requests.GetValueOrDefault(mediaId);
 
+    public int ThumbnailRequestsFor(string mediaId) => _thumbnailRequests.GetValueOrDefault(mediaId);
+
+    public IReadOnlyCollection<string> ThumbnailQueries => _thumbnailQueries;
+
     public static async Task<FakeMediaServer> StartAsync(TestCertificateAuthority authority, TimeSpan? answerDelay = null, bool federationEndpoints = true)
     {
         var server = new FakeMediaServer(answerDelay ?? TimeSpan.Zero, federationEndpoints);
@@ -67,6 +76,7 @@ public sealed class FakeMediaServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate)));
         var app = builder.Build();
         app.MapGet("/_matrix/federation/v1/media/download/{mediaId}", server.FederationDownloadAsync);
+        app.MapGet("/_matrix/federation/v1/media/thumbnail/{mediaId}", server.FederationThumbnailAsync);
         app.MapGet("/_matrix/media/v3/download/{serverName}/{mediaId}", server.LegacyDownloadAsync);
         app.MapGet("/files/{mediaId}", server.FileAsync);
         await app.StartAsync();
@@ -77,11 +87,18 @@ public sealed class FakeMediaServer : IAsyncDisposable
     }
 
     /// <summary>The media in the multipart answer (streamed without a length) and on the deprecated endpoint.</summary>
-    public void Serve(string mediaId, FakeMedia media)
+    public void Serve(string mediaId, FakeMedia media, string? cacheControl = null)
     {
         _media[mediaId] = media;
-        _answers[mediaId] = context => WriteMultipartAsync(context, media, location: null);
+        _answers[mediaId] = context =>
+        {
+            if (cacheControl is not null) context.Response.Headers.CacheControl = cacheControl;
+            return WriteMultipartAsync(context, media, location: null);
+        };
     }
+
+    /// <summary>The thumbnail answered for every size asked of <paramref name="mediaId"/>.</summary>
+    public void ServeThumbnail(string mediaId, FakeMedia thumbnail, string? cacheControl = null) => _thumbnails[mediaId] = (thumbnail, cacheControl);
 
     /// <summary>A multipart answer whose second part is a <c>Location</c> pointing at <c>/files/{mediaId}</c>.</summary>
     public void ServeByLocation(string mediaId, FakeMedia media)
@@ -119,6 +136,25 @@ public sealed class FakeMediaServer : IAsyncDisposable
         }
         if (_answers.TryGetValue(mediaId, out var answer)) await answer(context);
         else await ErrorAsync(context, HttpStatusCode.NotFound, "M_NOT_FOUND");
+    }
+
+    private async Task FederationThumbnailAsync(HttpContext context, string mediaId)
+    {
+        _thumbnailRequests.AddOrUpdate(mediaId, 1, (_, count) => count + 1);
+        _thumbnailQueries.Enqueue(context.Request.QueryString.Value?.TrimStart('?') ?? "");
+        if (!context.Request.Headers.Authorization.ToString().StartsWith("X-Matrix ", StringComparison.Ordinal)) Interlocked.Increment(ref _unsigned);
+        if (!_federationEndpoints)
+        {
+            await ErrorAsync(context, HttpStatusCode.NotFound, "M_UNRECOGNIZED");
+            return;
+        }
+        if (!_thumbnails.TryGetValue(mediaId, out var answer))
+        {
+            await ErrorAsync(context, HttpStatusCode.NotFound, "M_NOT_FOUND");
+            return;
+        }
+        if (answer.CacheControl is not null) context.Response.Headers.CacheControl = answer.CacheControl;
+        await WriteMultipartAsync(context, answer.Thumbnail, location: null);
     }
 
     private async Task LegacyDownloadAsync(HttpContext context, string serverName, string mediaId)

@@ -84,4 +84,64 @@ public abstract class MediaStoreTests<TBackend> : StoreTestBase<TBackend>
         Assert.Equal(other, await Store.Media.AddRemoteAsync(other, Ct));
         Assert.Equal(2, await CountRowsAsync("remote_media"));
     }
+
+    [Fact]
+    public async Task Remote_thumbnails_are_recorded_once_per_media_size_method_and_animation()
+    {
+        var key = new RemoteThumbnailKey(320, 240, "scale", false);
+        var first = new StoredRemoteThumbnail("remote.example", "media1", key, "thumbAAA", "image/jpeg", 1234, Now);
+        Assert.Null(await Store.Media.GetRemoteThumbnailAsync("remote.example", "media1", key, Ct));
+        Assert.Equal(first, await Store.Media.AddRemoteThumbnailAsync(first, Ct));
+        Assert.Equal(first, await Store.Media.AddRemoteThumbnailAsync(first with { FileId = "thumbBBB", SizeBytes = 9 }, Ct));
+        Assert.Equal(first, await Store.Media.GetRemoteThumbnailAsync("remote.example", "media1", key, Ct));
+
+        // Any other part of the key is another thumbnail.
+        foreach (var other in new[] { key with { Width = 321 }, key with { Height = 241 }, key with { Method = "crop" }, key with { Animated = true } })
+            Assert.Null(await Store.Media.GetRemoteThumbnailAsync("remote.example", "media1", other, Ct));
+        Assert.Null(await Store.Media.GetRemoteThumbnailAsync("remote.example", "media2", key, Ct));
+        var animated = first with { Key = key with { Animated = true }, FileId = "thumbCCC", ContentType = "image/webp" };
+        Assert.Equal(animated, await Store.Media.AddRemoteThumbnailAsync(animated, Ct));
+        Assert.Equal(animated, await Store.Media.GetRemoteThumbnailAsync("remote.example", "media1", key with { Animated = true }, Ct));
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.Media.AddRemoteThumbnailAsync(first with { Key = key with { Method = "stretch" } }, Ct));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.Media.AddRemoteThumbnailAsync(first with { Key = key with { Width = 0 } }, Ct));
+    }
+
+    [Fact]
+    public async Task The_remote_cache_counts_its_bytes_and_lists_files_least_recently_used_first()
+    {
+        Assert.Equal(0, await Store.Media.GetRemoteCacheBytesAsync(Ct));
+        Assert.Empty(await Store.Media.GetLeastRecentlyUsedRemoteFilesAsync(10, Ct));
+
+        await Store.Media.AddRemoteAsync(new StoredRemoteMedia("remote.example", "old", "fileOld", new StoredMediaContent("image/png", null, 100), Now), Ct);
+        await Store.Media.AddRemoteAsync(new StoredRemoteMedia("remote.example", "new", "fileNew", new StoredMediaContent("image/png", null, 200), Now + 10), Ct);
+        await Store.Media.AddRemoteThumbnailAsync(
+            new StoredRemoteThumbnail("remote.example", "old", new RemoteThumbnailKey(32, 32, "crop", false), "thumbMid", "image/png", 7, Now + 5), Ct);
+        Assert.Equal(307, await Store.Media.GetRemoteCacheBytesAsync(Ct));
+        Assert.Equal(
+            [new CachedRemoteFile("fileOld", 100, Now, false), new CachedRemoteFile("thumbMid", 7, Now + 5, true), new CachedRemoteFile("fileNew", 200, Now + 10, false)],
+            await Store.Media.GetLeastRecentlyUsedRemoteFilesAsync(10, Ct));
+        Assert.Equal(["fileOld"], (await Store.Media.GetLeastRecentlyUsedRemoteFilesAsync(1, Ct)).Select(f => f.FileId));
+
+        // Serving a file makes it the most recent; an older time never moves it back.
+        await Store.Media.MarkRemoteFileUsedAsync("fileOld", Now + 20, Ct);
+        await Store.Media.MarkRemoteFileUsedAsync("thumbMid", Now + 15, Ct);
+        await Store.Media.MarkRemoteFileUsedAsync("fileOld", Now + 1, Ct);
+        Assert.Equal(
+            [new CachedRemoteFile("fileNew", 200, Now + 10, false), new CachedRemoteFile("thumbMid", 7, Now + 15, true), new CachedRemoteFile("fileOld", 100, Now + 20, false)],
+            await Store.Media.GetLeastRecentlyUsedRemoteFilesAsync(10, Ct));
+
+        // Removing a file forgets its record, original or thumbnail; the rest stays.
+        Assert.True(await Store.Media.RemoveRemoteFileAsync("fileNew", Ct));
+        Assert.False(await Store.Media.RemoveRemoteFileAsync("fileNew", Ct));
+        Assert.Null(await Store.Media.GetRemoteAsync("remote.example", "new", Ct));
+        Assert.True(await Store.Media.RemoveRemoteFileAsync("thumbMid", Ct));
+        Assert.Null(await Store.Media.GetRemoteThumbnailAsync("remote.example", "old", new RemoteThumbnailKey(32, 32, "crop", false), Ct));
+        Assert.NotNull(await Store.Media.GetRemoteAsync("remote.example", "old", Ct));
+        Assert.Equal(100, await Store.Media.GetRemoteCacheBytesAsync(Ct));
+
+        // A media fetched again after eviction is recorded anew, recent.
+        await Store.Media.AddRemoteAsync(new StoredRemoteMedia("remote.example", "new", "fileNew2", new StoredMediaContent("image/png", null, 50), Now + 30), Ct);
+        Assert.Equal(["fileOld", "fileNew2"], (await Store.Media.GetLeastRecentlyUsedRemoteFilesAsync(10, Ct)).Select(f => f.FileId));
+    }
 }
