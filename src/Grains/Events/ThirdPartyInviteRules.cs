@@ -43,34 +43,40 @@ public static class ThirdPartyInviteRules
     /// True when a signature in <paramref name="signed"/> verifies with one of the public keys of the
     /// <c>m.room.third_party_invite</c> content: <c>public_key</c> and each <c>public_keys[].public_key</c>.
     /// </summary>
-    public static bool IsSignedByAnyKeyOf(JsonElement signed, JsonElement thirdPartyInviteContent)
+    public static bool IsSignedByAnyKeyOf(JsonElement signed, JsonElement thirdPartyInviteContent) =>
+        KeysSigning(signed, thirdPartyInviteContent).Any();
+
+    /// <summary>The keys of the <c>m.room.third_party_invite</c> content with which a signature of <paramref name="signed"/> verifies.</summary>
+    public static IEnumerable<ThirdPartyInviteKey> KeysSigning(JsonElement signed, JsonElement thirdPartyInviteContent)
     {
-        var keys = PublicKeysOf(thirdPartyInviteContent).ToList();
-        if (keys.Count == 0 || JsonNode.Parse(signed.GetRawText()) is not JsonObject signedObject) return false;
-        if (signedObject["signatures"] is not JsonObject signatures) return false;
-        foreach (var (server, byServer) in signatures)
+        if (JsonNode.Parse(signed.GetRawText()) is not JsonObject signedObject || signedObject["signatures"] is not JsonObject signatures)
+            yield break;
+        var signers = signatures
+            .Where(server => server.Value is JsonObject)
+            .SelectMany(server => server.Value!.AsObject().Select(keyId => (Server: server.Key, KeyId: keyId.Key)))
+            .ToList();
+        foreach (var key in PublicKeysOf(thirdPartyInviteContent))
         {
-            if (byServer is not JsonObject keyIds) continue;
-            foreach (var (keyId, _) in keyIds)
-            {
-                if (keys.Any(key => JsonSigning.Verify(signedObject, server, keyId, key))) return true;
-            }
+            if (signers.Any(signer => JsonSigning.Verify(signedObject, signer.Server, signer.KeyId, key.Bytes))) yield return key;
         }
-        return false;
     }
 
     /// <summary>The Ed25519 public keys of an <c>m.room.third_party_invite</c> content; undecodable entries are skipped.</summary>
-    public static IEnumerable<byte[]> PublicKeysOf(JsonElement content)
+    public static IEnumerable<ThirdPartyInviteKey> PublicKeysOf(JsonElement content)
     {
         if (content.ValueKind != JsonValueKind.Object) yield break;
-        if (StringProperty(content, "public_key") is { } single && TryDecodeKey(single, out var key)) yield return key;
+        if (KeyOf(content) is { } single) yield return single;
         if (!content.TryGetProperty("public_keys", out var list) || list.ValueKind != JsonValueKind.Array) yield break;
         foreach (var entry in list.EnumerateArray())
         {
-            if (entry.ValueKind == JsonValueKind.Object && StringProperty(entry, "public_key") is { } text && TryDecodeKey(text, out var listed))
-                yield return listed;
+            if (entry.ValueKind == JsonValueKind.Object && KeyOf(entry) is { } listed) yield return listed;
         }
     }
+
+    private static ThirdPartyInviteKey? KeyOf(JsonElement holder) =>
+        StringProperty(holder, "public_key") is { } text && TryDecodeKey(text, out var bytes)
+            ? new ThirdPartyInviteKey(text, bytes, StringProperty(holder, "key_validity_url"))
+            : null;
 
     /// <summary>Identity servers publish keys in unpadded base64; the URL-safe alphabet is accepted too, as other servers do.</summary>
     private static bool TryDecodeKey(string text, out byte[] key) =>
@@ -79,3 +85,6 @@ public static class ThirdPartyInviteRules
     private static string? StringProperty(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }
+
+/// <summary>A public key of an <c>m.room.third_party_invite</c>: as written (base64), decoded, and where to ask whether it is still valid.</summary>
+public sealed record ThirdPartyInviteKey(string Text, byte[] Bytes, string? KeyValidityUrl);
