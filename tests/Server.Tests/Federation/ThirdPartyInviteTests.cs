@@ -240,6 +240,39 @@ public abstract class ThirdPartyInviteTests<TPair>(TPair pair) : IAsyncLifetime 
         Assert.Equal("join", (await alice.Rooms.GetStateEventAsync(roomId, EventTypes.Member, frank.UserId)).GetProperty("membership").GetString());
     }
 
+    [Fact]
+    public async Task A_server_in_the_room_builds_the_invite_itself_when_its_user_binds_the_email()
+    {
+        var alice = await UserAsync(pair.A, "alice");
+        var bob = await UserAsync(pair.B, "bob");
+        var roomId = await alice.Rooms.CreateRoomAsync(new { preset = "public_chat" });
+        await bob.Rooms.OkAsync(HttpMethod.Post, $"/join/{E(roomId)}?server_name={E(pair.NameOfA)}", new { });
+        await alice.Rooms.OkAsync(HttpMethod.Post, $"/rooms/{E(roomId)}/invite", InviteByEmail("gina@example.org"));
+        var gina = await UserAsync(pair.B, "gina");
+        // B holds the room's state, the m.room.third_party_invite included, before the identity server calls.
+        await WaitForAsync(async () => (await bob.Rooms.RequestAsync(HttpMethod.Get, $"/rooms/{E(roomId)}/state")).StatusCode == HttpStatusCode.OK
+            && (await bob.Rooms.OkAsync(HttpMethod.Get, $"/rooms/{E(roomId)}/state")).EnumerateArray().Any(e => e.GetProperty("type").GetString() == EventTypes.ThirdPartyInvite));
+
+        using var onBind = await _identity.BindAndNotifyAsync(pair.ClientFor(pair.B), "email", "gina@example.org", gina.UserId);
+        Assert.Equal(HttpStatusCode.OK, onBind.StatusCode);
+
+        // Built and signed by B (the inviter's server need not sign a third-party invite), accepted by A's auth rules.
+        Assert.Equal("invite", (await bob.Rooms.GetStateEventAsync(roomId, EventTypes.Member, gina.UserId)).GetProperty("membership").GetString());
+        await WaitForAsync(async () => (await alice.Rooms.RequestAsync(HttpMethod.Get, $"/rooms/{E(roomId)}/state/{EventTypes.Member}/{E(gina.UserId)}")).StatusCode == HttpStatusCode.OK);
+        await gina.Rooms.JoinAsync(roomId);
+        await WaitForAsync(async () => (await alice.Rooms.GetStateEventAsync(roomId, EventTypes.Member, gina.UserId)).GetProperty("membership").GetString() == "join");
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
+            await Task.Delay(100);
+        }
+    }
+
     private object InviteByEmail(string address, string? idServer = null) =>
         new { id_server = idServer ?? _identity.Name, id_access_token = FakeIdentityServer.AccessToken, medium = "email", address };
 
