@@ -164,6 +164,31 @@ public abstract class ThirdPartyInviteTests<TPair>(TPair pair) : IAsyncLifetime 
     }
 
     [Fact]
+    public async Task CreateRoom_invites_by_invite_3pid_once_the_room_exists()
+    {
+        var alice = await UserAsync(pair.A, "alice");
+        var bob = await UserAsync(pair.A, "bob");
+        _identity.Bind("email", "bob@example.org", bob.UserId);
+
+        await alice.Rooms.FailsAsync(HttpMethod.Post, "/createRoom",
+            new { invite_3pid = new[] { new { id_server = _identity.Name, medium = "email", address = "bob@example.org" } } },
+            HttpStatusCode.BadRequest, "M_MISSING_PARAM");
+        Assert.Empty(_identity.LookupAlgorithms);
+
+        var roomId = await alice.Rooms.CreateRoomAsync(new
+        {
+            preset = "private_chat",
+            invite_3pid = new[] { InviteByEmail("bob@example.org"), InviteByEmail("hana@example.org") },
+        });
+
+        Assert.Equal("invite", (await alice.Rooms.GetStateEventAsync(roomId, EventTypes.Member, bob.UserId)).GetProperty("membership").GetString());
+        var stored = Assert.Single(_identity.Invites);
+        Assert.Equal(("hana@example.org", roomId), (stored.Address, stored.RoomId));
+        var pending = await alice.Rooms.GetStateEventAsync(roomId, EventTypes.ThirdPartyInvite, stored.Token);
+        Assert.Equal("h...@example.org", pending.GetProperty("display_name").GetString());
+    }
+
+    [Fact]
     public async Task Missing_fields_are_refused_before_the_identity_server_is_asked()
     {
         var alice = await UserAsync(pair.A, "alice");
