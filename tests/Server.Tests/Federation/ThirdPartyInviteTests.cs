@@ -288,6 +288,38 @@ public abstract class ThirdPartyInviteTests<TPair>(TPair pair) : IAsyncLifetime 
         await WaitForAsync(async () => (await alice.Rooms.GetStateEventAsync(roomId, EventTypes.Member, gina.UserId)).GetProperty("membership").GetString() == "join");
     }
 
+    [Fact]
+    public async Task An_exchange_from_another_server_with_a_forged_or_mismatched_proof_is_refused()
+    {
+        var bob = await UserAsync(pair.B, "bob");
+        var roomId = await bob.Rooms.CreateRoomAsync(new { preset = "private_chat" });
+        await bob.Rooms.OkAsync(HttpMethod.Post, $"/rooms/{E(roomId)}/invite", InviteByEmail("ivy@example.org"));
+        var token = Assert.Single(_identity.Invites).Token;
+        var ivy = pair.RemoteUser("ivy");
+
+        async Task<HomeServer.Grains.Federation.Transport.FederationResponse> ExchangeAsync(string sender, string target, JsonObject signed) =>
+            await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put, $"/_matrix/federation/v1/exchange_third_party_invite/{E(roomId)}",
+                new JsonObject
+                {
+                    ["type"] = EventTypes.Member, ["room_id"] = roomId, ["sender"] = sender, ["state_key"] = target,
+                    ["content"] = new JsonObject { ["membership"] = "invite", ["third_party_invite"] = new JsonObject { ["signed"] = signed } },
+                }, CancellationToken.None);
+
+        var forged = _identity.Sign(ivy, token);
+        forged["signatures"]![_identity.Name]!["ed25519:0"] = Convert.ToBase64String(new byte[64]).TrimEnd('=');
+        Assert.Equal(HttpStatusCode.Forbidden, (await ExchangeAsync(bob.UserId, ivy, forged)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await ExchangeAsync(bob.UserId, ivy, _identity.Sign(pair.RemoteUser("other"), token))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await ExchangeAsync(bob.UserId, ivy, _identity.Sign(ivy, "unknown"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await ExchangeAsync(pair.RemoteUser("mallory"), ivy, _identity.Sign(ivy, token))).StatusCode);
+        var noSigned = await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put, $"/_matrix/federation/v1/exchange_third_party_invite/{E(roomId)}",
+            new JsonObject { ["type"] = EventTypes.Member, ["room_id"] = roomId, ["sender"] = bob.UserId, ["state_key"] = ivy, ["content"] = new JsonObject { ["membership"] = "invite" } },
+            CancellationToken.None);
+        Assert.Equal(HttpStatusCode.BadRequest, noSigned.StatusCode);
+
+        var state = await bob.Rooms.OkAsync(HttpMethod.Get, $"/rooms/{E(roomId)}/state");
+        Assert.DoesNotContain(state.EnumerateArray(), e => e.GetProperty("type").GetString() == EventTypes.Member && e.GetProperty("state_key").GetString() == ivy);
+    }
+
     private static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);
