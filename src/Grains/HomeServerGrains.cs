@@ -66,5 +66,8 @@ public static class HomeServerGrains
                 provider.GetRequiredService<LocalServer>(), options);
         });
         services.TryAddSingleton<Media.RemoteMediaFetcher>();
+        services.TryAddSingleton(provider => new ThirdPartyInvites.IdentityServerClient(
+            new HttpClient(FederationHttpHandler.Create(provider.GetRequiredService<IOptions<FederationTransportOptions>>().Value)) { Timeout = Timeout.InfiniteTimeSpan },
+            provider.GetRequiredService<IOptions<FederationTransportOptions>>()));
     }
 }

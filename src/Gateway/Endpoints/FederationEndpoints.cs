@@ -47,6 +47,7 @@ internal static class FederationEndpoints
         authenticated.MapFederationDirectoryEndpoints();
         authenticated.MapFederationKeysEndpoints();
         authenticated.MapFederationMediaEndpoints();
+        endpoints.MapFederationThirdPartyInviteEndpoints(authenticated);
     }
 
     private static IResult GetVersion(HttpContext context)

@@ -27,14 +27,19 @@ internal static class RoomCreationEndpoints
         var body = await context.Request.ReadMatrixJsonAsync(RoomsJsonContext.Default.CreateRoomBody);
         RequireWithinLimits(body, context.InputLimits());
         var request = ToRequest(session.UserId, body);
+        var thirdPartyInvites = ThirdPartyInvitesOf(session.UserId, body.Invite3Pid);
         var roomId = RoomId.Generate(ServerName.Parse(server.Name)).Value;
         await grains.GetGrain<IRoomGrain>(roomId).CreateAsync(request);
+        // As Synapse: after the room exists, each in turn as POST /invite by third-party identifier would do it.
+        foreach (var invite in thirdPartyInvites)
+            await grains.GetGrain<IRoomThirdPartyInvites>(roomId).InviteByThirdPartyIdAsync(invite);
         return TypedResults.Json(new RoomIdResponse(roomId), RoomsJsonContext.Default.RoomIdResponse);
     }
 
     private static void RequireWithinLimits(CreateRoomBody body, InputLimitsOptions limits)
     {
-        if (body.Invite?.Count > limits.MaxInvitesPerRoomCreation)
+        if (body.Invite?.Count + (body.Invite3Pid?.Count ?? 0) > limits.MaxInvitesPerRoomCreation
+            || body.Invite3Pid?.Count > limits.MaxInvitesPerRoomCreation)
             throw RoomPath.InvalidParam($"At most {limits.MaxInvitesPerRoomCreation} users may be invited when a room is created.");
         if (body.InitialState?.Count > limits.MaxInitialStateEvents)
             throw RoomPath.InvalidParam($"At most {limits.MaxInitialStateEvents} initial_state events are allowed.");
@@ -50,8 +55,6 @@ internal static class RoomCreationEndpoints
         };
         if (body.Preset is not (null or "private_chat" or "public_chat" or "trusted_private_chat"))
             throw MatrixException.BadJson("preset must be private_chat, public_chat or trusted_private_chat.");
-        if (body.Invite3Pid is { Count: > 0 })
-            throw new MatrixException(StatusCodes.Status400BadRequest, "M_INVALID_PARAM", "Third-party invites are not supported.");
         return new CreateRoomRequest(creator)
         {
             Preset = body.Preset,
@@ -66,6 +69,21 @@ internal static class RoomCreationEndpoints
             PowerLevelContentOverride = ObjectOrNull(body.PowerLevelContentOverride, "power_level_content_override"),
             CreationContent = ObjectOrNull(body.CreationContent, "creation_content"),
         };
+    }
+
+    /// <summary>The <c>invite_3pid</c> entries, each needing <c>id_server</c>, <c>id_access_token</c>, <c>medium</c> and <c>address</c>.</summary>
+    private static List<ThirdPartyIdInvite> ThirdPartyInvitesOf(string sender, List<JsonElement>? entries)
+    {
+        var invites = new List<ThirdPartyIdInvite>();
+        foreach (var entry in entries ?? [])
+        {
+            if (entry.ValueKind != JsonValueKind.Object) throw MatrixException.BadJson("Each invite_3pid entry must be an object.");
+            string Field(string name) =>
+                !entry.TryGetProperty(name, out var value) ? throw RoomPath.MissingParam($"Each invite_3pid entry needs {name}.")
+                : value.ValueKind == JsonValueKind.String ? value.GetString()! : throw MatrixException.BadJson($"invite_3pid {name} must be a string.");
+            invites.Add(new ThirdPartyIdInvite(sender, Field("id_server"), Field("id_access_token"), Field("medium"), Field("address"), null));
+        }
+        return invites;
     }
 
     private static InitialStateEvent ToInitialState(InitialStateBody state)

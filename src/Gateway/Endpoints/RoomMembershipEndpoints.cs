@@ -49,11 +49,11 @@ internal static class RoomMembershipEndpoints
     {
         var session = await context.RequireSessionAsync();
         var (body, content) = await RoomBodies.ReadOptionalWithObjectAsync(context.Request, RoomsJsonContext.Default.JoinBody, new JoinBody(null, null));
-        if (body.ThirdPartySigned is not null)
-            throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN", "Third-party invites are not supported.");
         var limits = context.RateLimits();
         await limits.RequireForUserAsync(session, RateLimitBucket.JoinsLocal);
         await limits.RequireAsync(session, roomId, RateLimitBucket.JoinsPerRoom);
+        if (body.ThirdPartySigned is { } thirdPartySigned)
+            await AcceptThirdPartyInviteAsync(grains, roomId, session.UserId, thirdPartySigned);
         // As Synapse: the body is the member content (reason and any custom keys); the grain sets membership and profile.
         await grains.GetGrain<IRoomRemoteJoins>(roomId).JoinThroughServersAsync(new JoinRequest(session.UserId, content), servers);
         return TypedResults.Json(new RoomIdResponse(roomId), RoomsJsonContext.Default.RoomIdResponse);
@@ -76,7 +76,7 @@ internal static class RoomMembershipEndpoints
         var session = await context.RequireSessionAsync();
         roomId = RoomPath.RoomId(roomId);
         var body = await context.Request.ReadMatrixJsonAsync(RoomsJsonContext.Default.InviteBody);
-        if (body.IsThirdParty) RefuseThirdPartyInvite(body);
+        if (body.IsThirdParty) return await InviteByThirdPartyIdAsync(context, grains, session, roomId, body);
         var request = new MembershipRequest(session.UserId, RequireTarget(body.UserId), body.Reason);
         await RequireInviteLimitsAsync(context.RateLimits(), request, session, roomId);
         await grains.GetGrain<IRoomGrain>(roomId).InviteAsync(request);
@@ -84,11 +84,10 @@ internal static class RoomMembershipEndpoints
     }
 
     /// <summary>
-    /// An invite by email or phone number needs an identity server: to look the address up, and to store the invite,
-    /// sign it and later vouch for the invitee (the token and keys of m.room.third_party_invite). This server reaches
-    /// none, so after checking the request's shape it answers as Synapse does when third-party lookups are disabled.
+    /// An invite by email or phone number: the identity server named looks the address up; a bound address is invited
+    /// as its user, an unbound one gets an <c>m.room.third_party_invite</c> (docs/adr/0046-third-party-invites.md).
     /// </summary>
-    private static void RefuseThirdPartyInvite(InviteBody body)
+    private static async Task<IResult> InviteByThirdPartyIdAsync(HttpContext context, IGrainFactory grains, Session session, string roomId, InviteBody body)
     {
         string[] missing =
         [
@@ -99,8 +98,35 @@ internal static class RoomMembershipEndpoints
         ];
         if (missing.Length > 0)
             throw RoomPath.MissingParam($"An invite by third-party identifier needs {string.Join(", ", missing)} (or give user_id).");
-        throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN",
-            "Looking up third-party identifiers is denied from this server: it has no identity server, so invite by user ID.");
+        var limits = context.RateLimits();
+        await limits.RequireForUserAsync(session, RateLimitBucket.InvitesPerIssuer);
+        await limits.RequireAsync(session, roomId, RateLimitBucket.InvitesPerRoom);
+        await limits.RequireAsync(session, $"{body.Medium}:{body.Address}", RateLimitBucket.InvitesPerUser);
+        await grains.GetGrain<IRoomThirdPartyInvites>(roomId).InviteByThirdPartyIdAsync(
+            new ThirdPartyIdInvite(session.UserId, body.IdServer!, body.IdAccessToken!, body.Medium!, body.Address!, body.Reason));
+        return RoomResults.Empty();
+    }
+
+    /// <summary>
+    /// A join with <c>third_party_signed</c> (the identity server's signed proof, with the inviter as <c>sender</c>)
+    /// first turns the pending third-party invite into an invite of the joining user, as the spec asks the server to
+    /// check it matches a pending <c>m.room.third_party_invite</c>.
+    /// </summary>
+    private static async Task AcceptThirdPartyInviteAsync(IGrainFactory grains, string roomId, string userId, System.Text.Json.JsonElement signed)
+    {
+        if (signed.ValueKind != System.Text.Json.JsonValueKind.Object)
+            throw MatrixException.BadJson("third_party_signed must be an object.");
+        foreach (var name in new[] { "sender", "mxid", "token", "signatures" })
+        {
+            if (!signed.TryGetProperty(name, out _)) throw RoomPath.MissingParam($"third_party_signed needs {name}.");
+        }
+        if (signed.GetProperty("sender").ValueKind != System.Text.Json.JsonValueKind.String
+            || !Grains.Identifiers.UserId.IsValid(signed.GetProperty("sender").GetString()))
+            throw MatrixException.BadJson("third_party_signed.sender must be a user ID.");
+        if (signed.GetProperty("mxid").ValueKind != System.Text.Json.JsonValueKind.String || signed.GetProperty("mxid").GetString() != userId)
+            throw new MatrixException(StatusCodes.Status403Forbidden, "M_FORBIDDEN", "third_party_signed.mxid is not the joining user.");
+        await grains.GetGrain<IRoomThirdPartyInvites>(roomId).AcceptThirdPartyInviteAsync(
+            new ThirdPartyInviteExchange(signed.GetProperty("sender").GetString()!, userId, signed));
     }
 
     private static string RequireTarget(string? userId)

@@ -12,8 +12,8 @@ namespace HomeServer.Grains.Events;
 /// Rules 2.1-2.3 judge the <c>auth_events</c> a remote server chose; here the caller supplies the state
 /// itself (and <see cref="AuthEventSelector"/> derives auth events from it), so they do not apply.
 /// Signatures are verified where events are received, not here. A join authorised by a user of another server
-/// must carry that server's signature (verified on receipt); third-party invites, which need their own signature
-/// checks, are refused.
+/// must carry that server's signature (verified on receipt); an invite from a third-party invite carries the identity
+/// server's signature over its <c>signed</c> object, which <see cref="ThirdPartyInviteRules"/> checks here.
 /// </remarks>
 public static class EventAuthorizer
 {

@@ -15,11 +15,14 @@ public static class EventBuilder
     public const int MaxPrevEvents = 20;
     public const int MaxAuthEvents = 10;
 
-    /// <param name="signingKey">The key of the sender's server, which signs the event.</param>
+    /// <param name="signingKey">
+    /// The key of the sender's server, which signs the event; for an invite made from a third-party invite, the key of
+    /// any server in the room (the identity server's signature vouches for it, so the sender's server need not sign).
+    /// </param>
     public static BuiltEvent Build(EventDraft draft, ServerSigningKey signingKey)
     {
         Validate(draft);
-        if (signingKey.ServerName != draft.Sender.Server.ToString())
+        if (signingKey.ServerName != draft.Sender.Server.ToString() && !IsThirdPartyInvite(draft))
             throw new ArgumentException(
                 $"The key of {signingKey.ServerName} cannot sign an event sent by {draft.Sender}.", nameof(signingKey));
         var version = draft.RoomVersion;
@@ -42,7 +45,7 @@ public static class EventBuilder
             SetRedacts(version, pdu, content, draft.Redacts);
         // v1/v2: the sending server names the event, and the ID is part of what the hashes cover.
         if (version.EventIdInEvent)
-            pdu["event_id"] = EventId.Opaque(RandomNumberGenerator.GetString(OpaqueIdAlphabet, 18), draft.Sender.Server.ToString()).Value;
+            pdu["event_id"] = EventId.Opaque(RandomNumberGenerator.GetString(OpaqueIdAlphabet, 18), signingKey.ServerName).Value;
 
         byte[] contentHash;
         try
@@ -130,4 +133,9 @@ public static class EventBuilder
     }
 
     private static EventBuildException Invalid(string message) => new(EventBuildError.InvalidField, message);
+
+    private static bool IsThirdPartyInvite(EventDraft draft) =>
+        draft.Type == EventTypes.Member && draft.Content["membership"] is JsonValue membership
+        && membership.GetValueKind() == JsonValueKind.String && membership.GetValue<string>() == Membership.Invite
+        && draft.Content["third_party_invite"] is not null;
 }

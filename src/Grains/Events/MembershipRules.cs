@@ -95,7 +95,7 @@ internal static class MembershipRules
     private static AuthResult AuthorizeInvite(RoomVersion version, Pdu pdu, IReadOnlyDictionary<StateEventKey, Pdu> state, string target)
     {
         if (pdu.Content.TryGetProperty("third_party_invite", out _))
-            return AuthResult.Reject("Third-party invites need signature checks, which are not supported.");
+            return ThirdPartyInviteRules.Authorize(pdu, state, target);
         if (state.MembershipOf(pdu.Sender.Value) != Membership.Join)
             return AuthResult.Reject("Only joined members can invite.");
         var current = state.MembershipOf(target);

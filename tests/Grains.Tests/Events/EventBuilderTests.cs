@@ -79,6 +79,37 @@ public class EventBuilderTests
     public void A_key_of_another_server_cannot_sign_the_event() =>
         Assert.Throws<ArgumentException>(() => EventBuilder.Build(Message(RoomVersion.V11), TestSigningKeys.For("elsewhere.example")));
 
+    [Theory]
+    [InlineData("1")]
+    [InlineData("11")]
+    public void Any_server_in_the_room_may_sign_an_invite_made_from_a_third_party_invite(string versionId)
+    {
+        Assert.True(RoomVersion.TryGet(versionId, out var version));
+        var draft = Message(version!) with
+        {
+            // Room versions 1 and 2 reference events with their content hashes, which this test has none of.
+            PrevEvents = version!.EventIdInEvent ? [] : Message(version).PrevEvents,
+            AuthEvents = version.EventIdInEvent ? [] : Message(version).AuthEvents,
+            Type = EventTypes.Member,
+            StateKey = "@bob:elsewhere.example",
+            Content = new JsonObject
+            {
+                ["membership"] = "invite",
+                ["third_party_invite"] = new JsonObject { ["display_name"] = "b", ["signed"] = new JsonObject { ["mxid"] = "@bob:elsewhere.example", ["token"] = "t" } },
+            },
+        };
+        var built = EventBuilder.Build(draft, TestSigningKeys.For("elsewhere.example"));
+        var json = JsonNode.Parse(built.Json)!.AsObject();
+        Assert.NotNull(json["signatures"]!["elsewhere.example"]);
+        Assert.Null(json["signatures"]!["example.org"]);
+        Assert.True(HomeServer.Grains.ThirdPartyInvites.ThirdPartyInviteOrigin.IsBuiltBy(built.Json, "elsewhere.example"));
+        Assert.False(HomeServer.Grains.ThirdPartyInvites.ThirdPartyInviteOrigin.IsBuiltBy(built.Json, "example.org"));
+        if (version!.EventIdInEvent) Assert.EndsWith(":elsewhere.example", built.EventId.Value);
+
+        var plainInvite = draft with { Content = new JsonObject { ["membership"] = "invite" } };
+        Assert.Throws<ArgumentException>(() => EventBuilder.Build(plainInvite, TestSigningKeys.For("elsewhere.example")));
+    }
+
     [Fact]
     public void V11_create_event_id_covers_the_whole_create_content()
     {

@@ -280,11 +280,15 @@ public sealed class FederationDestinationGrain(
     /// The events this server sends: its users' own, and users' membership events about themselves from other servers
     /// but the destination (the joins, leaves and knocks this server took in as the resident server must reach the room's
     /// other servers). Any other server's event is its own server's to send: relaying it too would send every event to
-    /// every server once per server in the room, and out of its sender's order.
+    /// every server once per server in the room, and out of its sender's order. An invite of a local user that this
+    /// server built from a third-party invite (docs/adr/0046-third-party-invites.md) has another server's sender but is
+    /// this server's to send.
     /// </summary>
     private bool IsOursToSend(StoredEvent e) =>
         local.IsLocal(e.Sender)
-        || (e.Type == EventTypes.Member && e.StateKey == e.Sender && !e.Sender.EndsWith(":" + Destination, StringComparison.Ordinal));
+        || (e.Type == EventTypes.Member && e.StateKey == e.Sender && !e.Sender.EndsWith(":" + Destination, StringComparison.Ordinal))
+        || (e.Membership == Membership.Invite && e.StateKey is { } invitee && local.IsLocal(invitee)
+            && ThirdPartyInvites.ThirdPartyInviteOrigin.IsBuiltBy(e.Json, local.Name));
 
     /// <summary>
     /// The EDUs of the next transaction: the outbox's oldest (with their ids, deleted once the transaction is answered),

@@ -242,18 +242,6 @@ public class MembershipAuthTests
         AuthAssert.Allowed(room.CheckMembership(Alice, Dave, Membership.Invite));
     }
 
-    [Theory]
-    [InlineData("10")]
-    [InlineData("11")]
-    public void Third_party_invites_are_refused_as_unsupported(string version)
-    {
-        var room = Create(version);
-        AuthAssert.Rejected(
-            room.CheckMembership(Alice, Dave, Membership.Invite,
-                "\"third_party_invite\": { \"display_name\": \"d\", \"signed\": { \"mxid\": \"@dave:example.org\", \"token\": \"t\", \"signatures\": {} } }"),
-            "not supported");
-    }
-
     // 4.5 leave
 
     [Theory]
