@@ -96,8 +96,8 @@ public sealed class RoomFeedClusterTests
 
         using var meter = new MessageCounter();
         var publisher = new RoomFeedPublisher(roomSilo.GetRequiredService<IGrainFactory>(), silos, Server, NullLogger.Instance);
-        publisher.Publish("!room:test", 4, [Message(5, "first"), Message(6, "second")], members.Append("@remote:elsewhere"));
-        publisher.Publish("!room:test", 6, [Message(7, "third")], members);
+        await publisher.Publish("!room:test", 4, [Message(5, "first"), Message(6, "second")], members.Append("@remote:elsewhere"));
+        await publisher.Publish("!room:test", 6, [Message(7, "third")], members);
 
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (running.Any(userId => received.Of(userId).Count < 2) && DateTime.UtcNow < deadline) await Task.Delay(20);
