@@ -170,7 +170,7 @@ public sealed partial class RoomGrain
     {
         var snapshot = RequireServerInRoom(origin);
         var stored = await RequireEventInRoomAsync(eventId);
-        var state = await HistoricalState.AtAsync(store, snapshot, stored.RoomPosition - 1, CancellationToken.None);
+        var state = await StateBeforeOnBranchAsync(snapshot, stored);
         var stateEvents = SortedState(state.Values).ToList();
         var authChain = await AuthChainAsync(stateEvents, state);
         return JsonOutput.Write(writer =>

@@ -1,0 +1,81 @@
+using System.Collections.Immutable;
+using HomeServer.Grains.Events;
+using HomeServer.Grains.Events.StateResolution;
+using HomeServer.Grains.Rooms.Forks;
+using HomeServer.Storage;
+
+namespace HomeServer.Grains.Rooms;
+
+/// <summary>
+/// The state at an event on its own branch of the room's graph, as <c>/state</c> and <c>/state_ids</c> give it to other
+/// servers (docs/adr/0047). An event appended in the room's current state has the current state of that moment before
+/// it (<see cref="HistoricalState"/>). An event appended outside it (a fork) has the resolution of the states after its
+/// previous events; each of those is known to the room (an extremity's, a recent event's), or is the state before that
+/// previous event with it, found the same way.
+/// </summary>
+public sealed partial class RoomGrain
+{
+    /// <summary>At most this many events appended outside the current state are walked back for one answer.</summary>
+    private const int MaxBranchEventsWalked = 1_000;
+
+    /// <summary>The state before <paramref name="stored"/> on its branch; not found when it lies beyond a gap of this server's.</summary>
+    private async Task<ImmutableDictionary<StateEventKey, Pdu>> StateBeforeOnBranchAsync(RoomSnapshot snapshot, StoredEvent stored)
+    {
+        var walk = new BranchWalk(snapshot);
+        var ids = await StateBeforeIdsAsync(walk, stored);
+        var state = ImmutableDictionary.CreateBuilder<StateEventKey, Pdu>();
+        foreach (var (key, eventId) in ids)
+        {
+            // Read again from the store: the copy held in memory may predate a redaction.
+            state[key] = await StoredEventOfRoomAsync(eventId.Value) ?? await LookUpEventOfRoomAsync(eventId.Value)
+                ?? throw MatrixRequestException.NotFound($"The state event {eventId} is not known here.");
+        }
+        return state.ToImmutable();
+    }
+
+    private sealed class BranchWalk(RoomSnapshot snapshot)
+    {
+        public RoomSnapshot Snapshot => snapshot;
+
+        public Dictionary<string, ImmutableDictionary<StateEventKey, Identifiers.EventId>> StatesAfter { get; } = new(StringComparer.Ordinal);
+
+        public int Walked { get; set; }
+    }
+
+    private async Task<ImmutableDictionary<StateEventKey, Identifiers.EventId>> StateBeforeIdsAsync(BranchWalk walk, StoredEvent stored)
+    {
+        var pdu = ToPdu(stored);
+        if (StoredEventJson.ReplacedCurrent(pdu.Json) is null)
+            return ForwardExtremity.IdsOf(await HistoricalState.AtAsync(store, walk.Snapshot, stored.RoomPosition - 1, CancellationToken.None));
+
+        // A message event changes nothing: the state after it, when the room holds it, is the state before it.
+        if (!pdu.IsState && KnownStateAfter(walk.Snapshot, stored.EventId) is { } known) return known;
+        if (++walk.Walked > MaxBranchEventsWalked)
+            throw MatrixRequestException.NotFound($"The state at {stored.EventId} lies too far along its branch.");
+        var prevStates = new List<IReadOnlyDictionary<StateEventKey, Identifiers.EventId>>();
+        foreach (var prev in pdu.PrevEvents.Distinct(StringComparer.Ordinal)) prevStates.Add(await StateAfterIdsAsync(walk, prev));
+        if (prevStates.Count == 0)
+            throw MatrixRequestException.NotFound($"The state at {stored.EventId} is not known here.");
+        if (prevStates.Count == 1) return prevStates[0].ToImmutableDictionary();
+
+        var version = walk.Snapshot.Version;
+        var source = await StoredEventSource.LoadAsync(prevStates.SelectMany(s => s.Values).Distinct(),
+            walk.Snapshot.State.Values, LookUpEventOfRoomAsync);
+        return StateResolver.Resolve(version, prevStates, source).ToImmutableDictionary();
+    }
+
+    private async Task<ImmutableDictionary<StateEventKey, Identifiers.EventId>> StateAfterIdsAsync(BranchWalk walk, string eventId)
+    {
+        if (walk.StatesAfter.TryGetValue(eventId, out var walked)) return walked;
+        var state = KnownStateAfter(walk.Snapshot, eventId);
+        if (state is null)
+        {
+            // An event of a gap (outside the state, its own previous events never received) ends here: not found.
+            var stored = await StoredEventInRoomAsync(eventId)
+                         ?? throw MatrixRequestException.NotFound($"The state at {eventId} is not known here.");
+            state = (await StateBeforeIdsAsync(walk, stored)).SetItemIfState(ToPdu(stored));
+        }
+        walk.StatesAfter[eventId] = state;
+        return state;
+    }
+}
