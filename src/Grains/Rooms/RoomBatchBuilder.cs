@@ -139,7 +139,7 @@ internal sealed class RoomBatchBuilder
         if (!received.Pdu.Json.TryGetProperty("depth", out var depth) || !depth.TryGetInt64(out var value) || value != _depth + 1)
             throw new MatrixRequestException("M_INVALID_PARAM", $"The event's depth must be {_depth + 1}.");
         var auth = EventAuthorizer.Authorize(Version, received.Pdu, State);
-        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+        if (!auth.IsAllowed) throw EventRejection.Of(auth.Reason!);
         var stored = Append(received, transaction: null);
         if (redactedOriginal is not null && RedactionAuthorizer.Authorize(Version, received.Pdu, redactedOriginal, State).IsAllowed)
             ApplyRedaction(redactedOriginal, stored);
@@ -172,7 +172,7 @@ internal sealed class RoomBatchBuilder
     {
         if (!plan.ExpectedExtremities.SetEquals(ExtremityIds)) throw new StaleForkException();
         var auth = EventAuthorizer.Authorize(Version, received.Pdu, plan.StateBefore);
-        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+        if (!auth.IsAllowed) throw EventRejection.Of(auth.Reason!);
 
         foreach (var outlier in plan.Outliers) AppendOutsideState(outlier);
         var depth = Math.Max(_depth, ForwardExtremity.Of(received.Pdu, plan.StateAfterEvent).Depth);

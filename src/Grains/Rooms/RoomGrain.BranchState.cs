@@ -50,12 +50,18 @@ public sealed partial class RoomGrain
 
         // A message event changes nothing: the state after it, when the room holds it, is the state before it.
         if (!pdu.IsState && KnownStateAfter(walk.Snapshot, stored.EventId) is { } known) return known;
+        return await ResolvedPreviousStatesAsync(walk, pdu);
+    }
+
+    /// <summary>The resolution of the states after the event's previous events.</summary>
+    private async Task<ImmutableDictionary<StateEventKey, Identifiers.EventId>> ResolvedPreviousStatesAsync(BranchWalk walk, Pdu pdu)
+    {
         if (++walk.Walked > MaxBranchEventsWalked)
-            throw MatrixRequestException.NotFound($"The state at {stored.EventId} lies too far along its branch.");
+            throw MatrixRequestException.NotFound($"The state at {pdu.EventId} lies too far along its branch.");
         var prevStates = new List<IReadOnlyDictionary<StateEventKey, Identifiers.EventId>>();
         foreach (var prev in pdu.PrevEvents.Distinct(StringComparer.Ordinal)) prevStates.Add(await StateAfterIdsAsync(walk, prev));
         if (prevStates.Count == 0)
-            throw MatrixRequestException.NotFound($"The state at {stored.EventId} is not known here.");
+            throw MatrixRequestException.NotFound($"The state at {pdu.EventId} is not known here.");
         if (prevStates.Count == 1) return prevStates[0].ToImmutableDictionary();
 
         var version = walk.Snapshot.Version;
@@ -67,15 +73,19 @@ public sealed partial class RoomGrain
     private async Task<ImmutableDictionary<StateEventKey, Identifiers.EventId>> StateAfterIdsAsync(BranchWalk walk, string eventId)
     {
         if (walk.StatesAfter.TryGetValue(eventId, out var walked)) return walked;
-        var state = KnownStateAfter(walk.Snapshot, eventId);
-        if (state is null)
-        {
-            // An event of a gap (outside the state, its own previous events never received) ends here: not found.
-            var stored = await StoredEventInRoomAsync(eventId)
-                         ?? throw MatrixRequestException.NotFound($"The state at {eventId} is not known here.");
-            state = (await StateBeforeIdsAsync(walk, stored)).SetItemIfState(ToPdu(stored));
-        }
+        var state = KnownStateAfter(walk.Snapshot, eventId) ?? await UnknownStateAfterAsync(walk, eventId);
         walk.StatesAfter[eventId] = state;
         return state;
+    }
+
+    private async Task<ImmutableDictionary<StateEventKey, Identifiers.EventId>> UnknownStateAfterAsync(BranchWalk walk, string eventId)
+    {
+        if (await StoredEventInRoomAsync(eventId) is { } stored)
+            return (await StateBeforeIdsAsync(walk, stored)).SetItemIfState(ToPdu(stored));
+        // A rejected event changes no state: the state after it is the state before it (RoomGrain.Rejections.cs).
+        if (await RejectedEventOfRoomAsync(eventId) is { } rejected)
+            return await ResolvedPreviousStatesAsync(walk, Pdu.Parse(Identifiers.EventId.Parse(eventId), rejected.Json));
+        // An event of a gap (its own previous events never received) ends the walk: not found.
+        throw MatrixRequestException.NotFound($"The state at {eventId} is not known here.");
     }
 }

@@ -259,12 +259,12 @@ public sealed partial class RoomGrain
             var authEvent = inState.GetValueOrDefault(id) ?? fetched?.FirstOrDefault(e => e.EventId.Value == id)?.Pdu ?? await StoredEventOfRoomAsync(id)
                 ?? throw MatrixRequestException.Forbidden($"The auth event {id} is not an event of this room.");
             if (authEvent.StateKey is not { } stateKey || !wanted.Contains(new StateEventKey(authEvent.Type, stateKey)))
-                throw MatrixRequestException.Forbidden($"The auth event {id} is not one the event's auth needs.");
+                throw EventRejection.Of($"The auth event {id} is not one the event's auth needs.");
             if (!authState.TryAdd(new StateEventKey(authEvent.Type, stateKey), authEvent))
-                throw MatrixRequestException.Forbidden($"The auth events hold two events for ({authEvent.Type}, {stateKey}).");
+                throw EventRejection.Of($"The auth events hold two events for ({authEvent.Type}, {stateKey}).");
         }
         var auth = EventAuthorizer.Authorize(snapshot.Version, pdu, authState);
-        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+        if (!auth.IsAllowed) throw EventRejection.Of(auth.Reason!);
     }
 
     private async Task<Pdu?> StoredEventOfRoomAsync(string eventId)

@@ -11,7 +11,8 @@ namespace HomeServer.Server.Tests.Federation;
 /// <summary>
 /// Other servers read a forked room of B: /backfill and /get_missing_events walk prev_events, so a branch's answer holds
 /// its own ancestors and not the other branch's events, which the log interleaves with them; /state_ids and /state at an
-/// event give the state on that event's branch (docs/adr/0047).
+/// event give the state on that event's branch; a rejected event is kept as such, and events citing it are accepted
+/// against the state before it (docs/adr/0047).
 /// </summary>
 public abstract class GraphReadTests<TPair>(TPair pair) where TPair : FederationPair
 {
@@ -68,7 +69,7 @@ public abstract class GraphReadTests<TPair>(TPair pair) where TPair : Federation
         var room = await ForkedRoomAsync();
 
         // On branch A: A's rename of its member, not B's topic.
-        var (atA2, chainAtA2) = await StateIdsAsync(room, room.A2);
+        var (atA2, chainAtA2) = await StateIdsAsync(room.RoomId, room.A2);
         Assert.Contains(room.A1, atA2);
         Assert.DoesNotContain(room.BTopic, atA2);
         Assert.DoesNotContain(room.Point, atA2);
@@ -76,22 +77,65 @@ public abstract class GraphReadTests<TPair>(TPair pair) where TPair : Federation
         Assert.Contains(room.Point, chainAtA2); // The rename's auth chain holds the join it replaced.
 
         // On branch B, before the fork arrived in the log: B's topic, A's member as it joined.
-        var (atB1, _) = await StateIdsAsync(room, room.B1);
+        var (atB1, _) = await StateIdsAsync(room.RoomId, room.B1);
         Assert.Contains(room.BTopic, atB1);
         Assert.Contains(room.Point, atB1);
         Assert.DoesNotContain(room.A1, atB1);
 
         // The first event after the fork on A's side: the state at the point.
-        var (atA1, _) = await StateIdsAsync(room, room.A1);
+        var (atA1, _) = await StateIdsAsync(room.RoomId, room.A1);
         Assert.Contains(room.Point, atA1);
         Assert.DoesNotContain(room.BTopic, atA1);
 
         // The merge follows both: the resolved state holds both changes, as does the room's current state.
-        var (atMerge, _) = await StateIdsAsync(room, room.Merge);
+        var (atMerge, _) = await StateIdsAsync(room.RoomId, room.Merge);
         Assert.Contains(room.BTopic, atMerge);
         Assert.Contains(room.A1, atMerge);
         var current = await pair.StoreOfB.State.GetCurrentStateAsync(room.RoomId, CancellationToken.None);
         Assert.Equal(current.Select(e => e.EventId).Order(StringComparer.Ordinal), atMerge.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_rejected_event_is_kept_as_rejected_refused_again_at_once_and_an_event_citing_it_sees_the_state_before_it()
+    {
+        var user = await TestUsers.CreateAsync(pair.B, "alice");
+        var alice = new RoomsClient(pair.ClientFor(pair.B), user);
+        var roomId = await alice.CreateRoomAsync(new { preset = "public_chat" });
+        var fern = pair.RemoteUser("fern");
+        var (version, joinId) = await RemoteJoin.JoinAsync(pair.A, pair.NameOfA, pair.NameOfB, roomId, fern);
+        var state = await pair.StoreOfB.State.GetCurrentStateAsync(roomId, CancellationToken.None);
+        var join = JsonNode.Parse((await pair.StoreOfB.Events.GetEventAsync(joinId.Value, CancellationToken.None))!.Json)!.AsObject();
+        var levelsEvent = state.Single(e => e.Type == EventTypes.PowerLevels);
+        // A's member, at power 0, raises itself to 100: the rules reject it.
+        var raised = JsonNode.Parse(levelsEvent.Json)!["content"]!.AsObject().DeepClone().AsObject();
+        raised["users"]![fern] = 100;
+        var (rejectedId, rejected) = RemoteEvent(version, state, fern, EventTypes.PowerLevels, raised, "", joinId.Value, join);
+
+        var first = await SendTransactionResultsAsync([rejected]);
+        Assert.StartsWith("M_FORBIDDEN", first[rejectedId.Value]!["error"]!.GetValue<string>());
+        var kept = await pair.StoreOfB.Forks.GetRejectedAsync(rejectedId.Value, CancellationToken.None);
+        Assert.NotNull(kept);
+        Assert.Equal(roomId, kept.RoomId);
+        Assert.Null(await pair.StoreOfB.Events.GetEventAsync(rejectedId.Value, CancellationToken.None));
+
+        var again = await SendTransactionResultsAsync([rejected]);
+        Assert.StartsWith("M_FORBIDDEN: The event was rejected before", again[rejectedId.Value]!["error"]!.GetValue<string>());
+
+        // An event citing the rejected one: checked against the state before it, which the rejected event did not change.
+        var (citingId, citing) = RemoteEvent(version, state, fern, "m.room.message",
+            new JsonObject { ["msgtype"] = "m.text", ["body"] = "after my rejected event" }, null, rejectedId.Value, rejected);
+        await SendTransactionAsync([citing]);
+        Assert.NotNull(await pair.StoreOfB.Events.GetEventAsync(citingId.Value, CancellationToken.None));
+        Assert.Equal(levelsEvent.EventId, (await pair.StoreOfB.State.GetStateEventAsync(roomId, EventTypes.PowerLevels, "", CancellationToken.None))!.EventId);
+        var (atCiting, _) = await StateIdsAsync(roomId, citingId.Value);
+        Assert.Contains(levelsEvent.EventId, atCiting);
+        Assert.Contains(joinId.Value, atCiting);
+        Assert.DoesNotContain(rejectedId.Value, atCiting);
+        // B's next event cites its newest event and the citing one, never the rejected event.
+        var next = await alice.SendTextAsync(roomId, "after");
+        var prevs = JsonNode.Parse((await pair.StoreOfB.Events.GetEventAsync(next, CancellationToken.None))!.Json)!["prev_events"]!.AsArray()
+            .Select(p => p is JsonArray reference ? reference[0]!.GetValue<string>() : p!.GetValue<string>()).ToList();
+        Assert.Equal(new[] { joinId.Value, citingId.Value }.Order(StringComparer.Ordinal), prevs.Order(StringComparer.Ordinal));
     }
 
     /// <summary>
@@ -163,14 +207,19 @@ public abstract class GraphReadTests<TPair>(TPair pair) where TPair : Federation
 
     private async Task SendTransactionAsync(JsonObject[] pdus)
     {
+        var results = await SendTransactionResultsAsync(pdus);
+        Assert.All(results, result => Assert.True(result.Value!.AsObject().Count == 0, results.ToJsonString()));
+    }
+
+    private async Task<JsonObject> SendTransactionResultsAsync(JsonObject[] pdus)
+    {
         var body = new JsonObject
         {
             ["origin"] = pair.NameOfA,
             ["origin_server_ts"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             ["pdus"] = new JsonArray(pdus.Select(p => (JsonNode)p.DeepClone()).ToArray()),
         };
-        var results = Ok(await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put, $"{Federation}/send/{Guid.NewGuid():N}", body, CancellationToken.None))["pdus"]!.AsObject();
-        Assert.All(results, result => Assert.True(result.Value!.AsObject().Count == 0, results.ToJsonString()));
+        return Ok(await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Put, $"{Federation}/send/{Guid.NewGuid():N}", body, CancellationToken.None))["pdus"]!.AsObject();
     }
 
     private Task<List<string>> BackfillAsync(ForkedRoom room, string from, int limit) => BackfillAsync(room, [from], limit);
@@ -193,10 +242,10 @@ public abstract class GraphReadTests<TPair>(TPair pair) where TPair : Federation
         return body["events"]!.AsArray().Select(p => IdOf(room, p!.AsObject())).ToList();
     }
 
-    private async Task<(List<string> State, List<string> AuthChain)> StateIdsAsync(ForkedRoom room, string eventId)
+    private async Task<(List<string> State, List<string> AuthChain)> StateIdsAsync(string roomId, string eventId)
     {
         var body = Ok(await pair.FederationOfA.SendAsync(pair.NameOfB, HttpMethod.Get,
-            $"{Federation}/state_ids/{E(room.RoomId)}?event_id={E(eventId)}", null, CancellationToken.None));
+            $"{Federation}/state_ids/{E(roomId)}?event_id={E(eventId)}", null, CancellationToken.None));
         return (body["pdu_ids"]!.AsArray().Select(id => id!.GetValue<string>()).ToList(),
             body["auth_chain_ids"]!.AsArray().Select(id => id!.GetValue<string>()).ToList());
     }
