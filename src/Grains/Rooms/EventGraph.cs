@@ -6,17 +6,21 @@ namespace HomeServer.Grains.Rooms;
 /// <summary>
 /// Walks of a room's event graph along <c>prev_events</c>, as the spec defines <c>/backfill</c> and
 /// <c>/get_missing_events</c> (docs/adr/0047-graph-walks-for-federation-reads.md). Since forks (docs/adr/0041) the
-/// log interleaves branches, so its order is not the graph's. Events the lookup does not find (never received, or
-/// soft-failed and kept outside the timeline) end their branch of the walk.
+/// log interleaves branches, so its order is not the graph's. The lookup gives each event reached: one of the
+/// timeline, which is answered; a rejected one, which is walked through but never answered; or none (never
+/// received, or soft-failed and kept outside the timeline), which ends its branch.
 /// </summary>
 internal static class EventGraph
 {
+    /// <summary>At most this many events walked through without being answered, per event answered.</summary>
+    private const int MaxWalkedThroughPerEvent = 10;
+
     /// <summary>
     /// The <paramref name="from"/> events and those before them, at most <paramref name="limit"/>, deepest first (the
     /// newest arrival first among equal depths): a walk that always continues at the deepest event reached so far.
     /// </summary>
     public static async Task<List<StoredEvent>> BackfillAsync(
-        IEnumerable<StoredEvent> from, int limit, Func<string, Task<StoredEvent?>> lookup)
+        IEnumerable<StoredEvent> from, int limit, Func<string, Task<Node?>> lookup)
     {
         var queued = new HashSet<string>(StringComparer.Ordinal);
         var frontier = new PriorityQueue<Node, Node>(Node.DeepestFirst);
@@ -26,13 +30,15 @@ internal static class EventGraph
         }
 
         var walked = new List<StoredEvent>();
-        while (walked.Count < limit && frontier.TryDequeue(out var next, out _))
+        var walkedThrough = 0;
+        while (walked.Count < limit && walkedThrough <= MaxWalkedThroughPerEvent * limit && frontier.TryDequeue(out var next, out _))
         {
-            walked.Add(next.Event);
+            if (next.Event is { } e) walked.Add(e);
+            else walkedThrough++;
             foreach (var prevId in next.PrevEvents)
             {
                 if (!queued.Add(prevId)) continue;
-                if (await lookup(prevId) is { } prev) frontier.Enqueue(Node.Of(prev), Node.Of(prev));
+                if (await lookup(prevId) is { } prev) frontier.Enqueue(prev, prev);
             }
         }
         return walked;
@@ -46,13 +52,14 @@ internal static class EventGraph
     /// </summary>
     public static async Task<List<StoredEvent>> MissingAsync(
         IEnumerable<StoredEvent> latest, IEnumerable<string> earliest, int limit, long minDepth,
-        Func<string, Task<StoredEvent?>> lookup)
+        Func<string, Task<Node?>> lookup)
     {
         var seen = new HashSet<string>(earliest, StringComparer.Ordinal);
         var front = latest.Where(e => seen.Add(e.EventId)).Select(Node.Of).ToList();
 
         var found = new List<Node>();
-        while (front.Count > 0 && found.Count < limit)
+        var walkedThrough = 0;
+        while (front.Count > 0 && found.Count < limit && walkedThrough <= MaxWalkedThroughPerEvent * limit)
         {
             var next = new List<Node>();
             foreach (var node in front)
@@ -60,35 +67,42 @@ internal static class EventGraph
                 foreach (var prevId in node.PrevEvents)
                 {
                     if (!seen.Add(prevId)) continue;
-                    if (await lookup(prevId) is not { } prev) continue;
-                    var prevNode = Node.Of(prev);
-                    if (prevNode.Depth >= minDepth) next.Add(prevNode);
+                    if (await lookup(prevId) is { } prev && prev.Depth >= minDepth) next.Add(prev);
                 }
             }
             // Within a layer the deepest first, so that the limit keeps the events nearest latest_events.
             next.Sort(Node.DeepestFirst);
-            found.AddRange(next.Take(limit - found.Count));
+            foreach (var node in next)
+            {
+                if (node.Event is null) walkedThrough++;
+                else if (found.Count < limit) found.Add(node);
+            }
             front = next;
         }
         found.Sort(Node.DeepestFirst);
         found.Reverse();
-        return found.Select(n => n.Event).ToList();
+        return found.Select(n => n.Event!).ToList();
     }
 
-    private sealed record Node(StoredEvent Event, long Depth, IReadOnlyList<string> PrevEvents)
+    /// <summary>An event reached by a walk: <see cref="Event"/> is null for one walked through but not answered.</summary>
+    internal sealed record Node(StoredEvent? Event, long Depth, IReadOnlyList<string> PrevEvents)
     {
         /// <summary>The deepest first, then the latest arrival.</summary>
         public static readonly IComparer<Node> DeepestFirst = Comparer<Node>.Create((x, y) =>
         {
             var byDepth = y.Depth.CompareTo(x.Depth);
-            return byDepth != 0 ? byDepth : y.Event.RoomPosition.CompareTo(x.Event.RoomPosition);
+            return byDepth != 0 ? byDepth : (y.Event?.RoomPosition ?? 0).CompareTo(x.Event?.RoomPosition ?? 0);
         });
 
         public static Node Of(StoredEvent e)
         {
             var pdu = Pdu.Parse(Identifiers.EventId.Parse(e.EventId), e.Json);
-            var depth = pdu.Json.TryGetProperty("depth", out var d) && d.TryGetInt64(out var value) ? value : 0;
-            return new Node(e, depth, pdu.PrevEvents);
+            return new Node(e, DepthOf(pdu), pdu.PrevEvents);
         }
+
+        public static Node WalkedThrough(Pdu pdu) => new(null, DepthOf(pdu), pdu.PrevEvents);
+
+        private static long DepthOf(Pdu pdu) =>
+            pdu.Json.TryGetProperty("depth", out var d) && d.TryGetInt64(out var value) ? value : 0;
     }
 }

@@ -17,7 +17,7 @@ public sealed partial class RoomGrain
         var snapshot = RequireServerInRoom(origin);
         var from = new List<StoredEvent>();
         foreach (var id in fromEventIds) from.Add(await RequireEventInRoomAsync(id));
-        var events = await EventGraph.BackfillAsync(from, limit, StoredEventInRoomAsync);
+        var events = await EventGraph.BackfillAsync(from, limit, GraphNodeAsync);
         var visible = await VisibleToServerAsync(snapshot, origin, events);
         return JsonOutput.Write(writer =>
         {
@@ -34,7 +34,7 @@ public sealed partial class RoomGrain
         var snapshot = RequireServerInRoom(origin);
         var latest = new List<StoredEvent>();
         foreach (var id in query.LatestEvents) latest.Add(await RequireEventInRoomAsync(id));
-        var walked = await EventGraph.MissingAsync(latest, query.EarliestEvents, query.Limit, query.MinDepth, StoredEventInRoomAsync);
+        var walked = await EventGraph.MissingAsync(latest, query.EarliestEvents, query.Limit, query.MinDepth, GraphNodeAsync);
         var visible = await VisibleToServerAsync(snapshot, origin, walked);
         return JsonOutput.Write(writer =>
         {
@@ -91,6 +91,15 @@ public sealed partial class RoomGrain
 
     private static bool ServerCanSee(RoomHistory history, RoomSnapshot snapshot, List<string> users, StoredEvent e) =>
         users.Any(user => history.CanSee(user, snapshot.IsJoined(user), e.RoomPosition, e.Type, e.StateKey));
+
+    /// <summary>An event the graph walks reach: one of the timeline, a rejected one to walk through, or null.</summary>
+    private async Task<EventGraph.Node?> GraphNodeAsync(string eventId)
+    {
+        if (await StoredEventInRoomAsync(eventId) is { } stored) return EventGraph.Node.Of(stored);
+        return await RejectedEventOfRoomAsync(eventId) is { } rejected // see RoomGrain.Rejections.cs
+            ? EventGraph.Node.WalkedThrough(Pdu.Parse(Identifiers.EventId.Parse(eventId), rejected.Json))
+            : null;
+    }
 
     /// <summary>An event of this room's timeline by id, or null (unknown, malformed id, another room's).</summary>
     private async Task<StoredEvent?> StoredEventInRoomAsync(string eventId)
