@@ -21,17 +21,22 @@ public sealed partial class RoomGrain
     /// <summary>The state before <paramref name="stored"/> on its branch; not found when it lies beyond a gap of this server's.</summary>
     private async Task<ImmutableDictionary<StateEventKey, Pdu>> StateBeforeOnBranchAsync(RoomSnapshot snapshot, StoredEvent stored)
     {
-        var walk = new BranchWalk(snapshot);
-        var ids = await StateBeforeIdsAsync(walk, stored);
+        if (!IsOutsideState(stored)) return await HistoricalState.AtAsync(store, snapshot, stored.RoomPosition - 1, CancellationToken.None);
+        var ids = await StateBeforeIdsAsync(new BranchWalk(snapshot), stored);
         var state = ImmutableDictionary.CreateBuilder<StateEventKey, Pdu>();
         foreach (var (key, eventId) in ids)
         {
-            // Read again from the store: the copy held in memory may predate a redaction.
-            state[key] = await StoredEventOfRoomAsync(eventId.Value) ?? await LookUpEventOfRoomAsync(eventId.Value)
-                ?? throw MatrixRequestException.NotFound($"The state event {eventId} is not known here.");
+            // The current state's copy where it is the same event, else the store's: a copy held in memory may predate a redaction.
+            state[key] = snapshot.State.Get(key) is { } current && current.EventId == eventId
+                ? current
+                : await StoredEventOfRoomAsync(eventId.Value) ?? await LookUpEventOfRoomAsync(eventId.Value)
+                  ?? throw MatrixRequestException.NotFound($"The state event {eventId} is not known here.");
         }
         return state.ToImmutable();
     }
+
+    /// <summary>True for an event appended outside the room's current state (a fork, or an event of a gap).</summary>
+    private static bool IsOutsideState(StoredEvent stored) => StoredEventJson.ReplacedCurrent(ToPdu(stored).Json) is not null;
 
     private sealed class BranchWalk(RoomSnapshot snapshot)
     {
@@ -44,9 +49,9 @@ public sealed partial class RoomGrain
 
     private async Task<ImmutableDictionary<StateEventKey, Identifiers.EventId>> StateBeforeIdsAsync(BranchWalk walk, StoredEvent stored)
     {
-        var pdu = ToPdu(stored);
-        if (StoredEventJson.ReplacedCurrent(pdu.Json) is null)
+        if (!IsOutsideState(stored))
             return ForwardExtremity.IdsOf(await HistoricalState.AtAsync(store, walk.Snapshot, stored.RoomPosition - 1, CancellationToken.None));
+        var pdu = ToPdu(stored);
 
         // A message event changes nothing: the state after it, when the room holds it, is the state before it.
         if (!pdu.IsState && KnownStateAfter(walk.Snapshot, stored.EventId) is { } known) return known;
