@@ -257,7 +257,9 @@ public sealed partial class RoomGrain
         foreach (var id in pdu.AuthEvents)
         {
             var authEvent = inState.GetValueOrDefault(id) ?? fetched?.FirstOrDefault(e => e.EventId.Value == id)?.Pdu ?? await StoredEventOfRoomAsync(id)
-                ?? throw MatrixRequestException.Forbidden($"The auth event {id} is not an event of this room.");
+                ?? throw (await RejectedEventOfRoomAsync(id) is not null // see RoomGrain.Rejections.cs
+                    ? EventRejection.Of($"The auth event {id} was rejected.")
+                    : MatrixRequestException.Forbidden($"The auth event {id} is not an event of this room."));
             if (authEvent.StateKey is not { } stateKey || !wanted.Contains(new StateEventKey(authEvent.Type, stateKey)))
                 throw EventRejection.Of($"The auth event {id} is not one the event's auth needs.");
             if (!authState.TryAdd(new StateEventKey(authEvent.Type, stateKey), authEvent))

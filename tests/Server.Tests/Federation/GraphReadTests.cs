@@ -131,6 +131,14 @@ public abstract class GraphReadTests<TPair>(TPair pair) where TPair : Federation
         Assert.Contains(levelsEvent.EventId, atCiting);
         Assert.Contains(joinId.Value, atCiting);
         Assert.DoesNotContain(rejectedId.Value, atCiting);
+        // An event citing the rejected one as an auth event is rejected too.
+        var (authById, authBy) = RemoteEvent(version, state, fern, "m.room.message",
+            new JsonObject { ["msgtype"] = "m.text", ["body"] = "authorised by my rejected event" }, null, citingId.Value, citing,
+            authEvents => authEvents.Select(a => IdOfReference(a) == levelsEvent.EventId ? Reference(version, rejectedId.Value, rejected) : a.DeepClone()));
+        var refused = await SendTransactionResultsAsync([authBy]);
+        Assert.StartsWith($"M_FORBIDDEN: The auth event {rejectedId.Value} was rejected", refused[authById.Value]!["error"]!.GetValue<string>());
+        Assert.NotNull(await pair.StoreOfB.Forks.GetRejectedAsync(authById.Value, CancellationToken.None));
+
         // Walks of the graph pass through the rejected event without giving it.
         var beforeJoin = (await LogAsync(roomId)).TakeWhile(e => e.EventId != joinId.Value).Last().EventId;
         Assert.Equal([citingId.Value, joinId.Value, beforeJoin], await BackfillAsync(roomId, version, [citingId.Value], 3));
@@ -182,11 +190,12 @@ public abstract class GraphReadTests<TPair>(TPair pair) where TPair : Federation
 
     /// <summary>An event of A's member after <paramref name="prevId"/>, its auth events from <paramref name="state"/> (A's member's own join among them).</summary>
     private (EventId Id, JsonObject Event) RemoteEvent(RoomVersion version, IReadOnlyList<StoredEvent> state, string sender, string type,
-        JsonObject content, string? stateKey, string prevId, JsonObject prev)
+        JsonObject content, string? stateKey, string prevId, JsonObject prev, Func<IEnumerable<JsonNode>, IEnumerable<JsonNode>>? changeAuthEvents = null)
     {
         var wanted = AuthEventSelector.RequiredStateKeys(type, stateKey, UserId.Parse(sender), content);
         var authEvents = state.Where(e => e.StateKey is not null && wanted.Contains(new StateEventKey(e.Type, e.StateKey)))
             .Select(e => Reference(version, e.EventId, JsonNode.Parse(e.Json)!.AsObject())).ToArray();
+        if (changeAuthEvents is not null) authEvents = changeAuthEvents(authEvents).ToArray();
         var pdu = new JsonObject
         {
             ["auth_events"] = new JsonArray(authEvents),
@@ -208,6 +217,9 @@ public abstract class GraphReadTests<TPair>(TPair pair) where TPair : Federation
         version.EventIdInEvent
             ? new JsonArray(eventId, new JsonObject { ["sha256"] = e["hashes"]!["sha256"]!.GetValue<string>() })
             : eventId;
+
+    private static string IdOfReference(JsonNode reference) =>
+        reference is JsonArray pair ? pair[0]!.GetValue<string>() : reference.GetValue<string>();
 
     private async Task SendTransactionAsync(JsonObject[] pdus)
     {
