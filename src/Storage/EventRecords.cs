@@ -52,6 +52,9 @@ public sealed record ForwardExtremityRow(string EventId, byte[] StateAfter);
 /// <summary>An event kept outside the timeline because it failed against the room's current state (soft failure).</summary>
 public sealed record SoftFailedEvent(string EventId, string RoomId, byte[] Json);
 
+/// <summary>An event another server sent that failed the authorization rules: known as rejected, never in the timeline.</summary>
+public sealed record RejectedEvent(string EventId, string RoomId, byte[] Json, string Reason);
+
 /// <summary>Where an event is: its global position, its room, and for a member event the user it is about (else null).</summary>
 public sealed record EventPlace(long GlobalPosition, string RoomId, string? MemberUserId);
 

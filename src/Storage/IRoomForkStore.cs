@@ -14,4 +14,9 @@ public interface IRoomForkStore
     Task StoreSoftFailedAsync(SoftFailedEvent softFailed, long receivedTs, CancellationToken cancellationToken);
 
     Task<SoftFailedEvent?> GetSoftFailedAsync(string eventId, CancellationToken cancellationToken);
+
+    /// <summary>Keeps a rejected event (docs/adr/0047); storing the same event again changes nothing.</summary>
+    Task StoreRejectedAsync(RejectedEvent rejected, long receivedTs, CancellationToken cancellationToken);
+
+    Task<RejectedEvent?> GetRejectedAsync(string eventId, CancellationToken cancellationToken);
 }

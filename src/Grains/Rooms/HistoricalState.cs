@@ -7,7 +7,8 @@ namespace HomeServer.Grains.Rooms;
 
 /// <summary>
 /// The room state as it was after the event at a given position: the current state with every later state event
-/// undone, newest first, each slot going back to the event it replaced (unsigned.replaces_state).
+/// undone, newest first, each slot going back to the event it replaced (unsigned.replaces_state), or for an event
+/// appended outside the current state, the slots its arrival changed going back to their events before.
 /// </summary>
 internal static class HistoricalState
 {
@@ -27,14 +28,24 @@ internal static class HistoricalState
             {
                 cursor = e.RoomPosition;
                 if (cursor <= position) return state.ToImmutable();
+                var json = Pdu.Parse(EventId.Parse(e.EventId), e.Json).Json;
+                if (StoredEventJson.ReplacedCurrent(json) is { } replacedCurrent)
+                {
+                    // Appended outside the current state (docs/adr/0041): it changed exactly these slots, if any.
+                    foreach (var (slot, previousId) in replacedCurrent) await UndoAsync(state, slot, previousId);
+                    continue;
+                }
                 if (e.StateKey is null) continue;
-                var key = new StateEventKey(e.Type, e.StateKey);
-                var replaced = StoredEventJson.ReplacesState(Pdu.Parse(EventId.Parse(e.EventId), e.Json).Json);
-                var previous = replaced is null ? null : await store.Events.GetEventAsync(replaced, cancellationToken);
-                if (previous is null) state.Remove(key);
-                else state[key] = Pdu.Parse(EventId.Parse(previous.EventId), previous.Json);
+                await UndoAsync(state, new StateEventKey(e.Type, e.StateKey), StoredEventJson.ReplacesState(json));
             }
         }
         return state.ToImmutable();
+
+        async Task UndoAsync(ImmutableDictionary<StateEventKey, Pdu>.Builder undone, StateEventKey slot, string? previousId)
+        {
+            var previous = previousId is null ? null : await store.Events.GetEventAsync(previousId, cancellationToken);
+            if (previous is null) undone.Remove(slot);
+            else undone[slot] = Pdu.Parse(EventId.Parse(previous.EventId), previous.Json);
+        }
     }
 }

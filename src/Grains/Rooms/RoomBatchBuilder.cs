@@ -139,7 +139,7 @@ internal sealed class RoomBatchBuilder
         if (!received.Pdu.Json.TryGetProperty("depth", out var depth) || !depth.TryGetInt64(out var value) || value != _depth + 1)
             throw new MatrixRequestException("M_INVALID_PARAM", $"The event's depth must be {_depth + 1}.");
         var auth = EventAuthorizer.Authorize(Version, received.Pdu, State);
-        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+        if (!auth.IsAllowed) throw EventRejection.Of(auth.Reason!);
         var stored = Append(received, transaction: null);
         if (redactedOriginal is not null && RedactionAuthorizer.Authorize(Version, received.Pdu, redactedOriginal, State).IsAllowed)
             ApplyRedaction(redactedOriginal, stored);
@@ -172,7 +172,7 @@ internal sealed class RoomBatchBuilder
     {
         if (!plan.ExpectedExtremities.SetEquals(ExtremityIds)) throw new StaleForkException();
         var auth = EventAuthorizer.Authorize(Version, received.Pdu, plan.StateBefore);
-        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+        if (!auth.IsAllowed) throw EventRejection.Of(auth.Reason!);
 
         foreach (var outlier in plan.Outliers) AppendOutsideState(outlier);
         var depth = Math.Max(_depth, ForwardExtremity.Of(received.Pdu, plan.StateAfterEvent).Depth);
@@ -182,7 +182,12 @@ internal sealed class RoomBatchBuilder
                           && !(key == ownSlot && plan.CurrentAfter.Get(key)?.EventId == received.EventId))
             .OrderBy(key => key.Type, StringComparer.Ordinal).ThenBy(key => key.StateKey, StringComparer.Ordinal)
             .ToList();
-        var stored = AppendOutsideState(received, resolvedSlots);
+        var replacedCurrent = State.Keys.Union(plan.CurrentAfter.Keys)
+            .Where(key => State.Get(key)?.EventId != plan.CurrentAfter.Get(key)?.EventId)
+            .OrderBy(key => key.Type, StringComparer.Ordinal).ThenBy(key => key.StateKey, StringComparer.Ordinal)
+            .Select(key => new ReplacedCurrentSlot(key, State.Get(key)?.EventId.Value))
+            .ToList();
+        var stored = AppendOutsideState(received, resolvedSlots, replacedCurrent);
         _statesAfter.Add((received.EventId, plan.StateBefore.SetItemIfState(stored)));
         _depth = depth;
         if (redactedOriginal is not null && RedactionAuthorizer.Authorize(Version, received.Pdu, redactedOriginal, plan.StateBefore).IsAllowed)
@@ -246,7 +251,8 @@ internal sealed class RoomBatchBuilder
     /// of the state at a gap): the current state is set afterwards from state resolution. The room becomes explicitly
     /// forked first, since its newest event is no longer the only extremity.
     /// </summary>
-    private Pdu AppendOutsideState(BuiltEvent built, IReadOnlyList<StateEventKey>? resolvedSlots = null)
+    /// <param name="replacedCurrent">The current-state slots the event's arrival changes, with their events before (none for an event of a gap).</param>
+    private Pdu AppendOutsideState(BuiltEvent built, IReadOnlyList<StateEventKey>? resolvedSlots = null, IReadOnlyList<ReplacedCurrentSlot>? replacedCurrent = null)
     {
         if (_extremities.IsEmpty && _last is { } last)
         {
@@ -254,12 +260,13 @@ internal sealed class RoomBatchBuilder
             _extremitiesChanged = true;
         }
         var depth = _depth;
-        var stored = Append(built, transaction: null, inState: false, resolvedSlots);
+        var stored = Append(built, transaction: null, inState: false, resolvedSlots, replacedCurrent ?? []);
         _depth = depth;
         return stored;
     }
 
-    private Pdu Append(BuiltEvent built, ClientTransactionInfo? transaction, bool inState = true, IReadOnlyList<StateEventKey>? resolvedSlots = null)
+    private Pdu Append(BuiltEvent built, ClientTransactionInfo? transaction, bool inState = true, IReadOnlyList<StateEventKey>? resolvedSlots = null,
+        IReadOnlyList<ReplacedCurrentSlot>? replacedCurrent = null)
     {
         var pdu = built.Pdu;
         var key = pdu.StateKey is null || !inState ? (StateEventKey?)null : new StateEventKey(pdu.Type, pdu.StateKey);
@@ -269,7 +276,8 @@ internal sealed class RoomBatchBuilder
             PrevContent: replaced?.Content,
             PrevSender: replaced?.Sender.Value,
             Transaction: transaction,
-            ResolvedSlots: resolvedSlots));
+            ResolvedSlots: resolvedSlots,
+            ReplacedCurrent: replacedCurrent));
         var stored = Pdu.Parse(built.EventId, storedJson);
         var row = new NewEvent(built.EventId.Value, pdu.Type, pdu.StateKey, pdu.Sender.Value, OriginServerTs(pdu), storedJson)
         {

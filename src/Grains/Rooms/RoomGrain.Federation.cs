@@ -170,7 +170,7 @@ public sealed partial class RoomGrain
     {
         var snapshot = RequireServerInRoom(origin);
         var stored = await RequireEventInRoomAsync(eventId);
-        var state = await HistoricalState.AtAsync(store, snapshot, stored.RoomPosition - 1, CancellationToken.None);
+        var state = await StateBeforeOnBranchAsync(snapshot, stored);
         var stateEvents = SortedState(state.Values).ToList();
         var authChain = await AuthChainAsync(stateEvents, state);
         return JsonOutput.Write(writer =>
@@ -257,14 +257,16 @@ public sealed partial class RoomGrain
         foreach (var id in pdu.AuthEvents)
         {
             var authEvent = inState.GetValueOrDefault(id) ?? fetched?.FirstOrDefault(e => e.EventId.Value == id)?.Pdu ?? await StoredEventOfRoomAsync(id)
-                ?? throw MatrixRequestException.Forbidden($"The auth event {id} is not an event of this room.");
+                ?? throw (await RejectedEventOfRoomAsync(id) is not null // see RoomGrain.Rejections.cs
+                    ? EventRejection.Of($"The auth event {id} was rejected.")
+                    : MatrixRequestException.Forbidden($"The auth event {id} is not an event of this room."));
             if (authEvent.StateKey is not { } stateKey || !wanted.Contains(new StateEventKey(authEvent.Type, stateKey)))
-                throw MatrixRequestException.Forbidden($"The auth event {id} is not one the event's auth needs.");
+                throw EventRejection.Of($"The auth event {id} is not one the event's auth needs.");
             if (!authState.TryAdd(new StateEventKey(authEvent.Type, stateKey), authEvent))
-                throw MatrixRequestException.Forbidden($"The auth events hold two events for ({authEvent.Type}, {stateKey}).");
+                throw EventRejection.Of($"The auth events hold two events for ({authEvent.Type}, {stateKey}).");
         }
         var auth = EventAuthorizer.Authorize(snapshot.Version, pdu, authState);
-        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+        if (!auth.IsAllowed) throw EventRejection.Of(auth.Reason!);
     }
 
     private async Task<Pdu?> StoredEventOfRoomAsync(string eventId)

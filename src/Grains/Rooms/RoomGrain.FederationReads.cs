@@ -7,18 +7,17 @@ namespace HomeServer.Grains.Rooms;
 /// <summary>
 /// The history reads other servers ask of the room: <c>/backfill</c>, <c>/get_missing_events</c>, <c>/event_auth</c>
 /// and <c>/timestamp_to_event</c>. Each answers only a server with a member joined now, and gives only the events
-/// history visibility lets one of that server's users see (docs/adr/0039-federation-reads.md). The room is linear
-/// (docs/adr/0006): every event's only previous event is the one before it in the log, so walking prev_events is
-/// reading the log backwards.
+/// history visibility lets one of that server's users see (docs/adr/0039-federation-reads.md). History is read along the
+/// event graph, not the log, which interleaves the branches of a forked room (docs/adr/0047).
 /// </summary>
 public sealed partial class RoomGrain
 {
     public async Task<byte[]> BackfillForServerAsync(string origin, IReadOnlyList<string> fromEventIds, int limit)
     {
         var snapshot = RequireServerInRoom(origin);
-        var newest = 0L;
-        foreach (var id in fromEventIds) newest = Math.Max(newest, (await RequireEventInRoomAsync(id)).RoomPosition);
-        var events = await store.Events.GetRoomEventsAsync(RoomId, newest + 1, Direction.Backward, limit, CancellationToken.None);
+        var from = new List<StoredEvent>();
+        foreach (var id in fromEventIds) from.Add(await RequireEventInRoomAsync(id));
+        var events = await EventGraph.BackfillAsync(from, limit, GraphNodeAsync);
         var visible = await VisibleToServerAsync(snapshot, origin, events);
         return JsonOutput.Write(writer =>
         {
@@ -33,25 +32,9 @@ public sealed partial class RoomGrain
     public async Task<byte[]> GetMissingEventsForServerAsync(string origin, MissingEventsQuery query)
     {
         var snapshot = RequireServerInRoom(origin);
-        var latest = 0L;
-        foreach (var id in query.LatestEvents) latest = Math.Max(latest, (await RequireEventInRoomAsync(id)).RoomPosition);
-        // The walk stops at the newest event the sender already has; ids this room does not hold stop nothing.
-        var earliest = 0L;
-        foreach (var id in query.EarliestEvents)
-        {
-            if (!Identifiers.EventId.TryParse(id, out _)) continue;
-            var known = await store.Events.GetEventAsync(id, CancellationToken.None);
-            if (known is not null && known.RoomId == RoomId && known.RoomPosition < latest) earliest = Math.Max(earliest, known.RoomPosition);
-        }
-
-        var walked = new List<StoredEvent>();
-        var page = await store.Events.GetRoomEventsAsync(RoomId, latest, Direction.Backward, query.Limit, CancellationToken.None);
-        foreach (var e in page)
-        {
-            if (e.RoomPosition <= earliest || DepthOf(e) < query.MinDepth) break;
-            walked.Add(e);
-        }
-        walked.Reverse(); // Oldest first: the walk went backwards from latest_events.
+        var latest = new List<StoredEvent>();
+        foreach (var id in query.LatestEvents) latest.Add(await RequireEventInRoomAsync(id));
+        var walked = await EventGraph.MissingAsync(latest, query.EarliestEvents, query.Limit, query.MinDepth, GraphNodeAsync);
         var visible = await VisibleToServerAsync(snapshot, origin, walked);
         return JsonOutput.Write(writer =>
         {
@@ -109,5 +92,20 @@ public sealed partial class RoomGrain
     private static bool ServerCanSee(RoomHistory history, RoomSnapshot snapshot, List<string> users, StoredEvent e) =>
         users.Any(user => history.CanSee(user, snapshot.IsJoined(user), e.RoomPosition, e.Type, e.StateKey));
 
-    private static long DepthOf(StoredEvent e) => ToPdu(e).Json.TryGetProperty("depth", out var depth) && depth.TryGetInt64(out var value) ? value : 0;
+    /// <summary>An event the graph walks reach: one of the timeline, a rejected one to walk through, or null.</summary>
+    private async Task<EventGraph.Node?> GraphNodeAsync(string eventId)
+    {
+        if (await StoredEventInRoomAsync(eventId) is { } stored) return EventGraph.Node.Of(stored);
+        return await RejectedEventOfRoomAsync(eventId) is { } rejected // see RoomGrain.Rejections.cs
+            ? EventGraph.Node.WalkedThrough(Pdu.Parse(Identifiers.EventId.Parse(eventId), rejected.Json))
+            : null;
+    }
+
+    /// <summary>An event of this room's timeline by id, or null (unknown, malformed id, another room's).</summary>
+    private async Task<StoredEvent?> StoredEventInRoomAsync(string eventId)
+    {
+        if (!Identifiers.EventId.TryParse(eventId, out _)) return null;
+        var stored = await store.Events.GetEventAsync(eventId, CancellationToken.None);
+        return stored is not null && stored.RoomId == RoomId ? stored : null;
+    }
 }

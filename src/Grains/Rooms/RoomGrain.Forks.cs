@@ -77,7 +77,7 @@ public sealed partial class RoomGrain
         var fetched = new Dictionary<string, Pdu>(StringComparer.Ordinal);
         var prevStates = new List<ImmutableDictionary<StateEventKey, Identifiers.EventId>>();
         foreach (var prev in pdu.PrevEvents.Distinct(StringComparer.Ordinal))
-            prevStates.Add(KnownStateAfter(_writer.Current!, prev) ?? await StateAfterFromOriginAsync(origin, prev, outliers, fetched));
+            prevStates.Add(await StateAfterPreviousAsync(origin, prev, outliers, fetched)); // see RoomGrain.Rejections.cs
         // After a gap the event may cite auth events from it (a member event the gap changed): fetched and checked too.
         foreach (var authId in pdu.AuthEvents)
         {
@@ -141,7 +141,7 @@ public sealed partial class RoomGrain
         var beforeIds = StateResolver.Resolve(version, prevStates.Cast<IReadOnlyDictionary<StateEventKey, Identifiers.EventId>>().ToList(), source);
         var stateBefore = PdusOf(beforeIds, snapshot, source);
         var auth = EventAuthorizer.Authorize(version, pdu, stateBefore);
-        if (!auth.IsAllowed) throw MatrixRequestException.Forbidden(auth.Reason!);
+        if (!auth.IsAllowed) throw EventRejection.Of(auth.Reason!);
 
         if (!EventAuthorizer.Authorize(version, pdu, snapshot.State).IsAllowed)
         {

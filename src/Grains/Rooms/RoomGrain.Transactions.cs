@@ -67,7 +67,15 @@ public sealed partial class RoomGrain
 
         if (await RecommendedByPolicyServerAsync(snapshot, await VerifiedAsync(version, eventId, pdu)) is not { } received) return;
         await FetchMissingPreviousEventsAsync(origin, version, snapshot, received.Pdu);
-        await AppendReceivedAsync(origin, received);
+        try
+        {
+            await AppendReceivedAsync(origin, received);
+        }
+        catch (MatrixRequestException refused) when (refused.IsRejection())
+        {
+            await RememberRejectedAsync(received, refused); // see RoomGrain.Rejections.cs
+            throw;
+        }
     }
 
     /// <summary>Received before (a retried transaction, or the same event from two transactions): nothing to do.</summary>
@@ -76,6 +84,7 @@ public sealed partial class RoomGrain
         var known = await store.Events.GetEventAsync(eventId.Value, CancellationToken.None);
         if (known is null)
         {
+            await RefuseIfRejectedBeforeAsync(eventId);
             // A soft-failed event sent again is soft-failed already.
             var softFailed = await store.Forks.GetSoftFailedAsync(eventId.Value, CancellationToken.None);
             return softFailed is not null && (softFailed.RoomId == RoomId ? true : throw MatrixRequestException.InvalidParam("The event id names an event of another room."));

@@ -13,7 +13,11 @@ internal sealed record StoredExtras(
     string? PrevSender = null,
     ClientTransactionInfo? Transaction = null,
     byte[]? RedactedBecause = null,
-    IReadOnlyList<StateEventKey>? ResolvedSlots = null);
+    IReadOnlyList<StateEventKey>? ResolvedSlots = null,
+    IReadOnlyList<ReplacedCurrentSlot>? ReplacedCurrent = null);
+
+/// <summary>A slot of the room's current state that an event appended outside it changed, and its event before (null: none).</summary>
+internal sealed record ReplacedCurrentSlot(StateEventKey Slot, string? Previous);
 
 internal sealed record ClientTransactionInfo(string DeviceId, string TransactionId);
 
@@ -31,6 +35,13 @@ internal static class StoredEventJson
     /// reader shows the current events of those slots with it (docs/adr/0041).
     /// </summary>
     public const string ResolvedStateKey = "hs.resolved_state";
+    /// <summary>
+    /// On an event appended outside the room's current state (a fork, or a state event of a gap; docs/adr/0041): every
+    /// slot of the current state its arrival changed, with the slot's event before, possibly none. Its presence tells a
+    /// reader that the event's slot is not its own replaces_state; readers walking state back in time undo these.
+    /// </summary>
+    public const string ReplacedCurrentKey = "hs.replaced_current";
+
     private const int MaxStoredBytes = EventBuilder.MaxEventBytes;
 
     public static bool IsPrivateKey(string name) => name.StartsWith("hs.", StringComparison.Ordinal);
@@ -45,7 +56,7 @@ internal static class StoredEventJson
         [
             extras,
             extras with { PrevContent = null },
-            new StoredExtras(ReplacesState: extras.ReplacesState, RedactedBecause: extras.RedactedBecause),
+            new StoredExtras(ReplacesState: extras.ReplacesState, RedactedBecause: extras.RedactedBecause, ReplacedCurrent: extras.ReplacedCurrent),
         ];
         foreach (var candidate in candidates)
         {
@@ -94,6 +105,7 @@ internal static class StoredEventJson
         return Compose(canonical, new StoredExtras(
             ReplacesState: stored is { } u && u.TryGetProperty("replaces_state", out var replaces) ? replaces.GetString() : null,
             Transaction: ReadTransaction(original.Json),
+            ReplacedCurrent: ReplacedCurrent(original.Json),
             RedactedBecause: ClientEventWriter.WriteOne(redaction, ClientEventOptions.Shared)));
     }
 
@@ -103,6 +115,22 @@ internal static class StoredEventJson
         && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
+
+    /// <summary>The current-state slots the event changed when appended outside the state; null for an event appended in it.</summary>
+    public static IReadOnlyList<ReplacedCurrentSlot>? ReplacedCurrent(JsonElement storedEvent)
+    {
+        if (StoredUnsigned(storedEvent) is not { } unsigned
+            || !unsigned.TryGetProperty(ReplacedCurrentKey, out var slots) || slots.ValueKind != JsonValueKind.Array)
+            return null;
+        var replaced = new List<ReplacedCurrentSlot>();
+        foreach (var slot in slots.EnumerateArray())
+        {
+            if (slot.ValueKind != JsonValueKind.Array || slot.GetArrayLength() != 3) continue;
+            replaced.Add(new ReplacedCurrentSlot(new StateEventKey(slot[0].GetString()!, slot[1].GetString()!),
+                slot[2].ValueKind == JsonValueKind.String ? slot[2].GetString() : null));
+        }
+        return replaced;
+    }
 
     public static string? TransactionIdFor(JsonElement storedEvent, JsonElement unsigned, Reader viewer)
     {
@@ -149,6 +177,20 @@ internal static class StoredEventJson
                 writer.WriteStartArray();
                 writer.WriteStringValue(slot.Type);
                 writer.WriteStringValue(slot.StateKey);
+                writer.WriteEndArray();
+            }
+            writer.WriteEndArray();
+        }
+        if (extras.ReplacedCurrent is { } replacedCurrent)
+        {
+            writer.WriteStartArray(ReplacedCurrentKey);
+            foreach (var (slot, previous) in replacedCurrent)
+            {
+                writer.WriteStartArray();
+                writer.WriteStringValue(slot.Type);
+                writer.WriteStringValue(slot.StateKey);
+                if (previous is null) writer.WriteNullValue();
+                else writer.WriteStringValue(previous);
                 writer.WriteEndArray();
             }
             writer.WriteEndArray();

@@ -39,6 +39,34 @@ internal sealed class SqlRoomForkStore(SqlDatabase db) : IRoomForkStore
                 .SingleOrDefaultAsync(r => new SoftFailedEvent(r.GetString(0), r.GetString(1), r.GetBytes(2)), ct), cancellationToken);
     }
 
+    public Task StoreRejectedAsync(RejectedEvent rejected, long receivedTs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rejected);
+        Guard.Identifier(rejected.EventId, nameof(rejected.EventId));
+        Guard.Identifier(rejected.RoomId, nameof(rejected.RoomId));
+        ArgumentNullException.ThrowIfNull(rejected.Json, nameof(rejected.Json));
+        ArgumentNullException.ThrowIfNull(rejected.Reason, nameof(rejected.Reason));
+        return db.WriteAsync((connection, transaction, ct) =>
+            connection.Command(
+                    "INSERT INTO rejected_events (event_id, room_id, json, reason, received_ts) VALUES (@event, @room, @json, @reason, @ts) " +
+                    "ON CONFLICT (event_id) DO NOTHING", transaction)
+                .With("@event", rejected.EventId)
+                .With("@room", rejected.RoomId)
+                .With("@json", rejected.Json)
+                .With("@reason", rejected.Reason)
+                .With("@ts", receivedTs)
+                .ExecuteAsync(ct), cancellationToken);
+    }
+
+    public async Task<RejectedEvent?> GetRejectedAsync(string eventId, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(eventId, nameof(eventId));
+        return await db.ReadAsync((connection, ct) =>
+            connection.Command("SELECT event_id, room_id, json, reason FROM rejected_events WHERE event_id = @event")
+                .With("@event", eventId)
+                .SingleOrDefaultAsync(r => new RejectedEvent(r.GetString(0), r.GetString(1), r.GetBytes(2), r.GetString(3)), ct), cancellationToken);
+    }
+
     /// <summary>Replaces the room's extremity rows inside an event append (<see cref="EventBatch.ForwardExtremities"/>).</summary>
     internal static async Task ReplaceAsync(DbConnection connection, DbTransaction transaction, string roomId,
         IReadOnlyList<ForwardExtremityRow> extremities, CancellationToken ct)

@@ -80,4 +80,21 @@ public abstract class RoomForkStoreTests<TBackend> : StoreTestBase<TBackend>
         Assert.Null(await Store.Forks.GetSoftFailedAsync("$other", Ct));
         Assert.Null(await Store.Events.GetEventAsync("$soft", Ct));
     }
+
+    [Fact]
+    public async Task A_rejected_event_is_kept_once_with_its_reason_outside_the_timeline()
+    {
+        var json = TestEvents.Utf8("{\"type\":\"m.room.power_levels\"}");
+        await Store.Forks.StoreRejectedAsync(new RejectedEvent("$rejected", RoomA, json, "not allowed"), 1_000, Ct);
+        await Store.Forks.StoreRejectedAsync(new RejectedEvent("$rejected", RoomB, TestEvents.Utf8("{}"), "other"), 2_000, Ct);
+
+        var stored = await Store.Forks.GetRejectedAsync("$rejected", Ct);
+        Assert.NotNull(stored);
+        Assert.Equal(RoomA, stored.RoomId);
+        Assert.Equal(json, stored.Json);
+        Assert.Equal("not allowed", stored.Reason);
+        Assert.Null(await Store.Forks.GetRejectedAsync("$other", Ct));
+        Assert.Null(await Store.Events.GetEventAsync("$rejected", Ct));
+        Assert.Null(await Store.Forks.GetSoftFailedAsync("$rejected", Ct));
+    }
 }
