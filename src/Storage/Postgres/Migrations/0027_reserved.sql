@@ -1,3 +1,3 @@
--- Version 27 is kept for a piece of federation built alongside graph reads (0028); a branch that needs it replaces
--- this file. Nothing to change; the file keeps the versions contiguous.
+-- Version 27 was set aside for third-party invites (ADR 0046), which did not need a table. Nothing to change; the
+-- file keeps the versions contiguous.
 SELECT 1;

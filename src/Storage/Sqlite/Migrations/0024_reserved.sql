@@ -1,3 +1,3 @@
--- Version 24 is kept for a piece of federation built alongside remote media (0025); a branch that needs it replaces
--- this file. Nothing to change; the file keeps the versions contiguous.
+-- Version 24 was set aside for outbound catch-up (ADR 0042), which did not need a table. Nothing to change; the
+-- file keeps the versions contiguous.
 SELECT 1;
