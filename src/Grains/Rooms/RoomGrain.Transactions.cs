@@ -66,7 +66,7 @@ public sealed partial class RoomGrain
         if (await IsReceivedAlreadyAsync(eventId)) return;
 
         if (await RecommendedByPolicyServerAsync(snapshot, await VerifiedAsync(version, eventId, pdu)) is not { } received) return;
-        await FetchMissingPreviousEventsAsync(origin, version, snapshot, received.Pdu);
+        await FetchMissingPreviousEventsAsync(origin, version, received.Pdu); // RoomGrain.GapFill.cs
         try
         {
             await AppendReceivedAsync(origin, received);
@@ -132,92 +132,6 @@ public sealed partial class RoomGrain
             }
         }
         await AcceptOnForkAsync(origin, received, redacted);
-    }
-
-    /// <summary>
-    /// An event whose one previous event is unknown here follows events this server missed (a transaction lost, the
-    /// origin catching up after an outage): the origin is asked for the events between the room's newest and it
-    /// (<c>/get_missing_events</c>, at most <see cref="MaxMissingEvents"/>). Only a chain that leads from the newest
-    /// event to this one's previous event, each link with one previous event, is taken; each of its events goes
-    /// through the same checks as a PDU of a transaction (its sender may be of any server) and is appended in order.
-    /// Anything else leaves the room as it was, and the event is then refused as before.
-    /// </summary>
-    private async Task FetchMissingPreviousEventsAsync(string origin, RoomVersion version, RoomSnapshot snapshot, Pdu pdu)
-    {
-        if (pdu.PrevEvents.Count != 1 || snapshot.LastEventId is not { } newest || pdu.PrevEvents[0] == newest.Value) return;
-        if (await StoredEventOfRoomAsync(pdu.PrevEvents[0]) is not null) return; // A fork, not a gap.
-
-        var missing = await MissingEventsFromAsync(origin, version, newest.Value, pdu);
-        if (missing is null) return;
-        foreach (var (eventId, missingPdu) in missing)
-        {
-            try
-            {
-                PduFormat.Check(version, missingPdu);
-                if (missingPdu["room_id"]!.GetValue<string>() != RoomId) throw MatrixRequestException.InvalidParam("The event is not for this room.");
-                if (await IsReceivedAlreadyAsync(eventId)) continue;
-                await AppendReceivedAsync(origin, await VerifiedAsync(version, eventId, missingPdu));
-            }
-            catch (MatrixRequestException refused)
-            {
-                // The events before it stay appended; the event that needed this one is refused as having an unknown previous event.
-                logger.LogInformation("Missing event {EventId} of {RoomId} from {Origin} refused: {Reason}", eventId, RoomId, origin, refused.Message);
-                return;
-            }
-        }
-    }
-
-    internal const int MaxMissingEvents = 10;
-
-    /// <summary>The chain from just after <paramref name="newest"/> up to the previous event of <paramref name="pdu"/>, oldest first; null if the origin gives none.</summary>
-    private async Task<List<(Identifiers.EventId EventId, JsonObject Pdu)>?> MissingEventsFromAsync(string origin, RoomVersion version, string newest, Pdu pdu)
-    {
-        var request = new JsonObject
-        {
-            ["earliest_events"] = new JsonArray(newest),
-            ["latest_events"] = new JsonArray(pdu.EventId.Value),
-            ["limit"] = MaxMissingEvents,
-            ["min_depth"] = _writer.Current!.Depth,
-        };
-        Federation.Transport.FederationResponse response;
-        try
-        {
-            response = await ServiceProvider.GetRequiredService<Federation.Transport.FederationClient>().SendAsync(origin, HttpMethod.Post,
-                $"/_matrix/federation/v1/get_missing_events/{Uri.EscapeDataString(RoomId)}", request, CancellationToken.None);
-        }
-        catch (Federation.Transport.FederationRequestException e)
-        {
-            logger.LogInformation(e, "Missing events of {RoomId} could not be had from {Origin}", RoomId, origin);
-            return null;
-        }
-        if (!response.IsSuccess) return null;
-
-        var byId = new Dictionary<string, (Identifiers.EventId EventId, JsonObject Pdu)>(StringComparer.Ordinal);
-        try
-        {
-            if (JsonNode.Parse(response.Body)?["events"] is not JsonArray events) return null;
-            foreach (var node in events.Take(MaxMissingEvents))
-            {
-                if (node is not JsonObject missingPdu) continue;
-                missingPdu.Remove("unsigned");
-                if (EventIdOf(version, missingPdu) is { } id) byId[id.Value] = (id, missingPdu);
-            }
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-
-        var chain = new List<(Identifiers.EventId EventId, JsonObject Pdu)>();
-        for (var link = pdu.PrevEvents[0]; link != newest; )
-        {
-            if (chain.Count == byId.Count || !byId.TryGetValue(link, out var missing)) return null;
-            chain.Add(missing);
-            if (PrevEventIdsOf(version, missing.Pdu) is not [var previous]) return null;
-            link = previous;
-        }
-        chain.Reverse();
-        return chain;
     }
 
     /// <summary>The ids of an event's previous events: plain ids from room version 3 on, <c>[id, hashes]</c> pairs before.</summary>

@@ -108,6 +108,10 @@ internal static class HomeServerOptionsServiceCollectionExtensions
             .BindReportingErrors(configuration.GetSection(FederationOutboundOptions.SectionName))
             .Validate(outbound => outbound.IsValid, $"Federation:Outbound: InitialRetryDelay must be more than zero, MaxRetryDelay at least InitialRetryDelay and CatchUpThreshold between 1 and {FederationOutboundOptions.MaxCatchUpThreshold}.")
             .ValidateOnStart();
+        services.AddOptions<HomeServer.Grains.Federation.Transactions.FederationInboundOptions>()
+            .BindReportingErrors(configuration.GetSection(HomeServer.Grains.Federation.Transactions.FederationInboundOptions.SectionName))
+            .Validate(inbound => inbound.IsValid, $"Federation:Inbound:MaxGapEvents must be between 1 and {HomeServer.Grains.Federation.Transactions.FederationInboundOptions.MaxMaxGapEvents}.")
+            .ValidateOnStart();
         services.AddOptions<FederationRequestOptions>()
             .BindReportingErrors(configuration.GetSection(FederationRequestOptions.SectionName))
             .Validate(requests => requests.MaxRequestBodyBytes > 0, "Federation:MaxRequestBodyBytes must be greater than zero.")
