@@ -171,7 +171,7 @@ public sealed partial class RoomGrain
     }
 
     /// <summary>
-    /// Each event of the gap through the checks of a received PDU, then appended (on the linear path or as a fork), oldest
+    /// Each event of the gap through the checks of a received PDU (Policy Server included), then appended (on the linear path or as a fork), oldest
     /// first. The first refused one ends the fill: the events before it stay, and the PDU that needed it is refused.
     /// </summary>
     private async Task AppendGapAsync(string origin, RoomVersion version, List<MissingEvent> gap)
@@ -183,7 +183,10 @@ public sealed partial class RoomGrain
                 var pdu = (JsonObject)JsonNode.Parse(missing.Json)!;
                 PduFormat.Check(version, pdu);
                 if (await IsReceivedAlreadyAsync(missing.EventId)) continue;
-                await AppendReceivedAsync(origin, await VerifiedAsync(version, missing.EventId, pdu));
+                var verified = await VerifiedAsync(version, missing.EventId, pdu);
+                // Soft-failed for want of the Policy Server's signature: kept aside, and the events after it can cite it.
+                if (await RecommendedByPolicyServerAsync(_writer.Current!, verified) is not { } received) continue;
+                await AppendReceivedAsync(origin, received);
             }
             catch (MatrixRequestException refused)
             {
