@@ -77,7 +77,6 @@ public sealed partial class RoomGrain
         var bound = MaxGapEvents;
         var extremities = ExtremitiesOf(_writer.Current!);
         var earliest = extremities.Select(e => e.EventId.Value).ToList();
-        var minDepth = extremities.Count == 0 ? 0 : extremities.Min(e => e.Depth);
         var graph = new MissingEventGraph();
         var notHeld = new HashSet<string>(StringComparer.Ordinal);
         List<string> latest = [pdu.EventId.Value];
@@ -89,7 +88,7 @@ public sealed partial class RoomGrain
                 return null;
             }
             var limit = Math.Min(MissingEventsPerRequest, bound - graph.Count);
-            if (await RequestMissingEventsAsync(origin, earliest, latest, limit, minDepth) is not { } answer) return null;
+            if (await RequestMissingEventsAsync(origin, earliest, latest, limit) is not { } answer) return null;
 
             var added = 0;
             foreach (var node in answer.Take(limit))
@@ -137,14 +136,15 @@ public sealed partial class RoomGrain
     /// One round. A failure of the origin (unreachable, 5xx, 429) fails the PDU as temporary; any other refusal or a
     /// malformed answer means it gives nothing (null).
     /// </summary>
-    private async Task<JsonArray?> RequestMissingEventsAsync(string origin, List<string> earliest, List<string> latest, int limit, long minDepth)
+    private async Task<JsonArray?> RequestMissingEventsAsync(string origin, List<string> earliest, List<string> latest, int limit)
     {
         var request = new JsonObject
         {
             ["earliest_events"] = new JsonArray(earliest.Select(id => (JsonNode)id).ToArray()),
             ["latest_events"] = new JsonArray(latest.Select(id => (JsonNode)id).ToArray()),
             ["limit"] = limit,
-            ["min_depth"] = minDepth,
+            // No depth bounds the walk: a gap beside events of this server branches off below its extremities. The limit does.
+            ["min_depth"] = 0,
         };
         FederationResponse response;
         try

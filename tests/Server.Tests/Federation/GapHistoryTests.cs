@@ -76,6 +76,35 @@ public abstract class GapHistoryTests<TPair>(TPair pair) where TPair : Federatio
     }
 
     [Fact]
+    public async Task A_gap_beside_local_messages_sent_meanwhile_is_appended_as_a_branch_and_the_next_local_message_merges_it()
+    {
+        var c = await ScriptedOriginAsync();
+        var room = await RoomAsync(c, "eve");
+        var (chain, (pduId, pdu)) = Gap(room, c, 30);
+        var logs = await Task.WhenAll(room.Members.Select(m => MessageLog.FromNowAsync(m.Sync, room.RoomId)));
+        var alice = room.Members[0].Rooms;
+        var local = new List<string>();
+        for (var i = 1; i <= 3; i++) local.Add(await alice.SendTextAsync(room.RoomId, $"local {i}"));
+
+        var results = await SendTransactionAsync(c, NewTxnId(), [pdu]);
+
+        Assert.True(results.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(results.Body));
+        Assert.True(ResultOf(results, pduId).Count == 0, System.Text.Encoding.UTF8.GetString(results.Body));
+        Assert.All(c.Requests, r => Assert.Equal([local[^1]], Ids(r["earliest_events"])));
+        var expected = local.Concat(chain.Select(e => e.Id.Value)).Append(pduId.Value).ToList();
+        foreach (var log in logs)
+        {
+            await log.WaitForAsync(34);
+            await log.SyncOnceAsync();
+            Assert.Equal(expected, log.EventIds);
+        }
+        var merge = await alice.SendTextAsync(room.RoomId, "merging");
+        var stored = JsonNode.Parse((await pair.StoreOfB.Events.GetEventAsync(merge, CancellationToken.None))!.Json)!;
+        Assert.Equal(new[] { local[^1], pduId.Value }.Order(StringComparer.Ordinal),
+            stored["prev_events"]!.AsArray().Select(p => IdOfReference(p!)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task A_gap_longer_than_the_bound_is_bridged_by_the_state_at_it_and_its_messages_are_not_stored()
     {
         var c = await ScriptedOriginAsync();
