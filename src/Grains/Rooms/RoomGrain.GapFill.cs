@@ -63,9 +63,13 @@ public sealed partial class RoomGrain
     private async Task<bool> HasUnheldAsync(IReadOnlyList<string> eventIds)
     {
         foreach (var id in eventIds)
-            if (await LookUpEventOfRoomAsync(id) is null) return true;
+            if (!await IsHeldAsync(id)) return true;
         return false;
     }
+
+    /// <summary>An event of this room the room holds: in the timeline, soft-failed or rejected (which events may cite, docs/adr/0047).</summary>
+    private async Task<bool> IsHeldAsync(string eventId) =>
+        await LookUpEventOfRoomAsync(eventId) is not null || await RejectedEventOfRoomAsync(eventId) is not null;
 
     /// <summary>
     /// The gap's events oldest first, fetched in rounds: <c>earliest_events</c> the room's forward extremities,
@@ -94,7 +98,7 @@ public sealed partial class RoomGrain
             foreach (var node in answer.Take(limit))
             {
                 if (ParseMissingEvent(version, node) is not { } missing || missing.EventId == pdu.EventId || graph.Contains(missing.EventId.Value)) continue;
-                if (await LookUpEventOfRoomAsync(missing.EventId.Value) is not null) continue;
+                if (await IsHeldAsync(missing.EventId.Value)) continue;
                 graph.TryAdd(missing);
                 added++;
             }
@@ -104,7 +108,7 @@ public sealed partial class RoomGrain
             foreach (var end in openEnds)
             {
                 if (notHeld.Contains(end.Missing)) stillMissing.Add(end);
-                else if (await LookUpEventOfRoomAsync(end.Missing) is null)
+                else if (!await IsHeldAsync(end.Missing))
                 {
                     notHeld.Add(end.Missing);
                     stillMissing.Add(end);
@@ -171,8 +175,10 @@ public sealed partial class RoomGrain
     }
 
     /// <summary>
-    /// Each event of the gap through the checks of a received PDU (Policy Server included), then appended (on the linear path or as a fork), oldest
-    /// first. The first refused one ends the fill: the events before it stay, and the PDU that needed it is refused.
+    /// Each event of the gap through the checks of a received PDU (Policy Server included), then appended (on the linear
+    /// path or as a fork), oldest first. One the authorization rules reject is kept as rejected, as a received PDU is
+    /// (RoomGrain.Rejections.cs), and the events after it may still cite it. Any other refusal (format, signatures) ends
+    /// the fill: the events before it stay, and the PDU that needed it is refused.
     /// </summary>
     private async Task AppendGapAsync(string origin, RoomVersion version, List<MissingEvent> gap)
     {
@@ -186,7 +192,19 @@ public sealed partial class RoomGrain
                 var verified = await VerifiedAsync(version, missing.EventId, pdu);
                 // Soft-failed for want of the Policy Server's signature: kept aside, and the events after it can cite it.
                 if (await RecommendedByPolicyServerAsync(_writer.Current!, verified) is not { } received) continue;
-                await AppendReceivedAsync(origin, received);
+                try
+                {
+                    await AppendReceivedAsync(origin, received);
+                }
+                catch (MatrixRequestException rejected) when (rejected.IsRejection())
+                {
+                    await RememberRejectedAsync(received, rejected);
+                    logger.LogInformation("Missing event {EventId} of {RoomId} from {Origin} rejected: {Reason}", missing.EventId, RoomId, origin, rejected.Message);
+                }
+            }
+            catch (MatrixRequestException rejectedBefore) when (rejectedBefore.IsRejection())
+            {
+                // Rejected before (IsReceivedAlreadyAsync): held as rejected already.
             }
             catch (MatrixRequestException refused)
             {
