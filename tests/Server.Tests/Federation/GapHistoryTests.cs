@@ -157,6 +157,28 @@ public abstract class GapHistoryTests<TPair>(TPair pair) where TPair : Federatio
     }
 
     [Fact]
+    public async Task An_event_of_the_gap_the_rules_reject_is_kept_as_rejected_and_the_events_after_it_are_appended()
+    {
+        var c = await ScriptedOriginAsync();
+        var room = await RoomAsync(c, "fay");
+        var (chain, (pduId, pdu)) = Gap(room, c, 30, rejectAt: 10);
+        var rejectedId = chain[9].Id;
+        var log = await MessageLog.FromNowAsync(room.Members[0].Sync, room.RoomId);
+
+        var results = await SendTransactionAsync(c, NewTxnId(), [pdu]);
+
+        Assert.True(results.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(results.Body));
+        Assert.True(ResultOf(results, pduId).Count == 0, System.Text.Encoding.UTF8.GetString(results.Body));
+        await log.WaitForAsync(30);
+        await log.SyncOnceAsync();
+        Assert.Equal(chain.Where(e => e.Id != rejectedId).Select(e => e.Id.Value).Append(pduId.Value), log.EventIds);
+        Assert.Null(await pair.StoreOfB.Events.GetEventAsync(rejectedId.Value, CancellationToken.None));
+        Assert.NotNull(await pair.StoreOfB.Forks.GetRejectedAsync(rejectedId.Value, CancellationToken.None));
+        var levels = await room.Members[0].Rooms.GetStateEventAsync(room.RoomId, EventTypes.PowerLevels);
+        Assert.False(levels.GetProperty("users").TryGetProperty(room.Remote, out _));
+    }
+
+    [Fact]
     public async Task An_origin_failing_in_the_middle_of_a_fill_fails_the_transaction_with_nothing_stored_and_its_retry_fills_the_gap()
     {
         var c = await ScriptedOriginAsync();
@@ -233,10 +255,10 @@ public abstract class GapHistoryTests<TPair>(TPair pair) where TPair : Federatio
     /// <paramref name="count"/> events of C's user that B never got, each following the one before (the first B's newest
     /// event), served by C; and the message after them, which C sends (and serves). Event <paramref name="renameAt"/> (1-based)
     /// changes the user's display name, and the events after it cite it; event <paramref name="forgeAt"/> is signed
-    /// with <paramref name="impostor"/>.
+    /// with <paramref name="impostor"/>; event <paramref name="rejectAt"/> is a power levels change the user may not make.
     /// </summary>
     private static (List<(EventId Id, JsonObject Event)> Chain, (EventId Id, JsonObject Event) Pdu) Gap(
-        GapRoom room, ScriptedOrigin c, int count, int? renameAt = null, int? forgeAt = null, ServerSigningKey? impostor = null)
+        GapRoom room, ScriptedOrigin c, int count, int? renameAt = null, int? forgeAt = null, ServerSigningKey? impostor = null, int? rejectAt = null)
     {
         var version = room.Version;
         var member = room.Start.State.Single(s => s.Type == EventTypes.Member && s.StateKey == room.Remote);
@@ -246,9 +268,12 @@ public abstract class GapHistoryTests<TPair>(TPair pair) where TPair : Federatio
         for (var i = 1; i <= count + 1; i++)
         {
             var renames = i == renameAt;
-            var type = renames ? EventTypes.Member : "m.room.message";
-            var content = renames ? new JsonObject { ["membership"] = Membership.Join, ["displayname"] = "renamed" } : Text(i > count ? "after the gap" : $"missed {i}");
-            var stateKey = renames ? room.Remote : null;
+            var promotes = i == rejectAt;
+            var type = renames ? EventTypes.Member : promotes ? EventTypes.PowerLevels : "m.room.message";
+            var content = renames ? new JsonObject { ["membership"] = Membership.Join, ["displayname"] = "renamed" }
+                : promotes ? new JsonObject { ["users"] = new JsonObject { [room.Remote] = 100 } }
+                : Text(i > count ? "after the gap" : $"missed {i}");
+            var stateKey = renames ? room.Remote : promotes ? "" : null;
             var wanted = AuthEventSelector.RequiredStateKeys(type, stateKey, UserId.Parse(room.Remote), content);
             var auth = room.Start.State.Where(s => s.StateKey is not null && wanted.Contains(new StateEventKey(s.Type, s.StateKey)))
                 .Select(s => s.EventId == member.EventId ? Reference(version, memberId, memberEvent) : Reference(version, s.EventId, JsonNode.Parse(s.Json)!.AsObject()))
