@@ -9,8 +9,8 @@ namespace HomeServer.Server.Tests.Federation;
 /// <summary>
 /// Three servers of this project, each with its own database, federating over TLS on loopback: users of B and C join a
 /// room of A by alias, every server sends to the two others, and each member sees every message once and in order,
-/// also when all three write at once (the room's graph forks); a power fight across a network partition settles by
-/// state resolution the same way on every server.
+/// also when all three write at once (the room's graph forks); a power fight across a 30-second network partition
+/// settles by state resolution the same way on every server, and what each side said meanwhile reaches the others.
 /// </summary>
 public abstract class ThreeServerTests<TTrio>(TTrio trio) where TTrio : FederationTrio
 {
@@ -96,7 +96,11 @@ public abstract class ThreeServerTests<TTrio>(TTrio trio) where TTrio : Federati
         await WaitUntilAsync(async () => await LevelOfAsync(bob, roomId, carol.UserId) == 0, "carol demoted as B sees it");
         await carol.OkAsync(HttpMethod.Post, $"/rooms/{RoomsClient.Escape(roomId)}/kick", new { user_id = bob.UserId, reason = "partition" });
         Assert.Equal("leave", (await carol.GetStateEventAsync(roomId, "m.room.member", bob.UserId)).GetProperty("membership").GetString());
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Both sides go on talking while C stays cut off for 30 s (what the servers keep retrying meanwhile is dropped).
+        var partitioned = System.Diagnostics.Stopwatch.StartNew();
+        await alice.SendTextAsync(roomId, "said on A's side of the partition");
+        await carol.SendTextAsync(roomId, "said on C's side of the partition");
+        await Task.Delay(TimeSpan.FromSeconds(30) - partitioned.Elapsed);
         Assert.True(trio.Partition.Dropped > 0, "the partition dropped nothing: the servers did not try to reach each other");
         trio.Partition.Heal();
 
@@ -109,6 +113,29 @@ public abstract class ThreeServerTests<TTrio>(TTrio trio) where TTrio : Federati
                 $"the resolved state as {member.UserId}'s server sees it", TimeSpan.FromSeconds(60));
         }
         Assert.Contains(bob.UserId, await JoinedMembersAsync(carol, roomId));
+        // What each side said during the partition reaches the other: C sent its message only to the servers in the
+        // room as C saw it then (not B, kicked there), so B fetches it when carol's next message cites it.
+        await carol.SendTextAsync(roomId, "said after the heal");
+        string[] said = ["said on A's side of the partition", "said on C's side of the partition", "said after the heal"];
+        foreach (var member in new[] { alice, bob, carol })
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            HashSet<string> seen;
+            while (!(seen = await BodiesAsync(member, roomId)).IsSupersetOf(said))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"{member.UserId}'s server has only: {string.Join(" | ", seen)}");
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private static async Task<HashSet<string>> BodiesAsync(RoomsClient member, string roomId)
+    {
+        var page = await member.MessagesAsync(roomId, "dir=b&limit=50");
+        return page.GetProperty("chunk").EnumerateArray()
+            .Where(e => e.GetProperty("type").GetString() == "m.room.message")
+            .Select(e => e.GetProperty("content").GetProperty("body").GetString()!)
+            .ToHashSet();
     }
 
     private static async Task<long> LevelOfAsync(RoomsClient member, string roomId, string userId)
