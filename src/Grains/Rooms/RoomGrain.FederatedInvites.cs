@@ -54,9 +54,7 @@ public sealed partial class RoomGrain
     {
         var dryRun = new RoomBatchBuilder(snapshot, Clock, signingKey.Current);
         var planned = dryRun.Add(EventSpec.Member(request.TargetUserId, request.SenderUserId, (JsonObject)content.DeepClone()));
-        var pdu = JsonNode.Parse(planned.Json.GetRawText())!.AsObject();
-        pdu.Remove("unsigned");
-        return (planned.EventId, pdu);
+        return (planned.EventId, StoredEventJson.PduOf(planned));
     }
 
     /// <summary>
@@ -136,14 +134,7 @@ public sealed partial class RoomGrain
         var events = InviteRoomStateTypes.Select(type => snapshot.State.Get(new StateEventKey(type, "")))
             .Append(snapshot.State.Get(new StateEventKey(EventTypes.Member, inviter)))
             .OfType<Pdu>();
-        var state = new JsonArray();
-        foreach (var e in events)
-        {
-            var pdu = JsonNode.Parse(e.Json.GetRawText())!.AsObject();
-            pdu.Remove("unsigned");
-            state.Add(pdu);
-        }
-        return state;
+        return new JsonArray([.. events.Select(e => (JsonNode)StoredEventJson.PduOf(e))]);
     }
 
     private static MatrixRequestException RefusedInvite(string destination, FederationResponse response)

@@ -46,13 +46,8 @@ public sealed partial class RoomGrain : IRoomFederatedKnocks
     /// </summary>
     private static byte[] KnockRoomState(RoomSnapshot snapshot)
     {
-        var state = new JsonArray();
-        foreach (var e in InviteRoomStateTypes.Select(type => snapshot.State.Get(new StateEventKey(type, ""))).OfType<Pdu>())
-        {
-            var pdu = JsonNode.Parse(e.Json.GetRawText())!.AsObject();
-            pdu.Remove("unsigned");
-            state.Add(pdu);
-        }
+        var state = new JsonArray([.. InviteRoomStateTypes.Select(type => snapshot.State.Get(new StateEventKey(type, ""))).OfType<Pdu>()
+            .Select(e => (JsonNode)StoredEventJson.PduOf(e))]);
         return JsonOutput.Write(writer =>
         {
             writer.WriteStartObject();

@@ -29,7 +29,7 @@ public sealed partial class RoomGrain
         {
             var pdu = builder.Events[index].Pdu;
             if (!server.IsLocal(pdu.Sender.Value) || RoomPolicy.IsExempt(pdu)) continue;
-            var signature = await PolicyServer.SignAsync(builder.Version, policy, WithoutUnsigned(pdu), CancellationToken.None);
+            var signature = await PolicyServer.SignAsync(builder.Version, policy, StoredEventJson.PduOf(pdu), CancellationToken.None);
             builder.AddSignature(index, policy.Via, RoomPolicy.KeyId, signature);
         }
     }
@@ -59,12 +59,5 @@ public sealed partial class RoomGrain
                 received.EventId, RoomId, policy.Via, refused.Message);
             return null;
         }
-    }
-
-    private static JsonObject WithoutUnsigned(Pdu pdu)
-    {
-        var json = JsonNode.Parse(pdu.Json.GetRawText())!.AsObject();
-        json.Remove("unsigned");
-        return json;
     }
 }

@@ -80,6 +80,14 @@ internal static class StoredEventJson
         return result;
     }
 
+    /// <summary>The stored event as a PDU of its room version: without this server's <c>unsigned</c> extras.</summary>
+    public static System.Text.Json.Nodes.JsonObject PduOf(Pdu stored)
+    {
+        var pdu = System.Text.Json.Nodes.JsonNode.Parse(stored.Json.GetRawText())!.AsObject();
+        pdu.Remove("unsigned");
+        return pdu;
+    }
+
     /// <summary>The stored event with one more signature (a Policy Server's), its <c>unsigned</c> extras kept as they were.</summary>
     public static byte[] WithSignature(RoomVersion version, byte[] stored, string server, string keyId, string signature)
     {

@@ -54,7 +54,7 @@ public abstract class GapHistoryTests<TPair>(TPair pair) where TPair : Federatio
         }
         var messages = await room.Members[0].Rooms.MessagesAsync(room.RoomId, "dir=b&limit=50");
         Assert.Equal(expectedIds.AsEnumerable().Reverse().ToList(), messages.GetProperty("chunk").EnumerateArray()
-            .Where(e => e.GetProperty("type").GetString() == "m.room.message").Select(e => e.GetProperty("event_id").GetString()).ToList());
+            .Where(e => e.GetProperty("type").GetString() == "m.room.message").Select(e => e.GetProperty("event_id").GetString()!).ToList());
 
         // Three rounds, each from the room's newest event to the oldest event still missing its previous one, each
         // asking for no more than the bound leaves.
